@@ -1,0 +1,37 @@
+//! Metadata persistence. Every piece of state Stratus must not lose — keys, buckets, object rows,
+//! multipart uploads and the event outbox — goes through the repository traits defined here.
+//! [`SqliteMeta`] implements them on an embedded SQLite database in WAL mode; the scale-out
+//! deployment will add a PostgreSQL implementation of the same traits.
+
+mod records;
+mod repository;
+mod sqlite;
+
+pub use records::*;
+pub use repository::{IdentityRepository, ObjectRepository};
+pub use sqlite::SqliteMeta;
+
+/// Failures of the metadata layer, named by meaning so callers can map them to protocol errors.
+#[derive(Debug, thiserror::Error)]
+pub enum MetaError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("bucket is owned by project {owner}")]
+    BucketOwnedBy { owner: String },
+    #[error("bucket is not empty")]
+    BucketNotEmpty,
+    #[error("access key already exists")]
+    KeyExists,
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("metadata database error")]
+    Database(#[from] rusqlite::Error),
+    #[error("stored metadata is corrupt")]
+    Corrupt(#[from] serde_json::Error),
+    #[error("metadata writer stopped")]
+    WriterGone,
+    #[error("metadata commit failed: {0}")]
+    Commit(String),
+}
+
+pub type MetaResult<T> = Result<T, MetaError>;

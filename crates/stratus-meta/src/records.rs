@@ -1,0 +1,154 @@
+//! Plain rows exchanged with the repositories.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use stratus_core::{NotificationRule, NotificationTarget, ObjectEvent, Role};
+
+/// An access key and what it is bound to. The secret is stored in the clear because AWS
+/// Signature V4 verification needs it to recompute the signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub access_key_id: String,
+    pub secret: String,
+    pub project: String,
+    pub role: Role,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketRecord {
+    pub name: String,
+    pub project: String,
+    pub created_ms: i64,
+    pub notifications: Vec<NotificationRule>,
+}
+
+/// A run of object bytes held in one immutable blob file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub blob: String,
+    pub len: u64,
+}
+
+/// Where an object's bytes live: small bodies inside the metadata row (committed atomically with
+/// it), larger ones as blob files, one segment per multipart part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredBody {
+    Inline(Vec<u8>),
+    Segments(Vec<Segment>),
+}
+
+impl StoredBody {
+    /// Blob files this body references.
+    #[must_use]
+    pub fn blobs(&self) -> Vec<String> {
+        match self {
+            StoredBody::Inline(_) => Vec::new(),
+            StoredBody::Segments(segments) => segments.iter().map(|s| s.blob.clone()).collect(),
+        }
+    }
+}
+
+/// The standard headers S3 stores with an object and returns on GET and HEAD.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectHeaders {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_disposition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// `x-amz-meta-*` values, keyed without the prefix.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub user_metadata: BTreeMap<String, String>,
+    /// Verified checksums keyed by algorithm (`CRC32`, `SHA256`, ...), base64 as S3 returns them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checksums: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRecord {
+    pub bucket: String,
+    pub key: String,
+    pub size: u64,
+    /// Without quotes: hex MD5, or `md5-of-md5s-N` for multipart objects.
+    pub etag: String,
+    pub last_modified_ms: i64,
+    pub headers: ObjectHeaders,
+    pub body: StoredBody,
+    /// Number of parts for a multipart object.
+    pub parts: Option<u32>,
+}
+
+/// What listings return: no body, no headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectSummary {
+    pub key: String,
+    pub size: u64,
+    pub etag: String,
+    pub last_modified_ms: i64,
+}
+
+/// A conditional write, checked inside the write's transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum WriteCondition {
+    #[default]
+    Always,
+    /// `If-None-Match: *`: only if no object exists under the key.
+    IfAbsent,
+    /// `If-Match: "etag"`: only if the current object has this ETag.
+    IfEtag(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRecord {
+    pub upload_id: String,
+    pub bucket: String,
+    pub key: String,
+    pub initiated_ms: i64,
+    pub headers: ObjectHeaders,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartRecord {
+    pub part_number: u32,
+    pub blob: String,
+    pub size: u64,
+    pub etag: String,
+    pub last_modified_ms: i64,
+}
+
+/// One event waiting in the outbox for its consumer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRecord {
+    pub seq: i64,
+    /// Globally unique; consumers deduplicate on it.
+    pub event_id: String,
+    pub bucket: String,
+    pub key: String,
+    pub event_name: String,
+    pub target: NotificationTarget,
+    pub payload: serde_json::Value,
+    pub created_ms: i64,
+}
+
+/// An object change plus the region events are stamped with; the repository matches it against
+/// the bucket's rules inside the write transaction.
+#[derive(Debug, Clone)]
+pub struct PendingEvent {
+    pub event: ObjectEvent,
+    pub region: String,
+}
+
+/// Blob files a committed write made unreachable; the store deletes them after the commit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Garbage {
+    pub blobs: Vec<String>,
+}

@@ -1,0 +1,69 @@
+//! The repository traits: the only way domain crates reach persistent metadata.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use stratus_core::NotificationRule;
+
+use crate::{
+    BucketRecord, Garbage, KeyRecord, MetaResult, ObjectRecord, ObjectSummary, OutboxRecord, PartRecord,
+    PendingEvent, UploadRecord, WriteCondition,
+};
+
+/// Projects and access keys.
+#[async_trait]
+pub trait IdentityRepository: Send + Sync + 'static {
+    /// Stores a key, creating its project when this is the project's first key.
+    async fn create_key(&self, key: KeyRecord) -> MetaResult<()>;
+    async fn get_key(&self, access_key_id: &str) -> MetaResult<Option<KeyRecord>>;
+    /// All keys, or the keys of one project.
+    async fn list_keys(&self, project: Option<&str>) -> MetaResult<Vec<KeyRecord>>;
+    /// Returns false when no such key existed.
+    async fn delete_key(&self, access_key_id: &str) -> MetaResult<bool>;
+}
+
+/// Buckets, objects, multipart uploads and the event outbox. Every mutating method is one
+/// transaction: the row change and its outbox events commit together or not at all.
+#[async_trait]
+pub trait ObjectRepository: Send + Sync + 'static {
+    /// Fails with [`crate::MetaError::BucketOwnedBy`] when the name is taken (by any project).
+    async fn create_bucket(&self, bucket: BucketRecord) -> MetaResult<()>;
+    async fn get_bucket(&self, name: &str) -> MetaResult<Option<BucketRecord>>;
+    async fn list_buckets(&self, project: &str) -> MetaResult<Vec<BucketRecord>>;
+    /// Deletes an empty bucket; aborts its multipart uploads and returns their blobs.
+    async fn delete_bucket(&self, name: &str) -> MetaResult<Garbage>;
+    async fn set_notifications(&self, bucket: &str, rules: Vec<NotificationRule>) -> MetaResult<()>;
+
+    /// Inserts or replaces an object and records the matching outbox events.
+    async fn put_object(
+        &self,
+        object: ObjectRecord,
+        condition: WriteCondition,
+        event: PendingEvent,
+    ) -> MetaResult<Garbage>;
+    async fn get_object(&self, bucket: &str, key: &str) -> MetaResult<Option<ObjectRecord>>;
+    /// Deletes an object if present (S3 deletes are idempotent); records events only for a real deletion.
+    async fn delete_object(&self, bucket: &str, key: &str, event: PendingEvent) -> MetaResult<Garbage>;
+    /// Up to `limit` objects whose keys start with `prefix` and sort strictly after `after`
+    /// (byte order), in key order.
+    async fn list_objects(&self, bucket: &str, prefix: &str, after: &[u8], limit: usize)
+    -> MetaResult<Vec<ObjectSummary>>;
+
+    async fn create_upload(&self, upload: UploadRecord) -> MetaResult<()>;
+    async fn get_upload(&self, upload_id: &str) -> MetaResult<Option<UploadRecord>>;
+    /// Records a part, replacing an earlier upload of the same part number.
+    async fn put_part(&self, upload_id: &str, part: PartRecord) -> MetaResult<Garbage>;
+    async fn list_parts(&self, upload_id: &str) -> MetaResult<Vec<PartRecord>>;
+    async fn list_uploads(&self, bucket: &str, prefix: &str) -> MetaResult<Vec<UploadRecord>>;
+    /// Replaces the upload by `object` (whose segments are some of its parts), returns the blobs
+    /// of parts not used and of any object overwritten.
+    async fn complete_upload(&self, upload_id: &str, object: ObjectRecord, event: PendingEvent) -> MetaResult<Garbage>;
+    async fn abort_upload(&self, upload_id: &str) -> MetaResult<Garbage>;
+
+    /// Outbox events not yet consumed, oldest first.
+    async fn pending_events(&self, limit: usize) -> MetaResult<Vec<OutboxRecord>>;
+    /// Every blob id referenced by an object or a part; start-up garbage collection keeps these.
+    async fn referenced_blobs(&self) -> MetaResult<HashSet<String>>;
+    /// The highest event sequencer ever stored, so sequencers keep increasing across restarts.
+    async fn max_sequencer(&self) -> MetaResult<u64>;
+}

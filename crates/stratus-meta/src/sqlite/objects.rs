@@ -1,0 +1,378 @@
+//! Buckets, objects and the event outbox.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use stratus_core::NotificationRule;
+
+use super::{SqliteMeta, uploads};
+use crate::{
+    BucketRecord, Garbage, MetaError, MetaResult, ObjectRecord, ObjectRepository, ObjectSummary, OutboxRecord,
+    PartRecord, PendingEvent, Segment, StoredBody, UploadRecord, WriteCondition,
+};
+
+fn bucket_from_row(row: &Row<'_>) -> rusqlite::Result<(String, String, i64, String)> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+}
+
+fn to_bucket(raw: (String, String, i64, String)) -> MetaResult<BucketRecord> {
+    let (name, project, created_ms, rules) = raw;
+    Ok(BucketRecord { name, project, created_ms, notifications: serde_json::from_str(&rules)? })
+}
+
+/// The notification rules of `bucket`, or `NotFound` when the bucket does not exist.
+pub(super) fn bucket_rules(conn: &Connection, bucket: &str) -> MetaResult<Vec<NotificationRule>> {
+    let rules: Option<String> = conn
+        .query_row("SELECT notifications FROM buckets WHERE name = ?1", [bucket], |row| row.get(0))
+        .optional()?;
+    Ok(serde_json::from_str(&rules.ok_or(MetaError::NotFound("bucket"))?)?)
+}
+
+/// Writes one outbox row per rule the event matches. Runs inside the caller's transaction, which
+/// is the whole point: the event exists if and only if the change it describes does.
+pub(super) fn record_events(conn: &Connection, rules: &[NotificationRule], pending: &PendingEvent) -> MetaResult<()> {
+    let event = &pending.event;
+    for (index, rule) in rules.iter().enumerate().filter(|(_, r)| r.matches(event.kind, &event.key)) {
+        let payload = event.to_record_json(rule, &pending.region);
+        conn.execute(
+            "INSERT INTO outbox (event_id, bucket, key, event_name, target, payload, sequencer, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                format!("{:016x}-{index}", event.sequencer),
+                event.bucket,
+                event.key.as_bytes(),
+                event.kind.config_name(),
+                serde_json::to_string(&rule.target)?,
+                payload.to_string(),
+                i64::try_from(event.sequencer).unwrap_or(i64::MAX),
+                i64::try_from(event.time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+const OBJECT_COLUMNS: &str = "bucket, key, size, etag, last_modified_ms, headers, inline_body, segments, parts";
+
+fn object_from_row(row: &Row<'_>) -> rusqlite::Result<(ObjectRecord, String, Option<String>)> {
+    let key: Vec<u8> = row.get(1)?;
+    let inline: Option<Vec<u8>> = row.get(6)?;
+    let segments: Option<String> = row.get(7)?;
+    let record = ObjectRecord {
+        bucket: row.get(0)?,
+        key: String::from_utf8_lossy(&key).into_owned(),
+        size: row.get(2)?,
+        etag: row.get(3)?,
+        last_modified_ms: row.get(4)?,
+        headers: Default::default(),
+        body: StoredBody::Inline(inline.unwrap_or_default()),
+        parts: row.get(8)?,
+    };
+    Ok((record, row.get(5)?, segments))
+}
+
+/// Fills in the JSON-encoded columns `object_from_row` left raw.
+fn decode_object(raw: (ObjectRecord, String, Option<String>)) -> MetaResult<ObjectRecord> {
+    let (mut record, headers, segments) = raw;
+    record.headers = serde_json::from_str(&headers)?;
+    if let Some(segments) = segments {
+        record.body = StoredBody::Segments(serde_json::from_str(&segments)?);
+    }
+    Ok(record)
+}
+
+fn existing_object(conn: &Connection, bucket: &str, key: &str) -> MetaResult<Option<(String, Vec<String>)>> {
+    let row: Option<(String, Option<String>)> = conn
+        .query_row("SELECT etag, segments FROM objects WHERE bucket = ?1 AND key = ?2", params![bucket, key.as_bytes()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    row.map(|(etag, segments)| {
+        let blobs = match segments {
+            Some(json) => serde_json::from_str::<Vec<Segment>>(&json)?.into_iter().map(|s| s.blob).collect(),
+            None => Vec::new(),
+        };
+        Ok((etag, blobs))
+    })
+    .transpose()
+}
+
+/// Inserts or replaces an object row; returns the blobs of the object it replaced.
+pub(super) fn upsert_object(conn: &Connection, object: &ObjectRecord, condition: &WriteCondition) -> MetaResult<Garbage> {
+    let existing = existing_object(conn, &object.bucket, &object.key)?;
+    match (condition, &existing) {
+        (WriteCondition::IfAbsent, Some(_)) => return Err(MetaError::PreconditionFailed),
+        (WriteCondition::IfEtag(_), None) => return Err(MetaError::NotFound("key")),
+        (WriteCondition::IfEtag(wanted), Some((etag, _))) if wanted != etag => return Err(MetaError::PreconditionFailed),
+        _ => {}
+    }
+    let (inline, segments) = match &object.body {
+        StoredBody::Inline(bytes) => (Some(bytes.as_slice()), None),
+        StoredBody::Segments(segments) => (None, Some(serde_json::to_string(segments)?)),
+    };
+    conn.execute(
+        &format!("INSERT OR REPLACE INTO objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+        params![
+            object.bucket,
+            object.key.as_bytes(),
+            object.size,
+            object.etag,
+            object.last_modified_ms,
+            serde_json::to_string(&object.headers)?,
+            inline,
+            segments,
+            object.parts,
+        ],
+    )?;
+    Ok(Garbage { blobs: existing.map(|(_, blobs)| blobs).unwrap_or_default() })
+}
+
+/// The smallest byte string greater than every string starting with `prefix`, if one exists.
+fn prefix_upper_bound(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut bound = prefix.to_vec();
+    while let Some(last) = bound.pop() {
+        if last < u8::MAX {
+            bound.push(last + 1);
+            return Some(bound);
+        }
+    }
+    None
+}
+
+#[async_trait]
+impl ObjectRepository for SqliteMeta {
+    async fn create_bucket(&self, bucket: BucketRecord) -> MetaResult<()> {
+        self.write(move |conn| {
+            let owner: Option<String> = conn
+                .query_row("SELECT project FROM buckets WHERE name = ?1", [&bucket.name], |r| r.get(0))
+                .optional()?;
+            if let Some(owner) = owner {
+                return Err(MetaError::BucketOwnedBy { owner });
+            }
+            conn.execute(
+                "INSERT OR IGNORE INTO projects (name, created_ms) VALUES (?1, ?2)",
+                params![bucket.project, bucket.created_ms],
+            )?;
+            conn.execute(
+                "INSERT INTO buckets (name, project, created_ms, notifications) VALUES (?1, ?2, ?3, ?4)",
+                params![bucket.name, bucket.project, bucket.created_ms, serde_json::to_string(&bucket.notifications)?],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_bucket(&self, name: &str) -> MetaResult<Option<BucketRecord>> {
+        let name = name.to_owned();
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT name, project, created_ms, notifications FROM buckets WHERE name = ?1",
+                [name],
+                bucket_from_row,
+            )
+            .optional()?
+            .map(to_bucket)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn list_buckets(&self, project: &str) -> MetaResult<Vec<BucketRecord>> {
+        let project = project.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT name, project, created_ms, notifications FROM buckets WHERE project = ?1 ORDER BY name",
+            )?;
+            let rows = stmt.query_map([project], bucket_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().map(to_bucket).collect()
+        })
+        .await
+    }
+
+    async fn delete_bucket(&self, name: &str) -> MetaResult<Garbage> {
+        let name = name.to_owned();
+        self.write(move |conn| {
+            bucket_rules(conn, &name)?;
+            let has_objects: bool =
+                conn.query_row("SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)", [&name], |r| r.get(0))?;
+            if has_objects {
+                return Err(MetaError::BucketNotEmpty);
+            }
+            let garbage = uploads::abort_all_in_bucket(conn, &name)?;
+            conn.execute("DELETE FROM buckets WHERE name = ?1", [&name])?;
+            Ok(garbage)
+        })
+        .await
+    }
+
+    async fn set_notifications(&self, bucket: &str, rules: Vec<NotificationRule>) -> MetaResult<()> {
+        let bucket = bucket.to_owned();
+        self.write(move |conn| {
+            let changed = conn.execute(
+                "UPDATE buckets SET notifications = ?2 WHERE name = ?1",
+                params![bucket, serde_json::to_string(&rules)?],
+            )?;
+            if changed == 0 { Err(MetaError::NotFound("bucket")) } else { Ok(()) }
+        })
+        .await
+    }
+
+    async fn put_object(&self, object: ObjectRecord, condition: WriteCondition, event: PendingEvent) -> MetaResult<Garbage> {
+        self.write(move |conn| {
+            let rules = bucket_rules(conn, &object.bucket)?;
+            let garbage = upsert_object(conn, &object, &condition)?;
+            record_events(conn, &rules, &event)?;
+            Ok(garbage)
+        })
+        .await
+    }
+
+    async fn get_object(&self, bucket: &str, key: &str) -> MetaResult<Option<ObjectRecord>> {
+        let (bucket, key) = (bucket.to_owned(), key.to_owned());
+        self.read(move |conn| {
+            let sql = format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2");
+            conn.query_row(&sql, params![bucket, key.as_bytes()], object_from_row).optional()?.map(decode_object).transpose()
+        })
+        .await
+    }
+
+    async fn delete_object(&self, bucket: &str, key: &str, event: PendingEvent) -> MetaResult<Garbage> {
+        let (bucket, key) = (bucket.to_owned(), key.to_owned());
+        self.write(move |conn| {
+            let rules = bucket_rules(conn, &bucket)?;
+            let Some((_, blobs)) = existing_object(conn, &bucket, &key)? else {
+                return Ok(Garbage::default());
+            };
+            conn.execute("DELETE FROM objects WHERE bucket = ?1 AND key = ?2", params![bucket, key.as_bytes()])?;
+            record_events(conn, &rules, &event)?;
+            Ok(Garbage { blobs })
+        })
+        .await
+    }
+
+    async fn list_objects(&self, bucket: &str, prefix: &str, after: &[u8], limit: usize) -> MetaResult<Vec<ObjectSummary>> {
+        let (bucket, prefix, after) = (bucket.to_owned(), prefix.as_bytes().to_vec(), after.to_vec());
+        let lower = if after.as_slice() > prefix.as_slice() { after } else { prefix.clone() };
+        let inclusive = lower == prefix;
+        let upper = prefix_upper_bound(&prefix);
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT key, size, etag, last_modified_ms FROM objects
+                 WHERE bucket = ?1 AND key {} ?2 AND (?3 IS NULL OR key < ?3) ORDER BY key LIMIT ?4",
+                if inclusive { ">=" } else { ">" }
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![bucket, lower, upper, i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
+                let key: Vec<u8> = row.get(0)?;
+                Ok(ObjectSummary {
+                    key: String::from_utf8_lossy(&key).into_owned(),
+                    size: row.get(1)?,
+                    etag: row.get(2)?,
+                    last_modified_ms: row.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn create_upload(&self, upload: UploadRecord) -> MetaResult<()> {
+        self.write(move |conn| uploads::create(conn, &upload)).await
+    }
+
+    async fn get_upload(&self, upload_id: &str) -> MetaResult<Option<UploadRecord>> {
+        let id = upload_id.to_owned();
+        self.read(move |conn| uploads::get(conn, &id)).await
+    }
+
+    async fn put_part(&self, upload_id: &str, part: PartRecord) -> MetaResult<Garbage> {
+        let id = upload_id.to_owned();
+        self.write(move |conn| uploads::put_part(conn, &id, &part)).await
+    }
+
+    async fn list_parts(&self, upload_id: &str) -> MetaResult<Vec<PartRecord>> {
+        let id = upload_id.to_owned();
+        self.read(move |conn| uploads::list_parts(conn, &id)).await
+    }
+
+    async fn list_uploads(&self, bucket: &str, prefix: &str) -> MetaResult<Vec<UploadRecord>> {
+        let (bucket, prefix) = (bucket.to_owned(), prefix.to_owned());
+        self.read(move |conn| uploads::list(conn, &bucket, &prefix)).await
+    }
+
+    async fn complete_upload(&self, upload_id: &str, object: ObjectRecord, event: PendingEvent) -> MetaResult<Garbage> {
+        let id = upload_id.to_owned();
+        self.write(move |conn| uploads::complete(conn, &id, &object, &event)).await
+    }
+
+    async fn abort_upload(&self, upload_id: &str) -> MetaResult<Garbage> {
+        let id = upload_id.to_owned();
+        self.write(move |conn| uploads::abort(conn, &id)).await
+    }
+
+    async fn pending_events(&self, limit: usize) -> MetaResult<Vec<OutboxRecord>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT seq, event_id, bucket, key, event_name, target, payload, created_ms FROM outbox
+                 WHERE consumed_ms IS NULL ORDER BY seq LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
+                let key: Vec<u8> = row.get(3)?;
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, key, row.get(4)?, row.get::<_, String>(5)?, row.get::<_, String>(6)?, row.get(7)?))
+            })?;
+            let mut events = Vec::new();
+            for row in rows {
+                let (seq, event_id, bucket, key, event_name, target, payload, created_ms) = row?;
+                events.push(OutboxRecord {
+                    seq,
+                    event_id,
+                    bucket,
+                    key: String::from_utf8_lossy(&key).into_owned(),
+                    event_name,
+                    target: serde_json::from_str(&target)?,
+                    payload: serde_json::from_str(&payload)?,
+                    created_ms,
+                });
+            }
+            Ok(events)
+        })
+        .await
+    }
+
+    async fn referenced_blobs(&self) -> MetaResult<HashSet<String>> {
+        self.read(|conn| {
+            let mut referenced = HashSet::new();
+            let mut stmt = conn.prepare("SELECT segments FROM objects WHERE segments IS NOT NULL")?;
+            for json in stmt.query_map([], |row| row.get::<_, String>(0))? {
+                referenced.extend(serde_json::from_str::<Vec<Segment>>(&json?)?.into_iter().map(|s| s.blob));
+            }
+            let mut stmt = conn.prepare("SELECT blob FROM parts")?;
+            for blob in stmt.query_map([], |row| row.get::<_, String>(0))? {
+                referenced.insert(blob?);
+            }
+            Ok(referenced)
+        })
+        .await
+    }
+
+    async fn max_sequencer(&self) -> MetaResult<u64> {
+        self.read(|conn| {
+            let max: Option<i64> = conn.query_row("SELECT MAX(sequencer) FROM outbox", [], |r| r.get(0))?;
+            Ok(max.and_then(|m| u64::try_from(m).ok()).unwrap_or(0))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_upper_bound;
+
+    #[test]
+    fn upper_bound_of_prefix() {
+        assert_eq!(prefix_upper_bound(b"a/"), Some(b"a0".to_vec()));
+        assert_eq!(prefix_upper_bound(b"a\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_upper_bound(b""), None);
+    }
+}

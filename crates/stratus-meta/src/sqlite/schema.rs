@@ -1,0 +1,71 @@
+//! Schema creation. Object keys are stored as BLOBs so that ordering and range bounds are plain
+//! byte comparisons, exactly S3's (UTF-8 binary) listing order.
+
+use rusqlite::Connection;
+
+const SCHEMA: &str = r"
+CREATE TABLE IF NOT EXISTS projects (
+    name TEXT PRIMARY KEY,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS access_keys (
+    access_key_id TEXT PRIMARY KEY,
+    secret TEXT NOT NULL,
+    project TEXT NOT NULL REFERENCES projects(name),
+    role TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS buckets (
+    name TEXT PRIMARY KEY,
+    project TEXT NOT NULL REFERENCES projects(name),
+    created_ms INTEGER NOT NULL,
+    notifications TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS buckets_by_project ON buckets(project, name);
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT NOT NULL REFERENCES buckets(name),
+    key BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    last_modified_ms INTEGER NOT NULL,
+    headers TEXT NOT NULL,
+    inline_body BLOB,
+    segments TEXT,
+    parts INTEGER,
+    PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id TEXT PRIMARY KEY,
+    bucket TEXT NOT NULL REFERENCES buckets(name),
+    key BLOB NOT NULL,
+    initiated_ms INTEGER NOT NULL,
+    headers TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS uploads_by_bucket ON uploads(bucket, key);
+CREATE TABLE IF NOT EXISTS parts (
+    upload_id TEXT NOT NULL REFERENCES uploads(upload_id) ON DELETE CASCADE,
+    part_number INTEGER NOT NULL,
+    blob TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    last_modified_ms INTEGER NOT NULL,
+    PRIMARY KEY (upload_id, part_number)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    bucket TEXT NOT NULL,
+    key BLOB NOT NULL,
+    event_name TEXT NOT NULL,
+    target TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    sequencer INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    consumed_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(consumed_ms, seq);
+";
+
+pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(SCHEMA)
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Creates the Python virtual environment used by the end-to-end tests in tests/python/.
+# Idempotent: re-running upgrades boto3/awscli/pytest to the newest releases.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${repo_root}/.venv"
+
+if [[ ! -x "${venv}/bin/python" ]]; then
+    echo "setup-python: creating ${venv}"
+    python3 -m venv "${venv}"
+fi
+
+"${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U pip
+"${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U \
+    boto3 awscli pytest pytest-timeout
+
+"${venv}/bin/python" - <<'PY'
+import boto3, botocore, pytest
+print(f"setup-python: boto3 {boto3.__version__}, botocore {botocore.__version__}, pytest {pytest.__version__}")
+PY
+"${venv}/bin/aws" --version
