@@ -7,8 +7,10 @@ Every server listens on 127.0.0.1 port 0 inside a pytest tmp dir; its address is
 from __future__ import annotations
 
 import configparser
+import hashlib
 import json
 import os
+import random
 import shlex
 import signal
 import subprocess
@@ -17,12 +19,14 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STRATUS_BIN = Path(os.environ.get("STRATUS_BIN", REPO_ROOT / "target" / "debug" / "stratus"))
@@ -233,10 +237,14 @@ class StratusServer:
                      sec.get("stratus_role", ""), sec.get("stratus_token"))
 
     def client(self, creds: Creds | None = None, **config) -> "boto3.client":
-        creds = creds or self.admin
+        """A boto3 S3 client for this server (admin credentials unless `creds` is given)."""
+        return self.client_for(self.endpoint, creds or self.admin, **config)
+
+    @staticmethod
+    def client_for(endpoint: str, creds: Creds, **config) -> "boto3.client":
         session = boto3.session.Session(aws_access_key_id=creds.access_key_id,
                                         aws_secret_access_key=creds.secret_access_key, region_name=REGION)
-        return session.client("s3", endpoint_url=self.endpoint, config=client_config(**config))
+        return session.client("s3", endpoint_url=endpoint, config=client_config(**config))
 
     def cli_env(self, token: str | None = None, **extra: str) -> dict[str, str]:
         """Environment for `stratus keys ...` talking to this server with a bearer token."""
@@ -263,3 +271,52 @@ class StratusServer:
 
 def python_executable() -> str:
     return sys.executable
+
+
+@contextmanager
+def raises_s3(code: str, status: int):
+    """Expects a botocore ClientError with the given S3 error code and HTTP status."""
+    with pytest.raises(ClientError) as info:
+        yield info
+    response = info.value.response
+    actual = (response.get("Error", {}).get("Code"), response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
+    assert actual == (code, status), f"expected {code}/{status}, got {actual}: {response.get('Error')}"
+
+
+def error_code_of_xml(body: bytes) -> str | None:
+    """The <Code> of an S3 XML error body, or None."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return None
+    for el in root.iter():
+        if el.tag.rsplit("}", 1)[-1] == "Code":
+            return el.text
+    return None
+
+
+def md5_hex(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def quoted_md5(data: bytes) -> str:
+    return f'"{md5_hex(data)}"'
+
+
+def multipart_etag(parts: list[bytes]) -> str:
+    digest = hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest()
+    return f'"{digest}-{len(parts)}"'
+
+
+def pseudo_random_bytes(seed: int | str, size: int) -> bytes:
+    """Deterministic content, so a writer only needs to remember (seed, size)."""
+    return random.Random(seed).randbytes(size)
+
+
+def list_all_keys(s3, bucket: str, **kwargs) -> list[str]:
+    keys = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, **kwargs):
+        keys += [o["Key"] for o in page.get("Contents", [])]
+    return keys

@@ -1,0 +1,77 @@
+//! The HTTP edge. One port serves every API: a request signed with AWS Signature V4 (in the
+//! `Authorization` header or a presigned query) is routed by the service named in its credential
+//! scope; everything else goes to the native REST API under `/v1/`. This crate is the only one
+//! that knows HTTP, XML and AWS wire formats.
+
+mod native;
+mod routing;
+mod s3;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use http::{Request, Response};
+use hyper::body::Incoming;
+use stratus_identity::Identity;
+use stratus_store::Store;
+
+pub use routing::{Destination, destination};
+
+/// The largest single PUT body S3 accepts; larger objects must use multipart upload.
+pub const MAX_PUT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
+/// The services the edge routes to.
+#[derive(Clone)]
+pub struct Edge {
+    s3: s3s::service::S3Service,
+    native: axum::Router,
+}
+
+impl std::fmt::Debug for Edge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Edge").finish_non_exhaustive()
+    }
+}
+
+impl Edge {
+    #[must_use]
+    pub fn new(store: Arc<Store>, identity: Arc<Identity>) -> Self {
+        let s3 = s3::service(Arc::clone(&store), Arc::clone(&identity));
+        let native = native::router(store, identity);
+        Self { s3, native }
+    }
+
+    /// Serves one request on whichever API it addresses.
+    pub async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
+        match destination(&request) {
+            Destination::Aws(service) if service == "s3" => self.serve_s3(request).await,
+            Destination::Aws(service) => native::problem(
+                http::StatusCode::NOT_IMPLEMENTED,
+                "service not available",
+                &format!("the AWS service {service:?} is not served by this Stratus version"),
+            ),
+            Destination::Native => self.serve_native(request).await,
+            Destination::AnonymousS3 => self.serve_s3(request).await,
+        }
+    }
+
+    async fn serve_s3(&self, request: Request<Incoming>) -> Response<Body> {
+        let request = request.map(s3s::Body::http_body);
+        match self.s3.call(request).await {
+            Ok(response) => response.map(Body::new),
+            Err(error) => {
+                tracing::error!(?error, "s3 request failed outside the protocol");
+                native::problem(http::StatusCode::INTERNAL_SERVER_ERROR, "internal error", "the S3 request could not be served")
+            }
+        }
+    }
+
+    async fn serve_native(&self, request: Request<Incoming>) -> Response<Body> {
+        use tower::ServiceExt as _;
+        let request = request.map(Body::new);
+        match self.native.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The native REST API under `/v1/`, authenticated with a bearer token. Errors are RFC 9457
+//! problem documents (`application/problem+json`).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::routing::{delete, get};
+use http::request::Parts;
+use http::{Response, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+use stratus_core::Role;
+use stratus_identity::{Identity, IdentityError, Principal};
+use stratus_meta::KeyRecord;
+use stratus_store::Store;
+
+#[derive(Clone)]
+struct AppState {
+    store: Arc<Store>,
+    identity: Arc<Identity>,
+}
+
+pub(crate) fn router(store: Arc<Store>, identity: Arc<Identity>) -> axum::Router {
+    axum::Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/keys", get(list_keys).post(create_key))
+        .route("/v1/keys/{access_key_id}", delete(delete_key))
+        .route("/v1/events", get(pending_events))
+        .fallback(|| async { problem(StatusCode::NOT_FOUND, "not found", "no such endpoint") })
+        .with_state(AppState { store, identity })
+}
+
+/// A problem document response.
+pub(crate) fn problem(status: StatusCode, title: &str, detail: &str) -> Response<Body> {
+    let body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
+    Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "application/problem+json")
+        .body(Body::from(body.to_string()))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+type ApiResult<T> = Result<T, Response<Body>>;
+
+fn identity_problem(err: IdentityError) -> Response<Body> {
+    match err {
+        IdentityError::Forbidden(detail) => problem(StatusCode::FORBIDDEN, "forbidden", &detail),
+        IdentityError::NotFound(id) => problem(StatusCode::NOT_FOUND, "not found", &format!("access key {id} does not exist")),
+        IdentityError::Invalid(detail) => problem(StatusCode::BAD_REQUEST, "invalid request", &detail),
+        IdentityError::Storage(error) => {
+            tracing::error!(?error, "identity storage failed");
+            problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error", "identity storage failed")
+        }
+    }
+}
+
+/// The caller, from `Authorization: Bearer <token>`.
+struct Caller(Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Response<Body>;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| problem(StatusCode::UNAUTHORIZED, "unauthorized", "send Authorization: Bearer $STRATUS_TOKEN"))?;
+        state.identity.authenticate_token(token.trim()).await.map(Caller).map_err(|err| match err {
+            IdentityError::Forbidden(detail) => problem(StatusCode::UNAUTHORIZED, "unauthorized", &detail),
+            other => identity_problem(other),
+        })
+    }
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+fn key_json(key: &KeyRecord, with_secret: bool) -> serde_json::Value {
+    let mut value = json!({
+        "access_key_id": key.access_key_id,
+        "project": key.project,
+        "role": key.role.as_str(),
+        "created_ms": key.created_ms,
+    });
+    if with_secret {
+        value["secret_access_key"] = json!(key.secret);
+    }
+    value
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateKey {
+    project: String,
+    #[serde(default)]
+    role: Option<String>,
+}
+
+async fn create_key(State(state): State<AppState>, Caller(caller): Caller, body: axum::body::Bytes) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let request: CreateKey = serde_json::from_slice(&body)
+        .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid request", &format!("invalid JSON body: {e}")))?;
+    let role = match request.role.as_deref() {
+        None => Role::Member,
+        Some(text) => text.parse::<Role>().map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid request", &e.0))?,
+    };
+    let key = state.identity.create_key(&caller, &request.project, role).await.map_err(identity_problem)?;
+    Ok((StatusCode::CREATED, Json(key_json(&key, true))))
+}
+
+async fn list_keys(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<serde_json::Value>> {
+    let keys = state.identity.list_keys(&caller).await.map_err(identity_problem)?;
+    Ok(Json(json!({ "keys": keys.iter().map(|k| key_json(k, false)).collect::<Vec<_>>() })))
+}
+
+async fn delete_key(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    state.identity.delete_key(&caller, &id).await.map_err(identity_problem)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    limit: Option<usize>,
+}
+
+/// Pending outbox events, read-only: the consumers arrive with the pipelines work. Operators see
+/// all events; other callers see only events of their project's buckets.
+async fn pending_events(State(state): State<AppState>, Caller(caller): Caller, Query(query): Query<EventsQuery>) -> ApiResult<Json<serde_json::Value>> {
+    let limit = query.limit.unwrap_or(1000).min(10_000);
+    let events = state.store.pending_events(limit).await.map_err(|error| {
+        tracing::error!(?error, "reading the outbox failed");
+        problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error", "reading the outbox failed")
+    })?;
+    let visible: Vec<_> = if caller.is_operator() {
+        events
+    } else {
+        let own = state.store.list_buckets(&caller).await.map_err(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error", "listing buckets failed"))?;
+        let own: std::collections::HashSet<_> = own.into_iter().map(|b| b.name).collect();
+        events.into_iter().filter(|e| own.contains(&e.bucket)).collect()
+    };
+    let events: Vec<_> = visible
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.event_id,
+                "seq": e.seq,
+                "bucket": e.bucket,
+                "key": e.key,
+                "event_name": e.event_name,
+                "target": e.target,
+                "payload": e.payload,
+                "created_ms": e.created_ms,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "events": events })))
+}

@@ -1,0 +1,70 @@
+//! Deciding which API a request addresses, from its SigV4 credential scope.
+
+use http::Request;
+
+/// Where a request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// Signed with SigV4 for this service (`s3`, `lambda`, `sqs`, ...).
+    Aws(String),
+    /// Unsigned, under `/v1/` (or later the dashboard).
+    Native,
+    /// Unsigned and not native: handed to S3, which answers AccessDenied in S3's own XML.
+    AnonymousS3,
+}
+
+/// The service in a credential scope `AKID/date/region/service/aws4_request`.
+fn scope_service(credential: &str) -> Option<String> {
+    let parts: Vec<&str> = credential.split('/').collect();
+    (parts.len() == 5 && parts[4] == "aws4_request").then(|| parts[3].to_owned())
+}
+
+fn header_service<B>(request: &Request<B>) -> Option<String> {
+    let auth = request.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let rest = auth.strip_prefix("AWS4-HMAC-SHA256")?;
+    let credential = rest.split(',').find_map(|field| field.trim().strip_prefix("Credential="))?;
+    scope_service(credential.trim())
+}
+
+fn query_service<B>(request: &Request<B>) -> Option<String> {
+    let query = request.uri().query()?;
+    let credential = query.split('&').find_map(|pair| pair.strip_prefix("X-Amz-Credential="))?;
+    let decoded = credential.replace("%2F", "/").replace("%2f", "/");
+    scope_service(&decoded)
+}
+
+/// Routes by the SigV4 service; legacy SigV2 (`AWS key:signature`) is S3's.
+#[must_use]
+pub fn destination<B>(request: &Request<B>) -> Destination {
+    if let Some(service) = header_service(request).or_else(|| query_service(request)) {
+        return Destination::Aws(service);
+    }
+    let path = request.uri().path();
+    if path == "/v1" || path.starts_with("/v1/") {
+        return Destination::Native;
+    }
+    Destination::AnonymousS3
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(uri: &str, auth: Option<&str>) -> Request<()> {
+        let mut builder = Request::builder().uri(uri);
+        if let Some(auth) = auth {
+            builder = builder.header("authorization", auth);
+        }
+        builder.body(()).expect("request")
+    }
+
+    #[test]
+    fn routes_by_credential_scope() {
+        let auth = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=x";
+        assert_eq!(destination(&request("/2015-03-31/functions", Some(auth))), Destination::Aws("lambda".into()));
+        let presigned = "/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=x";
+        assert_eq!(destination(&request(presigned, None)), Destination::Aws("s3".into()));
+        assert_eq!(destination(&request("/v1/health", None)), Destination::Native);
+        assert_eq!(destination(&request("/bucket/key", None)), Destination::AnonymousS3);
+    }
+}

@@ -1,0 +1,103 @@
+//! Conversions between s3s DTO values and store records.
+
+use s3s::dto::{ETag, ETagCondition, Metadata, Timestamp, TimestampFormat};
+use s3s::{S3ErrorCode, S3Result};
+use stratus_store::{ObjectHeaders, ObjectRecord};
+
+use super::errors::s3_err;
+
+pub(crate) fn timestamp(ms: i64) -> Timestamp {
+    let nanos = i128::from(ms) * 1_000_000;
+    Timestamp::from(time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH))
+}
+
+fn unix_seconds(ts: &Timestamp) -> i64 {
+    let mut buf = Vec::new();
+    if ts.format(TimestampFormat::EpochSeconds, &mut buf).is_err() {
+        return 0;
+    }
+    String::from_utf8_lossy(&buf).split('.').next().and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+pub(crate) fn etag(value: &str) -> ETag {
+    ETag::Strong(value.to_owned())
+}
+
+fn http_date(ts: &Timestamp) -> Option<String> {
+    let mut buf = Vec::new();
+    ts.format(TimestampFormat::HttpDate, &mut buf).ok()?;
+    String::from_utf8(buf).ok()
+}
+
+pub(crate) fn parse_http_date(value: &str) -> Option<Timestamp> {
+    Timestamp::parse(TimestampFormat::HttpDate, value).ok()
+}
+
+/// The standard headers of a write request.
+#[derive(Default)]
+pub(crate) struct HeaderInput {
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_language: Option<String>,
+    pub cache_control: Option<String>,
+    pub expires: Option<Timestamp>,
+    pub metadata: Option<Metadata>,
+}
+
+impl HeaderInput {
+    pub(crate) fn into_headers(self) -> ObjectHeaders {
+        ObjectHeaders {
+            content_type: self.content_type,
+            content_encoding: self.content_encoding,
+            content_disposition: self.content_disposition,
+            content_language: self.content_language,
+            cache_control: self.cache_control,
+            expires: self.expires.as_ref().and_then(http_date),
+            user_metadata: self.metadata.unwrap_or_default().into_iter().collect(),
+            checksums: Default::default(),
+        }
+    }
+}
+
+pub(crate) fn metadata(headers: &ObjectHeaders) -> Option<Metadata> {
+    (!headers.user_metadata.is_empty()).then(|| headers.user_metadata.clone().into_iter().collect())
+}
+
+fn etag_matches(condition: &ETagCondition, record: &ObjectRecord) -> bool {
+    match condition {
+        ETagCondition::Any => true,
+        ETagCondition::ETag(tag) => tag.value() == record.etag,
+    }
+}
+
+/// Read preconditions in RFC 9110 order: If-Match, If-Unmodified-Since (412), then
+/// If-None-Match, If-Modified-Since (304). Times compare at second precision, as HTTP dates do.
+pub(crate) fn check_read_conditions(
+    record: &ObjectRecord,
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+    if_modified_since: Option<&Timestamp>,
+    if_unmodified_since: Option<&Timestamp>,
+) -> S3Result<()> {
+    let modified_secs = record.last_modified_ms.div_euclid(1000);
+    if let Some(condition) = if_match {
+        if !etag_matches(condition, record) {
+            return s3_err(S3ErrorCode::PreconditionFailed, "at least one of the preconditions you specified did not hold");
+        }
+    } else if let Some(since) = if_unmodified_since {
+        if modified_secs > unix_seconds(since) {
+            return s3_err(S3ErrorCode::PreconditionFailed, "at least one of the preconditions you specified did not hold");
+        }
+    }
+    if let Some(condition) = if_none_match {
+        if etag_matches(condition, record) {
+            return s3_err(S3ErrorCode::NotModified, "not modified");
+        }
+    } else if let Some(since) = if_modified_since {
+        if modified_secs <= unix_seconds(since) {
+            return s3_err(S3ErrorCode::NotModified, "not modified");
+        }
+    }
+    Ok(())
+}

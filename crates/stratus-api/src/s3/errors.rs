@@ -1,0 +1,31 @@
+//! The one place store errors become S3 error codes.
+
+use s3s::{S3Error, S3ErrorCode};
+use stratus_store::StoreError;
+
+pub(crate) fn s3_error(err: StoreError) -> S3Error {
+    let code = match &err {
+        StoreError::NoSuchBucket => S3ErrorCode::NoSuchBucket,
+        StoreError::NoSuchKey => S3ErrorCode::NoSuchKey,
+        StoreError::NoSuchUpload => S3ErrorCode::NoSuchUpload,
+        StoreError::BucketAlreadyExists => S3ErrorCode::BucketAlreadyExists,
+        StoreError::BucketAlreadyOwnedByYou => S3ErrorCode::BucketAlreadyOwnedByYou,
+        StoreError::BucketNotEmpty => S3ErrorCode::BucketNotEmpty,
+        StoreError::AccessDenied(_) => S3ErrorCode::AccessDenied,
+        StoreError::PreconditionFailed => S3ErrorCode::PreconditionFailed,
+        StoreError::InvalidPart(_) => S3ErrorCode::InvalidPart,
+        StoreError::InvalidPartOrder => S3ErrorCode::InvalidPartOrder,
+        StoreError::EntityTooSmall(_) => S3ErrorCode::EntityTooSmall,
+        StoreError::InvalidArgument(_) => S3ErrorCode::InvalidArgument,
+        StoreError::IncompleteBody(_) => S3ErrorCode::IncompleteBody,
+        StoreError::Io(_) | StoreError::Meta(_) => {
+            tracing::error!(error = ?err, "storage failure");
+            return S3Error::with_message(S3ErrorCode::InternalError, "we encountered an internal error, please try again");
+        }
+    };
+    S3Error::with_message(code, err.to_string())
+}
+
+pub(crate) fn s3_err<T>(code: S3ErrorCode, message: impl Into<String>) -> Result<T, S3Error> {
+    Err(S3Error::with_message(code, message.into()))
+}

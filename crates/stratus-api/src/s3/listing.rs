@@ -1,0 +1,208 @@
+//! ListObjectsV2, ListObjects (v1) and ListObjectVersions (for unversioned buckets: every
+//! object is its own only version, `null`).
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use s3s::dto::*;
+use s3s::{S3ErrorCode, S3Request, S3Response, S3Result};
+use stratus_identity::Principal;
+use stratus_store::{ListPage, ListRequest};
+
+use super::StratusS3;
+use super::convert::{etag, timestamp};
+use super::errors::{s3_err, s3_error};
+
+const DEFAULT_MAX_KEYS: i32 = 1000;
+
+fn max_keys(requested: Option<i32>) -> S3Result<usize> {
+    match requested.unwrap_or(DEFAULT_MAX_KEYS) {
+        n if n < 0 => s3_err(S3ErrorCode::InvalidArgument, "max-keys must be a non-negative integer"),
+        n => Ok(usize::try_from(n.min(DEFAULT_MAX_KEYS)).unwrap_or(0)),
+    }
+}
+
+/// The exclusive bound to resume after `marker`. A marker that is itself a rolled-up common
+/// prefix must skip everything under that prefix, or the next page would repeat it.
+fn resume_after(marker: &str, prefix: &str, delimiter: Option<&str>) -> Vec<u8> {
+    let rolled_up = delimiter.filter(|d| !d.is_empty()).and_then(|d| {
+        let rest = marker.strip_prefix(prefix)?;
+        rest.find(d).map(|at| &marker[..prefix.len() + at + d.len()])
+    });
+    match rolled_up {
+        Some(common) => [common.as_bytes(), &[0xFF]].concat(),
+        None => marker.as_bytes().to_vec(),
+    }
+}
+
+/// `encoding-type=url`: keys are percent-encoded in the response, as the aws CLI requests.
+const URL_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+
+struct Encoder(bool);
+
+impl Encoder {
+    fn new(encoding: Option<&EncodingType>) -> Self {
+        Self(encoding.is_some_and(|e| e.as_str().eq_ignore_ascii_case("url")))
+    }
+
+    fn apply(&self, value: &str) -> String {
+        if self.0 { utf8_percent_encode(value, URL_ENCODE_SET).to_string() } else { value.to_owned() }
+    }
+}
+
+async fn list_page(s3: &StratusS3, caller: &Principal, request: ListRequest) -> S3Result<ListPage> {
+    s3.store.list_objects(caller, request).await.map_err(s3_error)
+}
+
+fn contents(page: &ListPage, encoder: &Encoder) -> Vec<Object> {
+    page.objects
+        .iter()
+        .map(|o| Object {
+            key: Some(encoder.apply(&o.key)),
+            size: i64::try_from(o.size).ok(),
+            e_tag: Some(etag(&o.etag)),
+            last_modified: Some(timestamp(o.last_modified_ms)),
+            storage_class: Some(ObjectStorageClass::from_static(ObjectStorageClass::STANDARD)),
+            ..Default::default()
+        })
+        .collect()
+}
+
+fn common_prefixes(page: &ListPage, encoder: &Encoder) -> Vec<CommonPrefix> {
+    page.common_prefixes.iter().map(|p| CommonPrefix { prefix: Some(encoder.apply(p)) }).collect()
+}
+
+pub(super) async fn list_objects_v2(s3: &StratusS3, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
+    let caller = s3.caller(&req).await?;
+    let input = req.input;
+    let prefix = input.prefix.clone().unwrap_or_default();
+    let after = match input.continuation_token.as_deref() {
+        Some(token) => match hex::decode(token) {
+            Ok(bound) => bound,
+            Err(_) => return s3_err(S3ErrorCode::InvalidArgument, "the continuation token provided is incorrect"),
+        },
+        None => input.start_after.as_deref().map(|m| resume_after(m, &prefix, input.delimiter.as_deref())).unwrap_or_default(),
+    };
+    let request = ListRequest {
+        bucket: input.bucket.clone(),
+        prefix,
+        delimiter: input.delimiter.clone(),
+        after,
+        max_keys: max_keys(input.max_keys)?,
+    };
+    let page = list_page(s3, &caller, request).await?;
+    let encoder = Encoder::new(input.encoding_type.as_ref());
+    let key_count = page.objects.len() + page.common_prefixes.len();
+    Ok(S3Response::new(ListObjectsV2Output {
+        name: Some(input.bucket),
+        prefix: input.prefix.map(|p| encoder.apply(&p)),
+        delimiter: input.delimiter.map(|d| encoder.apply(&d)),
+        max_keys: Some(input.max_keys.unwrap_or(DEFAULT_MAX_KEYS)),
+        key_count: i32::try_from(key_count).ok(),
+        continuation_token: input.continuation_token,
+        start_after: input.start_after.map(|s| encoder.apply(&s)),
+        is_truncated: Some(page.next_after.is_some()),
+        next_continuation_token: page.next_after.as_ref().map(hex::encode),
+        contents: Some(contents(&page, &encoder)),
+        common_prefixes: Some(common_prefixes(&page, &encoder)),
+        encoding_type: input.encoding_type,
+        ..Default::default()
+    }))
+}
+
+/// The last key or prefix of a page, which v1 clients send back as the next marker.
+fn last_entry(page: &ListPage) -> Option<String> {
+    let last_key = page.objects.last().map(|o| o.key.clone());
+    let last_prefix = page.common_prefixes.last().cloned();
+    last_key.into_iter().chain(last_prefix).max()
+}
+
+pub(super) async fn list_objects(s3: &StratusS3, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
+    let caller = s3.caller(&req).await?;
+    let input = req.input;
+    let prefix = input.prefix.clone().unwrap_or_default();
+    let after = input.marker.as_deref().map(|m| resume_after(m, &prefix, input.delimiter.as_deref())).unwrap_or_default();
+    let request = ListRequest {
+        bucket: input.bucket.clone(),
+        prefix,
+        delimiter: input.delimiter.clone(),
+        after,
+        max_keys: max_keys(input.max_keys)?,
+    };
+    let page = list_page(s3, &caller, request).await?;
+    let encoder = Encoder::new(input.encoding_type.as_ref());
+    let truncated = page.next_after.is_some();
+    Ok(S3Response::new(ListObjectsOutput {
+        name: Some(input.bucket),
+        prefix: input.prefix.map(|p| encoder.apply(&p)),
+        delimiter: input.delimiter.map(|d| encoder.apply(&d)),
+        marker: input.marker.map(|m| encoder.apply(&m)),
+        max_keys: Some(input.max_keys.unwrap_or(DEFAULT_MAX_KEYS)),
+        is_truncated: Some(truncated),
+        next_marker: if truncated { last_entry(&page).map(|m| encoder.apply(&m)) } else { None },
+        contents: Some(contents(&page, &encoder)),
+        common_prefixes: Some(common_prefixes(&page, &encoder)),
+        encoding_type: input.encoding_type,
+        ..Default::default()
+    }))
+}
+
+pub(super) async fn list_object_versions(
+    s3: &StratusS3,
+    req: S3Request<ListObjectVersionsInput>,
+) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+    let caller = s3.caller(&req).await?;
+    let input = req.input;
+    let prefix = input.prefix.clone().unwrap_or_default();
+    let after = input.key_marker.as_deref().map(|m| resume_after(m, &prefix, input.delimiter.as_deref())).unwrap_or_default();
+    let request = ListRequest {
+        bucket: input.bucket.clone(),
+        prefix,
+        delimiter: input.delimiter.clone(),
+        after,
+        max_keys: max_keys(input.max_keys)?,
+    };
+    let page = list_page(s3, &caller, request).await?;
+    let encoder = Encoder::new(input.encoding_type.as_ref());
+    let truncated = page.next_after.is_some();
+    let versions = page
+        .objects
+        .iter()
+        .map(|o| ObjectVersion {
+            key: Some(encoder.apply(&o.key)),
+            version_id: Some("null".into()),
+            is_latest: Some(true),
+            size: i64::try_from(o.size).ok(),
+            e_tag: Some(etag(&o.etag)),
+            last_modified: Some(timestamp(o.last_modified_ms)),
+            storage_class: Some(ObjectVersionStorageClass::from_static(ObjectVersionStorageClass::STANDARD)),
+            ..Default::default()
+        })
+        .collect();
+    Ok(S3Response::new(ListObjectVersionsOutput {
+        name: Some(input.bucket),
+        prefix: input.prefix.map(|p| encoder.apply(&p)),
+        delimiter: input.delimiter.map(|d| encoder.apply(&d)),
+        key_marker: input.key_marker,
+        max_keys: Some(input.max_keys.unwrap_or(DEFAULT_MAX_KEYS)),
+        is_truncated: Some(truncated),
+        next_key_marker: if truncated { last_entry(&page) } else { None },
+        next_version_id_marker: truncated.then(|| "null".to_owned()),
+        versions: Some(versions),
+        delete_markers: Some(Vec::new()),
+        common_prefixes: Some(common_prefixes(&page, &encoder)),
+        encoding_type: input.encoding_type,
+        ..Default::default()
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resume_after;
+
+    #[test]
+    fn markers_that_are_common_prefixes_skip_their_subtree() {
+        assert_eq!(resume_after("photos/", "", Some("/")), b"photos/\xff".to_vec());
+        assert_eq!(resume_after("a/b/c", "a/", Some("/")), b"a/b/\xff".to_vec());
+        assert_eq!(resume_after("a/key", "a/", Some("/")), b"a/key".to_vec());
+        assert_eq!(resume_after("x/y", "", None), b"x/y".to_vec());
+    }
+}

@@ -1,0 +1,121 @@
+//! The `stratus` command. This crate alone knows command-line parsing and process signals.
+
+mod client;
+mod keys;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "stratus", version, about = "A self-hostable cloud for AI applications, in one binary")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: S3 API, native API and (later) the dashboard on one port.
+    Server {
+        /// Where metadata, objects and credentials live.
+        #[arg(long, env = "STRATUS_DATA_DIR", default_value = ".stratus")]
+        data_dir: PathBuf,
+        /// Address to listen on; port 0 picks a free port (see DATA_DIR/server.json).
+        #[arg(long, env = "STRATUS_LISTEN", default_value = "127.0.0.1:4566")]
+        listen: SocketAddr,
+        /// Region reported to AWS clients.
+        #[arg(long, env = "STRATUS_REGION", default_value = "us-east-1")]
+        region: String,
+        /// Seconds in-flight requests may take to finish after SIGINT/SIGTERM.
+        #[arg(long, default_value_t = 10)]
+        drain_seconds: u64,
+    },
+    /// Print `export` lines that point AWS tools and the stratus CLI at a running server.
+    Env {
+        #[arg(long, env = "STRATUS_DATA_DIR", default_value = ".stratus")]
+        data_dir: PathBuf,
+    },
+    /// Manage access keys (admin only).
+    Keys {
+        #[command(flatten)]
+        target: client::Target,
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STRATUS_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Server { data_dir, listen, region, drain_seconds } => {
+            let config = stratus_server::Config { data_dir, listen, region, drain_deadline: Duration::from_secs(drain_seconds) };
+            runtime.block_on(run_server(config))
+        }
+        Command::Env { data_dir } => print_env(&data_dir),
+        Command::Keys { target, command } => runtime.block_on(keys::run(&target, command)),
+    }
+}
+
+/// Resolves on the first SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(signal) => signal,
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for SIGTERM");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("shutdown requested");
+}
+
+async fn run_server(config: stratus_server::Config) -> anyhow::Result<()> {
+    let data_dir = config.data_dir.clone();
+    let server = stratus_server::Server::start(config).await?;
+    if let Some(key) = server.created_admin_key() {
+        println!("created the operator key (saved to {}):", data_dir.join("credentials").display());
+        println!("  access key id:     {}", key.access_key_id);
+        println!("  secret access key: {}", key.secret);
+    }
+    println!("stratus listening on http://{}", server.address());
+    println!("point your tools at it with: eval \"$(stratus env --data-dir {})\"", data_dir.display());
+    server.serve(shutdown_signal()).await
+}
+
+/// Quotes a value for POSIX shells.
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "'\\''"))
+}
+
+fn print_env(data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let credentials = stratus_server::read_credentials(data_dir)?;
+    let info = stratus_server::read_server_info(data_dir).context("start the server first: stratus server")?;
+    let lines = [
+        ("AWS_ACCESS_KEY_ID", credentials.access_key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key.as_str()),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", info.endpoint.as_str()),
+        ("STRATUS_ENDPOINT", info.endpoint.as_str()),
+        ("STRATUS_TOKEN", credentials.token.as_str()),
+    ];
+    for (name, value) in lines {
+        println!("export {name}={}", shell_quote(value));
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! The composition root: opens the data directory, wires metadata, identity, store and the
+//! edge together, and serves them on one listener until told to shut down.
+
+mod files;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use stratus_api::Edge;
+use stratus_identity::Identity;
+use stratus_meta::{KeyRecord, SqliteMeta};
+use stratus_store::Store;
+use tokio::net::TcpListener;
+
+pub use files::{Credentials, ServerInfo, read_credentials, read_server_info};
+
+/// Everything `stratus server` needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub region: String,
+    /// How long in-flight requests may run after shutdown is requested.
+    pub drain_deadline: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from(".stratus"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 4566)),
+            region: "us-east-1".into(),
+            drain_deadline: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A started (bound, not yet serving) server.
+pub struct Server {
+    listener: TcpListener,
+    edge: Edge,
+    address: SocketAddr,
+    created_admin: Option<KeyRecord>,
+    config: Config,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("address", &self.address).finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Opens the data directory (collecting orphaned blobs), creates the operator key on first
+    /// start, binds the listener and records its address in `server.json`.
+    ///
+    /// # Errors
+    /// Unusable data directory, database or address.
+    pub async fn start(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
+        let meta = Arc::new(SqliteMeta::open(&config.data_dir.join("meta.db")).context("cannot open metadata database")?);
+        let identity = Arc::new(Identity::new(meta.clone()));
+        let created_admin = identity.bootstrap().await.context("cannot create the operator key")?;
+        if let Some(key) = &created_admin {
+            files::write_credentials(&config.data_dir, key)?;
+        }
+        let store = Arc::new(Store::open(&config.data_dir, meta, &config.region).await.context("cannot open object store")?);
+        let edge = Edge::new(store, identity);
+        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+        let address = listener.local_addr()?;
+        files::write_server_info(&config.data_dir, address)?;
+        Ok(Self { listener, edge, address, created_admin, config })
+    }
+
+    #[must_use]
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The operator key, when this start created it.
+    #[must_use]
+    pub fn created_admin_key(&self) -> Option<&KeyRecord> {
+        self.created_admin.as_ref()
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish
+    /// within the drain deadline.
+    ///
+    /// # Errors
+    /// A failing listener.
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let graceful = GracefulShutdown::new();
+        let builder = auto::Builder::new(TokioExecutor::new());
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, _) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        tracing::warn!(%error, "accept failed");
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let edge = self.edge.clone();
+            let service = service_fn(move |request| {
+                let edge = edge.clone();
+                async move { Ok::<_, std::convert::Infallible>(edge.handle(request).await) }
+            });
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "connection ended with an error");
+                }
+            });
+        }
+        tracing::info!(deadline = ?self.config.drain_deadline, "draining in-flight requests");
+        if tokio::time::timeout(self.config.drain_deadline, graceful.shutdown()).await.is_err() {
+            tracing::warn!("drain deadline passed; closing remaining connections");
+        }
+        files::remove_server_info(&self.config.data_dir);
+        Ok(())
+    }
+}

@@ -1,0 +1,80 @@
+//! Bucket operations.
+
+use stratus_core::{Action, BucketName, NotificationRule};
+use stratus_identity::Principal;
+use stratus_meta::{BucketRecord, MetaError};
+
+use crate::{Store, StoreError, StoreResult, now_ms};
+
+impl Store {
+    /// Creates a bucket owned by the caller's project. Names are unique across all projects.
+    ///
+    /// # Errors
+    /// `BucketAlreadyOwnedByYou`, `BucketAlreadyExists`, `AccessDenied` for read-only callers.
+    pub async fn create_bucket(&self, caller: &Principal, name: &BucketName) -> StoreResult<()> {
+        if !caller.may(Action::Write) {
+            return Err(StoreError::AccessDenied(format!("role {} may not create buckets", caller.role)));
+        }
+        let record = BucketRecord {
+            name: name.as_str().to_owned(),
+            project: caller.project.clone(),
+            created_ms: now_ms(),
+            notifications: Vec::new(),
+        };
+        match self.meta.create_bucket(record).await {
+            Ok(()) => Ok(()),
+            Err(MetaError::BucketOwnedBy { owner }) if owner == caller.project => Err(StoreError::BucketAlreadyOwnedByYou),
+            Err(MetaError::BucketOwnedBy { .. }) => Err(StoreError::BucketAlreadyExists),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// # Errors
+    /// `NoSuchBucket`, `AccessDenied`.
+    pub async fn head_bucket(&self, caller: &Principal, name: &str) -> StoreResult<BucketRecord> {
+        self.authorize(caller, name, Action::Read).await?;
+        self.meta.get_bucket(name).await?.ok_or(StoreError::NoSuchBucket)
+    }
+
+    /// The caller's project's buckets, by name.
+    ///
+    /// # Errors
+    /// Metadata failures.
+    pub async fn list_buckets(&self, caller: &Principal) -> StoreResult<Vec<BucketRecord>> {
+        Ok(self.meta.list_buckets(&caller.project).await?)
+    }
+
+    /// Deletes an empty bucket, aborting its unfinished multipart uploads.
+    ///
+    /// # Errors
+    /// `BucketNotEmpty`, `NoSuchBucket`, `AccessDenied`.
+    pub async fn delete_bucket(&self, caller: &Principal, name: &str) -> StoreResult<()> {
+        self.authorize(caller, name, Action::Write).await?;
+        let garbage = self.meta.delete_bucket(name).await?;
+        if let Ok(mut owners) = self.owners.write() {
+            owners.remove(name);
+        }
+        self.discard(garbage).await;
+        Ok(())
+    }
+
+    /// Replaces the bucket's notification rules.
+    ///
+    /// # Errors
+    /// `NoSuchBucket`, `AccessDenied`, `InvalidArgument` for an unknown event name.
+    pub async fn set_notifications(&self, caller: &Principal, bucket: &str, rules: Vec<NotificationRule>) -> StoreResult<()> {
+        self.authorize(caller, bucket, Action::Write).await?;
+        for pattern in rules.iter().flat_map(|r| r.events.iter()) {
+            if !stratus_core::is_known_event_pattern(pattern) {
+                return Err(StoreError::InvalidArgument(format!("the event {pattern} is not supported")));
+            }
+        }
+        Ok(self.meta.set_notifications(bucket, rules).await?)
+    }
+
+    /// # Errors
+    /// `NoSuchBucket`, `AccessDenied`.
+    pub async fn notifications(&self, caller: &Principal, bucket: &str) -> StoreResult<Vec<NotificationRule>> {
+        Ok(self.head_bucket(caller, bucket).await?.notifications)
+    }
+}

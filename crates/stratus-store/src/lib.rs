@@ -1,0 +1,200 @@
+//! Buckets and objects. A write is acknowledged only once durable (DESIGN.md, durability protocol):
+//! 1. the body goes to a temporary file that is fsynced, renamed into `blobs/`, and whose
+//!    directory is fsynced — or, for small bodies, into the metadata row itself;
+//! 2. the object row and one outbox row per matching notification rule commit in one transaction;
+//! 3. only then does the caller answer.
+//!
+//! A crash before step 2 leaves an orphan blob, removed by [`Store::open`]'s garbage collection.
+//! Blobs an overwrite or delete made unreachable are unlinked after the commit; a crash in between
+//! leaves orphans for the same collector. Every method takes the calling [`Principal`] and enforces
+//! tenancy itself, so no protocol front end can forget to.
+
+mod blobs;
+mod buckets;
+mod multipart;
+mod objects;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use stratus_core::{Action, EventKind, ObjectEvent};
+use stratus_identity::Principal;
+use stratus_meta::{Garbage, MetaError, ObjectRepository, PendingEvent};
+
+pub use blobs::{BodyStream, StagedBody};
+pub use multipart::{CompletedPart, MIN_PART_SIZE};
+pub use objects::{ByteRange, ListPage, ListRequest, ObjectWrite};
+pub use stratus_meta::{BucketRecord, ObjectHeaders, ObjectRecord, PartRecord, UploadRecord, WriteCondition};
+
+/// Bodies up to this size are stored inside the metadata row: one group-committed SQLite write
+/// instead of three fsyncs (file, directory, database). Larger bodies stream to blob files.
+pub const INLINE_MAX: usize = 32 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the specified bucket does not exist")]
+    NoSuchBucket,
+    #[error("the specified key does not exist")]
+    NoSuchKey,
+    #[error("the specified multipart upload does not exist")]
+    NoSuchUpload,
+    #[error("the bucket name is taken by another project")]
+    BucketAlreadyExists,
+    #[error("you already own this bucket")]
+    BucketAlreadyOwnedByYou,
+    #[error("the bucket is not empty")]
+    BucketNotEmpty,
+    #[error("access denied: {0}")]
+    AccessDenied(String),
+    #[error("a precondition failed")]
+    PreconditionFailed,
+    #[error("invalid part: {0}")]
+    InvalidPart(String),
+    #[error("parts must be listed in ascending order")]
+    InvalidPartOrder,
+    #[error("part {0} is smaller than the minimum part size")]
+    EntityTooSmall(u32),
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("the request body ended early: {0}")]
+    IncompleteBody(String),
+    #[error("storage io failed")]
+    Io(#[from] std::io::Error),
+    #[error("metadata failed")]
+    Meta(#[source] MetaError),
+}
+
+impl From<MetaError> for StoreError {
+    fn from(err: MetaError) -> Self {
+        match err {
+            MetaError::NotFound("bucket") => StoreError::NoSuchBucket,
+            MetaError::NotFound("upload") => StoreError::NoSuchUpload,
+            MetaError::NotFound(_) => StoreError::NoSuchKey,
+            MetaError::BucketNotEmpty => StoreError::BucketNotEmpty,
+            MetaError::PreconditionFailed => StoreError::PreconditionFailed,
+            other => StoreError::Meta(other),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The object store of one server.
+pub struct Store {
+    meta: Arc<dyn ObjectRepository>,
+    blobs: blobs::BlobDir,
+    region: String,
+    /// Bucket name to owning project; only this process writes buckets, so the cache stays exact.
+    owners: RwLock<HashMap<String, String>>,
+    sequencer: AtomicU64,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("region", &self.region).finish_non_exhaustive()
+    }
+}
+
+fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+fn now_ms() -> i64 {
+    i64::try_from(now().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    /// Opens the store in `data_dir` and removes blobs that no committed row references
+    /// (left by a crash between writing a blob and committing its row).
+    ///
+    /// # Errors
+    /// IO or metadata failures.
+    pub async fn open(data_dir: &Path, meta: Arc<dyn ObjectRepository>, region: &str) -> StoreResult<Self> {
+        let blobs = blobs::BlobDir::open(&data_dir.join("blobs"))?;
+        let referenced = meta.referenced_blobs().await?;
+        let removed = blobs.collect_garbage(referenced).await?;
+        if removed > 0 {
+            tracing::info!(removed, "removed orphaned blobs left by an interrupted write");
+        }
+        // Sequencers must grow across restarts; wall-clock nanoseconds also keep them unique
+        // when the outbox was empty.
+        let wall = u64::try_from(now().unix_timestamp_nanos()).unwrap_or(0);
+        let seed = meta.max_sequencer().await?.max(wall) + 1;
+        Ok(Self { meta, blobs, region: region.to_owned(), owners: RwLock::new(HashMap::new()), sequencer: AtomicU64::new(seed) })
+    }
+
+    #[must_use]
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Stages a request body (step 1 of the durability protocol). `inline_allowed` is false for
+    /// multipart parts, which must be blob files so the completed object can reference them.
+    ///
+    /// # Errors
+    /// IO failures and a broken body stream.
+    pub async fn stage(&self, body: BodyStream, inline_allowed: bool) -> StoreResult<StagedBody> {
+        self.blobs.stage(body, if inline_allowed { INLINE_MAX } else { 0 }).await
+    }
+
+    /// Checks that `caller` may perform `action` on `bucket`.
+    ///
+    /// # Errors
+    /// `NoSuchBucket`, `AccessDenied`.
+    pub async fn authorize(&self, caller: &Principal, bucket: &str, action: Action) -> StoreResult<()> {
+        let owner = self.owner_of(bucket).await?.ok_or(StoreError::NoSuchBucket)?;
+        if owner != caller.project {
+            return Err(StoreError::AccessDenied(format!("bucket {bucket} belongs to another project")));
+        }
+        if !caller.may(action) {
+            return Err(StoreError::AccessDenied(format!("role {} may not do this", caller.role)));
+        }
+        Ok(())
+    }
+
+    async fn owner_of(&self, bucket: &str) -> StoreResult<Option<String>> {
+        if let Some(owner) = self.owners.read().ok().and_then(|o| o.get(bucket).cloned()) {
+            return Ok(Some(owner));
+        }
+        let owner = self.meta.get_bucket(bucket).await?.map(|b| b.project);
+        if let (Some(owner), Ok(mut owners)) = (&owner, self.owners.write()) {
+            owners.insert(bucket.to_owned(), owner.clone());
+        }
+        Ok(owner)
+    }
+
+    fn pending_event(&self, caller: &Principal, kind: EventKind, object: (&str, &str, u64, &str)) -> PendingEvent {
+        let (bucket, key, size, etag) = object;
+        PendingEvent {
+            event: ObjectEvent {
+                kind,
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                size,
+                etag: etag.to_owned(),
+                sequencer: self.sequencer.fetch_add(1, Ordering::Relaxed),
+                time: now(),
+                principal: caller.access_key_id.clone(),
+            },
+            region: self.region.clone(),
+        }
+    }
+
+    /// Unlinks blobs a committed write made unreachable. Failures only leave orphans for the
+    /// start-up collector, so they are logged, not returned.
+    async fn discard(&self, garbage: Garbage) {
+        if !garbage.blobs.is_empty() {
+            self.blobs.remove(garbage.blobs).await;
+        }
+    }
+
+    /// Pending outbox events, for the read-only inspection endpoint.
+    ///
+    /// # Errors
+    /// Metadata failures.
+    pub async fn pending_events(&self, limit: usize) -> StoreResult<Vec<stratus_meta::OutboxRecord>> {
+        Ok(self.meta.pending_events(limit).await?)
+    }
+}
