@@ -60,6 +60,8 @@ def bucket(s3):
 
 # --- show the server's log when a test fails --------------------------------------------------
 def pytest_runtest_setup(item):
+    # Servers that already exist (shared ones) only contribute what they log during this test.
+    item._stratus_log_offsets = {id(srv): srv.log_size() for srv in ALL_SERVERS}
     item._stratus_first_server = len(ALL_SERVERS)
 
 
@@ -71,11 +73,12 @@ def pytest_runtest_makereport(item, call):
         return
     involved = [v for v in getattr(item, "funcargs", {}).values() if isinstance(v, StratusServer)]
     involved += ALL_SERVERS[getattr(item, "_stratus_first_server", len(ALL_SERVERS)):]
+    offsets = getattr(item, "_stratus_log_offsets", {})
     seen = set()
     for srv in involved:
         if id(srv) not in seen:
             seen.add(id(srv))
-            rep.sections.append((f"stratus server log {srv.data_dir}", srv.log_tail()))
+            rep.sections.append((f"stratus server log {srv.data_dir}", srv.log_tail(since=offsets.get(id(srv), 0))))
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,12 +217,21 @@ class StratusServer:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def log_tail(self, limit: int = 12000) -> str:
+    def log_size(self) -> int:
         try:
-            text = self.log_path.read_bytes()[-limit:].decode("utf-8", "replace")
+            return self.log_path.stat().st_size
         except OSError:
-            text = "<no log>"
-        return f"--- stratus server log ({self.log_path}) ---\n{text}"
+            return 0
+
+    def log_tail(self, limit: int = 12000, since: int = 0) -> str:
+        """The end of the server's output, from byte offset `since` on, at most `limit` bytes."""
+        try:
+            data = self.log_path.read_bytes()[since:]
+        except OSError:
+            data = b"<no log>"
+        cut = " (cut)" if len(data) > limit else ""
+        text = data[-limit:].decode("utf-8", "replace")
+        return f"--- stratus server log ({self.log_path}){cut} ---\n{text}"
 
     # --- addresses and credentials ---------------------------------------------------------
     @property
@@ -285,8 +295,6 @@ def raises_s3(code: str, status: int):
 
 def error_code_of_xml(body: bytes) -> str | None:
     """The <Code> of an S3 XML error body, or None."""
-    import xml.etree.ElementTree as ET
-
     try:
         root = ET.fromstring(body)
     except ET.ParseError:
@@ -313,10 +321,3 @@ def multipart_etag(parts: list[bytes]) -> str:
 def pseudo_random_bytes(seed: int | str, size: int) -> bytes:
     """Deterministic content, so a writer only needs to remember (seed, size)."""
     return random.Random(seed).randbytes(size)
-
-
-def list_all_keys(s3, bucket: str, **kwargs) -> list[str]:
-    keys = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, **kwargs):
-        keys += [o["Key"] for o in page.get("Contents", [])]
-    return keys

@@ -5,7 +5,6 @@ from __future__ import annotations
 import configparser
 import http.client
 import json
-import os
 import signal
 import stat
 import subprocess
@@ -182,24 +181,26 @@ def test_sigterm_with_idle_keepalive_connection(fresh_server):
     assert code == [0] and time.monotonic() - started < 10
 
 
-def test_server_rejects_second_instance_or_runs_separately(fresh_server):
-    """A second server on the same data dir must not corrupt the first: it either refuses or the first keeps
-    working. Either way the first server's data stays readable."""
+def test_second_server_on_same_data_dir_is_refused(fresh_server):
+    """Two servers on one data dir would race on its files; the second must refuse to start (non-zero
+    exit) and leave the first one's server.json and data alone."""
     s3 = fresh_server.client()
     bucket = unique_bucket("twice")
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+    info_before = (fresh_server.data_dir / "server.json").read_text()
     proc = subprocess.Popen([str(STRATUS_BIN), "server", "--data-dir", str(fresh_server.data_dir),
                              "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env=base_subprocess_env(), stdin=subprocess.DEVNULL)
     try:
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+        code = proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        code = None
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=10)
+        output = proc.communicate(timeout=15)[0].decode(errors="replace")
+    assert code not in (None, 0), f"second server on the same data dir kept running/exited 0:\n{output}"
+    assert (fresh_server.data_dir / "server.json").read_text() == info_before
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
-    assert os.path.exists(fresh_server.data_dir / "credentials")
+    assert run_stratus("env", "--data-dir", str(fresh_server.data_dir)).stdout

@@ -60,19 +60,19 @@ class Ledger:
 
 
 class Target:
-    """The server's current endpoint; bumped on every restart."""
+    """A boto3 client (thread-safe, shared by all writers) for the server's current incarnation."""
 
-    def __init__(self, endpoint: str):
+    def __init__(self, client):
         self.lock = threading.Lock()
-        self.endpoint, self.generation = endpoint, 0
+        self.client = client
 
-    def set(self, endpoint: str) -> None:
+    def set(self, client) -> None:
         with self.lock:
-            self.endpoint, self.generation = endpoint, self.generation + 1
+            self.client = client
 
-    def get(self) -> tuple[int, str]:
+    def get(self):
         with self.lock:
-            return self.generation, self.endpoint
+            return self.client
 
 
 def pick_size(rng: random.Random) -> int:
@@ -84,22 +84,18 @@ def pick_size(rng: random.Random) -> int:
     return SIZES[0][0]
 
 
-def writer(tid: int, server, creds, bucket: str, target: Target, ledger: Ledger, stop: threading.Event,
-           deadline: float) -> None:
+def writer(tid: int, bucket: str, target: Target, ledger: Ledger, stop: threading.Event, deadline: float) -> None:
     rng = random.Random(1000 + tid)
-    clients: dict[int, object] = {}
     for seq in range(MAX_PUTS_PER_WRITER):
         if stop.is_set() or time.monotonic() > deadline:
             return
         key = f"overwrite/{rng.randrange(OVERWRITE_KEYS)}" if rng.random() < 0.15 else f"unique/w{tid}/{seq:06d}"
         seed, size = f"w{tid}-{seq}", pick_size(rng)
         data = pseudo_random_bytes(seed, size)
-        generation, endpoint = target.get()
-        if generation not in clients:
-            clients = {generation: server.client_for(endpoint, creds, read_timeout=30)}
+        client = target.get()
         attempt = ledger.begin(key, seed, size, md5_hex(data))
         try:
-            resp = clients[generation].put_object(Bucket=bucket, Key=key, Body=data)
+            resp = client.put_object(Bucket=bucket, Key=key, Body=data)
         except (ClientError, BotoCoreError, OSError):
             ledger.finish(attempt, acked=False)
             time.sleep(0.05)
@@ -109,6 +105,10 @@ def writer(tid: int, server, creds, bucket: str, target: Target, ledger: Ledger,
         if ok and resp["ETag"] != quoted_md5(data):
             with ledger.lock:
                 ledger.wrong_etags.append((key, resp["ETag"], quoted_md5(data)))
+
+
+def writer_client(server):
+    return server.client(read_timeout=30, max_pool_connections=WRITERS * 2)
 
 
 def read_md5(s3, bucket: str, key: str) -> tuple[str, int, str]:
@@ -121,13 +121,12 @@ def read_md5(s3, bucket: str, key: str) -> tuple[str, int, str]:
 @pytest.mark.timeout(180)
 def test_sigkill_during_writes_loses_nothing_acknowledged(new_server):
     server = new_server("crash").start()
-    creds = server.admin
     bucket = unique_bucket("crash")
     server.client().create_bucket(Bucket=bucket)
-    ledger, target, stop = Ledger(), Target(server.endpoint), threading.Event()
+    ledger, target, stop = Ledger(), Target(writer_client(server)), threading.Event()
     deadline = time.monotonic() + WRITE_DEADLINE_S
-    threads = [threading.Thread(target=writer, args=(t, server, creds, bucket, target, ledger, stop, deadline),
-                                daemon=True) for t in range(WRITERS)]
+    threads = [threading.Thread(target=writer, args=(t, bucket, target, ledger, stop, deadline), daemon=True)
+               for t in range(WRITERS)]
     for thread in threads:
         thread.start()
     rng = random.Random(42)
@@ -138,7 +137,7 @@ def test_sigkill_during_writes_loses_nothing_acknowledged(new_server):
             acked_per_round.append(len(ledger.acked()))
             server.kill()
             server.start()
-            target.set(server.endpoint)
+            target.set(writer_client(server))
         time.sleep(1.5)  # let writes land on the final incarnation too
     finally:
         stop.set()
@@ -150,6 +149,8 @@ def test_sigkill_during_writes_loses_nothing_acknowledged(new_server):
     assert len(acked) > acked_per_round[-1], "no PUT succeeded after the last restart"
     assert all(b > a for a, b in zip([0] + acked_per_round, acked_per_round)), acked_per_round
 
+    sent = sum(len(v) for v in ledger.by_key.values())
+    print(f"crash test: {sent} PUTs sent, {len(acked)} acknowledged, acked before each kill {acked_per_round}")
     verify(server, bucket, ledger)
     # A clean restart changes nothing.
     server.restart()

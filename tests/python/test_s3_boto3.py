@@ -152,10 +152,12 @@ def test_metadata_round_trip(s3, bucket):
             assert expires_value == expires
         else:
             assert "2030" in expires_value
-    plain = s3.put_object(Bucket=bucket, Key="plain", Body=b"x")
-    assert plain["ETag"]
+
+
+def test_default_content_type(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"x")  # boto3 sends no Content-Type
     head = s3.head_object(Bucket=bucket, Key="plain")
-    assert head["ContentType"] in ("binary/octet-stream", "application/octet-stream")
+    assert head.get("ContentType") in ("binary/octet-stream", "application/octet-stream"), head["ResponseMetadata"]
     assert head["Metadata"] == {}
 
 
@@ -173,9 +175,11 @@ def test_key_edge_cases_round_trip(server, s3, bucket):
     v1 = [o["Key"] for o in s3.list_objects(Bucket=bucket)["Contents"]]
     assert sorted(v1) == sorted(keys)
     # Keys are data: nothing named after them appears outside the data dir.
-    root = server.data_dir.parent
-    for path in (root / "etc" / "passwd", root.parent / "etc" / "passwd", root / "outside", root.parent / "outside"):
+    root = server.data_dir.parent  # holds only the data dir and the server log
+    assert sorted(p.name for p in root.iterdir()) == sorted([server.data_dir.name, server.log_path.name])
+    for path in (root.parent / "etc", root.parent / "outside", root.parent.parent / "etc"):
         assert not path.exists(), path
+    assert not list(server.data_dir.rglob("passwd")), "an object key was used as a file name"
     for key in keys:
         s3.delete_object(Bucket=bucket, Key=key)
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
@@ -228,9 +232,12 @@ def test_aws_chunked_trailer_upload(s3, bucket, monkeypatch):
     assert put["ETag"] == quoted_md5(data)
     got = s3.get_object(Bucket=bucket, Key="chunked")
     assert got["Body"].read() == data
-    assert got.get("ContentEncoding") in (None, "")  # aws-chunked is not stored as the content encoding
     s3.put_object(Bucket=bucket, Key="chunked-empty", Body=b"")
     assert get_body(s3, bucket, "chunked-empty") == b""
+    s3.put_object(Bucket=bucket, Key="chunked-gzip", Body=b"not really gzip", ContentEncoding="gzip")
+    # aws-chunked is transfer framing, never stored as the object's Content-Encoding.
+    assert got.get("ContentEncoding") in (None, ""), got.get("ContentEncoding")
+    assert s3.head_object(Bucket=bucket, Key="chunked-gzip").get("ContentEncoding") == "gzip"
 
 
 # --- conditionals and ranges ------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from stratus_testlib import quoted_md5, unique_bucket
 
 MANY = 1100  # more than one default page of 1000
+MAX_PAGES = 200  # bound on hand-followed pagination
 
 TREE = ["a/1", "a/2", "b/x/1", "b/x/2", "b/y", "c", "d/", "d/e/f", "e-1", "e-2-x", "e-2-y"]
 
@@ -33,7 +34,7 @@ def tree_bucket(s3, bucket):
 def walk_v2(s3, bucket, **kwargs) -> tuple[list[str], list[str], int]:
     """Follows continuation tokens by hand; returns keys, common prefixes and the page count."""
     keys, prefixes, pages, token = [], [], 0, None
-    for _ in range(5000):
+    for _ in range(MAX_PAGES):
         args = dict(kwargs, ContinuationToken=token) if token else kwargs
         page = s3.list_objects_v2(Bucket=bucket, **args)
         pages += 1
@@ -49,7 +50,8 @@ def walk_v2(s3, bucket, **kwargs) -> tuple[list[str], list[str], int]:
             return keys, prefixes, pages
         token = page["NextContinuationToken"]
         assert token
-    raise AssertionError("pagination did not terminate")
+    raise AssertionError(f"pagination did not end within {MAX_PAGES} pages; {len(keys)} keys so far, "
+                         f"last ones {keys[-3:]}")
 
 
 def test_default_page_is_1000(server, many_bucket):
@@ -101,10 +103,23 @@ def test_start_after_and_prefix(server, many_bucket):
 
 def test_object_fields(s3, tree_bucket):
     page = s3.list_objects_v2(Bucket=tree_bucket, Prefix="b/y")
-    [obj] = page["Contents"]
+    assert page["KeyCount"] == 1 and page["IsTruncated"] is False, (page["KeyCount"], page["IsTruncated"])
+    obj = page["Contents"][0]
     assert obj["Key"] == "b/y" and obj["Size"] == 3 and obj["ETag"] == quoted_md5(b"b/y")
     assert obj["LastModified"] and obj.get("StorageClass", "STANDARD") == "STANDARD"
     assert page["Prefix"] == "b/y" and page["Name"] == tree_bucket
+
+
+def test_prefix_equal_to_a_key(s3, tree_bucket):
+    """The key that equals the prefix is listed once, on every API and page size."""
+    for prefix, expected in (("c", ["c"]), ("d/", ["d/", "d/e/f"]), ("a/1", ["a/1"])):
+        for max_keys in (1, 2, 1000):
+            keys, prefixes, _ = walk_v2(s3, tree_bucket, Prefix=prefix, MaxKeys=max_keys)
+            assert (keys, prefixes) == (expected, []), (prefix, max_keys, len(keys))
+        v1 = s3.list_objects(Bucket=tree_bucket, Prefix=prefix)
+        assert [o["Key"] for o in v1["Contents"]] == expected and v1["IsTruncated"] is False, prefix
+    keys, prefixes, _ = walk_v2(s3, tree_bucket, Prefix="c", Delimiter="/")
+    assert (keys, prefixes) == (["c"], [])
 
 
 def test_delimiter(s3, tree_bucket):

@@ -189,3 +189,22 @@ def test_events_endpoint_requires_token(server):
         assert res.status in (401, 403), (headers, res.status)
     health = http_request(server.endpoint + "/v1/health")
     assert health.status == 200 and health.json()["status"] == "ok"
+
+
+def test_pending_events_survive_restarts(fresh_server):
+    s3 = fresh_server.client()
+    bucket = unique_bucket("durable")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=CONFIG)
+    s3.put_object(Bucket=bucket, Key="images/before-stop.jpg", Body=b"1")
+    before = bucket_events(fresh_server, bucket)
+    assert [e["key"] for e in before] == ["images/before-stop.jpg"]
+    fresh_server.restart()  # SIGTERM
+    assert bucket_events(fresh_server, bucket) == before
+    s3 = fresh_server.client()
+    assert normalized(s3.get_bucket_notification_configuration(Bucket=bucket)) == normalized(CONFIG)
+    s3.put_object(Bucket=bucket, Key="images/before-kill.jpg", Body=b"2")
+    fresh_server.kill()
+    fresh_server.start()
+    keys = [e["key"] for e in bucket_events(fresh_server, bucket)]
+    assert sorted(keys) == ["images/before-kill.jpg", "images/before-stop.jpg"]

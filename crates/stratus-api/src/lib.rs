@@ -61,7 +61,11 @@ impl Edge {
             Ok(response) => response.map(Body::new),
             Err(error) => {
                 tracing::error!(?error, "s3 request failed outside the protocol");
-                native::problem(http::StatusCode::INTERNAL_SERVER_ERROR, "internal error", "the S3 request could not be served")
+                native::problem(
+                    http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error",
+                    "the S3 request could not be served",
+                )
             }
         }
     }

@@ -47,11 +47,21 @@ type ApiResult<T> = Result<T, Response<Body>>;
 fn identity_problem(err: IdentityError) -> Response<Body> {
     match err {
         IdentityError::Forbidden(detail) => problem(StatusCode::FORBIDDEN, "forbidden", &detail),
-        IdentityError::NotFound(id) => problem(StatusCode::NOT_FOUND, "not found", &format!("access key {id} does not exist")),
-        IdentityError::Invalid(detail) => problem(StatusCode::BAD_REQUEST, "invalid request", &detail),
+        IdentityError::NotFound(id) => problem(
+            StatusCode::NOT_FOUND,
+            "not found",
+            &format!("access key {id} does not exist"),
+        ),
+        IdentityError::Invalid(detail) => {
+            problem(StatusCode::BAD_REQUEST, "invalid request", &detail)
+        }
         IdentityError::Storage(error) => {
             tracing::error!(?error, "identity storage failed");
-            problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error", "identity storage failed")
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+                "identity storage failed",
+            )
         }
     }
 }
@@ -62,17 +72,33 @@ struct Caller(Principal);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Response<Body>;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| problem(StatusCode::UNAUTHORIZED, "unauthorized", "send Authorization: Bearer $STRATUS_TOKEN"))?;
-        state.identity.authenticate_token(token.trim()).await.map(Caller).map_err(|err| match err {
-            IdentityError::Forbidden(detail) => problem(StatusCode::UNAUTHORIZED, "unauthorized", &detail),
-            other => identity_problem(other),
-        })
+            .ok_or_else(|| {
+                problem(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "send Authorization: Bearer $STRATUS_TOKEN",
+                )
+            })?;
+        state
+            .identity
+            .authenticate_token(token.trim())
+            .await
+            .map(Caller)
+            .map_err(|err| match err {
+                IdentityError::Forbidden(detail) => {
+                    problem(StatusCode::UNAUTHORIZED, "unauthorized", &detail)
+                }
+                other => identity_problem(other),
+            })
     }
 }
 
@@ -89,6 +115,7 @@ fn key_json(key: &KeyRecord, with_secret: bool) -> serde_json::Value {
     });
     if with_secret {
         value["secret_access_key"] = json!(key.secret);
+        value["token"] = json!(stratus_identity::bearer_token(key));
     }
     value
 }
@@ -101,24 +128,56 @@ struct CreateKey {
     role: Option<String>,
 }
 
-async fn create_key(State(state): State<AppState>, Caller(caller): Caller, body: axum::body::Bytes) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let request: CreateKey = serde_json::from_slice(&body)
-        .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid request", &format!("invalid JSON body: {e}")))?;
+async fn create_key(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let request: CreateKey = serde_json::from_slice(&body).map_err(|e| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "invalid request",
+            &format!("invalid JSON body: {e}"),
+        )
+    })?;
     let role = match request.role.as_deref() {
         None => Role::Member,
-        Some(text) => text.parse::<Role>().map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid request", &e.0))?,
+        Some(text) => text
+            .parse::<Role>()
+            .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid request", &e.0))?,
     };
-    let key = state.identity.create_key(&caller, &request.project, role).await.map_err(identity_problem)?;
+    let key = state
+        .identity
+        .create_key(&caller, &request.project, role)
+        .await
+        .map_err(identity_problem)?;
     Ok((StatusCode::CREATED, Json(key_json(&key, true))))
 }
 
-async fn list_keys(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<serde_json::Value>> {
-    let keys = state.identity.list_keys(&caller).await.map_err(identity_problem)?;
-    Ok(Json(json!({ "keys": keys.iter().map(|k| key_json(k, false)).collect::<Vec<_>>() })))
+async fn list_keys(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> ApiResult<Json<serde_json::Value>> {
+    let keys = state
+        .identity
+        .list_keys(&caller)
+        .await
+        .map_err(identity_problem)?;
+    Ok(Json(
+        json!({ "keys": keys.iter().map(|k| key_json(k, false)).collect::<Vec<_>>() }),
+    ))
 }
 
-async fn delete_key(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    state.identity.delete_key(&caller, &id).await.map_err(identity_problem)?;
+async fn delete_key(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .identity
+        .delete_key(&caller, &id)
+        .await
+        .map_err(identity_problem)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -129,18 +188,35 @@ struct EventsQuery {
 
 /// Pending outbox events, read-only: the consumers arrive with the pipelines work. Operators see
 /// all events; other callers see only events of their project's buckets.
-async fn pending_events(State(state): State<AppState>, Caller(caller): Caller, Query(query): Query<EventsQuery>) -> ApiResult<Json<serde_json::Value>> {
+async fn pending_events(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Query(query): Query<EventsQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
     let limit = query.limit.unwrap_or(1000).min(10_000);
     let events = state.store.pending_events(limit).await.map_err(|error| {
         tracing::error!(?error, "reading the outbox failed");
-        problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error", "reading the outbox failed")
+        problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error",
+            "reading the outbox failed",
+        )
     })?;
     let visible: Vec<_> = if caller.is_operator() {
         events
     } else {
-        let own = state.store.list_buckets(&caller).await.map_err(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error", "listing buckets failed"))?;
+        let own = state.store.list_buckets(&caller).await.map_err(|_| {
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+                "listing buckets failed",
+            )
+        })?;
         let own: std::collections::HashSet<_> = own.into_iter().map(|b| b.name).collect();
-        events.into_iter().filter(|e| own.contains(&e.bucket)).collect()
+        events
+            .into_iter()
+            .filter(|e| own.contains(&e.bucket))
+            .collect()
     };
     let events: Vec<_> = visible
         .iter()

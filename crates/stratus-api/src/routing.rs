@@ -20,15 +20,23 @@ fn scope_service(credential: &str) -> Option<String> {
 }
 
 fn header_service<B>(request: &Request<B>) -> Option<String> {
-    let auth = request.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let auth = request
+        .headers()
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let rest = auth.strip_prefix("AWS4-HMAC-SHA256")?;
-    let credential = rest.split(',').find_map(|field| field.trim().strip_prefix("Credential="))?;
+    let credential = rest
+        .split(',')
+        .find_map(|field| field.trim().strip_prefix("Credential="))?;
     scope_service(credential.trim())
 }
 
 fn query_service<B>(request: &Request<B>) -> Option<String> {
     let query = request.uri().query()?;
-    let credential = query.split('&').find_map(|pair| pair.strip_prefix("X-Amz-Credential="))?;
+    let credential = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("X-Amz-Credential="))?;
     let decoded = credential.replace("%2F", "/").replace("%2f", "/");
     scope_service(&decoded)
 }
@@ -61,10 +69,22 @@ mod tests {
     #[test]
     fn routes_by_credential_scope() {
         let auth = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=x";
-        assert_eq!(destination(&request("/2015-03-31/functions", Some(auth))), Destination::Aws("lambda".into()));
+        assert_eq!(
+            destination(&request("/2015-03-31/functions", Some(auth))),
+            Destination::Aws("lambda".into())
+        );
         let presigned = "/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=x";
-        assert_eq!(destination(&request(presigned, None)), Destination::Aws("s3".into()));
-        assert_eq!(destination(&request("/v1/health", None)), Destination::Native);
-        assert_eq!(destination(&request("/bucket/key", None)), Destination::AnonymousS3);
+        assert_eq!(
+            destination(&request(presigned, None)),
+            Destination::Aws("s3".into())
+        );
+        assert_eq!(
+            destination(&request("/v1/health", None)),
+            Destination::Native
+        );
+        assert_eq!(
+            destination(&request("/bucket/key", None)),
+            Destination::AnonymousS3
+        );
     }
 }

@@ -18,7 +18,12 @@ pub(crate) struct Target {
     #[arg(long, env = "STRATUS_TOKEN", global = true, hide_env_values = true)]
     token: Option<String>,
     /// Read endpoint and token from this data directory when not given otherwise.
-    #[arg(long, env = "STRATUS_DATA_DIR", default_value = ".stratus", global = true)]
+    #[arg(
+        long,
+        env = "STRATUS_DATA_DIR",
+        default_value = ".stratus",
+        global = true
+    )]
     data_dir: PathBuf,
 }
 
@@ -39,24 +44,47 @@ impl NativeClient {
             None => stratus_server::read_credentials(&target.data_dir)?.token,
         };
         let http = Client::builder(TokioExecutor::new()).build_http();
-        Ok(Self { endpoint: endpoint.trim_end_matches('/').to_owned(), token, http })
+        Ok(Self {
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            token,
+            http,
+        })
     }
 
     /// Sends a request; returns the JSON body of a success, or the problem's detail as an error.
-    pub(crate) async fn call(&self, method: http::Method, path: &str, body: Option<serde_json::Value>) -> anyhow::Result<serde_json::Value> {
+    pub(crate) async fn call(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> anyhow::Result<serde_json::Value> {
         let payload = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
         let request = http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.endpoint))
-            .header(http::header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(
+                http::header::AUTHORIZATION,
+                format!("Bearer {}", self.token),
+            )
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(Full::new(payload))?;
-        let response = self.http.request(request).await.with_context(|| format!("cannot reach {}", self.endpoint))?;
+        let response = self
+            .http
+            .request(request)
+            .await
+            .with_context(|| format!("cannot reach {}", self.endpoint))?;
         let status = response.status();
         let bytes = response.into_body().collect().await?.to_bytes();
-        let json: serde_json::Value = if bytes.is_empty() { serde_json::Value::Null } else { serde_json::from_slice(&bytes)? };
+        let json: serde_json::Value = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&bytes)?
+        };
         if !status.is_success() {
-            let detail = json.get("detail").and_then(|d| d.as_str()).unwrap_or("request failed");
+            let detail = json
+                .get("detail")
+                .and_then(|d| d.as_str())
+                .unwrap_or("request failed");
             bail!("{detail} ({status})");
         }
         Ok(json)

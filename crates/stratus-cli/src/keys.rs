@@ -30,15 +30,37 @@ pub(crate) enum KeysCommand {
 pub(crate) async fn run(target: &Target, command: KeysCommand) -> anyhow::Result<()> {
     let client = NativeClient::new(target)?;
     match command {
-        KeysCommand::Create { project, role, json } => {
-            let key = client.call(http::Method::POST, "/v1/keys", Some(json!({ "project": project, "role": role }))).await?;
+        KeysCommand::Create {
+            project,
+            role,
+            json,
+        } => {
+            let key = client
+                .call(
+                    http::Method::POST,
+                    "/v1/keys",
+                    Some(json!({ "project": project, "role": role })),
+                )
+                .await?;
             if json {
                 println!("{key}");
             } else {
-                println!("access key id:     {}", key["access_key_id"].as_str().unwrap_or_default());
-                println!("secret access key: {}", key["secret_access_key"].as_str().unwrap_or_default());
-                println!("project:           {}", key["project"].as_str().unwrap_or_default());
-                println!("role:              {}", key["role"].as_str().unwrap_or_default());
+                println!(
+                    "access key id:     {}",
+                    key["access_key_id"].as_str().unwrap_or_default()
+                );
+                println!(
+                    "secret access key: {}",
+                    key["secret_access_key"].as_str().unwrap_or_default()
+                );
+                println!(
+                    "project:           {}",
+                    key["project"].as_str().unwrap_or_default()
+                );
+                println!(
+                    "role:              {}",
+                    key["role"].as_str().unwrap_or_default()
+                );
             }
         }
         KeysCommand::List { json } => {
@@ -58,7 +80,13 @@ pub(crate) async fn run(target: &Target, command: KeysCommand) -> anyhow::Result
             }
         }
         KeysCommand::Delete { access_key_id } => {
-            client.call(http::Method::DELETE, &format!("/v1/keys/{access_key_id}"), None).await?;
+            client
+                .call(
+                    http::Method::DELETE,
+                    &format!("/v1/keys/{access_key_id}"),
+                    None,
+                )
+                .await?;
             println!("deleted {access_key_id}");
         }
     }

@@ -11,7 +11,11 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "stratus", version, about = "A self-hostable cloud for AI applications, in one binary")]
+#[command(
+    name = "stratus",
+    version,
+    about = "A self-hostable cloud for AI applications, in one binary"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -51,15 +55,28 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("STRATUS_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_env("STRATUS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
-        Command::Server { data_dir, listen, region, drain_seconds } => {
-            let config = stratus_server::Config { data_dir, listen, region, drain_deadline: Duration::from_secs(drain_seconds) };
+        Command::Server {
+            data_dir,
+            listen,
+            region,
+            drain_seconds,
+        } => {
+            let config = stratus_server::Config {
+                data_dir,
+                listen,
+                region,
+                drain_deadline: Duration::from_secs(drain_seconds),
+            };
             runtime.block_on(run_server(config))
         }
         Command::Env { data_dir } => print_env(&data_dir),
@@ -69,14 +86,15 @@ fn main() -> anyhow::Result<()> {
 
 /// Resolves on the first SIGINT or SIGTERM.
 async fn shutdown_signal() {
-    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(signal) => signal,
-        Err(error) => {
-            tracing::warn!(%error, "cannot listen for SIGTERM");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate.recv() => {}
@@ -88,12 +106,18 @@ async fn run_server(config: stratus_server::Config) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     let server = stratus_server::Server::start(config).await?;
     if let Some(key) = server.created_admin_key() {
-        println!("created the operator key (saved to {}):", data_dir.join("credentials").display());
+        println!(
+            "created the operator key (saved to {}):",
+            data_dir.join("credentials").display()
+        );
         println!("  access key id:     {}", key.access_key_id);
         println!("  secret access key: {}", key.secret);
     }
     println!("stratus listening on http://{}", server.address());
-    println!("point your tools at it with: eval \"$(stratus env --data-dir {})\"", data_dir.display());
+    println!(
+        "point your tools at it with: eval \"$(stratus env --data-dir {})\"",
+        data_dir.display()
+    );
     server.serve(shutdown_signal()).await
 }
 
@@ -104,10 +128,14 @@ fn shell_quote(value: &str) -> String {
 
 fn print_env(data_dir: &std::path::Path) -> anyhow::Result<()> {
     let credentials = stratus_server::read_credentials(data_dir)?;
-    let info = stratus_server::read_server_info(data_dir).context("start the server first: stratus server")?;
+    let info = stratus_server::read_server_info(data_dir)
+        .context("start the server first: stratus server")?;
     let lines = [
         ("AWS_ACCESS_KEY_ID", credentials.access_key_id.as_str()),
-        ("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key.as_str()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            credentials.secret_access_key.as_str(),
+        ),
         ("AWS_DEFAULT_REGION", "us-east-1"),
         ("AWS_REGION", "us-east-1"),
         ("AWS_ENDPOINT_URL", info.endpoint.as_str()),

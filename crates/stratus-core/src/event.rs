@@ -78,10 +78,13 @@ impl NotificationRule {
     #[must_use]
     pub fn matches(&self, kind: EventKind, key: &str) -> bool {
         let name = kind.config_name();
-        let event_matches = self.events.iter().any(|pattern| match pattern.strip_suffix('*') {
-            Some(stem) => name.starts_with(stem),
-            None => *pattern == name,
-        });
+        let event_matches = self
+            .events
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(stem) => name.starts_with(stem),
+                None => *pattern == name,
+            });
         let prefix_ok = self.prefix.as_deref().is_none_or(|p| key.starts_with(p));
         let suffix_ok = self.suffix.as_deref().is_none_or(|s| key.ends_with(s));
         event_matches && prefix_ok && suffix_ok
@@ -106,18 +109,26 @@ pub struct ObjectEvent {
 
 /// Keys in S3 event records are form-URL-encoded: everything but unreserved characters and `/`
 /// is percent-encoded, and spaces become `+`.
-const KEY_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+const KEY_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
 
 impl ObjectEvent {
     /// The AWS S3 event JSON (`{"Records": [...]}`) delivered for `rule`.
     #[must_use]
     pub fn to_record_json(&self, rule: &NotificationRule, region: &str) -> Value {
-        let encoded_key = utf8_percent_encode(&self.key, KEY_ENCODE_SET).to_string().replace("%20", "+");
+        let encoded_key = utf8_percent_encode(&self.key, KEY_ENCODE_SET)
+            .to_string()
+            .replace("%20", "+");
         let event_time = self
             .time
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_else(|_| String::from("1970-01-01T00:00:00Z"));
-        let mut object = json!({ "key": encoded_key, "sequencer": format!("{:016X}", self.sequencer) });
+        let mut object =
+            json!({ "key": encoded_key, "sequencer": format!("{:016X}", self.sequencer) });
         if self.kind != EventKind::Delete {
             object["size"] = json!(self.size);
             object["eTag"] = json!(self.etag);
@@ -152,7 +163,9 @@ mod tests {
     fn rule(events: &[&str], prefix: Option<&str>, suffix: Option<&str>) -> NotificationRule {
         NotificationRule {
             id: "r".into(),
-            target: NotificationTarget::Lambda("arn:aws:lambda:us-east-1:000000000000:function:f".into()),
+            target: NotificationTarget::Lambda(
+                "arn:aws:lambda:us-east-1:000000000000:function:f".into(),
+            ),
             events: events.iter().map(|e| (*e).to_owned()).collect(),
             prefix: prefix.map(str::to_owned),
             suffix: suffix.map(str::to_owned),
@@ -168,7 +181,10 @@ mod tests {
         assert!(!created.matches(EventKind::Put, "out/a.png"));
         assert!(!created.matches(EventKind::Put, "in/a.jpg"));
         let delete_only = rule(&["s3:ObjectRemoved:Delete"], None, None);
-        assert!(delete_only.matches(EventKind::Delete, "x") && !delete_only.matches(EventKind::Put, "x"));
+        assert!(
+            delete_only.matches(EventKind::Delete, "x")
+                && !delete_only.matches(EventKind::Put, "x")
+        );
     }
 
     #[test]

@@ -22,7 +22,10 @@ impl BucketName {
         if !(3..=63).contains(&name.len()) {
             return bad("must be between 3 and 63 characters long");
         }
-        if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-') {
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        {
             return bad("only lowercase letters, digits, dots and hyphens are allowed");
         }
         let edge_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
@@ -69,7 +72,10 @@ impl ObjectKey {
             return Err(InvalidId("object key must not be empty".into()));
         }
         if key.len() > MAX_KEY_BYTES {
-            return Err(InvalidId(format!("object key is {} bytes, the limit is {MAX_KEY_BYTES}", key.len())));
+            return Err(InvalidId(format!(
+                "object key is {} bytes, the limit is {MAX_KEY_BYTES}",
+                key.len()
+            )));
         }
         Ok(Self(key.to_owned()))
     }
@@ -94,7 +100,9 @@ impl ProjectName {
     /// # Errors
     /// [`InvalidId`] when the name breaks the rule above.
     pub fn parse(name: &str) -> Result<Self, InvalidId> {
-        let valid_chars = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let valid_chars = name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if name.is_empty() || name.len() > 63 || !valid_chars || name.starts_with('-') {
             return Err(InvalidId(format!(
                 "invalid project name {name:?}: use 1-63 lowercase letters, digits and hyphens, not starting with a hyphen"
@@ -124,14 +132,27 @@ mod tests {
         for ok in ["abc", "my-bucket.logs", "a1b2c3", &"x".repeat(63)] {
             assert!(BucketName::parse(ok).is_ok(), "{ok} should be valid");
         }
-        for bad in ["ab", "Upper", "-start", "end-", "a..b", "a.-b", "192.168.1.1", "under_score", &"x".repeat(64)] {
+        for bad in [
+            "ab",
+            "Upper",
+            "-start",
+            "end-",
+            "a..b",
+            "a.-b",
+            "192.168.1.1",
+            "under_score",
+            &"x".repeat(64),
+        ] {
             assert!(BucketName::parse(bad).is_err(), "{bad} should be invalid");
         }
     }
 
     #[test]
     fn object_keys_are_data_not_paths() {
-        assert_eq!(ObjectKey::parse("../../etc/passwd").map(|k| k.as_str().to_owned()), Ok("../../etc/passwd".into()));
+        assert_eq!(
+            ObjectKey::parse("../../etc/passwd").map(|k| k.as_str().to_owned()),
+            Ok("../../etc/passwd".into())
+        );
         assert!(ObjectKey::parse("").is_err());
         assert!(ObjectKey::parse(&"k".repeat(1024)).is_ok());
         assert!(ObjectKey::parse(&"k".repeat(1025)).is_err());

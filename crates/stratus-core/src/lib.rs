@@ -5,6 +5,8 @@ pub mod event;
 pub mod ids;
 pub mod role;
 
-pub use event::{EventKind, NotificationRule, NotificationTarget, ObjectEvent, is_known_event_pattern};
+pub use event::{
+    EventKind, NotificationRule, NotificationTarget, ObjectEvent, is_known_event_pattern,
+};
 pub use ids::{BucketName, InvalidId, ObjectKey, ProjectName};
 pub use role::{Action, Role};

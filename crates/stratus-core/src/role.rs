@@ -60,7 +60,9 @@ impl FromStr for Role {
             "admin" => Ok(Role::Admin),
             "member" => Ok(Role::Member),
             "read-only" | "readonly" => Ok(Role::ReadOnly),
-            other => Err(crate::InvalidId(format!("unknown role {other:?}: expected admin, member or read-only"))),
+            other => Err(crate::InvalidId(format!(
+                "unknown role {other:?}: expected admin, member or read-only"
+            ))),
         }
     }
 }

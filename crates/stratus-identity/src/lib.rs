@@ -69,12 +69,17 @@ impl std::fmt::Debug for Identity {
 }
 
 fn random_string(len: usize, upper: bool) -> String {
-    let raw: String = rand::rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect();
+    let raw: String = rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect();
     if upper { raw.to_ascii_uppercase() } else { raw }
 }
 
 fn now_ms() -> i64 {
-    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(i64::MAX)
 }
 
 /// The bearer token for the native API is the key id and secret joined by a dot; it carries
@@ -92,7 +97,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 impl Identity {
     #[must_use]
     pub fn new(repo: Arc<dyn IdentityRepository>) -> Self {
-        Self { repo, cache: RwLock::new(HashMap::new()) }
+        Self {
+            repo,
+            cache: RwLock::new(HashMap::new()),
+        }
     }
 
     /// Creates the operator key on a fresh server. Returns it only when it was created now.
@@ -100,7 +108,12 @@ impl Identity {
     /// # Errors
     /// Storage failures.
     pub async fn bootstrap(&self) -> IdentityResult<Option<KeyRecord>> {
-        if !self.repo.list_keys(Some(OPERATOR_PROJECT)).await?.is_empty() {
+        if !self
+            .repo
+            .list_keys(Some(OPERATOR_PROJECT))
+            .await?
+            .is_empty()
+        {
             return Ok(None);
         }
         let key = self.new_key(OPERATOR_PROJECT, Role::Admin).await?;
@@ -125,7 +138,12 @@ impl Identity {
     /// # Errors
     /// Storage failures.
     pub async fn lookup(&self, access_key_id: &str) -> IdentityResult<Option<KeyRecord>> {
-        if let Some(key) = self.cache.read().ok().and_then(|c| c.get(access_key_id).cloned()) {
+        if let Some(key) = self
+            .cache
+            .read()
+            .ok()
+            .and_then(|c| c.get(access_key_id).cloned())
+        {
             return Ok(Some(key));
         }
         let key = self.repo.get_key(access_key_id).await?;
@@ -140,8 +158,15 @@ impl Identity {
     /// # Errors
     /// [`IdentityError::NotFound`] for an unknown key.
     pub async fn principal(&self, access_key_id: &str) -> IdentityResult<Principal> {
-        let key = self.lookup(access_key_id).await?.ok_or_else(|| IdentityError::NotFound(access_key_id.to_owned()))?;
-        Ok(Principal { access_key_id: key.access_key_id, project: key.project, role: key.role })
+        let key = self
+            .lookup(access_key_id)
+            .await?
+            .ok_or_else(|| IdentityError::NotFound(access_key_id.to_owned()))?;
+        Ok(Principal {
+            access_key_id: key.access_key_id,
+            project: key.project,
+            role: key.role,
+        })
     }
 
     /// Authenticates a native-API bearer token.
@@ -155,15 +180,24 @@ impl Identity {
         if !constant_time_eq(key.secret.as_bytes(), secret.as_bytes()) {
             return Err(denied());
         }
-        Ok(Principal { access_key_id: key.access_key_id, project: key.project, role: key.role })
+        Ok(Principal {
+            access_key_id: key.access_key_id,
+            project: key.project,
+            role: key.role,
+        })
     }
 
     fn require_key_admin(caller: &Principal, project: &str) -> IdentityResult<()> {
         if !caller.may(Action::Administer) {
-            return Err(IdentityError::Forbidden("managing keys needs the admin role".into()));
+            return Err(IdentityError::Forbidden(
+                "managing keys needs the admin role".into(),
+            ));
         }
         if !caller.is_operator() && caller.project != project {
-            return Err(IdentityError::Forbidden(format!("an admin of project {} cannot manage project {project}", caller.project)));
+            return Err(IdentityError::Forbidden(format!(
+                "an admin of project {} cannot manage project {project}",
+                caller.project
+            )));
         }
         Ok(())
     }
@@ -172,7 +206,12 @@ impl Identity {
     ///
     /// # Errors
     /// [`IdentityError::Forbidden`] for non-admins, [`IdentityError::Invalid`] for a bad project name.
-    pub async fn create_key(&self, caller: &Principal, project: &str, role: Role) -> IdentityResult<KeyRecord> {
+    pub async fn create_key(
+        &self,
+        caller: &Principal,
+        project: &str,
+        role: Role,
+    ) -> IdentityResult<KeyRecord> {
         let project = ProjectName::parse(project).map_err(|e| IdentityError::Invalid(e.0))?;
         Self::require_key_admin(caller, project.as_str())?;
         self.new_key(project.as_str(), role).await
@@ -184,7 +223,11 @@ impl Identity {
     /// [`IdentityError::Forbidden`] for non-admins.
     pub async fn list_keys(&self, caller: &Principal) -> IdentityResult<Vec<KeyRecord>> {
         Self::require_key_admin(caller, &caller.project)?;
-        let scope = if caller.is_operator() { None } else { Some(caller.project.as_str()) };
+        let scope = if caller.is_operator() {
+            None
+        } else {
+            Some(caller.project.as_str())
+        };
         Ok(self.repo.list_keys(scope).await?)
     }
 
@@ -193,7 +236,10 @@ impl Identity {
     /// # Errors
     /// [`IdentityError::NotFound`], [`IdentityError::Forbidden`].
     pub async fn delete_key(&self, caller: &Principal, access_key_id: &str) -> IdentityResult<()> {
-        let key = self.lookup(access_key_id).await?.ok_or_else(|| IdentityError::NotFound(access_key_id.to_owned()))?;
+        let key = self
+            .lookup(access_key_id)
+            .await?
+            .ok_or_else(|| IdentityError::NotFound(access_key_id.to_owned()))?;
         Self::require_key_admin(caller, &key.project)?;
         if key.access_key_id == caller.access_key_id {
             return Err(IdentityError::Invalid("a key cannot delete itself".into()));
@@ -215,15 +261,28 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let meta = SqliteMeta::open(&dir.path().join("meta.db")).expect("open");
         let identity = Identity::new(Arc::new(meta));
-        let admin = identity.bootstrap().await.expect("bootstrap").expect("first start creates a key");
+        let admin = identity
+            .bootstrap()
+            .await
+            .expect("bootstrap")
+            .expect("first start creates a key");
         (dir, identity, admin)
     }
 
     #[tokio::test]
     async fn bootstrap_is_idempotent_and_tokens_authenticate() {
         let (_dir, identity, admin) = identity().await;
-        assert!(identity.bootstrap().await.expect("second bootstrap").is_none());
-        let principal = identity.authenticate_token(&bearer_token(&admin)).await.expect("valid token");
+        assert!(
+            identity
+                .bootstrap()
+                .await
+                .expect("second bootstrap")
+                .is_none()
+        );
+        let principal = identity
+            .authenticate_token(&bearer_token(&admin))
+            .await
+            .expect("valid token");
         assert!(principal.is_operator());
         let forged = format!("{}.{}", admin.access_key_id, "x".repeat(40));
         assert!(identity.authenticate_token(&forged).await.is_err());
@@ -232,15 +291,50 @@ mod tests {
     #[tokio::test]
     async fn only_admins_manage_keys_and_only_in_their_scope() {
         let (_dir, identity, admin) = identity().await;
-        let operator = identity.principal(&admin.access_key_id).await.expect("operator");
-        let member = identity.create_key(&operator, "team-a", Role::Member).await.expect("create member");
-        let member = identity.principal(&member.access_key_id).await.expect("member");
-        assert!(matches!(identity.create_key(&member, "team-a", Role::Admin).await, Err(IdentityError::Forbidden(_))));
-        let team_admin = identity.create_key(&operator, "team-a", Role::Admin).await.expect("team admin");
-        let team_admin = identity.principal(&team_admin.access_key_id).await.expect("team admin");
-        assert!(identity.create_key(&team_admin, "team-b", Role::Member).await.is_err());
-        assert_eq!(identity.list_keys(&team_admin).await.expect("list").len(), 2);
-        identity.delete_key(&team_admin, &member.access_key_id).await.expect("delete");
-        assert!(identity.lookup(&member.access_key_id).await.expect("lookup").is_none());
+        let operator = identity
+            .principal(&admin.access_key_id)
+            .await
+            .expect("operator");
+        let member = identity
+            .create_key(&operator, "team-a", Role::Member)
+            .await
+            .expect("create member");
+        let member = identity
+            .principal(&member.access_key_id)
+            .await
+            .expect("member");
+        assert!(matches!(
+            identity.create_key(&member, "team-a", Role::Admin).await,
+            Err(IdentityError::Forbidden(_))
+        ));
+        let team_admin = identity
+            .create_key(&operator, "team-a", Role::Admin)
+            .await
+            .expect("team admin");
+        let team_admin = identity
+            .principal(&team_admin.access_key_id)
+            .await
+            .expect("team admin");
+        assert!(
+            identity
+                .create_key(&team_admin, "team-b", Role::Member)
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            identity.list_keys(&team_admin).await.expect("list").len(),
+            2
+        );
+        identity
+            .delete_key(&team_admin, &member.access_key_id)
+            .await
+            .expect("delete");
+        assert!(
+            identity
+                .lookup(&member.access_key_id)
+                .await
+                .expect("lookup")
+                .is_none()
+        );
     }
 }

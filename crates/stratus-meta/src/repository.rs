@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use stratus_core::NotificationRule;
 
 use crate::{
-    BucketRecord, Garbage, KeyRecord, MetaResult, ObjectRecord, ObjectSummary, OutboxRecord, PartRecord,
-    PendingEvent, UploadRecord, WriteCondition,
+    BucketRecord, Garbage, KeyRecord, MetaResult, ObjectRecord, ObjectSummary, OutboxRecord,
+    PartRecord, PendingEvent, UploadRecord, WriteCondition,
 };
 
 /// Projects and access keys.
@@ -32,7 +32,8 @@ pub trait ObjectRepository: Send + Sync + 'static {
     async fn list_buckets(&self, project: &str) -> MetaResult<Vec<BucketRecord>>;
     /// Deletes an empty bucket; aborts its multipart uploads and returns their blobs.
     async fn delete_bucket(&self, name: &str) -> MetaResult<Garbage>;
-    async fn set_notifications(&self, bucket: &str, rules: Vec<NotificationRule>) -> MetaResult<()>;
+    async fn set_notifications(&self, bucket: &str, rules: Vec<NotificationRule>)
+    -> MetaResult<()>;
 
     /// Inserts or replaces an object and records the matching outbox events.
     async fn put_object(
@@ -43,11 +44,21 @@ pub trait ObjectRepository: Send + Sync + 'static {
     ) -> MetaResult<Garbage>;
     async fn get_object(&self, bucket: &str, key: &str) -> MetaResult<Option<ObjectRecord>>;
     /// Deletes an object if present (S3 deletes are idempotent); records events only for a real deletion.
-    async fn delete_object(&self, bucket: &str, key: &str, event: PendingEvent) -> MetaResult<Garbage>;
+    async fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        event: PendingEvent,
+    ) -> MetaResult<Garbage>;
     /// Up to `limit` objects whose keys start with `prefix` and sort strictly after `after`
     /// (byte order), in key order.
-    async fn list_objects(&self, bucket: &str, prefix: &str, after: &[u8], limit: usize)
-    -> MetaResult<Vec<ObjectSummary>>;
+    async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: &[u8],
+        limit: usize,
+    ) -> MetaResult<Vec<ObjectSummary>>;
 
     async fn create_upload(&self, upload: UploadRecord) -> MetaResult<()>;
     async fn get_upload(&self, upload_id: &str) -> MetaResult<Option<UploadRecord>>;
@@ -57,7 +68,12 @@ pub trait ObjectRepository: Send + Sync + 'static {
     async fn list_uploads(&self, bucket: &str, prefix: &str) -> MetaResult<Vec<UploadRecord>>;
     /// Replaces the upload by `object` (whose segments are some of its parts), returns the blobs
     /// of parts not used and of any object overwritten.
-    async fn complete_upload(&self, upload_id: &str, object: ObjectRecord, event: PendingEvent) -> MetaResult<Garbage>;
+    async fn complete_upload(
+        &self,
+        upload_id: &str,
+        object: ObjectRecord,
+        event: PendingEvent,
+    ) -> MetaResult<Garbage>;
     async fn abort_upload(&self, upload_id: &str) -> MetaResult<Garbage>;
 
     /// Outbox events not yet consumed, oldest first.

@@ -30,7 +30,12 @@ pub struct Credentials {
 /// Writes `path` so that a reader never sees it half-written: temp file, fsync, rename.
 fn write_atomically(path: &Path, contents: &str, mode: u32) -> anyhow::Result<()> {
     let tmp = path.with_extension("tmp");
-    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(&tmp)?;
     file.write_all(contents.as_bytes())?;
     file.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
@@ -54,7 +59,12 @@ pub(crate) fn write_credentials(data_dir: &Path, key: &KeyRecord) -> anyhow::Res
 /// A missing or malformed file.
 pub fn read_credentials(data_dir: &Path) -> anyhow::Result<Credentials> {
     let path = data_dir.join("credentials");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {} (has the server started once?)", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {} (has the server started once?)",
+            path.display()
+        )
+    })?;
     let field = |name: &str| {
         text.lines()
             .filter_map(|line| line.split_once('='))
@@ -72,8 +82,16 @@ pub fn read_credentials(data_dir: &Path) -> anyhow::Result<Credentials> {
 }
 
 pub(crate) fn write_server_info(data_dir: &Path, address: SocketAddr) -> anyhow::Result<()> {
-    let info = ServerInfo { address: address.to_string(), endpoint: format!("http://{address}"), pid: std::process::id() };
-    write_atomically(&data_dir.join("server.json"), &serde_json::to_string_pretty(&info)?, 0o644)
+    let info = ServerInfo {
+        address: address.to_string(),
+        endpoint: format!("http://{address}"),
+        pid: std::process::id(),
+    };
+    write_atomically(
+        &data_dir.join("server.json"),
+        &serde_json::to_string_pretty(&info)?,
+        0o644,
+    )
 }
 
 pub(crate) fn remove_server_info(data_dir: &Path) {
@@ -86,6 +104,7 @@ pub(crate) fn remove_server_info(data_dir: &Path) {
 /// A missing or malformed file (the server is not running).
 pub fn read_server_info(data_dir: &Path) -> anyhow::Result<ServerInfo> {
     let path = data_dir.join("server.json");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {} (is the server running?)", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {} (is the server running?)", path.display()))?;
     Ok(serde_json::from_str(&text)?)
 }

@@ -50,12 +50,31 @@ pub struct Server {
     address: SocketAddr,
     created_admin: Option<KeyRecord>,
     config: Config,
+    /// Held for the server's lifetime: two servers on one data directory would corrupt it.
+    _data_dir_lock: std::fs::File,
 }
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Server").field("address", &self.address).finish_non_exhaustive()
+        f.debug_struct("Server")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
     }
+}
+
+/// Takes an exclusive lock on `DIR/lock`; the kernel releases it when the process dies, even by
+/// SIGKILL, so a crashed server never blocks its successor.
+fn lock_data_dir(data_dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let path = data_dir.join("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    if file.try_lock().is_err() {
+        anyhow::bail!("another stratus server is using {}", data_dir.display());
+    }
+    Ok(file)
 }
 
 impl Server {
@@ -65,19 +84,40 @@ impl Server {
     /// # Errors
     /// Unusable data directory, database or address.
     pub async fn start(config: Config) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
-        let meta = Arc::new(SqliteMeta::open(&config.data_dir.join("meta.db")).context("cannot open metadata database")?);
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
+        let data_dir_lock = lock_data_dir(&config.data_dir)?;
+        let meta = Arc::new(
+            SqliteMeta::open(&config.data_dir.join("meta.db"))
+                .context("cannot open metadata database")?,
+        );
         let identity = Arc::new(Identity::new(meta.clone()));
-        let created_admin = identity.bootstrap().await.context("cannot create the operator key")?;
+        let created_admin = identity
+            .bootstrap()
+            .await
+            .context("cannot create the operator key")?;
         if let Some(key) = &created_admin {
             files::write_credentials(&config.data_dir, key)?;
         }
-        let store = Arc::new(Store::open(&config.data_dir, meta, &config.region).await.context("cannot open object store")?);
+        let store = Arc::new(
+            Store::open(&config.data_dir, meta, &config.region)
+                .await
+                .context("cannot open object store")?,
+        );
         let edge = Edge::new(store, identity);
-        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
         let address = listener.local_addr()?;
         files::write_server_info(&config.data_dir, address)?;
-        Ok(Self { listener, edge, address, created_admin, config })
+        Ok(Self {
+            listener,
+            edge,
+            address,
+            created_admin,
+            config,
+            _data_dir_lock: data_dir_lock,
+        })
     }
 
     #[must_use]
@@ -117,7 +157,9 @@ impl Server {
                 let edge = edge.clone();
                 async move { Ok::<_, std::convert::Infallible>(edge.handle(request).await) }
             });
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
             let connection = graceful.watch(connection);
             tokio::spawn(async move {
                 if let Err(error) = connection.await {
@@ -126,7 +168,10 @@ impl Server {
             });
         }
         tracing::info!(deadline = ?self.config.drain_deadline, "draining in-flight requests");
-        if tokio::time::timeout(self.config.drain_deadline, graceful.shutdown()).await.is_err() {
+        if tokio::time::timeout(self.config.drain_deadline, graceful.shutdown())
+            .await
+            .is_err()
+        {
             tracing::warn!("drain deadline passed; closing remaining connections");
         }
         files::remove_server_info(&self.config.data_dir);

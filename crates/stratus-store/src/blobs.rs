@@ -93,15 +93,24 @@ impl BlobWriter {
         let id = new_blob_id();
         let tmp_path = dir.root.join("tmp").join(&id);
         let path = tmp_path.clone();
-        let file = tokio::task::spawn_blocking(move || File::create(path)).await.map_err(io::Error::other)??;
-        Ok(Self { id, tmp_path, idle: Some((file, Md5::new())), in_flight: None })
+        let file = tokio::task::spawn_blocking(move || File::create(path))
+            .await
+            .map_err(io::Error::other)??;
+        Ok(Self {
+            id,
+            tmp_path,
+            idle: Some((file, Md5::new())),
+            in_flight: None,
+        })
     }
 
     async fn take(&mut self) -> io::Result<(File, Md5)> {
         if let Some(handle) = self.in_flight.take() {
             return handle.await.map_err(io::Error::other)?;
         }
-        self.idle.take().ok_or_else(|| io::Error::other("blob writer used after failure"))
+        self.idle
+            .take()
+            .ok_or_else(|| io::Error::other("blob writer used after failure"))
     }
 
     async fn write(&mut self, data: Vec<u8>) -> io::Result<()> {
@@ -148,7 +157,9 @@ impl BlobDir {
             fs::create_dir_all(root.join(format!("{fan:02x}")))?;
         }
         fsync_dir(root)?;
-        Ok(Self { root: root.to_owned() })
+        Ok(Self {
+            root: root.to_owned(),
+        })
     }
 
     fn path_of(&self, id: &str) -> PathBuf {
@@ -156,7 +167,11 @@ impl BlobDir {
     }
 
     /// Receives `body`; keeps it in memory when it fits in `inline_max`, otherwise writes a blob.
-    pub(crate) async fn stage(&self, mut body: BodyStream, inline_max: usize) -> StoreResult<StagedBody> {
+    pub(crate) async fn stage(
+        &self,
+        mut body: BodyStream,
+        inline_max: usize,
+    ) -> StoreResult<StagedBody> {
         let mut buffer: Vec<u8> = Vec::new();
         let mut size = 0u64;
         let mut writer: Option<BlobWriter> = None;
@@ -173,30 +188,60 @@ impl BlobDir {
         }
         let Some(mut writer) = writer else {
             let md5 = Md5::digest(&buffer).into();
-            return Ok(StagedBody { body: StoredBody::Inline(buffer), size, md5, blob_path: None });
+            return Ok(StagedBody {
+                body: StoredBody::Inline(buffer),
+                size,
+                md5,
+                blob_path: None,
+            });
         };
         if !buffer.is_empty() {
             writer.write(buffer).await?;
         }
         let id = writer.id.clone();
         let (md5, path) = writer.finish(self).await?;
-        let body = StoredBody::Segments(vec![Segment { blob: id, len: size }]);
-        Ok(StagedBody { body, size, md5, blob_path: Some(path) })
+        let body = StoredBody::Segments(vec![Segment {
+            blob: id,
+            len: size,
+        }]);
+        Ok(StagedBody {
+            body,
+            size,
+            md5,
+            blob_path: Some(path),
+        })
     }
 
     /// Streams bytes `start..=end` of `body`. Every blob file is opened before this returns, so
     /// a concurrent overwrite that unlinks them cannot cut the stream short.
-    pub(crate) async fn open_body(&self, body: &StoredBody, start: u64, end: u64) -> io::Result<BodyStream> {
+    pub(crate) async fn open_body(
+        &self,
+        body: &StoredBody,
+        start: u64,
+        end: u64,
+    ) -> io::Result<BodyStream> {
         let segments = match body {
             StoredBody::Inline(bytes) => {
-                let slice = Bytes::copy_from_slice(bytes.get(to_usize(start)..=to_usize(end)).unwrap_or_default());
+                let slice = Bytes::copy_from_slice(
+                    bytes
+                        .get(to_usize(start)..=to_usize(end))
+                        .unwrap_or_default(),
+                );
                 return Ok(Box::pin(futures::stream::iter([Ok(slice)])));
             }
             StoredBody::Segments(segments) => segments.clone(),
         };
-        let paths: Vec<(PathBuf, u64)> = segments.iter().map(|s| (self.path_of(&s.blob), s.len)).collect();
-        let reads = tokio::task::spawn_blocking(move || plan_reads(&paths, start, end)).await.map_err(io::Error::other)??;
-        Ok(Box::pin(futures::stream::unfold(Reads::from(reads), next_chunk)))
+        let paths: Vec<(PathBuf, u64)> = segments
+            .iter()
+            .map(|s| (self.path_of(&s.blob), s.len))
+            .collect();
+        let reads = tokio::task::spawn_blocking(move || plan_reads(&paths, start, end))
+            .await
+            .map_err(io::Error::other)??;
+        Ok(Box::pin(futures::stream::unfold(
+            Reads::from(reads),
+            next_chunk,
+        )))
     }
 
     pub(crate) async fn remove(&self, ids: Vec<String>) {
@@ -255,7 +300,10 @@ fn plan_reads(paths: &[(PathBuf, u64)], start: u64, end: u64) -> io::Result<Vec<
             let to = (end + 1).min(segment_end) - segment_start;
             let mut file = File::open(path)?;
             file.seek(SeekFrom::Start(from))?;
-            reads.push(Read1 { file, remaining: to - from });
+            reads.push(Read1 {
+                file,
+                remaining: to - from,
+            });
         }
         segment_start = segment_end;
     }

@@ -13,7 +13,10 @@ impl Store {
     /// `BucketAlreadyOwnedByYou`, `BucketAlreadyExists`, `AccessDenied` for read-only callers.
     pub async fn create_bucket(&self, caller: &Principal, name: &BucketName) -> StoreResult<()> {
         if !caller.may(Action::Write) {
-            return Err(StoreError::AccessDenied(format!("role {} may not create buckets", caller.role)));
+            return Err(StoreError::AccessDenied(format!(
+                "role {} may not create buckets",
+                caller.role
+            )));
         }
         let record = BucketRecord {
             name: name.as_str().to_owned(),
@@ -23,7 +26,9 @@ impl Store {
         };
         match self.meta.create_bucket(record).await {
             Ok(()) => Ok(()),
-            Err(MetaError::BucketOwnedBy { owner }) if owner == caller.project => Err(StoreError::BucketAlreadyOwnedByYou),
+            Err(MetaError::BucketOwnedBy { owner }) if owner == caller.project => {
+                Err(StoreError::BucketAlreadyOwnedByYou)
+            }
             Err(MetaError::BucketOwnedBy { .. }) => Err(StoreError::BucketAlreadyExists),
             Err(other) => Err(other.into()),
         }
@@ -33,7 +38,10 @@ impl Store {
     /// `NoSuchBucket`, `AccessDenied`.
     pub async fn head_bucket(&self, caller: &Principal, name: &str) -> StoreResult<BucketRecord> {
         self.authorize(caller, name, Action::Read).await?;
-        self.meta.get_bucket(name).await?.ok_or(StoreError::NoSuchBucket)
+        self.meta
+            .get_bucket(name)
+            .await?
+            .ok_or(StoreError::NoSuchBucket)
     }
 
     /// The caller's project's buckets, by name.
@@ -62,11 +70,18 @@ impl Store {
     ///
     /// # Errors
     /// `NoSuchBucket`, `AccessDenied`, `InvalidArgument` for an unknown event name.
-    pub async fn set_notifications(&self, caller: &Principal, bucket: &str, rules: Vec<NotificationRule>) -> StoreResult<()> {
+    pub async fn set_notifications(
+        &self,
+        caller: &Principal,
+        bucket: &str,
+        rules: Vec<NotificationRule>,
+    ) -> StoreResult<()> {
         self.authorize(caller, bucket, Action::Write).await?;
         for pattern in rules.iter().flat_map(|r| r.events.iter()) {
             if !stratus_core::is_known_event_pattern(pattern) {
-                return Err(StoreError::InvalidArgument(format!("the event {pattern} is not supported")));
+                return Err(StoreError::InvalidArgument(format!(
+                    "the event {pattern} is not supported"
+                )));
             }
         }
         Ok(self.meta.set_notifications(bucket, rules).await?)
@@ -74,7 +89,11 @@ impl Store {
 
     /// # Errors
     /// `NoSuchBucket`, `AccessDenied`.
-    pub async fn notifications(&self, caller: &Principal, bucket: &str) -> StoreResult<Vec<NotificationRule>> {
+    pub async fn notifications(
+        &self,
+        caller: &Principal,
+        bucket: &str,
+    ) -> StoreResult<Vec<NotificationRule>> {
         Ok(self.head_bucket(caller, bucket).await?.notifications)
     }
 }

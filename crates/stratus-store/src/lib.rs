@@ -26,7 +26,9 @@ use stratus_meta::{Garbage, MetaError, ObjectRepository, PendingEvent};
 pub use blobs::{BodyStream, StagedBody};
 pub use multipart::{CompletedPart, MIN_PART_SIZE};
 pub use objects::{ByteRange, ListPage, ListRequest, ObjectWrite};
-pub use stratus_meta::{BucketRecord, ObjectHeaders, ObjectRecord, PartRecord, UploadRecord, WriteCondition};
+pub use stratus_meta::{
+    BucketRecord, ObjectHeaders, ObjectRecord, PartRecord, UploadRecord, WriteCondition,
+};
 
 /// Bodies up to this size are stored inside the metadata row: one group-committed SQLite write
 /// instead of three fsyncs (file, directory, database). Larger bodies stream to blob files.
@@ -93,7 +95,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("region", &self.region).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("region", &self.region)
+            .finish_non_exhaustive()
     }
 }
 
@@ -111,18 +115,31 @@ impl Store {
     ///
     /// # Errors
     /// IO or metadata failures.
-    pub async fn open(data_dir: &Path, meta: Arc<dyn ObjectRepository>, region: &str) -> StoreResult<Self> {
+    pub async fn open(
+        data_dir: &Path,
+        meta: Arc<dyn ObjectRepository>,
+        region: &str,
+    ) -> StoreResult<Self> {
         let blobs = blobs::BlobDir::open(&data_dir.join("blobs"))?;
         let referenced = meta.referenced_blobs().await?;
         let removed = blobs.collect_garbage(referenced).await?;
         if removed > 0 {
-            tracing::info!(removed, "removed orphaned blobs left by an interrupted write");
+            tracing::info!(
+                removed,
+                "removed orphaned blobs left by an interrupted write"
+            );
         }
         // Sequencers must grow across restarts; wall-clock nanoseconds also keep them unique
         // when the outbox was empty.
         let wall = u64::try_from(now().unix_timestamp_nanos()).unwrap_or(0);
         let seed = meta.max_sequencer().await?.max(wall) + 1;
-        Ok(Self { meta, blobs, region: region.to_owned(), owners: RwLock::new(HashMap::new()), sequencer: AtomicU64::new(seed) })
+        Ok(Self {
+            meta,
+            blobs,
+            region: region.to_owned(),
+            owners: RwLock::new(HashMap::new()),
+            sequencer: AtomicU64::new(seed),
+        })
     }
 
     #[must_use]
@@ -136,20 +153,35 @@ impl Store {
     /// # Errors
     /// IO failures and a broken body stream.
     pub async fn stage(&self, body: BodyStream, inline_allowed: bool) -> StoreResult<StagedBody> {
-        self.blobs.stage(body, if inline_allowed { INLINE_MAX } else { 0 }).await
+        self.blobs
+            .stage(body, if inline_allowed { INLINE_MAX } else { 0 })
+            .await
     }
 
     /// Checks that `caller` may perform `action` on `bucket`.
     ///
     /// # Errors
     /// `NoSuchBucket`, `AccessDenied`.
-    pub async fn authorize(&self, caller: &Principal, bucket: &str, action: Action) -> StoreResult<()> {
-        let owner = self.owner_of(bucket).await?.ok_or(StoreError::NoSuchBucket)?;
+    pub async fn authorize(
+        &self,
+        caller: &Principal,
+        bucket: &str,
+        action: Action,
+    ) -> StoreResult<()> {
+        let owner = self
+            .owner_of(bucket)
+            .await?
+            .ok_or(StoreError::NoSuchBucket)?;
         if owner != caller.project {
-            return Err(StoreError::AccessDenied(format!("bucket {bucket} belongs to another project")));
+            return Err(StoreError::AccessDenied(format!(
+                "bucket {bucket} belongs to another project"
+            )));
         }
         if !caller.may(action) {
-            return Err(StoreError::AccessDenied(format!("role {} may not do this", caller.role)));
+            return Err(StoreError::AccessDenied(format!(
+                "role {} may not do this",
+                caller.role
+            )));
         }
         Ok(())
     }
@@ -165,7 +197,12 @@ impl Store {
         Ok(owner)
     }
 
-    fn pending_event(&self, caller: &Principal, kind: EventKind, object: (&str, &str, u64, &str)) -> PendingEvent {
+    fn pending_event(
+        &self,
+        caller: &Principal,
+        kind: EventKind,
+        object: (&str, &str, u64, &str),
+    ) -> PendingEvent {
         let (bucket, key, size, etag) = object;
         PendingEvent {
             event: ObjectEvent {
@@ -194,7 +231,10 @@ impl Store {
     ///
     /// # Errors
     /// Metadata failures.
-    pub async fn pending_events(&self, limit: usize) -> StoreResult<Vec<stratus_meta::OutboxRecord>> {
+    pub async fn pending_events(
+        &self,
+        limit: usize,
+    ) -> StoreResult<Vec<stratus_meta::OutboxRecord>> {
         Ok(self.meta.pending_events(limit).await?)
     }
 }

@@ -33,7 +33,13 @@ fn multipart_etag(parts: &[PartRecord]) -> String {
 impl Store {
     /// # Errors
     /// `NoSuchBucket`, `AccessDenied`.
-    pub async fn create_upload(&self, caller: &Principal, bucket: &str, key: &str, headers: ObjectHeaders) -> StoreResult<UploadRecord> {
+    pub async fn create_upload(
+        &self,
+        caller: &Principal,
+        bucket: &str,
+        key: &str,
+        headers: ObjectHeaders,
+    ) -> StoreResult<UploadRecord> {
         self.authorize(caller, bucket, Action::Write).await?;
         let upload = UploadRecord {
             upload_id: hex::encode(rand::random::<[u8; 16]>()),
@@ -47,9 +53,20 @@ impl Store {
     }
 
     /// The upload, checked to belong to `bucket`/`key` and to the caller's project.
-    async fn upload_of(&self, caller: &Principal, bucket: &str, key: &str, upload_id: &str, action: Action) -> StoreResult<UploadRecord> {
+    async fn upload_of(
+        &self,
+        caller: &Principal,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        action: Action,
+    ) -> StoreResult<UploadRecord> {
         self.authorize(caller, bucket, action).await?;
-        let upload = self.meta.get_upload(upload_id).await?.ok_or(StoreError::NoSuchUpload)?;
+        let upload = self
+            .meta
+            .get_upload(upload_id)
+            .await?
+            .ok_or(StoreError::NoSuchUpload)?;
         if upload.bucket != bucket || upload.key != key {
             return Err(StoreError::NoSuchUpload);
         }
@@ -60,13 +77,24 @@ impl Store {
     ///
     /// # Errors
     /// `NoSuchUpload`, `InvalidArgument` for a part number outside 1..=10000, `AccessDenied`.
-    pub async fn upload_part(&self, caller: &Principal, target: (&str, &str, &str), part_number: u32, staged: StagedBody) -> StoreResult<PartRecord> {
+    pub async fn upload_part(
+        &self,
+        caller: &Principal,
+        target: (&str, &str, &str),
+        part_number: u32,
+        staged: StagedBody,
+    ) -> StoreResult<PartRecord> {
         let (bucket, key, upload_id) = target;
         if !(1..=MAX_PART_NUMBER).contains(&part_number) {
-            return Err(StoreError::InvalidArgument(format!("part number must be an integer between 1 and {MAX_PART_NUMBER}")));
+            return Err(StoreError::InvalidArgument(format!(
+                "part number must be an integer between 1 and {MAX_PART_NUMBER}"
+            )));
         }
-        self.upload_of(caller, bucket, key, upload_id, Action::Write).await?;
-        let blob = staged.blob_id().ok_or_else(|| StoreError::InvalidArgument("a part must be staged as a blob".into()))?;
+        self.upload_of(caller, bucket, key, upload_id, Action::Write)
+            .await?;
+        let blob = staged
+            .blob_id()
+            .ok_or_else(|| StoreError::InvalidArgument("a part must be staged as a blob".into()))?;
         let part = PartRecord {
             part_number,
             blob,
@@ -82,22 +110,42 @@ impl Store {
 
     /// # Errors
     /// `NoSuchUpload`, `AccessDenied`.
-    pub async fn list_parts(&self, caller: &Principal, bucket: &str, key: &str, upload_id: &str) -> StoreResult<(UploadRecord, Vec<PartRecord>)> {
-        let upload = self.upload_of(caller, bucket, key, upload_id, Action::Read).await?;
+    pub async fn list_parts(
+        &self,
+        caller: &Principal,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> StoreResult<(UploadRecord, Vec<PartRecord>)> {
+        let upload = self
+            .upload_of(caller, bucket, key, upload_id, Action::Read)
+            .await?;
         Ok((upload, self.meta.list_parts(upload_id).await?))
     }
 
     /// # Errors
     /// `NoSuchBucket`, `AccessDenied`.
-    pub async fn list_uploads(&self, caller: &Principal, bucket: &str, prefix: &str) -> StoreResult<Vec<UploadRecord>> {
+    pub async fn list_uploads(
+        &self,
+        caller: &Principal,
+        bucket: &str,
+        prefix: &str,
+    ) -> StoreResult<Vec<UploadRecord>> {
         self.authorize(caller, bucket, Action::Read).await?;
         Ok(self.meta.list_uploads(bucket, prefix).await?)
     }
 
     /// # Errors
     /// `NoSuchUpload`, `AccessDenied`.
-    pub async fn abort_upload(&self, caller: &Principal, bucket: &str, key: &str, upload_id: &str) -> StoreResult<()> {
-        self.upload_of(caller, bucket, key, upload_id, Action::Write).await?;
+    pub async fn abort_upload(
+        &self,
+        caller: &Principal,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> StoreResult<()> {
+        self.upload_of(caller, bucket, key, upload_id, Action::Write)
+            .await?;
         let garbage = self.meta.abort_upload(upload_id).await?;
         self.discard(garbage).await;
         Ok(())
@@ -107,12 +155,26 @@ impl Store {
     ///
     /// # Errors
     /// `InvalidPartOrder`, `InvalidPart`, `EntityTooSmall`, `NoSuchUpload`, `AccessDenied`.
-    pub async fn complete_upload(&self, caller: &Principal, bucket: &str, key: &str, upload_id: &str, wanted: &[CompletedPart]) -> StoreResult<ObjectRecord> {
-        let upload = self.upload_of(caller, bucket, key, upload_id, Action::Write).await?;
+    pub async fn complete_upload(
+        &self,
+        caller: &Principal,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        wanted: &[CompletedPart],
+    ) -> StoreResult<ObjectRecord> {
+        let upload = self
+            .upload_of(caller, bucket, key, upload_id, Action::Write)
+            .await?;
         if wanted.is_empty() {
-            return Err(StoreError::InvalidArgument("you must specify at least one part".into()));
+            return Err(StoreError::InvalidArgument(
+                "you must specify at least one part".into(),
+            ));
         }
-        if wanted.windows(2).any(|pair| pair[0].part_number >= pair[1].part_number) {
+        if wanted
+            .windows(2)
+            .any(|pair| pair[0].part_number >= pair[1].part_number)
+        {
             return Err(StoreError::InvalidPartOrder);
         }
         let stored = self.meta.list_parts(upload_id).await?;
@@ -122,10 +184,18 @@ impl Store {
             let part = stored
                 .iter()
                 .find(|p| p.part_number == want.part_number && p.etag == etag)
-                .ok_or_else(|| StoreError::InvalidPart(format!("part {} was not uploaded with that ETag", want.part_number)))?;
+                .ok_or_else(|| {
+                    StoreError::InvalidPart(format!(
+                        "part {} was not uploaded with that ETag",
+                        want.part_number
+                    ))
+                })?;
             chosen.push(part.clone());
         }
-        if let Some(small) = chosen[..chosen.len() - 1].iter().find(|p| p.size < MIN_PART_SIZE) {
+        if let Some(small) = chosen[..chosen.len() - 1]
+            .iter()
+            .find(|p| p.size < MIN_PART_SIZE)
+        {
             return Err(StoreError::EntityTooSmall(small.part_number));
         }
         let record = ObjectRecord {
@@ -135,11 +205,26 @@ impl Store {
             etag: multipart_etag(&chosen),
             last_modified_ms: now_ms(),
             headers: upload.headers,
-            body: StoredBody::Segments(chosen.iter().map(|p| Segment { blob: p.blob.clone(), len: p.size }).collect()),
+            body: StoredBody::Segments(
+                chosen
+                    .iter()
+                    .map(|p| Segment {
+                        blob: p.blob.clone(),
+                        len: p.size,
+                    })
+                    .collect(),
+            ),
             parts: u32::try_from(chosen.len()).ok(),
         };
-        let event = self.pending_event(caller, EventKind::CompleteMultipartUpload, (bucket, key, record.size, &record.etag));
-        let garbage = self.meta.complete_upload(upload_id, record.clone(), event).await?;
+        let event = self.pending_event(
+            caller,
+            EventKind::CompleteMultipartUpload,
+            (bucket, key, record.size, &record.etag),
+        );
+        let garbage = self
+            .meta
+            .complete_upload(upload_id, record.clone(), event)
+            .await?;
         self.discard(garbage).await;
         Ok(record)
     }

@@ -56,7 +56,12 @@ impl Store {
     ///
     /// # Errors
     /// `NoSuchBucket`, `AccessDenied`, `PreconditionFailed`, metadata failures.
-    pub async fn put_object(&self, caller: &Principal, write: ObjectWrite, staged: StagedBody) -> StoreResult<ObjectRecord> {
+    pub async fn put_object(
+        &self,
+        caller: &Principal,
+        write: ObjectWrite,
+        staged: StagedBody,
+    ) -> StoreResult<ObjectRecord> {
         self.authorize(caller, &write.bucket, Action::Write).await?;
         let record = ObjectRecord {
             bucket: write.bucket,
@@ -68,8 +73,15 @@ impl Store {
             body: staged.stored_body(),
             parts: None,
         };
-        let event = self.pending_event(caller, write.kind, (&record.bucket, &record.key, record.size, &record.etag));
-        let garbage = self.meta.put_object(record.clone(), write.condition, event).await?;
+        let event = self.pending_event(
+            caller,
+            write.kind,
+            (&record.bucket, &record.key, record.size, &record.etag),
+        );
+        let garbage = self
+            .meta
+            .put_object(record.clone(), write.condition, event)
+            .await?;
         staged.keep();
         self.discard(garbage).await;
         Ok(record)
@@ -79,21 +91,38 @@ impl Store {
     ///
     /// # Errors
     /// `NoSuchBucket`, `NoSuchKey`, `AccessDenied`.
-    pub async fn head_object(&self, caller: &Principal, bucket: &str, key: &str) -> StoreResult<ObjectRecord> {
+    pub async fn head_object(
+        &self,
+        caller: &Principal,
+        bucket: &str,
+        key: &str,
+    ) -> StoreResult<ObjectRecord> {
         self.authorize(caller, bucket, Action::Read).await?;
-        self.meta.get_object(bucket, key).await?.ok_or(StoreError::NoSuchKey)
+        self.meta
+            .get_object(bucket, key)
+            .await?
+            .ok_or(StoreError::NoSuchKey)
     }
 
     /// Streams `record`'s bytes in `range` (all of them when `None`).
     ///
     /// # Errors
     /// IO failures; `NotFound` when the object was replaced since `record` was read.
-    pub async fn open_body(&self, record: &ObjectRecord, range: Option<ByteRange>) -> io::Result<BodyStream> {
-        let range = range.unwrap_or(ByteRange { start: 0, end: record.size.saturating_sub(1) });
+    pub async fn open_body(
+        &self,
+        record: &ObjectRecord,
+        range: Option<ByteRange>,
+    ) -> io::Result<BodyStream> {
+        let range = range.unwrap_or(ByteRange {
+            start: 0,
+            end: record.size.saturating_sub(1),
+        });
         if record.size == 0 {
             return Ok(Box::pin(futures::stream::empty()));
         }
-        self.blobs.open_body(&record.body, range.start, range.end).await
+        self.blobs
+            .open_body(&record.body, range.start, range.end)
+            .await
     }
 
     /// Reads an object: its metadata and a stream of its bytes, both of the same version.
@@ -101,7 +130,13 @@ impl Store {
     ///
     /// # Errors
     /// `NoSuchKey`, `AccessDenied`, whatever `resolve_range` returns, IO failures.
-    pub async fn get_object<F, E>(&self, caller: &Principal, bucket: &str, key: &str, resolve_range: F) -> Result<(ObjectRecord, Option<ByteRange>, BodyStream), E>
+    pub async fn get_object<F, E>(
+        &self,
+        caller: &Principal,
+        bucket: &str,
+        key: &str,
+        resolve_range: F,
+    ) -> Result<(ObjectRecord, Option<ByteRange>, BodyStream), E>
     where
         F: Fn(&ObjectRecord) -> Result<Option<ByteRange>, E>,
         E: From<StoreError>,
@@ -114,7 +149,9 @@ impl Store {
             let range = resolve_range(&record)?;
             match self.open_body(&record, range).await {
                 Ok(body) => return Ok((record, range, body)),
-                Err(error) if error.kind() == io::ErrorKind::NotFound && attempts < 2 => attempts += 1,
+                Err(error) if error.kind() == io::ErrorKind::NotFound && attempts < 2 => {
+                    attempts += 1
+                }
                 Err(error) => return Err(StoreError::from(error).into()),
             }
         }
@@ -124,7 +161,12 @@ impl Store {
     ///
     /// # Errors
     /// `NoSuchBucket`, `AccessDenied`.
-    pub async fn delete_object(&self, caller: &Principal, bucket: &str, key: &str) -> StoreResult<()> {
+    pub async fn delete_object(
+        &self,
+        caller: &Principal,
+        bucket: &str,
+        key: &str,
+    ) -> StoreResult<()> {
         self.authorize(caller, bucket, Action::Write).await?;
         let event = self.pending_event(caller, EventKind::Delete, (bucket, key, 0, ""));
         let garbage = self.meta.delete_object(bucket, key, event).await?;
@@ -136,9 +178,17 @@ impl Store {
     ///
     /// # Errors
     /// As [`Store::get_object`] on the source and [`Store::put_object`] on the destination.
-    pub async fn copy_object(&self, caller: &Principal, source: (&str, &str), mut write: ObjectWrite, replace_headers: bool) -> StoreResult<ObjectRecord> {
+    pub async fn copy_object(
+        &self,
+        caller: &Principal,
+        source: (&str, &str),
+        mut write: ObjectWrite,
+        replace_headers: bool,
+    ) -> StoreResult<ObjectRecord> {
         self.authorize(caller, &write.bucket, Action::Write).await?;
-        let (record, _, body) = self.get_object::<_, StoreError>(caller, source.0, source.1, |_| Ok(None)).await?;
+        let (record, _, body) = self
+            .get_object::<_, StoreError>(caller, source.0, source.1, |_| Ok(None))
+            .await?;
         if !replace_headers {
             write.headers = record.headers.clone();
         }
@@ -151,20 +201,31 @@ impl Store {
     ///
     /// # Errors
     /// `NoSuchBucket`, `AccessDenied`.
-    pub async fn list_objects(&self, caller: &Principal, request: ListRequest) -> StoreResult<ListPage> {
-        self.authorize(caller, &request.bucket, Action::Read).await?;
+    pub async fn list_objects(
+        &self,
+        caller: &Principal,
+        request: ListRequest,
+    ) -> StoreResult<ListPage> {
+        self.authorize(caller, &request.bucket, Action::Read)
+            .await?;
         let mut page = ListPage::default();
         let mut after = request.after.clone();
         let delimiter = request.delimiter.as_deref().filter(|d| !d.is_empty());
         'fill: loop {
             if page.objects.len() + page.common_prefixes.len() >= request.max_keys {
-                let more = self.meta.list_objects(&request.bucket, &request.prefix, &after, 1).await?;
+                let more = self
+                    .meta
+                    .list_objects(&request.bucket, &request.prefix, &after, 1)
+                    .await?;
                 if !more.is_empty() && request.max_keys > 0 {
                     page.next_after = Some(after);
                 }
                 break;
             }
-            let batch = self.meta.list_objects(&request.bucket, &request.prefix, &after, LIST_BATCH).await?;
+            let batch = self
+                .meta
+                .list_objects(&request.bucket, &request.prefix, &after, LIST_BATCH)
+                .await?;
             if batch.is_empty() {
                 break;
             }

@@ -8,23 +8,43 @@ use super::StratusS3;
 use super::convert::timestamp;
 use super::errors::{s3_err, s3_error};
 
-pub(super) async fn create_bucket(s3: &StratusS3, req: S3Request<CreateBucketInput>) -> S3Result<S3Response<CreateBucketOutput>> {
+pub(super) async fn create_bucket(
+    s3: &StratusS3,
+    req: S3Request<CreateBucketInput>,
+) -> S3Result<S3Response<CreateBucketOutput>> {
     let caller = s3.caller(&req).await?;
     let name = match BucketName::parse(&req.input.bucket) {
         Ok(name) => name,
         Err(e) => return s3_err(S3ErrorCode::InvalidBucketName, e.0),
     };
-    s3.store.create_bucket(&caller, &name).await.map_err(s3_error)?;
-    Ok(S3Response::new(CreateBucketOutput { location: Some(format!("/{name}")), ..Default::default() }))
+    s3.store
+        .create_bucket(&caller, &name)
+        .await
+        .map_err(s3_error)?;
+    Ok(S3Response::new(CreateBucketOutput {
+        location: Some(format!("/{name}")),
+    }))
 }
 
-pub(super) async fn head_bucket(s3: &StratusS3, req: S3Request<HeadBucketInput>) -> S3Result<S3Response<HeadBucketOutput>> {
+pub(super) async fn head_bucket(
+    s3: &StratusS3,
+    req: S3Request<HeadBucketInput>,
+) -> S3Result<S3Response<HeadBucketOutput>> {
     let caller = s3.caller(&req).await?;
-    s3.store.head_bucket(&caller, &req.input.bucket).await.map_err(s3_error)?;
-    Ok(S3Response::new(HeadBucketOutput { bucket_region: Some(s3.store.region().to_owned()), ..Default::default() }))
+    s3.store
+        .head_bucket(&caller, &req.input.bucket)
+        .await
+        .map_err(s3_error)?;
+    Ok(S3Response::new(HeadBucketOutput {
+        bucket_region: Some(s3.store.region().to_owned()),
+        ..Default::default()
+    }))
 }
 
-pub(super) async fn list_buckets(s3: &StratusS3, req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {
+pub(super) async fn list_buckets(
+    s3: &StratusS3,
+    req: S3Request<ListBucketsInput>,
+) -> S3Result<S3Response<ListBucketsOutput>> {
     let caller = s3.caller(&req).await?;
     let buckets = s3.store.list_buckets(&caller).await.map_err(s3_error)?;
     let buckets = buckets
@@ -35,13 +55,26 @@ pub(super) async fn list_buckets(s3: &StratusS3, req: S3Request<ListBucketsInput
             bucket_region: Some(s3.store.region().to_owned()),
         })
         .collect();
-    let owner = Owner { display_name: Some(caller.project.clone()), id: Some(caller.project.clone()) };
-    Ok(S3Response::new(ListBucketsOutput { buckets: Some(buckets), owner: Some(owner), ..Default::default() }))
+    let owner = Owner {
+        display_name: Some(caller.project.clone()),
+        id: Some(caller.project.clone()),
+    };
+    Ok(S3Response::new(ListBucketsOutput {
+        buckets: Some(buckets),
+        owner: Some(owner),
+        ..Default::default()
+    }))
 }
 
-pub(super) async fn delete_bucket(s3: &StratusS3, req: S3Request<DeleteBucketInput>) -> S3Result<S3Response<DeleteBucketOutput>> {
+pub(super) async fn delete_bucket(
+    s3: &StratusS3,
+    req: S3Request<DeleteBucketInput>,
+) -> S3Result<S3Response<DeleteBucketOutput>> {
     let caller = s3.caller(&req).await?;
-    s3.store.delete_bucket(&caller, &req.input.bucket).await.map_err(s3_error)?;
+    s3.store
+        .delete_bucket(&caller, &req.input.bucket)
+        .await
+        .map_err(s3_error)?;
     Ok(S3Response::new(DeleteBucketOutput::default()))
 }
 
@@ -50,11 +83,17 @@ pub(super) async fn get_bucket_location(
     req: S3Request<GetBucketLocationInput>,
 ) -> S3Result<S3Response<GetBucketLocationOutput>> {
     let caller = s3.caller(&req).await?;
-    s3.store.head_bucket(&caller, &req.input.bucket).await.map_err(s3_error)?;
+    s3.store
+        .head_bucket(&caller, &req.input.bucket)
+        .await
+        .map_err(s3_error)?;
     // S3 reports us-east-1 as an empty location constraint.
     let region = s3.store.region();
-    let location = (region != "us-east-1").then(|| BucketLocationConstraint::from(region.to_owned()));
-    Ok(S3Response::new(GetBucketLocationOutput { location_constraint: location }))
+    let location =
+        (region != "us-east-1").then(|| BucketLocationConstraint::from(region.to_owned()));
+    Ok(S3Response::new(GetBucketLocationOutput {
+        location_constraint: location,
+    }))
 }
 
 pub(super) async fn get_bucket_versioning(
@@ -62,23 +101,42 @@ pub(super) async fn get_bucket_versioning(
     req: S3Request<GetBucketVersioningInput>,
 ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
     let caller = s3.caller(&req).await?;
-    s3.store.head_bucket(&caller, &req.input.bucket).await.map_err(s3_error)?;
+    s3.store
+        .head_bucket(&caller, &req.input.bucket)
+        .await
+        .map_err(s3_error)?;
     // Versioning has never been enabled on any bucket: S3 then returns no Status at all.
     Ok(S3Response::new(GetBucketVersioningOutput::default()))
 }
 
-fn filter_bounds(filter: Option<&NotificationConfigurationFilter>) -> S3Result<(Option<String>, Option<String>)> {
+fn filter_bounds(
+    filter: Option<&NotificationConfigurationFilter>,
+) -> S3Result<(Option<String>, Option<String>)> {
     let (mut prefix, mut suffix) = (None, None);
-    let rules = filter.and_then(|f| f.key.as_ref()).and_then(|k| k.filter_rules.as_ref());
+    let rules = filter
+        .and_then(|f| f.key.as_ref())
+        .and_then(|k| k.filter_rules.as_ref());
     for rule in rules.into_iter().flatten() {
-        let name = rule.name.as_ref().map(|n| n.as_str().to_ascii_lowercase()).unwrap_or_default();
+        let name = rule
+            .name
+            .as_ref()
+            .map(|n| n.as_str().to_ascii_lowercase())
+            .unwrap_or_default();
         let slot = match name.as_str() {
             "prefix" => &mut prefix,
             "suffix" => &mut suffix,
-            _ => return s3_err(S3ErrorCode::InvalidArgument, format!("filter rule name must be prefix or suffix, not {name:?}")),
+            _ => {
+                return s3_err(
+                    S3ErrorCode::InvalidArgument,
+                    format!("filter rule name must be prefix or suffix, not {name:?}"),
+                );
+            }
         };
         if slot.is_some() {
-            return s3_err(S3ErrorCode::InvalidArgument, format!("cannot specify more than one {name} rule in a filter"));
+            return s3_err(
+                S3ErrorCode::InvalidArgument,
+                format!("cannot specify more than one {name} rule in a filter"),
+            );
         }
         *slot = Some(rule.value.clone().unwrap_or_default());
     }
@@ -87,16 +145,40 @@ fn filter_bounds(filter: Option<&NotificationConfigurationFilter>) -> S3Result<(
 
 fn to_filter(rule: &NotificationRule) -> Option<NotificationConfigurationFilter> {
     let named = |name: &'static str, value: &Option<String>| {
-        value.as_ref().map(|v| FilterRule { name: Some(FilterRuleName::from_static(name)), value: Some(v.clone()) })
+        value.as_ref().map(|v| FilterRule {
+            name: Some(FilterRuleName::from_static(name)),
+            value: Some(v.clone()),
+        })
     };
-    let rules: Vec<FilterRule> =
-        [named(FilterRuleName::PREFIX, &rule.prefix), named(FilterRuleName::SUFFIX, &rule.suffix)].into_iter().flatten().collect();
-    (!rules.is_empty()).then(|| NotificationConfigurationFilter { key: Some(S3KeyFilter { filter_rules: Some(rules) }) })
+    let rules: Vec<FilterRule> = [
+        named(FilterRuleName::PREFIX, &rule.prefix),
+        named(FilterRuleName::SUFFIX, &rule.suffix),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if rules.is_empty() {
+        return None;
+    }
+    Some(NotificationConfigurationFilter {
+        key: Some(S3KeyFilter {
+            filter_rules: Some(rules),
+        }),
+    })
 }
 
-fn to_rule(id: Option<String>, target: NotificationTarget, events: &[Event], filter: Option<&NotificationConfigurationFilter>, index: usize) -> S3Result<NotificationRule> {
+fn to_rule(
+    id: Option<String>,
+    target: NotificationTarget,
+    events: &[Event],
+    filter: Option<&NotificationConfigurationFilter>,
+    index: usize,
+) -> S3Result<NotificationRule> {
     if events.is_empty() {
-        return s3_err(S3ErrorCode::InvalidArgument, "a notification configuration must name at least one event");
+        return s3_err(
+            S3ErrorCode::InvalidArgument,
+            "a notification configuration must name at least one event",
+        );
     }
     let (prefix, suffix) = filter_bounds(filter)?;
     Ok(NotificationRule {
@@ -117,18 +199,41 @@ pub(super) async fn put_notification(
     let mut rules = Vec::new();
     for c in config.lambda_function_configurations.iter().flatten() {
         let target = NotificationTarget::Lambda(c.lambda_function_arn.clone());
-        rules.push(to_rule(c.id.clone(), target, &c.events, c.filter.as_ref(), rules.len())?);
+        rules.push(to_rule(
+            c.id.clone(),
+            target,
+            &c.events,
+            c.filter.as_ref(),
+            rules.len(),
+        )?);
     }
     for c in config.queue_configurations.iter().flatten() {
         let target = NotificationTarget::Queue(c.queue_arn.clone());
-        rules.push(to_rule(c.id.clone(), target, &c.events, c.filter.as_ref(), rules.len())?);
+        rules.push(to_rule(
+            c.id.clone(),
+            target,
+            &c.events,
+            c.filter.as_ref(),
+            rules.len(),
+        )?);
     }
     for c in config.topic_configurations.iter().flatten() {
         let target = NotificationTarget::Topic(c.topic_arn.clone());
-        rules.push(to_rule(c.id.clone(), target, &c.events, c.filter.as_ref(), rules.len())?);
+        rules.push(to_rule(
+            c.id.clone(),
+            target,
+            &c.events,
+            c.filter.as_ref(),
+            rules.len(),
+        )?);
     }
-    s3.store.set_notifications(&caller, &req.input.bucket, rules).await.map_err(s3_error)?;
-    Ok(S3Response::new(PutBucketNotificationConfigurationOutput::default()))
+    s3.store
+        .set_notifications(&caller, &req.input.bucket, rules)
+        .await
+        .map_err(s3_error)?;
+    Ok(S3Response::new(
+        PutBucketNotificationConfigurationOutput::default(),
+    ))
 }
 
 pub(super) async fn get_notification(
@@ -136,23 +241,43 @@ pub(super) async fn get_notification(
     req: S3Request<GetBucketNotificationConfigurationInput>,
 ) -> S3Result<S3Response<GetBucketNotificationConfigurationOutput>> {
     let caller = s3.caller(&req).await?;
-    let rules = s3.store.notifications(&caller, &req.input.bucket).await.map_err(s3_error)?;
+    let rules = s3
+        .store
+        .notifications(&caller, &req.input.bucket)
+        .await
+        .map_err(s3_error)?;
     let mut output = GetBucketNotificationConfigurationOutput::default();
     for rule in &rules {
         let events: Vec<Event> = rule.events.iter().cloned().map(Event::from).collect();
         let (id, filter) = (Some(rule.id.clone()), to_filter(rule));
         match &rule.target {
-            NotificationTarget::Lambda(arn) => output.lambda_function_configurations.get_or_insert_with(Vec::new).push(
-                LambdaFunctionConfiguration { events, filter, id, lambda_function_arn: arn.clone() },
-            ),
+            NotificationTarget::Lambda(arn) => output
+                .lambda_function_configurations
+                .get_or_insert_with(Vec::new)
+                .push(LambdaFunctionConfiguration {
+                    events,
+                    filter,
+                    id,
+                    lambda_function_arn: arn.clone(),
+                }),
             NotificationTarget::Queue(arn) => output
                 .queue_configurations
                 .get_or_insert_with(Vec::new)
-                .push(QueueConfiguration { events, filter, id, queue_arn: arn.clone() }),
+                .push(QueueConfiguration {
+                    events,
+                    filter,
+                    id,
+                    queue_arn: arn.clone(),
+                }),
             NotificationTarget::Topic(arn) => output
                 .topic_configurations
                 .get_or_insert_with(Vec::new)
-                .push(TopicConfiguration { events, filter, id, topic_arn: arn.clone() }),
+                .push(TopicConfiguration {
+                    events,
+                    filter,
+                    id,
+                    topic_arn: arn.clone(),
+                }),
         }
     }
     Ok(S3Response::new(output))

@@ -43,16 +43,35 @@ impl BodyCheck {
     pub(crate) fn new(declared: Declared, headers: &HeaderMap) -> S3Result<Self> {
         let content_md5 = match declared.content_md5.as_deref() {
             None => None,
-            Some(text) => match BASE64.decode(text).ok().and_then(|raw| <[u8; 16]>::try_from(raw).ok()) {
+            Some(text) => match BASE64
+                .decode(text)
+                .ok()
+                .and_then(|raw| <[u8; 16]>::try_from(raw).ok())
+            {
                 Some(md5) => Some(md5),
-                None => return s3_err(S3ErrorCode::InvalidDigest, "the Content-MD5 you specified is not valid"),
+                None => {
+                    return s3_err(
+                        S3ErrorCode::InvalidDigest,
+                        "the Content-MD5 you specified is not valid",
+                    );
+                }
             },
         };
         let trailer = headers
             .get("x-amz-trailer")
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.trim().trim_start_matches("x-amz-checksum-").to_ascii_uppercase());
-        let values = [declared.crc32, declared.crc32c, declared.crc64nvme, declared.sha1, declared.sha256];
+            .map(|v| {
+                v.trim()
+                    .trim_start_matches("x-amz-checksum-")
+                    .to_ascii_uppercase()
+            });
+        let values = [
+            declared.crc32,
+            declared.crc32c,
+            declared.crc64nvme,
+            declared.sha1,
+            declared.sha256,
+        ];
         let mut selected = BTreeMap::new();
         for (name, value) in ALGORITHMS.into_iter().zip(values) {
             if value.is_some() || trailer.as_deref() == Some(name) {
@@ -69,7 +88,11 @@ impl BodyCheck {
                 _ => hasher.sha256 = Some(Sha256::new()),
             }
         }
-        Ok(Self { hasher: Arc::new(Mutex::new(hasher)), declared: selected, content_md5 })
+        Ok(Self {
+            hasher: Arc::new(Mutex::new(hasher)),
+            declared: selected,
+            content_md5,
+        })
     }
 
     /// The body as a stream for the store, hashing every chunk on its way through.
@@ -79,22 +102,35 @@ impl BodyCheck {
         };
         let hasher = Arc::clone(&self.hasher);
         let needs_hashing = !self.declared.is_empty();
-        Box::pin(body.map_err(std::io::Error::other).inspect_ok(move |chunk| {
-            if needs_hashing && let Ok(mut hasher) = hasher.lock() {
-                hasher.update(chunk);
-            }
-        }))
+        Box::pin(
+            body.map_err(std::io::Error::other)
+                .inspect_ok(move |chunk| {
+                    if needs_hashing && let Ok(mut hasher) = hasher.lock() {
+                        hasher.update(chunk);
+                    }
+                }),
+        )
     }
 
     /// Compares what arrived with what was declared. Returns the verified checksums to store.
-    pub(crate) fn verify(self, staged: &StagedBody, trailers: Option<&TrailingHeaders>) -> S3Result<BTreeMap<String, String>> {
+    pub(crate) fn verify(
+        self,
+        staged: &StagedBody,
+        trailers: Option<&TrailingHeaders>,
+    ) -> S3Result<BTreeMap<String, String>> {
         if self.content_md5.is_some_and(|md5| md5 != staged.md5()) {
-            return s3_err(S3ErrorCode::BadDigest, "the Content-MD5 you specified did not match what we received");
+            return s3_err(
+                S3ErrorCode::BadDigest,
+                "the Content-MD5 you specified did not match what we received",
+            );
         }
         if self.declared.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let hasher = Arc::try_unwrap(self.hasher).ok().and_then(|m| m.into_inner().ok()).unwrap_or_default();
+        let hasher = Arc::try_unwrap(self.hasher)
+            .ok()
+            .and_then(|m| m.into_inner().ok())
+            .unwrap_or_default();
         let computed = hasher.finalize();
         let computed_values = [
             computed.checksum_crc32,
@@ -105,14 +141,28 @@ impl BodyCheck {
         ];
         let mut verified = BTreeMap::new();
         for (name, actual) in ALGORITHMS.into_iter().zip(computed_values) {
-            let Some(declared) = self.declared.get(name) else { continue };
+            let Some(declared) = self.declared.get(name) else {
+                continue;
+            };
             let header = format!("x-amz-checksum-{}", name.to_ascii_lowercase());
             let expected = declared.clone().or_else(|| {
-                trailers.and_then(|t| t.read(|h| h.get(&header).and_then(|v| v.to_str().ok()).map(str::to_owned)).flatten())
+                trailers.and_then(|t| {
+                    t.read(|h| {
+                        h.get(&header)
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned)
+                    })
+                    .flatten()
+                })
             });
-            let (Some(expected), Some(actual)) = (expected, actual) else { continue };
+            let (Some(expected), Some(actual)) = (expected, actual) else {
+                continue;
+            };
             if expected != actual {
-                return s3_err(S3ErrorCode::BadDigest, format!("the {name} you specified did not match the calculated checksum"));
+                return s3_err(
+                    S3ErrorCode::BadDigest,
+                    format!("the {name} you specified did not match the calculated checksum"),
+                );
             }
             verified.insert(name.to_owned(), actual);
         }

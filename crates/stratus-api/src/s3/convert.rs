@@ -8,7 +8,10 @@ use super::errors::s3_err;
 
 pub(crate) fn timestamp(ms: i64) -> Timestamp {
     let nanos = i128::from(ms) * 1_000_000;
-    Timestamp::from(time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH))
+    Timestamp::from(
+        time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+    )
 }
 
 fn unix_seconds(ts: &Timestamp) -> i64 {
@@ -16,7 +19,11 @@ fn unix_seconds(ts: &Timestamp) -> i64 {
     if ts.format(TimestampFormat::EpochSeconds, &mut buf).is_err() {
         return 0;
     }
-    String::from_utf8_lossy(&buf).split('.').next().and_then(|s| s.parse().ok()).unwrap_or(0)
+    String::from_utf8_lossy(&buf)
+        .split('.')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 pub(crate) fn etag(value: &str) -> ETag {
@@ -31,6 +38,19 @@ fn http_date(ts: &Timestamp) -> Option<String> {
 
 pub(crate) fn parse_http_date(value: &str) -> Option<Timestamp> {
     Timestamp::parse(TimestampFormat::HttpDate, value).ok()
+}
+
+const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
+
+/// `aws-chunked` describes the request's transfer framing, not the object: S3 drops it from the
+/// stored Content-Encoding and keeps the rest (`gzip,aws-chunked` is stored as `gzip`).
+fn without_aws_chunked(encoding: &str) -> Option<String> {
+    let kept: Vec<&str> = encoding
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join(","))
 }
 
 /// The standard headers of a write request.
@@ -48,8 +68,15 @@ pub(crate) struct HeaderInput {
 impl HeaderInput {
     pub(crate) fn into_headers(self) -> ObjectHeaders {
         ObjectHeaders {
-            content_type: self.content_type,
-            content_encoding: self.content_encoding,
+            // S3 stores this default when a client sends no Content-Type.
+            content_type: Some(
+                self.content_type
+                    .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned()),
+            ),
+            content_encoding: self
+                .content_encoding
+                .as_deref()
+                .and_then(without_aws_chunked),
             content_disposition: self.content_disposition,
             content_language: self.content_language,
             cache_control: self.cache_control,
@@ -81,23 +108,36 @@ pub(crate) fn check_read_conditions(
     if_unmodified_since: Option<&Timestamp>,
 ) -> S3Result<()> {
     let modified_secs = record.last_modified_ms.div_euclid(1000);
-    if let Some(condition) = if_match {
-        if !etag_matches(condition, record) {
-            return s3_err(S3ErrorCode::PreconditionFailed, "at least one of the preconditions you specified did not hold");
-        }
-    } else if let Some(since) = if_unmodified_since {
-        if modified_secs > unix_seconds(since) {
-            return s3_err(S3ErrorCode::PreconditionFailed, "at least one of the preconditions you specified did not hold");
-        }
+    let precondition_failed = match (if_match, if_unmodified_since) {
+        (Some(condition), _) => !etag_matches(condition, record),
+        (None, Some(since)) => modified_secs > unix_seconds(since),
+        (None, None) => false,
+    };
+    if precondition_failed {
+        return s3_err(
+            S3ErrorCode::PreconditionFailed,
+            "at least one of the preconditions you specified did not hold",
+        );
     }
-    if let Some(condition) = if_none_match {
-        if etag_matches(condition, record) {
-            return s3_err(S3ErrorCode::NotModified, "not modified");
-        }
-    } else if let Some(since) = if_modified_since {
-        if modified_secs <= unix_seconds(since) {
-            return s3_err(S3ErrorCode::NotModified, "not modified");
-        }
+    let not_modified = match (if_none_match, if_modified_since) {
+        (Some(condition), _) => etag_matches(condition, record),
+        (None, Some(since)) => modified_secs <= unix_seconds(since),
+        (None, None) => false,
+    };
+    if not_modified {
+        return s3_err(S3ErrorCode::NotModified, "not modified");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_aws_chunked;
+
+    #[test]
+    fn aws_chunked_is_transfer_framing_not_content_encoding() {
+        assert_eq!(without_aws_chunked("aws-chunked"), None);
+        assert_eq!(without_aws_chunked("gzip,aws-chunked"), Some("gzip".into()));
+        assert_eq!(without_aws_chunked("gzip"), Some("gzip".into()));
+    }
 }

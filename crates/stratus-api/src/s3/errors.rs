@@ -20,7 +20,10 @@ pub(crate) fn s3_error(err: StoreError) -> S3Error {
         StoreError::IncompleteBody(_) => S3ErrorCode::IncompleteBody,
         StoreError::Io(_) | StoreError::Meta(_) => {
             tracing::error!(error = ?err, "storage failure");
-            return S3Error::with_message(S3ErrorCode::InternalError, "we encountered an internal error, please try again");
+            return S3Error::with_message(
+                S3ErrorCode::InternalError,
+                "we encountered an internal error, please try again",
+            );
         }
     };
     S3Error::with_message(code, err.to_string())

@@ -15,7 +15,10 @@ const DEFAULT_MAX_KEYS: i32 = 1000;
 
 fn max_keys(requested: Option<i32>) -> S3Result<usize> {
     match requested.unwrap_or(DEFAULT_MAX_KEYS) {
-        n if n < 0 => s3_err(S3ErrorCode::InvalidArgument, "max-keys must be a non-negative integer"),
+        n if n < 0 => s3_err(
+            S3ErrorCode::InvalidArgument,
+            "max-keys must be a non-negative integer",
+        ),
         n => Ok(usize::try_from(n.min(DEFAULT_MAX_KEYS)).unwrap_or(0)),
     }
 }
@@ -25,7 +28,8 @@ fn max_keys(requested: Option<i32>) -> S3Result<usize> {
 fn resume_after(marker: &str, prefix: &str, delimiter: Option<&str>) -> Vec<u8> {
     let rolled_up = delimiter.filter(|d| !d.is_empty()).and_then(|d| {
         let rest = marker.strip_prefix(prefix)?;
-        rest.find(d).map(|at| &marker[..prefix.len() + at + d.len()])
+        rest.find(d)
+            .map(|at| &marker[..prefix.len() + at + d.len()])
     });
     match rolled_up {
         Some(common) => [common.as_bytes(), &[0xFF]].concat(),
@@ -34,7 +38,12 @@ fn resume_after(marker: &str, prefix: &str, delimiter: Option<&str>) -> Vec<u8> 
 }
 
 /// `encoding-type=url`: keys are percent-encoded in the response, as the aws CLI requests.
-const URL_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+const URL_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
 
 struct Encoder(bool);
 
@@ -44,12 +53,19 @@ impl Encoder {
     }
 
     fn apply(&self, value: &str) -> String {
-        if self.0 { utf8_percent_encode(value, URL_ENCODE_SET).to_string() } else { value.to_owned() }
+        if self.0 {
+            utf8_percent_encode(value, URL_ENCODE_SET).to_string()
+        } else {
+            value.to_owned()
+        }
     }
 }
 
 async fn list_page(s3: &StratusS3, caller: &Principal, request: ListRequest) -> S3Result<ListPage> {
-    s3.store.list_objects(caller, request).await.map_err(s3_error)
+    s3.store
+        .list_objects(caller, request)
+        .await
+        .map_err(s3_error)
 }
 
 fn contents(page: &ListPage, encoder: &Encoder) -> Vec<Object> {
@@ -60,26 +76,45 @@ fn contents(page: &ListPage, encoder: &Encoder) -> Vec<Object> {
             size: i64::try_from(o.size).ok(),
             e_tag: Some(etag(&o.etag)),
             last_modified: Some(timestamp(o.last_modified_ms)),
-            storage_class: Some(ObjectStorageClass::from_static(ObjectStorageClass::STANDARD)),
+            storage_class: Some(ObjectStorageClass::from_static(
+                ObjectStorageClass::STANDARD,
+            )),
             ..Default::default()
         })
         .collect()
 }
 
 fn common_prefixes(page: &ListPage, encoder: &Encoder) -> Vec<CommonPrefix> {
-    page.common_prefixes.iter().map(|p| CommonPrefix { prefix: Some(encoder.apply(p)) }).collect()
+    page.common_prefixes
+        .iter()
+        .map(|p| CommonPrefix {
+            prefix: Some(encoder.apply(p)),
+        })
+        .collect()
 }
 
-pub(super) async fn list_objects_v2(s3: &StratusS3, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
+pub(super) async fn list_objects_v2(
+    s3: &StratusS3,
+    req: S3Request<ListObjectsV2Input>,
+) -> S3Result<S3Response<ListObjectsV2Output>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
     let prefix = input.prefix.clone().unwrap_or_default();
     let after = match input.continuation_token.as_deref() {
         Some(token) => match hex::decode(token) {
             Ok(bound) => bound,
-            Err(_) => return s3_err(S3ErrorCode::InvalidArgument, "the continuation token provided is incorrect"),
+            Err(_) => {
+                return s3_err(
+                    S3ErrorCode::InvalidArgument,
+                    "the continuation token provided is incorrect",
+                );
+            }
         },
-        None => input.start_after.as_deref().map(|m| resume_after(m, &prefix, input.delimiter.as_deref())).unwrap_or_default(),
+        None => input
+            .start_after
+            .as_deref()
+            .map(|m| resume_after(m, &prefix, input.delimiter.as_deref()))
+            .unwrap_or_default(),
     };
     let request = ListRequest {
         bucket: input.bucket.clone(),
@@ -115,11 +150,18 @@ fn last_entry(page: &ListPage) -> Option<String> {
     last_key.into_iter().chain(last_prefix).max()
 }
 
-pub(super) async fn list_objects(s3: &StratusS3, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
+pub(super) async fn list_objects(
+    s3: &StratusS3,
+    req: S3Request<ListObjectsInput>,
+) -> S3Result<S3Response<ListObjectsOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
     let prefix = input.prefix.clone().unwrap_or_default();
-    let after = input.marker.as_deref().map(|m| resume_after(m, &prefix, input.delimiter.as_deref())).unwrap_or_default();
+    let after = input
+        .marker
+        .as_deref()
+        .map(|m| resume_after(m, &prefix, input.delimiter.as_deref()))
+        .unwrap_or_default();
     let request = ListRequest {
         bucket: input.bucket.clone(),
         prefix,
@@ -137,7 +179,11 @@ pub(super) async fn list_objects(s3: &StratusS3, req: S3Request<ListObjectsInput
         marker: input.marker.map(|m| encoder.apply(&m)),
         max_keys: Some(input.max_keys.unwrap_or(DEFAULT_MAX_KEYS)),
         is_truncated: Some(truncated),
-        next_marker: if truncated { last_entry(&page).map(|m| encoder.apply(&m)) } else { None },
+        next_marker: if truncated {
+            last_entry(&page).map(|m| encoder.apply(&m))
+        } else {
+            None
+        },
         contents: Some(contents(&page, &encoder)),
         common_prefixes: Some(common_prefixes(&page, &encoder)),
         encoding_type: input.encoding_type,
@@ -152,7 +198,11 @@ pub(super) async fn list_object_versions(
     let caller = s3.caller(&req).await?;
     let input = req.input;
     let prefix = input.prefix.clone().unwrap_or_default();
-    let after = input.key_marker.as_deref().map(|m| resume_after(m, &prefix, input.delimiter.as_deref())).unwrap_or_default();
+    let after = input
+        .key_marker
+        .as_deref()
+        .map(|m| resume_after(m, &prefix, input.delimiter.as_deref()))
+        .unwrap_or_default();
     let request = ListRequest {
         bucket: input.bucket.clone(),
         prefix,
@@ -173,7 +223,9 @@ pub(super) async fn list_object_versions(
             size: i64::try_from(o.size).ok(),
             e_tag: Some(etag(&o.etag)),
             last_modified: Some(timestamp(o.last_modified_ms)),
-            storage_class: Some(ObjectVersionStorageClass::from_static(ObjectVersionStorageClass::STANDARD)),
+            storage_class: Some(ObjectVersionStorageClass::from_static(
+                ObjectVersionStorageClass::STANDARD,
+            )),
             ..Default::default()
         })
         .collect();
@@ -200,7 +252,10 @@ mod tests {
 
     #[test]
     fn markers_that_are_common_prefixes_skip_their_subtree() {
-        assert_eq!(resume_after("photos/", "", Some("/")), b"photos/\xff".to_vec());
+        assert_eq!(
+            resume_after("photos/", "", Some("/")),
+            b"photos/\xff".to_vec()
+        );
         assert_eq!(resume_after("a/b/c", "a/", Some("/")), b"a/b/\xff".to_vec());
         assert_eq!(resume_after("a/key", "a/", Some("/")), b"a/key".to_vec());
         assert_eq!(resume_after("x/y", "", None), b"x/y".to_vec());

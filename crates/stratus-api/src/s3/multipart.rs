@@ -11,7 +11,10 @@ use super::convert::{HeaderInput, etag, timestamp};
 use super::errors::{s3_err, s3_error};
 use super::objects::{ReadError, announced_length, check_copy_conditions, check_key, copy_source};
 
-pub(super) async fn create(s3: &StratusS3, req: S3Request<CreateMultipartUploadInput>) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+pub(super) async fn create(
+    s3: &StratusS3,
+    req: S3Request<CreateMultipartUploadInput>,
+) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
     check_key(&input.key)?;
@@ -25,7 +28,11 @@ pub(super) async fn create(s3: &StratusS3, req: S3Request<CreateMultipartUploadI
         metadata: input.metadata,
     }
     .into_headers();
-    let upload = s3.store.create_upload(&caller, &input.bucket, &input.key, headers).await.map_err(s3_error)?;
+    let upload = s3
+        .store
+        .create_upload(&caller, &input.bucket, &input.key, headers)
+        .await
+        .map_err(s3_error)?;
     Ok(S3Response::new(CreateMultipartUploadOutput {
         bucket: Some(input.bucket),
         key: Some(input.key),
@@ -35,17 +42,31 @@ pub(super) async fn create(s3: &StratusS3, req: S3Request<CreateMultipartUploadI
 }
 
 fn part_number(n: i32) -> S3Result<u32> {
-    u32::try_from(n).or_else(|_| s3_err(S3ErrorCode::InvalidArgument, "part number must be an integer between 1 and 10000"))
+    u32::try_from(n).or_else(|_| {
+        s3_err(
+            S3ErrorCode::InvalidArgument,
+            "part number must be an integer between 1 and 10000",
+        )
+    })
 }
 
-pub(super) async fn upload_part(s3: &StratusS3, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+pub(super) async fn upload_part(
+    s3: &StratusS3,
+    req: S3Request<UploadPartInput>,
+) -> S3Result<S3Response<UploadPartOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
     let number = part_number(input.part_number)?;
-    s3.store.authorize(&caller, &input.bucket, Action::Write).await.map_err(s3_error)?;
+    s3.store
+        .authorize(&caller, &input.bucket, Action::Write)
+        .await
+        .map_err(s3_error)?;
     let announced = announced_length(&req.headers);
     if announced.is_some_and(|n| n > crate::MAX_PUT_BYTES) {
-        return s3_err(S3ErrorCode::EntityTooLarge, "your proposed upload exceeds the maximum allowed part size");
+        return s3_err(
+            S3ErrorCode::EntityTooLarge,
+            "your proposed upload exceeds the maximum allowed part size",
+        );
     }
     let declared = Declared {
         crc32: input.checksum_crc32,
@@ -56,13 +77,28 @@ pub(super) async fn upload_part(s3: &StratusS3, req: S3Request<UploadPartInput>)
         content_md5: input.content_md5,
     };
     let check = BodyCheck::new(declared, &req.headers)?;
-    let staged = s3.store.stage(check.wrap(input.body), false).await.map_err(s3_error)?;
+    let staged = s3
+        .store
+        .stage(check.wrap(input.body), false)
+        .await
+        .map_err(s3_error)?;
     if announced.is_some_and(|n| n != staged.size()) {
-        return s3_err(S3ErrorCode::IncompleteBody, "you did not provide the number of bytes specified by the Content-Length");
+        return s3_err(
+            S3ErrorCode::IncompleteBody,
+            "you did not provide the number of bytes specified by the Content-Length",
+        );
     }
     let sums = check.verify(&staged, req.trailing_headers.as_ref())?;
-    let target = (input.bucket.as_str(), input.key.as_str(), input.upload_id.as_str());
-    let part = s3.store.upload_part(&caller, target, number, staged).await.map_err(s3_error)?;
+    let target = (
+        input.bucket.as_str(),
+        input.key.as_str(),
+        input.upload_id.as_str(),
+    );
+    let part = s3
+        .store
+        .upload_part(&caller, target, number, staged)
+        .await
+        .map_err(s3_error)?;
     Ok(S3Response::new(UploadPartOutput {
         e_tag: Some(etag(&part.etag)),
         checksum_crc32: sums.get("CRC32").cloned(),
@@ -76,22 +112,47 @@ pub(super) async fn upload_part(s3: &StratusS3, req: S3Request<UploadPartInput>)
 
 /// Parses `x-amz-copy-source-range: bytes=first-last` against the source size.
 fn copy_range(header: Option<&str>, size: u64) -> Result<Option<ByteRange>, ReadError> {
-    let Some(header) = header else { return Ok(None) };
-    let invalid = || ReadError::S3(S3Error::with_message(S3ErrorCode::InvalidArgument, "the x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy"));
-    let (first, last) = header.strip_prefix("bytes=").and_then(|r| r.split_once('-')).ok_or_else(invalid)?;
-    let (first, last): (u64, u64) = (first.parse().map_err(|_| invalid())?, last.parse().map_err(|_| invalid())?);
+    let Some(header) = header else {
+        return Ok(None);
+    };
+    let invalid = || {
+        ReadError::S3(S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            "the x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
+        ))
+    };
+    let (first, last) = header
+        .strip_prefix("bytes=")
+        .and_then(|r| r.split_once('-'))
+        .ok_or_else(invalid)?;
+    let (first, last): (u64, u64) = (
+        first.parse().map_err(|_| invalid())?,
+        last.parse().map_err(|_| invalid())?,
+    );
     if first > last || last >= size {
-        return Err(ReadError::S3(S3Error::with_message(S3ErrorCode::InvalidRange, "the requested range is not satisfiable")));
+        return Err(ReadError::S3(S3Error::with_message(
+            S3ErrorCode::InvalidRange,
+            "the requested range is not satisfiable",
+        )));
     }
-    Ok(Some(ByteRange { start: first, end: last }))
+    Ok(Some(ByteRange {
+        start: first,
+        end: last,
+    }))
 }
 
-pub(super) async fn upload_part_copy(s3: &StratusS3, req: S3Request<UploadPartCopyInput>) -> S3Result<S3Response<UploadPartCopyOutput>> {
+pub(super) async fn upload_part_copy(
+    s3: &StratusS3,
+    req: S3Request<UploadPartCopyInput>,
+) -> S3Result<S3Response<UploadPartCopyOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
     let number = part_number(input.part_number)?;
     let (source_bucket, source_key) = copy_source(&input.copy_source)?;
-    s3.store.authorize(&caller, &input.bucket, Action::Write).await.map_err(s3_error)?;
+    s3.store
+        .authorize(&caller, &input.bucket, Action::Write)
+        .await
+        .map_err(s3_error)?;
     let (_, _, body) = s3
         .store
         .get_object(&caller, &source_bucket, &source_key, |record| {
@@ -108,32 +169,58 @@ pub(super) async fn upload_part_copy(s3: &StratusS3, req: S3Request<UploadPartCo
         .await
         .map_err(S3Error::from)?;
     let staged = s3.store.stage(body, false).await.map_err(s3_error)?;
-    let target = (input.bucket.as_str(), input.key.as_str(), input.upload_id.as_str());
-    let part = s3.store.upload_part(&caller, target, number, staged).await.map_err(s3_error)?;
+    let target = (
+        input.bucket.as_str(),
+        input.key.as_str(),
+        input.upload_id.as_str(),
+    );
+    let part = s3
+        .store
+        .upload_part(&caller, target, number, staged)
+        .await
+        .map_err(s3_error)?;
     let result = CopyPartResult {
         e_tag: Some(etag(&part.etag)),
         last_modified: Some(timestamp(part.last_modified_ms)),
         ..Default::default()
     };
-    Ok(S3Response::new(UploadPartCopyOutput { copy_part_result: Some(result), ..Default::default() }))
+    Ok(S3Response::new(UploadPartCopyOutput {
+        copy_part_result: Some(result),
+        ..Default::default()
+    }))
 }
 
-pub(super) async fn complete(s3: &StratusS3, req: S3Request<CompleteMultipartUploadInput>) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+pub(super) async fn complete(
+    s3: &StratusS3,
+    req: S3Request<CompleteMultipartUploadInput>,
+) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
     let mut parts = Vec::new();
-    for part in input.multipart_upload.and_then(|m| m.parts).unwrap_or_default() {
+    for part in input
+        .multipart_upload
+        .and_then(|m| m.parts)
+        .unwrap_or_default()
+    {
         let (Some(number), Some(tag)) = (part.part_number, part.e_tag) else {
-            return s3_err(S3ErrorCode::MalformedXML, "every part needs a PartNumber and an ETag");
+            return s3_err(
+                S3ErrorCode::MalformedXML,
+                "every part needs a PartNumber and an ETag",
+            );
         };
-        parts.push(StoreCompletedPart { part_number: part_number(number)?, etag: tag.value().to_owned() });
+        parts.push(StoreCompletedPart {
+            part_number: part_number(number)?,
+            etag: tag.value().to_owned(),
+        });
     }
     let record = s3
         .store
         .complete_upload(&caller, &input.bucket, &input.key, &input.upload_id, &parts)
         .await
         .map_err(|err| match err {
-            StoreError::InvalidArgument(message) => S3Error::with_message(S3ErrorCode::MalformedXML, message),
+            StoreError::InvalidArgument(message) => {
+                S3Error::with_message(S3ErrorCode::MalformedXML, message)
+            }
             other => s3_error(other),
         })?;
     Ok(S3Response::new(CompleteMultipartUploadOutput {
@@ -145,22 +232,42 @@ pub(super) async fn complete(s3: &StratusS3, req: S3Request<CompleteMultipartUpl
     }))
 }
 
-pub(super) async fn abort(s3: &StratusS3, req: S3Request<AbortMultipartUploadInput>) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+pub(super) async fn abort(
+    s3: &StratusS3,
+    req: S3Request<AbortMultipartUploadInput>,
+) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
-    s3.store.abort_upload(&caller, &input.bucket, &input.key, &input.upload_id).await.map_err(s3_error)?;
+    s3.store
+        .abort_upload(&caller, &input.bucket, &input.key, &input.upload_id)
+        .await
+        .map_err(s3_error)?;
     Ok(S3Response::new(AbortMultipartUploadOutput::default()))
 }
 
 const DEFAULT_MAX_PARTS: usize = 1000;
 
-pub(super) async fn list_parts(s3: &StratusS3, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+pub(super) async fn list_parts(
+    s3: &StratusS3,
+    req: S3Request<ListPartsInput>,
+) -> S3Result<S3Response<ListPartsOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
-    let (_, parts) = s3.store.list_parts(&caller, &input.bucket, &input.key, &input.upload_id).await.map_err(s3_error)?;
+    let (_, parts) = s3
+        .store
+        .list_parts(&caller, &input.bucket, &input.key, &input.upload_id)
+        .await
+        .map_err(s3_error)?;
     let marker = input.part_number_marker.unwrap_or(0);
-    let max = input.max_parts.and_then(|m| usize::try_from(m).ok()).unwrap_or(DEFAULT_MAX_PARTS).min(DEFAULT_MAX_PARTS);
-    let remaining: Vec<_> = parts.into_iter().filter(|p| i64::from(p.part_number) > i64::from(marker)).collect();
+    let max = input
+        .max_parts
+        .and_then(|m| usize::try_from(m).ok())
+        .unwrap_or(DEFAULT_MAX_PARTS)
+        .min(DEFAULT_MAX_PARTS);
+    let remaining: Vec<_> = parts
+        .into_iter()
+        .filter(|p| i64::from(p.part_number) > i64::from(marker))
+        .collect();
     let truncated = remaining.len() > max;
     let page: Vec<Part> = remaining
         .into_iter()
@@ -178,18 +285,29 @@ pub(super) async fn list_parts(s3: &StratusS3, req: S3Request<ListPartsInput>) -
         key: Some(input.key),
         upload_id: Some(input.upload_id),
         is_truncated: Some(truncated),
-        next_part_number_marker: if truncated { page.last().and_then(|p| p.part_number) } else { None },
+        next_part_number_marker: if truncated {
+            page.last().and_then(|p| p.part_number)
+        } else {
+            None
+        },
         max_parts: i32::try_from(max).ok(),
         parts: Some(page),
         ..Default::default()
     }))
 }
 
-pub(super) async fn list_uploads(s3: &StratusS3, req: S3Request<ListMultipartUploadsInput>) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+pub(super) async fn list_uploads(
+    s3: &StratusS3,
+    req: S3Request<ListMultipartUploadsInput>,
+) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
     let prefix = input.prefix.clone().unwrap_or_default();
-    let uploads = s3.store.list_uploads(&caller, &input.bucket, &prefix).await.map_err(s3_error)?;
+    let uploads = s3
+        .store
+        .list_uploads(&caller, &input.bucket, &prefix)
+        .await
+        .map_err(s3_error)?;
     let uploads = uploads
         .into_iter()
         .map(|u| MultipartUpload {

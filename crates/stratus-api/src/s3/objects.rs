@@ -7,7 +7,9 @@ use stratus_store::{ByteRange, ObjectRecord, ObjectWrite, StoreError, WriteCondi
 
 use super::StratusS3;
 use super::checksums::{BodyCheck, Declared};
-use super::convert::{HeaderInput, check_read_conditions, etag, metadata, parse_http_date, timestamp};
+use super::convert::{
+    HeaderInput, check_read_conditions, etag, metadata, parse_http_date, timestamp,
+};
 use super::errors::{s3_err, s3_error};
 
 /// Errors of a read: the store's, or a protocol-level one (precondition, range).
@@ -34,18 +36,25 @@ impl From<ReadError> for S3Error {
 pub(super) fn check_key(key: &str) -> S3Result<()> {
     match ObjectKey::parse(key) {
         Ok(_) => Ok(()),
-        Err(_) if key.is_empty() => s3_err(S3ErrorCode::InvalidArgument, "object key must not be empty"),
+        Err(_) if key.is_empty() => {
+            s3_err(S3ErrorCode::InvalidArgument, "object key must not be empty")
+        }
         Err(e) => s3_err(S3ErrorCode::KeyTooLongError, e.0),
     }
 }
 
 /// The body length the client announced: the decoded length for `aws-chunked` bodies.
 pub(super) fn announced_length(headers: &http::HeaderMap) -> Option<u64> {
-    let header = headers.get("x-amz-decoded-content-length").or_else(|| headers.get(http::header::CONTENT_LENGTH))?;
+    let header = headers
+        .get("x-amz-decoded-content-length")
+        .or_else(|| headers.get(http::header::CONTENT_LENGTH))?;
     header.to_str().ok()?.parse().ok()
 }
 
-fn write_condition(if_match: Option<&ETagCondition>, if_none_match: Option<&ETagCondition>) -> WriteCondition {
+fn write_condition(
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+) -> WriteCondition {
     match (if_match, if_none_match) {
         (_, Some(ETagCondition::Any)) => WriteCondition::IfAbsent,
         (Some(ETagCondition::ETag(tag)), _) => WriteCondition::IfEtag(tag.value().to_owned()),
@@ -53,15 +62,24 @@ fn write_condition(if_match: Option<&ETagCondition>, if_none_match: Option<&ETag
     }
 }
 
-pub(super) async fn put_object(s3: &StratusS3, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+pub(super) async fn put_object(
+    s3: &StratusS3,
+    req: S3Request<PutObjectInput>,
+) -> S3Result<S3Response<PutObjectOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
     check_key(&input.key)?;
     // Denied callers must not get to upload gigabytes first.
-    s3.store.authorize(&caller, &input.bucket, Action::Write).await.map_err(s3_error)?;
+    s3.store
+        .authorize(&caller, &input.bucket, Action::Write)
+        .await
+        .map_err(s3_error)?;
     let announced = announced_length(&req.headers);
     if announced.is_some_and(|n| n > crate::MAX_PUT_BYTES) {
-        return s3_err(S3ErrorCode::EntityTooLarge, "your proposed upload exceeds the maximum allowed object size");
+        return s3_err(
+            S3ErrorCode::EntityTooLarge,
+            "your proposed upload exceeds the maximum allowed object size",
+        );
     }
     let declared = Declared {
         crc32: input.checksum_crc32,
@@ -72,9 +90,16 @@ pub(super) async fn put_object(s3: &StratusS3, req: S3Request<PutObjectInput>) -
         content_md5: input.content_md5,
     };
     let check = BodyCheck::new(declared, &req.headers)?;
-    let staged = s3.store.stage(check.wrap(input.body), true).await.map_err(s3_error)?;
+    let staged = s3
+        .store
+        .stage(check.wrap(input.body), true)
+        .await
+        .map_err(s3_error)?;
     if announced.is_some_and(|n| n != staged.size()) {
-        return s3_err(S3ErrorCode::IncompleteBody, "you did not provide the number of bytes specified by the Content-Length");
+        return s3_err(
+            S3ErrorCode::IncompleteBody,
+            "you did not provide the number of bytes specified by the Content-Length",
+        );
     }
     let checksums = check.verify(&staged, req.trailing_headers.as_ref())?;
     let mut headers = HeaderInput {
@@ -95,7 +120,11 @@ pub(super) async fn put_object(s3: &StratusS3, req: S3Request<PutObjectInput>) -
         condition: write_condition(input.if_match.as_ref(), input.if_none_match.as_ref()),
         kind: EventKind::Put,
     };
-    let record = s3.store.put_object(&caller, write, staged).await.map_err(s3_error)?;
+    let record = s3
+        .store
+        .put_object(&caller, write, staged)
+        .await
+        .map_err(s3_error)?;
     let sums = &record.headers.checksums;
     Ok(S3Response::new(PutObjectOutput {
         e_tag: Some(etag(&record.etag)),
@@ -111,8 +140,14 @@ pub(super) async fn put_object(s3: &StratusS3, req: S3Request<PutObjectInput>) -
 fn resolve_range(range: Option<&Range>, size: u64) -> Result<Option<ByteRange>, ReadError> {
     let Some(range) = range else { return Ok(None) };
     match range.check(size) {
-        Ok(bytes) if bytes.end > bytes.start => Ok(Some(ByteRange { start: bytes.start, end: bytes.end - 1 })),
-        _ => Err(ReadError::S3(S3Error::with_message(S3ErrorCode::InvalidRange, "the requested range is not satisfiable"))),
+        Ok(bytes) if bytes.end > bytes.start => Ok(Some(ByteRange {
+            start: bytes.start,
+            end: bytes.end - 1,
+        })),
+        _ => Err(ReadError::S3(S3Error::with_message(
+            S3ErrorCode::InvalidRange,
+            "the requested range is not satisfiable",
+        ))),
     }
 }
 
@@ -121,27 +156,41 @@ fn wants_checksums(mode: Option<&ChecksumMode>, range: Option<ByteRange>) -> boo
     range.is_none() && mode.is_some_and(|m| m.as_str() == ChecksumMode::ENABLED)
 }
 
-pub(super) async fn get_object(s3: &StratusS3, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+pub(super) async fn get_object(
+    s3: &StratusS3,
+    req: S3Request<GetObjectInput>,
+) -> S3Result<S3Response<GetObjectOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
     let (record, range, body) = s3
         .store
-        .get_object(&caller, &input.bucket, &input.key, |record: &ObjectRecord| {
-            check_read_conditions(
-                record,
-                input.if_match.as_ref(),
-                input.if_none_match.as_ref(),
-                input.if_modified_since.as_ref(),
-                input.if_unmodified_since.as_ref(),
-            )
-            .map_err(ReadError::S3)?;
-            resolve_range(input.range.as_ref(), record.size)
-        })
+        .get_object(
+            &caller,
+            &input.bucket,
+            &input.key,
+            |record: &ObjectRecord| {
+                check_read_conditions(
+                    record,
+                    input.if_match.as_ref(),
+                    input.if_none_match.as_ref(),
+                    input.if_modified_since.as_ref(),
+                    input.if_unmodified_since.as_ref(),
+                )
+                .map_err(ReadError::S3)?;
+                resolve_range(input.range.as_ref(), record.size)
+            },
+        )
         .await
         .map_err(S3Error::from)?;
     let headers = &record.headers;
     let with_sums = wants_checksums(input.checksum_mode.as_ref(), range);
-    let sum = |name: &str| if with_sums { headers.checksums.get(name).cloned() } else { None };
+    let sum = |name: &str| {
+        if with_sums {
+            headers.checksums.get(name).cloned()
+        } else {
+            None
+        }
+    };
     let length = range.map_or(record.size, |r| r.end - r.start + 1);
     let output = GetObjectOutput {
         body: Some(StreamingBlob::wrap(body)),
@@ -150,12 +199,24 @@ pub(super) async fn get_object(s3: &StratusS3, req: S3Request<GetObjectInput>) -
         accept_ranges: Some("bytes".into()),
         e_tag: Some(etag(&record.etag)),
         last_modified: Some(timestamp(record.last_modified_ms)),
-        content_type: input.response_content_type.or_else(|| headers.content_type.clone()),
-        content_encoding: input.response_content_encoding.or_else(|| headers.content_encoding.clone()),
-        content_disposition: input.response_content_disposition.or_else(|| headers.content_disposition.clone()),
-        content_language: input.response_content_language.or_else(|| headers.content_language.clone()),
-        cache_control: input.response_cache_control.or_else(|| headers.cache_control.clone()),
-        expires: input.response_expires.or_else(|| headers.expires.as_deref().and_then(parse_http_date)),
+        content_type: input
+            .response_content_type
+            .or_else(|| headers.content_type.clone()),
+        content_encoding: input
+            .response_content_encoding
+            .or_else(|| headers.content_encoding.clone()),
+        content_disposition: input
+            .response_content_disposition
+            .or_else(|| headers.content_disposition.clone()),
+        content_language: input
+            .response_content_language
+            .or_else(|| headers.content_language.clone()),
+        cache_control: input
+            .response_cache_control
+            .or_else(|| headers.cache_control.clone()),
+        expires: input
+            .response_expires
+            .or_else(|| headers.expires.as_deref().and_then(parse_http_date)),
         metadata: metadata(headers),
         parts_count: record.parts.and_then(|p| i32::try_from(p).ok()),
         checksum_crc32: sum("CRC32"),
@@ -166,16 +227,26 @@ pub(super) async fn get_object(s3: &StratusS3, req: S3Request<GetObjectInput>) -
         ..Default::default()
     };
     if range.is_some() {
-        Ok(S3Response::with_status(output, http::StatusCode::PARTIAL_CONTENT))
+        Ok(S3Response::with_status(
+            output,
+            http::StatusCode::PARTIAL_CONTENT,
+        ))
     } else {
         Ok(S3Response::new(output))
     }
 }
 
-pub(super) async fn head_object(s3: &StratusS3, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+pub(super) async fn head_object(
+    s3: &StratusS3,
+    req: S3Request<HeadObjectInput>,
+) -> S3Result<S3Response<HeadObjectOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
-    let record = s3.store.head_object(&caller, &input.bucket, &input.key).await.map_err(s3_error)?;
+    let record = s3
+        .store
+        .head_object(&caller, &input.bucket, &input.key)
+        .await
+        .map_err(s3_error)?;
     check_read_conditions(
         &record,
         input.if_match.as_ref(),
@@ -186,7 +257,13 @@ pub(super) async fn head_object(s3: &StratusS3, req: S3Request<HeadObjectInput>)
     let range = resolve_range(input.range.as_ref(), record.size).map_err(S3Error::from)?;
     let headers = &record.headers;
     let with_sums = wants_checksums(input.checksum_mode.as_ref(), range);
-    let sum = |name: &str| if with_sums { headers.checksums.get(name).cloned() } else { None };
+    let sum = |name: &str| {
+        if with_sums {
+            headers.checksums.get(name).cloned()
+        } else {
+            None
+        }
+    };
     let length = range.map_or(record.size, |r| r.end - r.start + 1);
     Ok(S3Response::new(HeadObjectOutput {
         content_length: i64::try_from(length).ok(),
@@ -211,28 +288,50 @@ pub(super) async fn head_object(s3: &StratusS3, req: S3Request<HeadObjectInput>)
     }))
 }
 
-pub(super) async fn delete_object(s3: &StratusS3, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
+pub(super) async fn delete_object(
+    s3: &StratusS3,
+    req: S3Request<DeleteObjectInput>,
+) -> S3Result<S3Response<DeleteObjectOutput>> {
     let caller = s3.caller(&req).await?;
-    s3.store.delete_object(&caller, &req.input.bucket, &req.input.key).await.map_err(s3_error)?;
+    s3.store
+        .delete_object(&caller, &req.input.bucket, &req.input.key)
+        .await
+        .map_err(s3_error)?;
     Ok(S3Response::new(DeleteObjectOutput::default()))
 }
 
 /// S3 accepts at most this many keys in one DeleteObjects request.
 const MAX_BATCH_DELETE: usize = 1000;
 
-pub(super) async fn delete_objects(s3: &StratusS3, req: S3Request<DeleteObjectsInput>) -> S3Result<S3Response<DeleteObjectsOutput>> {
+pub(super) async fn delete_objects(
+    s3: &StratusS3,
+    req: S3Request<DeleteObjectsInput>,
+) -> S3Result<S3Response<DeleteObjectsOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
     if input.delete.objects.len() > MAX_BATCH_DELETE {
-        return s3_err(S3ErrorCode::MalformedXML, "a delete request may name at most 1000 keys");
+        return s3_err(
+            S3ErrorCode::MalformedXML,
+            "a delete request may name at most 1000 keys",
+        );
     }
-    s3.store.authorize(&caller, &input.bucket, Action::Write).await.map_err(s3_error)?;
+    s3.store
+        .authorize(&caller, &input.bucket, Action::Write)
+        .await
+        .map_err(s3_error)?;
     let quiet = input.delete.quiet.unwrap_or(false);
     let (mut deleted, mut errors) = (Vec::new(), Vec::new());
     for object in input.delete.objects {
-        match s3.store.delete_object(&caller, &input.bucket, &object.key).await {
+        match s3
+            .store
+            .delete_object(&caller, &input.bucket, &object.key)
+            .await
+        {
             Ok(()) if quiet => {}
-            Ok(()) => deleted.push(DeletedObject { key: Some(object.key), ..Default::default() }),
+            Ok(()) => deleted.push(DeletedObject {
+                key: Some(object.key),
+                ..Default::default()
+            }),
             Err(err) => {
                 let err = s3_error(err);
                 errors.push(Error {
@@ -244,13 +343,20 @@ pub(super) async fn delete_objects(s3: &StratusS3, req: S3Request<DeleteObjectsI
             }
         }
     }
-    Ok(S3Response::new(DeleteObjectsOutput { deleted: Some(deleted), errors: Some(errors), ..Default::default() }))
+    Ok(S3Response::new(DeleteObjectsOutput {
+        deleted: Some(deleted),
+        errors: Some(errors),
+        ..Default::default()
+    }))
 }
 
 pub(super) fn copy_source(source: &CopySource) -> S3Result<(String, String)> {
     match source {
         CopySource::Bucket { bucket, key, .. } => Ok((bucket.to_string(), key.to_string())),
-        _ => s3_err(S3ErrorCode::NotImplemented, "access point copy sources are not supported"),
+        _ => s3_err(
+            S3ErrorCode::NotImplemented,
+            "access point copy sources are not supported",
+        ),
     }
 }
 
@@ -262,28 +368,48 @@ pub(super) fn check_copy_conditions(
     if_modified_since: Option<&Timestamp>,
     if_unmodified_since: Option<&Timestamp>,
 ) -> S3Result<()> {
-    check_read_conditions(record, if_match, if_none_match, if_modified_since, if_unmodified_since).map_err(|err| {
+    check_read_conditions(
+        record,
+        if_match,
+        if_none_match,
+        if_modified_since,
+        if_unmodified_since,
+    )
+    .map_err(|err| {
         if *err.code() == S3ErrorCode::NotModified {
-            S3Error::with_message(S3ErrorCode::PreconditionFailed, "at least one of the preconditions you specified did not hold")
+            S3Error::with_message(
+                S3ErrorCode::PreconditionFailed,
+                "at least one of the preconditions you specified did not hold",
+            )
         } else {
             err
         }
     })
 }
 
-pub(super) async fn copy_object(s3: &StratusS3, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
+pub(super) async fn copy_object(
+    s3: &StratusS3,
+    req: S3Request<CopyObjectInput>,
+) -> S3Result<S3Response<CopyObjectOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
     check_key(&input.key)?;
     let (source_bucket, source_key) = copy_source(&input.copy_source)?;
-    let replace = input.metadata_directive.as_ref().is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
+    let replace = input
+        .metadata_directive
+        .as_ref()
+        .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
     if source_bucket == input.bucket && source_key == input.key && !replace {
         return s3_err(
             S3ErrorCode::InvalidRequest,
             "this copy request is illegal because it is trying to copy an object to itself without changing the object's metadata",
         );
     }
-    let source = s3.store.head_object(&caller, &source_bucket, &source_key).await.map_err(s3_error)?;
+    let source = s3
+        .store
+        .head_object(&caller, &source_bucket, &source_key)
+        .await
+        .map_err(s3_error)?;
     check_copy_conditions(
         &source,
         input.copy_source_if_match.as_ref(),
@@ -301,12 +427,25 @@ pub(super) async fn copy_object(s3: &StratusS3, req: S3Request<CopyObjectInput>)
         metadata: input.metadata,
     }
     .into_headers();
-    let write = ObjectWrite { bucket: input.bucket, key: input.key, headers, condition: WriteCondition::Always, kind: EventKind::Copy };
-    let record = s3.store.copy_object(&caller, (&source_bucket, &source_key), write, replace).await.map_err(s3_error)?;
+    let write = ObjectWrite {
+        bucket: input.bucket,
+        key: input.key,
+        headers,
+        condition: WriteCondition::Always,
+        kind: EventKind::Copy,
+    };
+    let record = s3
+        .store
+        .copy_object(&caller, (&source_bucket, &source_key), write, replace)
+        .await
+        .map_err(s3_error)?;
     let result = CopyObjectResult {
         e_tag: Some(etag(&record.etag)),
         last_modified: Some(timestamp(record.last_modified_ms)),
         ..Default::default()
     };
-    Ok(S3Response::new(CopyObjectOutput { copy_object_result: Some(result), ..Default::default() }))
+    Ok(S3Response::new(CopyObjectOutput {
+        copy_object_result: Some(result),
+        ..Default::default()
+    }))
 }

@@ -7,10 +7,22 @@ fn workspace_graph() -> BTreeMap<String, Vec<(String, Vec<String>, bool)>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml");
     let out = std::process::Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline", "--manifest-path", manifest])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+            "--manifest-path",
+            manifest,
+        ])
         .output()
         .expect("run cargo metadata");
-    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata json");
     let mut graph = BTreeMap::new();
     for package in metadata["packages"].as_array().expect("packages") {
@@ -19,9 +31,18 @@ fn workspace_graph() -> BTreeMap<String, Vec<(String, Vec<String>, bool)>> {
             .expect("dependencies")
             .iter()
             .map(|d| {
-                let features = d["features"].as_array().into_iter().flatten().filter_map(|f| f.as_str().map(str::to_owned)).collect();
+                let features = d["features"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
+                    .collect();
                 let normal = d["kind"].is_null();
-                (d["name"].as_str().expect("name").to_owned(), features, normal)
+                (
+                    d["name"].as_str().expect("name").to_owned(),
+                    features,
+                    normal,
+                )
             })
             .collect();
         graph.insert(package["name"].as_str().expect("name").to_owned(), deps);
@@ -34,26 +55,70 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("stratus-core", &[]),
     ("stratus-meta", &["stratus-core"]),
     ("stratus-identity", &["stratus-core", "stratus-meta"]),
-    ("stratus-store", &["stratus-core", "stratus-identity", "stratus-meta"]),
-    ("stratus-api", &["stratus-core", "stratus-identity", "stratus-meta", "stratus-store"]),
-    ("stratus-server", &["stratus-api", "stratus-identity", "stratus-meta", "stratus-store"]),
+    (
+        "stratus-store",
+        &["stratus-core", "stratus-identity", "stratus-meta"],
+    ),
+    (
+        "stratus-api",
+        &[
+            "stratus-core",
+            "stratus-identity",
+            "stratus-meta",
+            "stratus-store",
+        ],
+    ),
+    (
+        "stratus-server",
+        &[
+            "stratus-api",
+            "stratus-identity",
+            "stratus-meta",
+            "stratus-store",
+        ],
+    ),
     ("stratus-cli", &["stratus-server"]),
     ("stratus-bench", &[]),
 ];
 
-const DOMAIN: &[&str] = &["stratus-core", "stratus-meta", "stratus-identity", "stratus-store"];
-const WIRE: &[&str] = &["axum", "hyper", "hyper-util", "s3s", "http", "http-body", "http-body-util", "tower", "quick-xml"];
+const DOMAIN: &[&str] = &[
+    "stratus-core",
+    "stratus-meta",
+    "stratus-identity",
+    "stratus-store",
+];
+const WIRE: &[&str] = &[
+    "axum",
+    "hyper",
+    "hyper-util",
+    "s3s",
+    "http",
+    "http-body",
+    "http-body-util",
+    "tower",
+    "quick-xml",
+];
 
 #[test]
 fn crate_dependencies_point_one_way() {
     let graph = workspace_graph();
     let known: BTreeSet<&str> = ALLOWED.iter().map(|(name, _)| *name).collect();
     for (krate, deps) in &graph {
-        assert!(known.contains(krate.as_str()), "{krate} is not described in the architecture test (and ARCHITECTURE.md)");
-        let allowed = ALLOWED.iter().find(|(name, _)| name == krate).map(|(_, a)| *a).unwrap_or_default();
+        assert!(
+            known.contains(krate.as_str()),
+            "{krate} is not described in the architecture test (and ARCHITECTURE.md)"
+        );
+        let allowed = ALLOWED
+            .iter()
+            .find(|(name, _)| name == krate)
+            .map(|(_, a)| *a)
+            .unwrap_or_default();
         for (dep, _, normal) in deps {
             if *normal && dep.starts_with("stratus-") {
-                assert!(allowed.contains(&dep.as_str()), "{krate} must not depend on {dep}");
+                assert!(
+                    allowed.contains(&dep.as_str()),
+                    "{krate} must not depend on {dep}"
+                );
             }
         }
     }
@@ -64,10 +129,17 @@ fn only_the_api_crate_knows_http_and_wire_formats() {
     let graph = workspace_graph();
     for krate in DOMAIN {
         for (dep, _, normal) in &graph[*krate] {
-            assert!(!(*normal && WIRE.contains(&dep.as_str())), "domain crate {krate} must not import {dep}");
+            assert!(
+                !(*normal && WIRE.contains(&dep.as_str())),
+                "domain crate {krate} must not import {dep}"
+            );
         }
     }
-    let core_deps: Vec<_> = graph["stratus-core"].iter().filter(|(_, _, normal)| *normal).map(|(d, _, _)| d.as_str()).collect();
+    let core_deps: Vec<_> = graph["stratus-core"]
+        .iter()
+        .filter(|(_, _, normal)| *normal)
+        .map(|(d, _, _)| d.as_str())
+        .collect();
     assert!(!core_deps.contains(&"tokio"), "stratus-core does no IO");
 }
 
@@ -80,7 +152,10 @@ fn only_the_cli_knows_argument_parsing_and_signals() {
         }
         for (dep, features, normal) in deps {
             assert!(!(*normal && dep == "clap"), "{krate} must not use clap");
-            assert!(!(*normal && dep == "tokio" && features.iter().any(|f| f == "signal")), "{krate} must not handle signals");
+            assert!(
+                !(*normal && dep == "tokio" && features.iter().any(|f| f == "signal")),
+                "{krate} must not handle signals"
+            );
         }
     }
 }

@@ -42,7 +42,14 @@ impl TestServer {
     pub fn start_in(dir: &Path) -> Self {
         let _ = std::fs::remove_file(dir.join("server.json"));
         let child = Command::new(env!("CARGO_BIN_EXE_stratus"))
-            .args(["server", "--listen", "127.0.0.1:0", "--drain-seconds", "5", "--data-dir"])
+            .args([
+                "server",
+                "--listen",
+                "127.0.0.1:0",
+                "--drain-seconds",
+                "5",
+                "--data-dir",
+            ])
             .arg(dir)
             .env("STRATUS_LOG", "warn")
             .stdout(Stdio::null())
@@ -51,15 +58,18 @@ impl TestServer {
             .expect("spawn stratus server");
         let deadline = Instant::now() + Duration::from_secs(30);
         let info = loop {
-            if let Ok(text) = std::fs::read_to_string(dir.join("server.json")) {
-                if let Ok(info) = serde_json::from_str::<serde_json::Value>(&text) {
-                    break info;
-                }
+            let text = std::fs::read_to_string(dir.join("server.json")).unwrap_or_default();
+            if let Ok(info) = serde_json::from_str::<serde_json::Value>(&text) {
+                break info;
             }
-            assert!(Instant::now() < deadline, "server did not write server.json in time");
+            assert!(
+                Instant::now() < deadline,
+                "server did not write server.json in time"
+            );
             std::thread::sleep(Duration::from_millis(20));
         };
-        let credentials = std::fs::read_to_string(dir.join("credentials")).expect("credentials file");
+        let credentials =
+            std::fs::read_to_string(dir.join("credentials")).expect("credentials file");
         Self {
             child: Some(child),
             dir: dir.to_owned(),
@@ -77,8 +87,13 @@ impl TestServer {
 
     /// Sends SIGTERM and waits for a clean exit; returns the exit status success.
     pub fn stop(&mut self) -> bool {
-        let Some(mut child) = self.child.take() else { return true };
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let Some(mut child) = self.child.take() else {
+            return true;
+        };
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
         child.wait().map(|s| s.success()).unwrap_or(false)
     }
 
@@ -110,11 +125,29 @@ impl TestServer {
 
     /// Creates a key through the CLI and returns (access key id, secret, bearer token).
     pub fn create_key(&self, project: &str, role: &str) -> (String, String, String) {
-        let out = self.cli(&["keys", "create", "--project", project, "--role", role, "--json"], None);
-        assert!(out.status.success(), "keys create failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self.cli(
+            &[
+                "keys",
+                "create",
+                "--project",
+                project,
+                "--role",
+                role,
+                "--json",
+            ],
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "keys create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let key: serde_json::Value = serde_json::from_slice(&out.stdout).expect("key json");
         let id = key["access_key_id"].as_str().expect("id").to_owned();
-        let secret = key["secret_access_key"].as_str().expect("secret").to_owned();
+        let secret = key["secret_access_key"]
+            .as_str()
+            .expect("secret")
+            .to_owned();
         let token = format!("{id}.{secret}");
         (id, secret, token)
     }
@@ -130,21 +163,37 @@ impl Drop for TestServer {
 }
 
 /// A plain HTTP request; returns status, headers and body.
-pub async fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, http::HeaderMap, Vec<u8>) {
+pub async fn http(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (u16, http::HeaderMap, Vec<u8>) {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut request = http::Request::builder().method(method).uri(url);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = client.request(request.body(Full::new(Bytes::from(body))).expect("request")).await.expect("http request");
+    let response = client
+        .request(request.body(Full::new(Bytes::from(body))).expect("request"))
+        .await
+        .expect("http request");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
     (status, headers, body)
 }
 
 /// The S3 error code of a failed SDK call.
-pub fn code<E: ProvideErrorMetadata, R>(result: Result<impl Sized, aws_sdk_s3::error::SdkError<E, R>>) -> String {
+pub fn code<E: ProvideErrorMetadata, R>(
+    result: Result<impl Sized, aws_sdk_s3::error::SdkError<E, R>>,
+) -> String {
     match result {
         Ok(_) => "(succeeded)".to_owned(),
         Err(err) => err.code().unwrap_or("(no code)").to_owned(),
@@ -156,14 +205,18 @@ pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
     (0..len)
         .map(|_| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             (state >> 33) as u8
         })
         .collect()
 }
 
 /// The HTTP status of a failed SDK call (HEAD errors carry no body, hence no code).
-pub fn status<E, R: HasStatus>(result: Result<impl Sized, aws_sdk_s3::error::SdkError<E, R>>) -> u16 {
+pub fn status<E, R: HasStatus>(
+    result: Result<impl Sized, aws_sdk_s3::error::SdkError<E, R>>,
+) -> u16 {
     match result {
         Ok(_) => 200,
         Err(err) => err.raw_response().map_or(0, HasStatus::status_code),

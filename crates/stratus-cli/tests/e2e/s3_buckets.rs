@@ -12,26 +12,82 @@ use crate::harness::{TestServer, code, http};
 async fn bucket_lifecycle() {
     let server = TestServer::start();
     let s3 = server.s3();
-    s3.create_bucket().bucket("life").send().await.expect("create");
+    s3.create_bucket()
+        .bucket("life")
+        .send()
+        .await
+        .expect("create");
     assert!(s3.head_bucket().bucket("life").send().await.is_ok());
-    let names: Vec<_> = s3.list_buckets().send().await.expect("list").buckets().iter().filter_map(|b| b.name().map(str::to_owned)).collect();
+    let names: Vec<_> = s3
+        .list_buckets()
+        .send()
+        .await
+        .expect("list")
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name().map(str::to_owned))
+        .collect();
     assert_eq!(names, ["life"]);
-    let location = s3.get_bucket_location().bucket("life").send().await.expect("location");
-    assert!(location.location_constraint().is_none_or(|c| c.as_str().is_empty()));
-    let versioning = s3.get_bucket_versioning().bucket("life").send().await.expect("versioning");
+    let location = s3
+        .get_bucket_location()
+        .bucket("life")
+        .send()
+        .await
+        .expect("location");
+    assert!(
+        location
+            .location_constraint()
+            .is_none_or(|c| c.as_str().is_empty())
+    );
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket("life")
+        .send()
+        .await
+        .expect("versioning");
     assert!(versioning.status().is_none());
-    s3.put_object().bucket("life").key("k").body(ByteStream::from_static(b"x")).send().await.expect("put");
-    assert_eq!(code(s3.delete_bucket().bucket("life").send().await), "BucketNotEmpty");
-    s3.delete_object().bucket("life").key("k").send().await.expect("delete");
-    s3.delete_bucket().bucket("life").send().await.expect("delete bucket");
-    assert_eq!(code(s3.head_bucket().bucket("life").send().await), "NotFound");
-    assert_eq!(code(s3.list_objects_v2().bucket("life").send().await), "NoSuchBucket");
+    s3.put_object()
+        .bucket("life")
+        .key("k")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(
+        code(s3.delete_bucket().bucket("life").send().await),
+        "BucketNotEmpty"
+    );
+    s3.delete_object()
+        .bucket("life")
+        .key("k")
+        .send()
+        .await
+        .expect("delete");
+    s3.delete_bucket()
+        .bucket("life")
+        .send()
+        .await
+        .expect("delete bucket");
+    assert_eq!(
+        code(s3.head_bucket().bucket("life").send().await),
+        "NotFound"
+    );
+    assert_eq!(
+        code(s3.list_objects_v2().bucket("life").send().await),
+        "NoSuchBucket"
+    );
 }
 
 fn filter(prefix: &str, suffix: &str) -> NotificationConfigurationFilter {
-    let rule = |name: FilterRuleName, value: &str| FilterRule::builder().name(name).value(value).build();
+    let rule =
+        |name: FilterRuleName, value: &str| FilterRule::builder().name(name).value(value).build();
     NotificationConfigurationFilter::builder()
-        .key(S3KeyFilter::builder().filter_rules(rule(FilterRuleName::Prefix, prefix)).filter_rules(rule(FilterRuleName::Suffix, suffix)).build())
+        .key(
+            S3KeyFilter::builder()
+                .filter_rules(rule(FilterRuleName::Prefix, prefix))
+                .filter_rules(rule(FilterRuleName::Suffix, suffix))
+                .build(),
+        )
         .build()
 }
 
@@ -39,7 +95,11 @@ fn filter(prefix: &str, suffix: &str) -> NotificationConfigurationFilter {
 async fn notifications_are_stored_and_matching_writes_leave_outbox_events() {
     let server = TestServer::start();
     let s3 = server.s3();
-    s3.create_bucket().bucket("scans").send().await.expect("create");
+    s3.create_bucket()
+        .bucket("scans")
+        .send()
+        .await
+        .expect("create");
     let lambda = LambdaFunctionConfiguration::builder()
         .id("ocr")
         .lambda_function_arn("arn:aws:lambda:us-east-1:000000000000:function:ocr")
@@ -53,23 +113,57 @@ async fn notifications_are_stored_and_matching_writes_leave_outbox_events() {
         .events(Event::from("s3:ObjectRemoved:*"))
         .build()
         .expect("queue config");
-    let config = NotificationConfiguration::builder().lambda_function_configurations(lambda).queue_configurations(queue).build();
-    s3.put_bucket_notification_configuration().bucket("scans").notification_configuration(config).send().await.expect("put config");
-    let stored = s3.get_bucket_notification_configuration().bucket("scans").send().await.expect("get config");
+    let config = NotificationConfiguration::builder()
+        .lambda_function_configurations(lambda)
+        .queue_configurations(queue)
+        .build();
+    s3.put_bucket_notification_configuration()
+        .bucket("scans")
+        .notification_configuration(config)
+        .send()
+        .await
+        .expect("put config");
+    let stored = s3
+        .get_bucket_notification_configuration()
+        .bucket("scans")
+        .send()
+        .await
+        .expect("get config");
     assert_eq!(stored.lambda_function_configurations().len(), 1);
     assert_eq!(stored.lambda_function_configurations()[0].id(), Some("ocr"));
     assert_eq!(stored.queue_configurations().len(), 1);
 
     for key in ["in/page one.png", "in/page.jpg", "out/page.png"] {
-        s3.put_object().bucket("scans").key(key).body(ByteStream::from_static(b"img")).send().await.expect("put");
+        s3.put_object()
+            .bucket("scans")
+            .key(key)
+            .body(ByteStream::from_static(b"img"))
+            .send()
+            .await
+            .expect("put");
     }
-    s3.delete_object().bucket("scans").key("out/page.png").send().await.expect("delete");
+    s3.delete_object()
+        .bucket("scans")
+        .key("out/page.png")
+        .send()
+        .await
+        .expect("delete");
 
-    let (status, _, body) = http("GET", &format!("{}/v1/events", server.endpoint), &[("authorization", &format!("Bearer {}", server.token))], Vec::new()).await;
+    let (status, _, body) = http(
+        "GET",
+        &format!("{}/v1/events", server.endpoint),
+        &[("authorization", &format!("Bearer {}", server.token))],
+        Vec::new(),
+    )
+    .await;
     assert_eq!(status, 200);
     let events: serde_json::Value = serde_json::from_slice(&body).expect("events json");
     let events = events["events"].as_array().expect("array");
-    assert_eq!(events.len(), 2, "one created event for the matching png, one removal: {events:#?}");
+    assert_eq!(
+        events.len(),
+        2,
+        "one created event for the matching png, one removal: {events:#?}"
+    );
     let created = &events[0]["payload"]["Records"][0];
     assert_eq!(created["eventName"], "ObjectCreated:Put");
     assert_eq!(created["s3"]["bucket"]["name"], "scans");
@@ -79,7 +173,14 @@ async fn notifications_are_stored_and_matching_writes_leave_outbox_events() {
     let removed = &events[1]["payload"]["Records"][0];
     assert_eq!(removed["eventName"], "ObjectRemoved:Delete");
     assert_eq!(events[1]["target"]["kind"], "queue");
-    let sequencers: Vec<_> = events.iter().map(|e| e["payload"]["Records"][0]["s3"]["object"]["sequencer"].as_str().map(str::to_owned)).collect();
+    let sequencers: Vec<_> = events
+        .iter()
+        .map(|e| {
+            e["payload"]["Records"][0]["s3"]["object"]["sequencer"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
     assert!(sequencers[0] < sequencers[1], "sequencers increase");
 
     let bad = NotificationConfiguration::builder()
@@ -91,23 +192,64 @@ async fn notifications_are_stored_and_matching_writes_leave_outbox_events() {
                 .expect("config"),
         )
         .build();
-    let refused = s3.put_bucket_notification_configuration().bucket("scans").notification_configuration(bad).send().await;
+    let refused = s3
+        .put_bucket_notification_configuration()
+        .bucket("scans")
+        .notification_configuration(bad)
+        .send()
+        .await;
     assert_eq!(code(refused), "InvalidArgument");
-    assert_eq!(s3.get_bucket_notification_configuration().bucket("scans").send().await.expect("get").lambda_function_configurations().len(), 1);
+    assert_eq!(
+        s3.get_bucket_notification_configuration()
+            .bucket("scans")
+            .send()
+            .await
+            .expect("get")
+            .lambda_function_configurations()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
 async fn native_api_answers_health_and_problem_json() {
     let server = TestServer::start();
-    let (status, _, body) = http("GET", &format!("{}/v1/health", server.endpoint), &[], Vec::new()).await;
+    let (status, _, body) = http(
+        "GET",
+        &format!("{}/v1/health", server.endpoint),
+        &[],
+        Vec::new(),
+    )
+    .await;
     assert_eq!(status, 200);
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).expect("json")["status"], "ok");
-    let (status, headers, body) = http("GET", &format!("{}/v1/events", server.endpoint), &[], Vec::new()).await;
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&body).expect("json")["status"],
+        "ok"
+    );
+    let (status, headers, body) = http(
+        "GET",
+        &format!("{}/v1/events", server.endpoint),
+        &[],
+        Vec::new(),
+    )
+    .await;
     assert_eq!(status, 401);
-    assert_eq!(headers.get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"));
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).expect("json")["status"], 401);
+    assert_eq!(
+        headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&body).expect("json")["status"],
+        401
+    );
     // Unsigned S3-style requests get S3's own XML error, not a native one.
-    let (status, _, body) = http("GET", &format!("{}/somebucket/key", server.endpoint), &[], Vec::new()).await;
+    let (status, _, body) = http(
+        "GET",
+        &format!("{}/somebucket/key", server.endpoint),
+        &[],
+        Vec::new(),
+    )
+    .await;
     assert_eq!(status, 403);
     assert!(String::from_utf8_lossy(&body).contains("<Code>AccessDenied</Code>"));
 }

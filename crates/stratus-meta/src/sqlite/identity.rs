@@ -64,6 +64,9 @@ impl IdentityRepository for SqliteMeta {
 
     async fn delete_key(&self, access_key_id: &str) -> MetaResult<bool> {
         let id = access_key_id.to_owned();
-        self.write(move |conn| Ok(conn.execute("DELETE FROM access_keys WHERE access_key_id = ?1", [id])? > 0)).await
+        self.write(move |conn| {
+            Ok(conn.execute("DELETE FROM access_keys WHERE access_key_id = ?1", [id])? > 0)
+        })
+        .await
     }
 }

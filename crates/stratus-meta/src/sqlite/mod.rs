@@ -39,7 +39,9 @@ struct ReaderPool {
 
 impl std::fmt::Debug for SqliteMeta {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteMeta").field("path", &self.readers.path).finish_non_exhaustive()
+        f.debug_struct("SqliteMeta")
+            .field("path", &self.readers.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,7 +67,10 @@ impl SqliteMeta {
             .name("stratus-meta-writer".into())
             .spawn(move || run_writer(&writer, &queue))
             .map_err(|e| MetaError::Commit(format!("cannot start writer thread: {e}")))?;
-        let readers = Arc::new(ReaderPool { path: path.to_owned(), idle: Mutex::new(Vec::new()) });
+        let readers = Arc::new(ReaderPool {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+        });
         Ok(Self { jobs, readers })
     }
 
@@ -114,10 +119,17 @@ impl SqliteMeta {
     }
 }
 
-fn in_savepoint<T>(conn: &Connection, op: impl FnOnce(&Connection) -> MetaResult<T>) -> MetaResult<T> {
+fn in_savepoint<T>(
+    conn: &Connection,
+    op: impl FnOnce(&Connection) -> MetaResult<T>,
+) -> MetaResult<T> {
     conn.execute_batch("SAVEPOINT job")?;
     let result = op(conn);
-    let end = if result.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+    let end = if result.is_ok() {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
+    };
     conn.execute_batch(end)?;
     result
 }
@@ -133,7 +145,9 @@ fn run_writer(conn: &Connection, queue: &mpsc::Receiver<Job>) {
         }
         let began = conn.execute_batch("BEGIN IMMEDIATE");
         let replies: Vec<Reply> = batch.into_iter().map(|job| job(conn)).collect();
-        let committed = began.and_then(|()| conn.execute_batch("COMMIT")).map_err(|e| e.to_string());
+        let committed = began
+            .and_then(|()| conn.execute_batch("COMMIT"))
+            .map_err(|e| e.to_string());
         if committed.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
             tracing::error!(error = ?committed, "metadata group commit failed");

@@ -8,8 +8,8 @@ use stratus_core::NotificationRule;
 
 use super::{SqliteMeta, uploads};
 use crate::{
-    BucketRecord, Garbage, MetaError, MetaResult, ObjectRecord, ObjectRepository, ObjectSummary, OutboxRecord,
-    PartRecord, PendingEvent, Segment, StoredBody, UploadRecord, WriteCondition,
+    BucketRecord, Garbage, MetaError, MetaResult, ObjectRecord, ObjectRepository, ObjectSummary,
+    OutboxRecord, PartRecord, PendingEvent, Segment, StoredBody, UploadRecord, WriteCondition,
 };
 
 fn bucket_from_row(row: &Row<'_>) -> rusqlite::Result<(String, String, i64, String)> {
@@ -18,22 +18,41 @@ fn bucket_from_row(row: &Row<'_>) -> rusqlite::Result<(String, String, i64, Stri
 
 fn to_bucket(raw: (String, String, i64, String)) -> MetaResult<BucketRecord> {
     let (name, project, created_ms, rules) = raw;
-    Ok(BucketRecord { name, project, created_ms, notifications: serde_json::from_str(&rules)? })
+    Ok(BucketRecord {
+        name,
+        project,
+        created_ms,
+        notifications: serde_json::from_str(&rules)?,
+    })
 }
 
 /// The notification rules of `bucket`, or `NotFound` when the bucket does not exist.
 pub(super) fn bucket_rules(conn: &Connection, bucket: &str) -> MetaResult<Vec<NotificationRule>> {
     let rules: Option<String> = conn
-        .query_row("SELECT notifications FROM buckets WHERE name = ?1", [bucket], |row| row.get(0))
+        .query_row(
+            "SELECT notifications FROM buckets WHERE name = ?1",
+            [bucket],
+            |row| row.get(0),
+        )
         .optional()?;
-    Ok(serde_json::from_str(&rules.ok_or(MetaError::NotFound("bucket"))?)?)
+    Ok(serde_json::from_str(
+        &rules.ok_or(MetaError::NotFound("bucket"))?,
+    )?)
 }
 
 /// Writes one outbox row per rule the event matches. Runs inside the caller's transaction, which
 /// is the whole point: the event exists if and only if the change it describes does.
-pub(super) fn record_events(conn: &Connection, rules: &[NotificationRule], pending: &PendingEvent) -> MetaResult<()> {
+pub(super) fn record_events(
+    conn: &Connection,
+    rules: &[NotificationRule],
+    pending: &PendingEvent,
+) -> MetaResult<()> {
     let event = &pending.event;
-    for (index, rule) in rules.iter().enumerate().filter(|(_, r)| r.matches(event.kind, &event.key)) {
+    for (index, rule) in rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.matches(event.kind, &event.key))
+    {
         let payload = event.to_record_json(rule, &pending.region);
         conn.execute(
             "INSERT INTO outbox (event_id, bucket, key, event_name, target, payload, sequencer, created_ms)
@@ -53,7 +72,8 @@ pub(super) fn record_events(conn: &Connection, rules: &[NotificationRule], pendi
     Ok(())
 }
 
-const OBJECT_COLUMNS: &str = "bucket, key, size, etag, last_modified_ms, headers, inline_body, segments, parts";
+const OBJECT_COLUMNS: &str =
+    "bucket, key, size, etag, last_modified_ms, headers, inline_body, segments, parts";
 
 fn object_from_row(row: &Row<'_>) -> rusqlite::Result<(ObjectRecord, String, Option<String>)> {
     let key: Vec<u8> = row.get(1)?;
@@ -82,15 +102,24 @@ fn decode_object(raw: (ObjectRecord, String, Option<String>)) -> MetaResult<Obje
     Ok(record)
 }
 
-fn existing_object(conn: &Connection, bucket: &str, key: &str) -> MetaResult<Option<(String, Vec<String>)>> {
+fn existing_object(
+    conn: &Connection,
+    bucket: &str,
+    key: &str,
+) -> MetaResult<Option<(String, Vec<String>)>> {
     let row: Option<(String, Option<String>)> = conn
-        .query_row("SELECT etag, segments FROM objects WHERE bucket = ?1 AND key = ?2", params![bucket, key.as_bytes()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT etag, segments FROM objects WHERE bucket = ?1 AND key = ?2",
+            params![bucket, key.as_bytes()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
     row.map(|(etag, segments)| {
         let blobs = match segments {
-            Some(json) => serde_json::from_str::<Vec<Segment>>(&json)?.into_iter().map(|s| s.blob).collect(),
+            Some(json) => serde_json::from_str::<Vec<Segment>>(&json)?
+                .into_iter()
+                .map(|s| s.blob)
+                .collect(),
             None => Vec::new(),
         };
         Ok((etag, blobs))
@@ -99,12 +128,18 @@ fn existing_object(conn: &Connection, bucket: &str, key: &str) -> MetaResult<Opt
 }
 
 /// Inserts or replaces an object row; returns the blobs of the object it replaced.
-pub(super) fn upsert_object(conn: &Connection, object: &ObjectRecord, condition: &WriteCondition) -> MetaResult<Garbage> {
+pub(super) fn upsert_object(
+    conn: &Connection,
+    object: &ObjectRecord,
+    condition: &WriteCondition,
+) -> MetaResult<Garbage> {
     let existing = existing_object(conn, &object.bucket, &object.key)?;
     match (condition, &existing) {
         (WriteCondition::IfAbsent, Some(_)) => return Err(MetaError::PreconditionFailed),
         (WriteCondition::IfEtag(_), None) => return Err(MetaError::NotFound("key")),
-        (WriteCondition::IfEtag(wanted), Some((etag, _))) if wanted != etag => return Err(MetaError::PreconditionFailed),
+        (WriteCondition::IfEtag(wanted), Some((etag, _))) if wanted != etag => {
+            return Err(MetaError::PreconditionFailed);
+        }
         _ => {}
     }
     let (inline, segments) = match &object.body {
@@ -125,7 +160,9 @@ pub(super) fn upsert_object(conn: &Connection, object: &ObjectRecord, condition:
             object.parts,
         ],
     )?;
-    Ok(Garbage { blobs: existing.map(|(_, blobs)| blobs).unwrap_or_default() })
+    Ok(Garbage {
+        blobs: existing.map(|(_, blobs)| blobs).unwrap_or_default(),
+    })
 }
 
 /// The smallest byte string greater than every string starting with `prefix`, if one exists.
@@ -194,8 +231,11 @@ impl ObjectRepository for SqliteMeta {
         let name = name.to_owned();
         self.write(move |conn| {
             bucket_rules(conn, &name)?;
-            let has_objects: bool =
-                conn.query_row("SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)", [&name], |r| r.get(0))?;
+            let has_objects: bool = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)",
+                [&name],
+                |r| r.get(0),
+            )?;
             if has_objects {
                 return Err(MetaError::BucketNotEmpty);
             }
@@ -206,19 +246,32 @@ impl ObjectRepository for SqliteMeta {
         .await
     }
 
-    async fn set_notifications(&self, bucket: &str, rules: Vec<NotificationRule>) -> MetaResult<()> {
+    async fn set_notifications(
+        &self,
+        bucket: &str,
+        rules: Vec<NotificationRule>,
+    ) -> MetaResult<()> {
         let bucket = bucket.to_owned();
         self.write(move |conn| {
             let changed = conn.execute(
                 "UPDATE buckets SET notifications = ?2 WHERE name = ?1",
                 params![bucket, serde_json::to_string(&rules)?],
             )?;
-            if changed == 0 { Err(MetaError::NotFound("bucket")) } else { Ok(()) }
+            if changed == 0 {
+                Err(MetaError::NotFound("bucket"))
+            } else {
+                Ok(())
+            }
         })
         .await
     }
 
-    async fn put_object(&self, object: ObjectRecord, condition: WriteCondition, event: PendingEvent) -> MetaResult<Garbage> {
+    async fn put_object(
+        &self,
+        object: ObjectRecord,
+        condition: WriteCondition,
+        event: PendingEvent,
+    ) -> MetaResult<Garbage> {
         self.write(move |conn| {
             let rules = bucket_rules(conn, &object.bucket)?;
             let garbage = upsert_object(conn, &object, &condition)?;
@@ -231,30 +284,54 @@ impl ObjectRepository for SqliteMeta {
     async fn get_object(&self, bucket: &str, key: &str) -> MetaResult<Option<ObjectRecord>> {
         let (bucket, key) = (bucket.to_owned(), key.to_owned());
         self.read(move |conn| {
-            let sql = format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2");
-            conn.query_row(&sql, params![bucket, key.as_bytes()], object_from_row).optional()?.map(decode_object).transpose()
+            let sql =
+                format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2");
+            conn.query_row(&sql, params![bucket, key.as_bytes()], object_from_row)
+                .optional()?
+                .map(decode_object)
+                .transpose()
         })
         .await
     }
 
-    async fn delete_object(&self, bucket: &str, key: &str, event: PendingEvent) -> MetaResult<Garbage> {
+    async fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        event: PendingEvent,
+    ) -> MetaResult<Garbage> {
         let (bucket, key) = (bucket.to_owned(), key.to_owned());
         self.write(move |conn| {
             let rules = bucket_rules(conn, &bucket)?;
             let Some((_, blobs)) = existing_object(conn, &bucket, &key)? else {
                 return Ok(Garbage::default());
             };
-            conn.execute("DELETE FROM objects WHERE bucket = ?1 AND key = ?2", params![bucket, key.as_bytes()])?;
+            conn.execute(
+                "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
+                params![bucket, key.as_bytes()],
+            )?;
             record_events(conn, &rules, &event)?;
             Ok(Garbage { blobs })
         })
         .await
     }
 
-    async fn list_objects(&self, bucket: &str, prefix: &str, after: &[u8], limit: usize) -> MetaResult<Vec<ObjectSummary>> {
-        let (bucket, prefix, after) = (bucket.to_owned(), prefix.as_bytes().to_vec(), after.to_vec());
-        let lower = if after.as_slice() > prefix.as_slice() { after } else { prefix.clone() };
-        let inclusive = lower == prefix;
+    async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: &[u8],
+        limit: usize,
+    ) -> MetaResult<Vec<ObjectSummary>> {
+        let (bucket, prefix, after) = (
+            bucket.to_owned(),
+            prefix.as_bytes().to_vec(),
+            after.to_vec(),
+        );
+        // Resuming exactly at the prefix (after == prefix: the key equal to the prefix was the
+        // last one returned) must exclude it; only a bound below the prefix starts at it.
+        let inclusive = after.as_slice() < prefix.as_slice();
+        let lower = if inclusive { prefix.clone() } else { after };
         let upper = prefix_upper_bound(&prefix);
         self.read(move |conn| {
             let sql = format!(
@@ -288,7 +365,8 @@ impl ObjectRepository for SqliteMeta {
 
     async fn put_part(&self, upload_id: &str, part: PartRecord) -> MetaResult<Garbage> {
         let id = upload_id.to_owned();
-        self.write(move |conn| uploads::put_part(conn, &id, &part)).await
+        self.write(move |conn| uploads::put_part(conn, &id, &part))
+            .await
     }
 
     async fn list_parts(&self, upload_id: &str) -> MetaResult<Vec<PartRecord>> {
@@ -298,12 +376,19 @@ impl ObjectRepository for SqliteMeta {
 
     async fn list_uploads(&self, bucket: &str, prefix: &str) -> MetaResult<Vec<UploadRecord>> {
         let (bucket, prefix) = (bucket.to_owned(), prefix.to_owned());
-        self.read(move |conn| uploads::list(conn, &bucket, &prefix)).await
+        self.read(move |conn| uploads::list(conn, &bucket, &prefix))
+            .await
     }
 
-    async fn complete_upload(&self, upload_id: &str, object: ObjectRecord, event: PendingEvent) -> MetaResult<Garbage> {
+    async fn complete_upload(
+        &self,
+        upload_id: &str,
+        object: ObjectRecord,
+        event: PendingEvent,
+    ) -> MetaResult<Garbage> {
         let id = upload_id.to_owned();
-        self.write(move |conn| uploads::complete(conn, &id, &object, &event)).await
+        self.write(move |conn| uploads::complete(conn, &id, &object, &event))
+            .await
     }
 
     async fn abort_upload(&self, upload_id: &str) -> MetaResult<Garbage> {
@@ -343,9 +428,14 @@ impl ObjectRepository for SqliteMeta {
     async fn referenced_blobs(&self) -> MetaResult<HashSet<String>> {
         self.read(|conn| {
             let mut referenced = HashSet::new();
-            let mut stmt = conn.prepare("SELECT segments FROM objects WHERE segments IS NOT NULL")?;
+            let mut stmt =
+                conn.prepare("SELECT segments FROM objects WHERE segments IS NOT NULL")?;
             for json in stmt.query_map([], |row| row.get::<_, String>(0))? {
-                referenced.extend(serde_json::from_str::<Vec<Segment>>(&json?)?.into_iter().map(|s| s.blob));
+                referenced.extend(
+                    serde_json::from_str::<Vec<Segment>>(&json?)?
+                        .into_iter()
+                        .map(|s| s.blob),
+                );
             }
             let mut stmt = conn.prepare("SELECT blob FROM parts")?;
             for blob in stmt.query_map([], |row| row.get::<_, String>(0))? {
@@ -358,7 +448,8 @@ impl ObjectRepository for SqliteMeta {
 
     async fn max_sequencer(&self) -> MetaResult<u64> {
         self.read(|conn| {
-            let max: Option<i64> = conn.query_row("SELECT MAX(sequencer) FROM outbox", [], |r| r.get(0))?;
+            let max: Option<i64> =
+                conn.query_row("SELECT MAX(sequencer) FROM outbox", [], |r| r.get(0))?;
             Ok(max.and_then(|m| u64::try_from(m).ok()).unwrap_or(0))
         })
         .await

@@ -5,7 +5,10 @@ use std::collections::HashSet;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::objects::{bucket_rules, record_events, upsert_object};
-use crate::{Garbage, MetaError, MetaResult, ObjectRecord, PartRecord, PendingEvent, UploadRecord, WriteCondition};
+use crate::{
+    Garbage, MetaError, MetaResult, ObjectRecord, PartRecord, PendingEvent, UploadRecord,
+    WriteCondition,
+};
 
 const UPLOAD_COLUMNS: &str = "upload_id, bucket, key, initiated_ms, headers";
 
@@ -44,7 +47,10 @@ pub(super) fn create(conn: &Connection, upload: &UploadRecord) -> MetaResult<()>
 
 pub(super) fn get(conn: &Connection, upload_id: &str) -> MetaResult<Option<UploadRecord>> {
     let sql = format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE upload_id = ?1");
-    conn.query_row(&sql, [upload_id], upload_from_row).optional()?.map(decode).transpose()
+    conn.query_row(&sql, [upload_id], upload_from_row)
+        .optional()?
+        .map(decode)
+        .transpose()
 }
 
 pub(super) fn list(conn: &Connection, bucket: &str, prefix: &str) -> MetaResult<Vec<UploadRecord>> {
@@ -70,11 +76,17 @@ pub(super) fn list_parts(conn: &Connection, upload_id: &str) -> MetaResult<Vec<P
     let mut stmt = conn.prepare(
         "SELECT part_number, blob, size, etag, last_modified_ms FROM parts WHERE upload_id = ?1 ORDER BY part_number",
     )?;
-    let parts = stmt.query_map([upload_id], part_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let parts = stmt
+        .query_map([upload_id], part_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(parts)
 }
 
-pub(super) fn put_part(conn: &Connection, upload_id: &str, part: &PartRecord) -> MetaResult<Garbage> {
+pub(super) fn put_part(
+    conn: &Connection,
+    upload_id: &str,
+    part: &PartRecord,
+) -> MetaResult<Garbage> {
     if get(conn, upload_id)?.is_none() {
         return Err(MetaError::NotFound("upload"));
     }
@@ -88,9 +100,18 @@ pub(super) fn put_part(conn: &Connection, upload_id: &str, part: &PartRecord) ->
     conn.execute(
         "INSERT OR REPLACE INTO parts (upload_id, part_number, blob, size, etag, last_modified_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![upload_id, part.part_number, part.blob, part.size, part.etag, part.last_modified_ms],
+        params![
+            upload_id,
+            part.part_number,
+            part.blob,
+            part.size,
+            part.etag,
+            part.last_modified_ms
+        ],
     )?;
-    Ok(Garbage { blobs: replaced.into_iter().collect() })
+    Ok(Garbage {
+        blobs: replaced.into_iter().collect(),
+    })
 }
 
 pub(super) fn complete(
@@ -106,7 +127,12 @@ pub(super) fn complete(
     let used: HashSet<String> = object.body.blobs().into_iter().collect();
     let mut garbage = upsert_object(conn, object, &WriteCondition::Always)?;
     garbage.blobs.retain(|blob| !used.contains(blob));
-    garbage.blobs.extend(list_parts(conn, upload_id)?.into_iter().map(|p| p.blob).filter(|blob| !used.contains(blob)));
+    garbage.blobs.extend(
+        list_parts(conn, upload_id)?
+            .into_iter()
+            .map(|p| p.blob)
+            .filter(|blob| !used.contains(blob)),
+    );
     conn.execute("DELETE FROM uploads WHERE upload_id = ?1", [upload_id])?;
     record_events(conn, &rules, event)?;
     Ok(garbage)
@@ -116,7 +142,10 @@ pub(super) fn abort(conn: &Connection, upload_id: &str) -> MetaResult<Garbage> {
     if get(conn, upload_id)?.is_none() {
         return Err(MetaError::NotFound("upload"));
     }
-    let blobs = list_parts(conn, upload_id)?.into_iter().map(|p| p.blob).collect();
+    let blobs = list_parts(conn, upload_id)?
+        .into_iter()
+        .map(|p| p.blob)
+        .collect();
     conn.execute("DELETE FROM uploads WHERE upload_id = ?1", [upload_id])?;
     Ok(Garbage { blobs })
 }

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds Stratus, starts the server on 127.0.0.1:4566 with its data in ./.stratus, and seeds a
+# usable example: a bucket `demo` holding this README, uploaded with the aws CLI. Ctrl-C stops it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+data_dir="${STRATUS_DATA_DIR:-.stratus}"
+listen="${STRATUS_LISTEN:-127.0.0.1:4566}"
+
+cargo build --release --locked -p stratus-cli
+scripts/setup-python.sh >/dev/null
+
+rm -f "${data_dir}/server.json"
+target/release/stratus server --data-dir "${data_dir}" --listen "${listen}" &
+server_pid=$!
+trap 'kill -TERM "${server_pid}" 2>/dev/null; wait "${server_pid}"' INT TERM
+
+for _ in $(seq 1 100); do
+    [[ -f "${data_dir}/server.json" ]] && break
+    sleep 0.1
+done
+eval "$(target/release/stratus env --data-dir "${data_dir}")"
+.venv/bin/aws s3 mb s3://demo >/dev/null 2>&1 || true
+.venv/bin/aws s3 cp README.md s3://demo/README.md >/dev/null
+echo
+echo "example: s3://demo/README.md is stored. In another shell:"
+echo "  eval \"\$(target/release/stratus env --data-dir ${data_dir})\""
+echo "  .venv/bin/aws s3 ls s3://demo/"
+echo "  python3 -c 'import boto3; print(boto3.client(\"s3\").list_buckets()[\"Buckets\"])'"
+wait "${server_pid}"

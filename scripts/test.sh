@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The full test suite: Rust unit and end-to-end tests (aws-sdk-s3 against the real binary), then
+# the Python end-to-end tests (boto3, the aws CLI, crash recovery) against the same binary.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scripts/setup-python.sh
+
+# One debug build serves every test: the Rust e2e tests and the Python tests drive this binary.
+cargo build --locked -p stratus-cli
+
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --locked --no-fail-fast
+else
+    cargo test --workspace --locked --no-fail-fast
+fi
+
+STRATUS_BIN="$PWD/target/debug/stratus" .venv/bin/pytest tests/python -q
