@@ -18,7 +18,7 @@ use stratus_store::Store;
 pub use routing::{Destination, destination};
 
 /// The largest single PUT body S3 accepts; larger objects must use multipart upload.
-pub const MAX_PUT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+pub const MAX_PUT_BYTES: u64 = stratus_store::MAX_BODY_BYTES;
 
 /// The services the edge routes to.
 #[derive(Clone)]

@@ -178,6 +178,10 @@ impl BlobDir {
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| StoreError::IncompleteBody(e.to_string()))?;
             size += chunk.len() as u64;
+            // Bodies without a trustworthy length (aws-chunked, chunked) are bounded here.
+            if size > crate::MAX_BODY_BYTES {
+                return Err(StoreError::EntityTooLarge);
+            }
             buffer.extend_from_slice(&chunk);
             if writer.is_none() && buffer.len() > inline_max {
                 writer = Some(BlobWriter::create(self).await?);

@@ -34,8 +34,13 @@ pub use stratus_meta::{
 /// instead of three fsyncs (file, directory, database). Larger bodies stream to blob files.
 pub const INLINE_MAX: usize = 32 * 1024;
 
+/// The largest body one request may carry: S3's limit for a single PUT and for one part.
+pub const MAX_BODY_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error("the body exceeds the maximum allowed size")]
+    EntityTooLarge,
     #[error("the specified bucket does not exist")]
     NoSuchBucket,
     #[error("the specified key does not exist")]

@@ -18,6 +18,7 @@ pub(crate) fn s3_error(err: StoreError) -> S3Error {
         StoreError::EntityTooSmall(_) => S3ErrorCode::EntityTooSmall,
         StoreError::InvalidArgument(_) => S3ErrorCode::InvalidArgument,
         StoreError::IncompleteBody(_) => S3ErrorCode::IncompleteBody,
+        StoreError::EntityTooLarge => S3ErrorCode::EntityTooLarge,
         StoreError::Io(_) | StoreError::Meta(_) => {
             tracing::error!(error = ?err, "storage failure");
             return S3Error::with_message(
