@@ -59,13 +59,26 @@ pub type IdentityResult<T> = Result<T, IdentityError>;
 /// its key.
 pub struct Identity {
     repo: Arc<dyn IdentityRepository>,
-    cache: RwLock<HashMap<String, KeyRecord>>,
+    cache: RwLock<KeyCache>,
+}
+
+/// Looked-up keys, and the ids deleted by this process. A lookup that read the database just
+/// before a delete committed must not put the deleted key back: ids are random and never reused,
+/// so remembering revoked ones closes that race for good.
+#[derive(Default)]
+struct KeyCache {
+    keys: HashMap<String, KeyRecord>,
+    revoked: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Identity").finish_non_exhaustive()
     }
+}
+
+fn poisoned() -> IdentityError {
+    IdentityError::Invalid("identity cache poisoned by an earlier panic".into())
 }
 
 fn random_string(len: usize, upper: bool) -> String {
@@ -99,7 +112,7 @@ impl Identity {
     pub fn new(repo: Arc<dyn IdentityRepository>) -> Self {
         Self {
             repo,
-            cache: RwLock::new(HashMap::new()),
+            cache: RwLock::new(KeyCache::default()),
         }
     }
 
@@ -138,17 +151,22 @@ impl Identity {
     /// # Errors
     /// Storage failures.
     pub async fn lookup(&self, access_key_id: &str) -> IdentityResult<Option<KeyRecord>> {
-        if let Some(key) = self
-            .cache
-            .read()
-            .ok()
-            .and_then(|c| c.get(access_key_id).cloned())
         {
-            return Ok(Some(key));
+            let cache = self.cache.read().map_err(|_| poisoned())?;
+            if cache.revoked.contains(access_key_id) {
+                return Ok(None);
+            }
+            if let Some(key) = cache.keys.get(access_key_id) {
+                return Ok(Some(key.clone()));
+            }
         }
         let key = self.repo.get_key(access_key_id).await?;
-        if let (Some(key), Ok(mut cache)) = (&key, self.cache.write()) {
-            cache.insert(key.access_key_id.clone(), key.clone());
+        let mut cache = self.cache.write().map_err(|_| poisoned())?;
+        if cache.revoked.contains(access_key_id) {
+            return Ok(None);
+        }
+        if let Some(key) = &key {
+            cache.keys.insert(key.access_key_id.clone(), key.clone());
         }
         Ok(key)
     }
@@ -244,8 +262,10 @@ impl Identity {
         if key.access_key_id == caller.access_key_id {
             return Err(IdentityError::Invalid("a key cannot delete itself".into()));
         }
-        if let Ok(mut cache) = self.cache.write() {
-            cache.remove(access_key_id);
+        {
+            let mut cache = self.cache.write().map_err(|_| poisoned())?;
+            cache.revoked.insert(access_key_id.to_owned());
+            cache.keys.remove(access_key_id);
         }
         self.repo.delete_key(access_key_id).await?;
         Ok(())

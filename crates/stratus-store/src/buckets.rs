@@ -25,7 +25,13 @@ impl Store {
             notifications: Vec::new(),
         };
         match self.meta.create_bucket(record).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                // Overwrites any stale entry a read racing an earlier delete may have left.
+                if let Ok(mut owners) = self.owners.write() {
+                    owners.insert(name.as_str().to_owned(), caller.project.clone());
+                }
+                Ok(())
+            }
             Err(MetaError::BucketOwnedBy { owner }) if owner == caller.project => {
                 Err(StoreError::BucketAlreadyOwnedByYou)
             }
