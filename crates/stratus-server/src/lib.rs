@@ -167,6 +167,8 @@ impl Server {
                 }
             });
         }
+        // Refuse new connections at once instead of leaving them in the backlog until the end.
+        drop(self.listener);
         tracing::info!(deadline = ?self.config.drain_deadline, "draining in-flight requests");
         if tokio::time::timeout(self.config.drain_deadline, graceful.shutdown())
             .await
