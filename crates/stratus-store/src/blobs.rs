@@ -81,11 +81,13 @@ impl Drop for StagedBody {
 }
 
 /// Writes a blob in the background so the next chunk can be received meanwhile.
+/// Writes the received chunks themselves (no copy into a buffer) on a blocking thread, while
+/// the next batch is being received.
 struct BlobWriter {
     id: String,
     tmp_path: PathBuf,
-    idle: Option<(File, Md5)>,
-    in_flight: Option<JoinHandle<io::Result<(File, Md5)>>>,
+    idle: Option<File>,
+    in_flight: Option<JoinHandle<io::Result<File>>>,
 }
 
 impl BlobWriter {
@@ -99,12 +101,13 @@ impl BlobWriter {
         Ok(Self {
             id,
             tmp_path,
-            idle: Some((file, Md5::new())),
+            idle: Some(file),
             in_flight: None,
         })
     }
 
-    async fn take(&mut self) -> io::Result<(File, Md5)> {
+    /// The file once the previous write finished.
+    async fn take(&mut self) -> io::Result<File> {
         if let Some(handle) = self.in_flight.take() {
             return handle.await.map_err(io::Error::other)?;
         }
@@ -113,19 +116,21 @@ impl BlobWriter {
             .ok_or_else(|| io::Error::other("blob writer used after failure"))
     }
 
-    async fn write(&mut self, data: Vec<u8>) -> io::Result<()> {
-        let (mut file, mut md5) = self.take().await?;
+    /// Starts writing `chunks` in the background.
+    async fn write(&mut self, chunks: Vec<Bytes>) -> io::Result<()> {
+        let mut file = self.take().await?;
         self.in_flight = Some(tokio::task::spawn_blocking(move || {
-            md5.update(&data);
-            file.write_all(&data)?;
-            Ok((file, md5))
+            for chunk in &chunks {
+                file.write_all(chunk)?;
+            }
+            Ok(file)
         }));
         Ok(())
     }
 
     /// fsync, rename into place, fsync the directory: after this the blob survives a crash.
-    async fn finish(mut self, dir: &BlobDir) -> io::Result<([u8; 16], PathBuf)> {
-        let (file, md5) = self.take().await?;
+    async fn finish(mut self, dir: &BlobDir) -> io::Result<PathBuf> {
+        let file = self.take().await?;
         let final_path = dir.path_of(&self.id);
         let tmp_path = std::mem::take(&mut self.tmp_path);
         tokio::task::spawn_blocking(move || {
@@ -135,7 +140,7 @@ impl BlobWriter {
             if let Some(parent) = final_path.parent() {
                 fsync_dir(parent)?;
             }
-            Ok((md5.finalize().into(), final_path))
+            Ok(final_path)
         })
         .await
         .map_err(io::Error::other)?
@@ -172,9 +177,13 @@ impl BlobDir {
         mut body: BodyStream,
         inline_max: usize,
     ) -> StoreResult<StagedBody> {
-        let mut buffer: Vec<u8> = Vec::new();
+        let mut pending: Vec<Bytes> = Vec::new();
+        let mut pending_len = 0usize;
         let mut size = 0u64;
         let mut writer: Option<BlobWriter> = None;
+        // Hashing each chunk as it arrives (tens of microseconds) overlaps MD5 with the file
+        // writes running on a blocking thread, instead of adding the two up.
+        let mut md5 = Md5::new();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| StoreError::IncompleteBody(e.to_string()))?;
             size += chunk.len() as u64;
@@ -182,28 +191,30 @@ impl BlobDir {
             if size > crate::MAX_BODY_BYTES {
                 return Err(StoreError::EntityTooLarge);
             }
-            buffer.extend_from_slice(&chunk);
-            if writer.is_none() && buffer.len() > inline_max {
+            md5.update(&chunk);
+            pending_len += chunk.len();
+            pending.push(chunk);
+            if writer.is_none() && pending_len > inline_max {
                 writer = Some(BlobWriter::create(self).await?);
             }
-            if let Some(writer) = writer.as_mut().filter(|_| buffer.len() >= WRITE_CHUNK) {
-                writer.write(std::mem::take(&mut buffer)).await?;
+            if let Some(writer) = writer.as_mut().filter(|_| pending_len >= WRITE_CHUNK) {
+                writer.write(std::mem::take(&mut pending)).await?;
+                pending_len = 0;
             }
         }
         let Some(mut writer) = writer else {
-            let md5 = Md5::digest(&buffer).into();
             return Ok(StagedBody {
-                body: StoredBody::Inline(buffer),
+                body: StoredBody::Inline(pending.concat()),
                 size,
-                md5,
+                md5: md5.finalize().into(),
                 blob_path: None,
             });
         };
-        if !buffer.is_empty() {
-            writer.write(buffer).await?;
+        if !pending.is_empty() {
+            writer.write(pending).await?;
         }
         let id = writer.id.clone();
-        let (md5, path) = writer.finish(self).await?;
+        let path = writer.finish(self).await?;
         let body = StoredBody::Segments(vec![Segment {
             blob: id,
             len: size,
@@ -211,7 +222,7 @@ impl BlobDir {
         Ok(StagedBody {
             body,
             size,
-            md5,
+            md5: md5.finalize().into(),
             blob_path: Some(path),
         })
     }

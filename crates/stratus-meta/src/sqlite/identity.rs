@@ -20,12 +20,9 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
 const KEY_COLUMNS: &str = "access_key_id, secret, project, role, created_ms";
 
 fn insert_key(conn: &Connection, key: &KeyRecord) -> MetaResult<()> {
-    conn.execute(
-        "INSERT OR IGNORE INTO projects (name, created_ms) VALUES (?1, ?2)",
-        params![key.project, key.created_ms],
-    )?;
-    let inserted = conn.execute(
-        "INSERT OR IGNORE INTO access_keys (access_key_id, secret, project, role, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+    conn.prepare_cached("INSERT OR IGNORE INTO projects (name, created_ms) VALUES (?1, ?2)")?
+        .execute(params![key.project, key.created_ms])?;
+    let inserted = conn.prepare_cached("INSERT OR IGNORE INTO access_keys (access_key_id, secret, project, role, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(
         params![key.access_key_id, key.secret, key.project, key.role.as_str(), key.created_ms],
     )?;
     if inserted == 0 {
@@ -42,11 +39,13 @@ impl IdentityRepository for SqliteMeta {
 
     async fn get_key(&self, access_key_id: &str) -> MetaResult<Option<KeyRecord>> {
         let id = access_key_id.to_owned();
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             let sql = format!("SELECT {KEY_COLUMNS} FROM access_keys WHERE access_key_id = ?1");
-            Ok(conn.query_row(&sql, [id], key_from_row).optional()?)
+            Ok(conn
+                .prepare_cached(&sql)?
+                .query_row([id], key_from_row)
+                .optional()?)
         })
-        .await
     }
 
     async fn list_keys(&self, project: Option<&str>) -> MetaResult<Vec<KeyRecord>> {
@@ -65,7 +64,10 @@ impl IdentityRepository for SqliteMeta {
     async fn delete_key(&self, access_key_id: &str) -> MetaResult<bool> {
         let id = access_key_id.to_owned();
         self.write(move |conn| {
-            Ok(conn.execute("DELETE FROM access_keys WHERE access_key_id = ?1", [id])? > 0)
+            Ok(conn
+                .prepare_cached("DELETE FROM access_keys WHERE access_key_id = ?1")?
+                .execute([id])?
+                > 0)
         })
         .await
     }

@@ -29,11 +29,8 @@ fn to_bucket(raw: (String, String, i64, String)) -> MetaResult<BucketRecord> {
 /// The notification rules of `bucket`, or `NotFound` when the bucket does not exist.
 pub(super) fn bucket_rules(conn: &Connection, bucket: &str) -> MetaResult<Vec<NotificationRule>> {
     let rules: Option<String> = conn
-        .query_row(
-            "SELECT notifications FROM buckets WHERE name = ?1",
-            [bucket],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT notifications FROM buckets WHERE name = ?1")?
+        .query_row([bucket], |row| row.get(0))
         .optional()?;
     Ok(serde_json::from_str(
         &rules.ok_or(MetaError::NotFound("bucket"))?,
@@ -54,9 +51,8 @@ pub(super) fn record_events(
         .filter(|(_, r)| r.matches(event.kind, &event.key))
     {
         let payload = event.to_record_json(rule, &pending.region);
-        conn.execute(
-            "INSERT INTO outbox (event_id, bucket, key, event_name, target, payload, sequencer, created_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        conn.prepare_cached("INSERT INTO outbox (event_id, bucket, key, event_name, target, payload, sequencer, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(
             params![
                 format!("{:016x}-{index}", event.sequencer),
                 event.bucket,
@@ -108,11 +104,10 @@ fn existing_object(
     key: &str,
 ) -> MetaResult<Option<(String, Vec<String>)>> {
     let row: Option<(String, Option<String>)> = conn
-        .query_row(
-            "SELECT etag, segments FROM objects WHERE bucket = ?1 AND key = ?2",
-            params![bucket, key.as_bytes()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT etag, segments FROM objects WHERE bucket = ?1 AND key = ?2")?
+        .query_row(params![bucket, key.as_bytes()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     row.map(|(etag, segments)| {
         let blobs = match segments {
@@ -146,8 +141,7 @@ pub(super) fn upsert_object(
         StoredBody::Inline(bytes) => (Some(bytes.as_slice()), None),
         StoredBody::Segments(segments) => (None, Some(serde_json::to_string(segments)?)),
     };
-    conn.execute(
-        &format!("INSERT OR REPLACE INTO objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+    conn.prepare_cached(&format!("INSERT OR REPLACE INTO objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"))?.execute(
         params![
             object.bucket,
             object.key.as_bytes(),
@@ -182,17 +176,15 @@ impl ObjectRepository for SqliteMeta {
     async fn create_bucket(&self, bucket: BucketRecord) -> MetaResult<()> {
         self.write(move |conn| {
             let owner: Option<String> = conn
-                .query_row("SELECT project FROM buckets WHERE name = ?1", [&bucket.name], |r| r.get(0))
+                .prepare_cached("SELECT project FROM buckets WHERE name = ?1")?.query_row( [&bucket.name], |r| r.get(0))
                 .optional()?;
             if let Some(owner) = owner {
                 return Err(MetaError::BucketOwnedBy { owner });
             }
-            conn.execute(
-                "INSERT OR IGNORE INTO projects (name, created_ms) VALUES (?1, ?2)",
+            conn.prepare_cached("INSERT OR IGNORE INTO projects (name, created_ms) VALUES (?1, ?2)")?.execute(
                 params![bucket.project, bucket.created_ms],
             )?;
-            conn.execute(
-                "INSERT INTO buckets (name, project, created_ms, notifications) VALUES (?1, ?2, ?3, ?4)",
+            conn.prepare_cached("INSERT INTO buckets (name, project, created_ms, notifications) VALUES (?1, ?2, ?3, ?4)")?.execute(
                 params![bucket.name, bucket.project, bucket.created_ms, serde_json::to_string(&bucket.notifications)?],
             )?;
             Ok(())
@@ -202,17 +194,15 @@ impl ObjectRepository for SqliteMeta {
 
     async fn get_bucket(&self, name: &str) -> MetaResult<Option<BucketRecord>> {
         let name = name.to_owned();
-        self.read(move |conn| {
-            conn.query_row(
+        self.read_point(move |conn| {
+            conn.prepare_cached(
                 "SELECT name, project, created_ms, notifications FROM buckets WHERE name = ?1",
-                [name],
-                bucket_from_row,
-            )
+            )?
+            .query_row([name], bucket_from_row)
             .optional()?
             .map(to_bucket)
             .transpose()
         })
-        .await
     }
 
     async fn list_buckets(&self, project: &str) -> MetaResult<Vec<BucketRecord>> {
@@ -231,16 +221,15 @@ impl ObjectRepository for SqliteMeta {
         let name = name.to_owned();
         self.write(move |conn| {
             bucket_rules(conn, &name)?;
-            let has_objects: bool = conn.query_row(
-                "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)",
-                [&name],
-                |r| r.get(0),
-            )?;
+            let has_objects: bool = conn
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)")?
+                .query_row([&name], |r| r.get(0))?;
             if has_objects {
                 return Err(MetaError::BucketNotEmpty);
             }
             let garbage = uploads::abort_all_in_bucket(conn, &name)?;
-            conn.execute("DELETE FROM buckets WHERE name = ?1", [&name])?;
+            conn.prepare_cached("DELETE FROM buckets WHERE name = ?1")?
+                .execute([&name])?;
             Ok(garbage)
         })
         .await
@@ -253,10 +242,9 @@ impl ObjectRepository for SqliteMeta {
     ) -> MetaResult<()> {
         let bucket = bucket.to_owned();
         self.write(move |conn| {
-            let changed = conn.execute(
-                "UPDATE buckets SET notifications = ?2 WHERE name = ?1",
-                params![bucket, serde_json::to_string(&rules)?],
-            )?;
+            let changed = conn
+                .prepare_cached("UPDATE buckets SET notifications = ?2 WHERE name = ?1")?
+                .execute(params![bucket, serde_json::to_string(&rules)?])?;
             if changed == 0 {
                 Err(MetaError::NotFound("bucket"))
             } else {
@@ -283,15 +271,15 @@ impl ObjectRepository for SqliteMeta {
 
     async fn get_object(&self, bucket: &str, key: &str) -> MetaResult<Option<ObjectRecord>> {
         let (bucket, key) = (bucket.to_owned(), key.to_owned());
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             let sql =
                 format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2");
-            conn.query_row(&sql, params![bucket, key.as_bytes()], object_from_row)
+            conn.prepare_cached(&sql)?
+                .query_row(params![bucket, key.as_bytes()], object_from_row)
                 .optional()?
                 .map(decode_object)
                 .transpose()
         })
-        .await
     }
 
     async fn delete_object(
@@ -306,10 +294,8 @@ impl ObjectRepository for SqliteMeta {
             let Some((_, blobs)) = existing_object(conn, &bucket, &key)? else {
                 return Ok(Garbage::default());
             };
-            conn.execute(
-                "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
-                params![bucket, key.as_bytes()],
-            )?;
+            conn.prepare_cached("DELETE FROM objects WHERE bucket = ?1 AND key = ?2")?
+                .execute(params![bucket, key.as_bytes()])?;
             record_events(conn, &rules, &event)?;
             Ok(Garbage { blobs })
         })
@@ -360,7 +346,7 @@ impl ObjectRepository for SqliteMeta {
 
     async fn get_upload(&self, upload_id: &str) -> MetaResult<Option<UploadRecord>> {
         let id = upload_id.to_owned();
-        self.read(move |conn| uploads::get(conn, &id)).await
+        self.read_point(move |conn| uploads::get(conn, &id))
     }
 
     async fn put_part(&self, upload_id: &str, part: PartRecord) -> MetaResult<Garbage> {
@@ -448,8 +434,9 @@ impl ObjectRepository for SqliteMeta {
 
     async fn max_sequencer(&self) -> MetaResult<u64> {
         self.read(|conn| {
-            let max: Option<i64> =
-                conn.query_row("SELECT MAX(sequencer) FROM outbox", [], |r| r.get(0))?;
+            let max: Option<i64> = conn
+                .prepare_cached("SELECT MAX(sequencer) FROM outbox")?
+                .query_row([], |r| r.get(0))?;
             Ok(max.and_then(|m| u64::try_from(m).ok()).unwrap_or(0))
         })
         .await

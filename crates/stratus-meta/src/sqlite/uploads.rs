@@ -32,22 +32,23 @@ fn decode(raw: (UploadRecord, String)) -> MetaResult<UploadRecord> {
 
 pub(super) fn create(conn: &Connection, upload: &UploadRecord) -> MetaResult<()> {
     bucket_rules(conn, &upload.bucket)?;
-    conn.execute(
-        &format!("INSERT INTO uploads ({UPLOAD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
-        params![
-            upload.upload_id,
-            upload.bucket,
-            upload.key.as_bytes(),
-            upload.initiated_ms,
-            serde_json::to_string(&upload.headers)?
-        ],
-    )?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO uploads ({UPLOAD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+    ))?
+    .execute(params![
+        upload.upload_id,
+        upload.bucket,
+        upload.key.as_bytes(),
+        upload.initiated_ms,
+        serde_json::to_string(&upload.headers)?
+    ])?;
     Ok(())
 }
 
 pub(super) fn get(conn: &Connection, upload_id: &str) -> MetaResult<Option<UploadRecord>> {
     let sql = format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE upload_id = ?1");
-    conn.query_row(&sql, [upload_id], upload_from_row)
+    conn.prepare_cached(&sql)?
+        .query_row([upload_id], upload_from_row)
         .optional()?
         .map(decode)
         .transpose()
@@ -91,24 +92,21 @@ pub(super) fn put_part(
         return Err(MetaError::NotFound("upload"));
     }
     let replaced: Option<String> = conn
-        .query_row(
-            "SELECT blob FROM parts WHERE upload_id = ?1 AND part_number = ?2",
-            params![upload_id, part.part_number],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT blob FROM parts WHERE upload_id = ?1 AND part_number = ?2")?
+        .query_row(params![upload_id, part.part_number], |r| r.get(0))
         .optional()?;
-    conn.execute(
+    conn.prepare_cached(
         "INSERT OR REPLACE INTO parts (upload_id, part_number, blob, size, etag, last_modified_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            upload_id,
-            part.part_number,
-            part.blob,
-            part.size,
-            part.etag,
-            part.last_modified_ms
-        ],
-    )?;
+    )?
+    .execute(params![
+        upload_id,
+        part.part_number,
+        part.blob,
+        part.size,
+        part.etag,
+        part.last_modified_ms
+    ])?;
     Ok(Garbage {
         blobs: replaced.into_iter().collect(),
     })
@@ -133,7 +131,8 @@ pub(super) fn complete(
             .map(|p| p.blob)
             .filter(|blob| !used.contains(blob)),
     );
-    conn.execute("DELETE FROM uploads WHERE upload_id = ?1", [upload_id])?;
+    conn.prepare_cached("DELETE FROM uploads WHERE upload_id = ?1")?
+        .execute([upload_id])?;
     record_events(conn, &rules, event)?;
     Ok(garbage)
 }
@@ -146,7 +145,8 @@ pub(super) fn abort(conn: &Connection, upload_id: &str) -> MetaResult<Garbage> {
         .into_iter()
         .map(|p| p.blob)
         .collect();
-    conn.execute("DELETE FROM uploads WHERE upload_id = ?1", [upload_id])?;
+    conn.prepare_cached("DELETE FROM uploads WHERE upload_id = ?1")?
+        .execute([upload_id])?;
     Ok(Garbage { blobs })
 }
 
