@@ -26,5 +26,5 @@ echo
 echo "example: s3://demo/README.md is stored. In another shell:"
 echo "  eval \"\$(target/release/stratus env --data-dir ${data_dir})\""
 echo "  .venv/bin/aws s3 ls s3://demo/"
-echo "  python3 -c 'import boto3; print(boto3.client(\"s3\").list_buckets()[\"Buckets\"])'"
+echo "  .venv/bin/python -c 'import boto3; print(boto3.client(\"s3\").list_buckets()[\"Buckets\"])'"
 wait "${server_pid}"
