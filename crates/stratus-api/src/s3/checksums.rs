@@ -14,9 +14,9 @@ use s3s::checksum::ChecksumHasher;
 use s3s::crypto::{Checksum as _, Crc32, Crc32c, Crc64Nvme, Sha1, Sha256};
 use s3s::dto::StreamingBlob;
 use s3s::{S3ErrorCode, S3Result, TrailingHeaders};
-use stratus_store::{BodyStream, StagedBody};
+use stratus_store::{BodyStream, StagedBody, Store};
 
-use super::errors::s3_err;
+use super::errors::{s3_err, s3_error};
 
 /// Checksum values a request declared in headers, by algorithm name.
 #[derive(Default)]
@@ -27,6 +27,62 @@ pub(crate) struct Declared {
     pub sha1: Option<String>,
     pub sha256: Option<String>,
     pub content_md5: Option<String>,
+}
+
+/// The declared digests of an s3s upload input; PutObject and UploadPart name the fields alike.
+macro_rules! declared_checksums {
+    ($input:expr) => {
+        $crate::s3::checksums::Declared {
+            crc32: $input.checksum_crc32,
+            crc32c: $input.checksum_crc32c,
+            crc64nvme: $input.checksum_crc64nvme,
+            sha1: $input.checksum_sha1,
+            sha256: $input.checksum_sha256,
+            content_md5: $input.content_md5,
+        }
+    };
+}
+pub(crate) use declared_checksums;
+
+/// The body length the client announced: the decoded length for `aws-chunked` bodies.
+pub(crate) fn announced_length(headers: &HeaderMap) -> Option<u64> {
+    let header = headers
+        .get("x-amz-decoded-content-length")
+        .or_else(|| headers.get(http::header::CONTENT_LENGTH))?;
+    header.to_str().ok()?.parse().ok()
+}
+
+/// Receives an upload body (step 1 of the durability protocol) and checks it: an announced size
+/// over the limit is refused before reading, the received length must match the announced one,
+/// and every declared digest must match. Returns the staged body and the verified checksums.
+pub(crate) async fn receive_body(
+    store: &Store,
+    headers: &HeaderMap,
+    trailers: Option<&TrailingHeaders>,
+    declared: Declared,
+    body: Option<StreamingBlob>,
+    inline_allowed: bool,
+) -> S3Result<(StagedBody, BTreeMap<String, String>)> {
+    let announced = announced_length(headers);
+    if announced.is_some_and(|n| n > crate::MAX_PUT_BYTES) {
+        return s3_err(
+            S3ErrorCode::EntityTooLarge,
+            "your proposed upload exceeds the maximum allowed size",
+        );
+    }
+    let check = BodyCheck::new(declared, headers)?;
+    let staged = store
+        .stage(check.wrap(body), inline_allowed)
+        .await
+        .map_err(s3_error)?;
+    if announced.is_some_and(|n| n != staged.size()) {
+        return s3_err(
+            S3ErrorCode::IncompleteBody,
+            "you did not provide the number of bytes specified by the Content-Length",
+        );
+    }
+    let checksums = check.verify(&staged, trailers)?;
+    Ok((staged, checksums))
 }
 
 const ALGORITHMS: [&str; 5] = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"];

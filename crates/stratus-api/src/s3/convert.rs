@@ -53,6 +53,23 @@ fn without_aws_chunked(encoding: &str) -> Option<String> {
     (!kept.is_empty()).then(|| kept.join(","))
 }
 
+/// The standard headers of an s3s write input; PutObject, CopyObject and CreateMultipartUpload
+/// name the fields alike.
+macro_rules! header_input {
+    ($input:expr) => {
+        $crate::s3::convert::HeaderInput {
+            content_type: $input.content_type,
+            content_encoding: $input.content_encoding,
+            content_disposition: $input.content_disposition,
+            content_language: $input.content_language,
+            cache_control: $input.cache_control,
+            expires: $input.expires,
+            metadata: $input.metadata,
+        }
+    };
+}
+pub(crate) use header_input;
+
 /// The standard headers of a write request.
 #[derive(Default)]
 pub(crate) struct HeaderInput {

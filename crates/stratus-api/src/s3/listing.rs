@@ -37,6 +37,28 @@ fn resume_after(marker: &str, prefix: &str, delimiter: Option<&str>) -> Vec<u8> 
     }
 }
 
+/// The store request for a listing of `bucket` resuming after `marker` (start-after, marker or
+/// key-marker, depending on the API).
+fn list_request(
+    bucket: &str,
+    prefix: Option<&str>,
+    delimiter: Option<&str>,
+    marker: Option<&str>,
+    requested_max: Option<i32>,
+) -> S3Result<ListRequest> {
+    let prefix = prefix.unwrap_or_default().to_owned();
+    let after = marker
+        .map(|m| resume_after(m, &prefix, delimiter))
+        .unwrap_or_default();
+    Ok(ListRequest {
+        bucket: bucket.to_owned(),
+        prefix,
+        delimiter: delimiter.map(str::to_owned),
+        after,
+        max_keys: max_keys(requested_max)?,
+    })
+}
+
 /// `encoding-type=url`: keys are percent-encoded in the response, as the aws CLI requests.
 const URL_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -99,9 +121,16 @@ pub(super) async fn list_objects_v2(
 ) -> S3Result<S3Response<ListObjectsV2Output>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
-    let prefix = input.prefix.clone().unwrap_or_default();
-    let after = match input.continuation_token.as_deref() {
-        Some(token) => match hex::decode(token) {
+    let mut request = list_request(
+        &input.bucket,
+        input.prefix.as_deref(),
+        input.delimiter.as_deref(),
+        input.start_after.as_deref(),
+        input.max_keys,
+    )?;
+    // A continuation token is the hex of the exclusive bound the previous page ended at.
+    if let Some(token) = input.continuation_token.as_deref() {
+        request.after = match hex::decode(token) {
             Ok(bound) => bound,
             Err(_) => {
                 return s3_err(
@@ -109,20 +138,8 @@ pub(super) async fn list_objects_v2(
                     "the continuation token provided is incorrect",
                 );
             }
-        },
-        None => input
-            .start_after
-            .as_deref()
-            .map(|m| resume_after(m, &prefix, input.delimiter.as_deref()))
-            .unwrap_or_default(),
-    };
-    let request = ListRequest {
-        bucket: input.bucket.clone(),
-        prefix,
-        delimiter: input.delimiter.clone(),
-        after,
-        max_keys: max_keys(input.max_keys)?,
-    };
+        };
+    }
     let page = list_page(s3, &caller, request).await?;
     let encoder = Encoder::new(input.encoding_type.as_ref());
     let key_count = page.objects.len() + page.common_prefixes.len();
@@ -156,19 +173,13 @@ pub(super) async fn list_objects(
 ) -> S3Result<S3Response<ListObjectsOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
-    let prefix = input.prefix.clone().unwrap_or_default();
-    let after = input
-        .marker
-        .as_deref()
-        .map(|m| resume_after(m, &prefix, input.delimiter.as_deref()))
-        .unwrap_or_default();
-    let request = ListRequest {
-        bucket: input.bucket.clone(),
-        prefix,
-        delimiter: input.delimiter.clone(),
-        after,
-        max_keys: max_keys(input.max_keys)?,
-    };
+    let request = list_request(
+        &input.bucket,
+        input.prefix.as_deref(),
+        input.delimiter.as_deref(),
+        input.marker.as_deref(),
+        input.max_keys,
+    )?;
     let page = list_page(s3, &caller, request).await?;
     let encoder = Encoder::new(input.encoding_type.as_ref());
     let truncated = page.next_after.is_some();
@@ -197,19 +208,13 @@ pub(super) async fn list_object_versions(
 ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
-    let prefix = input.prefix.clone().unwrap_or_default();
-    let after = input
-        .key_marker
-        .as_deref()
-        .map(|m| resume_after(m, &prefix, input.delimiter.as_deref()))
-        .unwrap_or_default();
-    let request = ListRequest {
-        bucket: input.bucket.clone(),
-        prefix,
-        delimiter: input.delimiter.clone(),
-        after,
-        max_keys: max_keys(input.max_keys)?,
-    };
+    let request = list_request(
+        &input.bucket,
+        input.prefix.as_deref(),
+        input.delimiter.as_deref(),
+        input.key_marker.as_deref(),
+        input.max_keys,
+    )?;
     let page = list_page(s3, &caller, request).await?;
     let encoder = Encoder::new(input.encoding_type.as_ref());
     let truncated = page.next_after.is_some();

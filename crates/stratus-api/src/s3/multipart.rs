@@ -6,10 +6,10 @@ use stratus_core::Action;
 use stratus_store::{ByteRange, CompletedPart as StoreCompletedPart, StoreError};
 
 use super::StratusS3;
-use super::checksums::{BodyCheck, Declared};
-use super::convert::{HeaderInput, etag, timestamp};
+use super::checksums::{declared_checksums, receive_body};
+use super::convert::{etag, header_input, timestamp};
 use super::errors::{s3_err, s3_error};
-use super::objects::{ReadError, announced_length, check_copy_conditions, check_key, copy_source};
+use super::objects::{ReadError, check_copy_conditions, check_key, copy_source};
 
 pub(super) async fn create(
     s3: &StratusS3,
@@ -18,16 +18,7 @@ pub(super) async fn create(
     let caller = s3.caller(&req).await?;
     let input = req.input;
     check_key(&input.key)?;
-    let headers = HeaderInput {
-        content_type: input.content_type,
-        content_encoding: input.content_encoding,
-        content_disposition: input.content_disposition,
-        content_language: input.content_language,
-        cache_control: input.cache_control,
-        expires: input.expires,
-        metadata: input.metadata,
-    }
-    .into_headers();
+    let headers = header_input!(input).into_headers();
     let upload = s3
         .store
         .create_upload(&caller, &input.bucket, &input.key, headers)
@@ -61,34 +52,15 @@ pub(super) async fn upload_part(
         .authorize(&caller, &input.bucket, Action::Write)
         .await
         .map_err(s3_error)?;
-    let announced = announced_length(&req.headers);
-    if announced.is_some_and(|n| n > crate::MAX_PUT_BYTES) {
-        return s3_err(
-            S3ErrorCode::EntityTooLarge,
-            "your proposed upload exceeds the maximum allowed part size",
-        );
-    }
-    let declared = Declared {
-        crc32: input.checksum_crc32,
-        crc32c: input.checksum_crc32c,
-        crc64nvme: input.checksum_crc64nvme,
-        sha1: input.checksum_sha1,
-        sha256: input.checksum_sha256,
-        content_md5: input.content_md5,
-    };
-    let check = BodyCheck::new(declared, &req.headers)?;
-    let staged = s3
-        .store
-        .stage(check.wrap(input.body), false)
-        .await
-        .map_err(s3_error)?;
-    if announced.is_some_and(|n| n != staged.size()) {
-        return s3_err(
-            S3ErrorCode::IncompleteBody,
-            "you did not provide the number of bytes specified by the Content-Length",
-        );
-    }
-    let sums = check.verify(&staged, req.trailing_headers.as_ref())?;
+    let (staged, sums) = receive_body(
+        &s3.store,
+        &req.headers,
+        req.trailing_headers.as_ref(),
+        declared_checksums!(input),
+        input.body,
+        false,
+    )
+    .await?;
     let target = (
         input.bucket.as_str(),
         input.key.as_str(),

@@ -6,9 +6,9 @@ use stratus_core::{Action, EventKind, ObjectKey};
 use stratus_store::{ByteRange, ObjectRecord, ObjectWrite, StoreError, WriteCondition};
 
 use super::StratusS3;
-use super::checksums::{BodyCheck, Declared};
+use super::checksums::{declared_checksums, receive_body};
 use super::convert::{
-    HeaderInput, check_read_conditions, etag, metadata, parse_http_date, timestamp,
+    check_read_conditions, etag, header_input, metadata, parse_http_date, timestamp,
 };
 use super::errors::{s3_err, s3_error};
 
@@ -43,14 +43,6 @@ pub(super) fn check_key(key: &str) -> S3Result<()> {
     }
 }
 
-/// The body length the client announced: the decoded length for `aws-chunked` bodies.
-pub(super) fn announced_length(headers: &http::HeaderMap) -> Option<u64> {
-    let header = headers
-        .get("x-amz-decoded-content-length")
-        .or_else(|| headers.get(http::header::CONTENT_LENGTH))?;
-    header.to_str().ok()?.parse().ok()
-}
-
 fn write_condition(
     if_match: Option<&ETagCondition>,
     if_none_match: Option<&ETagCondition>,
@@ -74,44 +66,16 @@ pub(super) async fn put_object(
         .authorize(&caller, &input.bucket, Action::Write)
         .await
         .map_err(s3_error)?;
-    let announced = announced_length(&req.headers);
-    if announced.is_some_and(|n| n > crate::MAX_PUT_BYTES) {
-        return s3_err(
-            S3ErrorCode::EntityTooLarge,
-            "your proposed upload exceeds the maximum allowed object size",
-        );
-    }
-    let declared = Declared {
-        crc32: input.checksum_crc32,
-        crc32c: input.checksum_crc32c,
-        crc64nvme: input.checksum_crc64nvme,
-        sha1: input.checksum_sha1,
-        sha256: input.checksum_sha256,
-        content_md5: input.content_md5,
-    };
-    let check = BodyCheck::new(declared, &req.headers)?;
-    let staged = s3
-        .store
-        .stage(check.wrap(input.body), true)
-        .await
-        .map_err(s3_error)?;
-    if announced.is_some_and(|n| n != staged.size()) {
-        return s3_err(
-            S3ErrorCode::IncompleteBody,
-            "you did not provide the number of bytes specified by the Content-Length",
-        );
-    }
-    let checksums = check.verify(&staged, req.trailing_headers.as_ref())?;
-    let mut headers = HeaderInput {
-        content_type: input.content_type,
-        content_encoding: input.content_encoding,
-        content_disposition: input.content_disposition,
-        content_language: input.content_language,
-        cache_control: input.cache_control,
-        expires: input.expires,
-        metadata: input.metadata,
-    }
-    .into_headers();
+    let (staged, checksums) = receive_body(
+        &s3.store,
+        &req.headers,
+        req.trailing_headers.as_ref(),
+        declared_checksums!(input),
+        input.body,
+        true,
+    )
+    .await?;
+    let mut headers = header_input!(input).into_headers();
     headers.checksums = checksums;
     let write = ObjectWrite {
         bucket: input.bucket,
@@ -182,48 +146,30 @@ pub(super) async fn get_object(
         )
         .await
         .map_err(S3Error::from)?;
-    let headers = &record.headers;
-    let with_sums = wants_checksums(input.checksum_mode.as_ref(), range);
-    let sum = |name: &str| {
-        if with_sums {
-            headers.checksums.get(name).cloned()
-        } else {
-            None
-        }
-    };
-    let length = range.map_or(record.size, |r| r.end - r.start + 1);
+    let head = describe(&record, range, input.checksum_mode.as_ref());
     let output = GetObjectOutput {
         body: Some(StreamingBlob::wrap(body)),
-        content_length: i64::try_from(length).ok(),
-        content_range: range.map(|r| format!("bytes {}-{}/{}", r.start, r.end, record.size)),
-        accept_ranges: Some("bytes".into()),
-        e_tag: Some(etag(&record.etag)),
-        last_modified: Some(timestamp(record.last_modified_ms)),
-        content_type: input
-            .response_content_type
-            .or_else(|| headers.content_type.clone()),
-        content_encoding: input
-            .response_content_encoding
-            .or_else(|| headers.content_encoding.clone()),
+        content_length: head.content_length,
+        content_range: head.content_range,
+        accept_ranges: head.accept_ranges,
+        e_tag: head.e_tag,
+        last_modified: head.last_modified,
+        // `response-*` query parameters override the stored headers, as S3 allows for GET.
+        content_type: input.response_content_type.or(head.content_type),
+        content_encoding: input.response_content_encoding.or(head.content_encoding),
         content_disposition: input
             .response_content_disposition
-            .or_else(|| headers.content_disposition.clone()),
-        content_language: input
-            .response_content_language
-            .or_else(|| headers.content_language.clone()),
-        cache_control: input
-            .response_cache_control
-            .or_else(|| headers.cache_control.clone()),
-        expires: input
-            .response_expires
-            .or_else(|| headers.expires.as_deref().and_then(parse_http_date)),
-        metadata: metadata(headers),
-        parts_count: record.parts.and_then(|p| i32::try_from(p).ok()),
-        checksum_crc32: sum("CRC32"),
-        checksum_crc32c: sum("CRC32C"),
-        checksum_crc64nvme: sum("CRC64NVME"),
-        checksum_sha1: sum("SHA1"),
-        checksum_sha256: sum("SHA256"),
+            .or(head.content_disposition),
+        content_language: input.response_content_language.or(head.content_language),
+        cache_control: input.response_cache_control.or(head.cache_control),
+        expires: input.response_expires.or(head.expires),
+        metadata: head.metadata,
+        parts_count: head.parts_count,
+        checksum_crc32: head.checksum_crc32,
+        checksum_crc32c: head.checksum_crc32c,
+        checksum_crc64nvme: head.checksum_crc64nvme,
+        checksum_sha1: head.checksum_sha1,
+        checksum_sha256: head.checksum_sha256,
         ..Default::default()
     };
     if range.is_some() {
@@ -255,17 +201,29 @@ pub(super) async fn head_object(
         input.if_unmodified_since.as_ref(),
     )?;
     let range = resolve_range(input.range.as_ref(), record.size).map_err(S3Error::from)?;
+    Ok(S3Response::new(describe(
+        &record,
+        range,
+        input.checksum_mode.as_ref(),
+    )))
+}
+
+/// What GET and HEAD both say about an object: its headers for `range` (all of it when `None`),
+/// with checksums only when the client asked to validate a whole-object read.
+fn describe(
+    record: &ObjectRecord,
+    range: Option<ByteRange>,
+    mode: Option<&ChecksumMode>,
+) -> HeadObjectOutput {
     let headers = &record.headers;
-    let with_sums = wants_checksums(input.checksum_mode.as_ref(), range);
+    let with_sums = wants_checksums(mode, range);
     let sum = |name: &str| {
-        if with_sums {
-            headers.checksums.get(name).cloned()
-        } else {
-            None
-        }
+        with_sums
+            .then(|| headers.checksums.get(name).cloned())
+            .flatten()
     };
     let length = range.map_or(record.size, |r| r.end - r.start + 1);
-    Ok(S3Response::new(HeadObjectOutput {
+    HeadObjectOutput {
         content_length: i64::try_from(length).ok(),
         content_range: range.map(|r| format!("bytes {}-{}/{}", r.start, r.end, record.size)),
         accept_ranges: Some("bytes".into()),
@@ -285,7 +243,7 @@ pub(super) async fn head_object(
         checksum_sha1: sum("SHA1"),
         checksum_sha256: sum("SHA256"),
         ..Default::default()
-    }))
+    }
 }
 
 pub(super) async fn delete_object(
@@ -417,16 +375,7 @@ pub(super) async fn copy_object(
         input.copy_source_if_modified_since.as_ref(),
         input.copy_source_if_unmodified_since.as_ref(),
     )?;
-    let headers = HeaderInput {
-        content_type: input.content_type,
-        content_encoding: input.content_encoding,
-        content_disposition: input.content_disposition,
-        content_language: input.content_language,
-        cache_control: input.cache_control,
-        expires: input.expires,
-        metadata: input.metadata,
-    }
-    .into_headers();
+    let headers = header_input!(input).into_headers();
     let write = ObjectWrite {
         bucket: input.bucket,
         key: input.key,
