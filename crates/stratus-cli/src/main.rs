@@ -2,10 +2,9 @@
 
 mod client;
 mod keys;
+mod server_args;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -24,20 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server: S3 API, native API and (later) the dashboard on one port.
-    Server {
-        /// Where metadata, objects and credentials live.
-        #[arg(long, env = "STRATUS_DATA_DIR", default_value = ".stratus")]
-        data_dir: PathBuf,
-        /// Address to listen on; port 0 picks a free port (see DATA_DIR/server.json).
-        #[arg(long, env = "STRATUS_LISTEN", default_value = "127.0.0.1:4566")]
-        listen: SocketAddr,
-        /// Region reported to AWS clients.
-        #[arg(long, env = "STRATUS_REGION", default_value = "us-east-1")]
-        region: String,
-        /// Seconds in-flight requests may take to finish after SIGINT/SIGTERM.
-        #[arg(long, default_value_t = 10)]
-        drain_seconds: u64,
-    },
+    Server(server_args::ServerArgs),
     /// Print `export` lines that point AWS tools and the stratus CLI at a running server.
     Env {
         #[arg(long, env = "STRATUS_DATA_DIR", default_value = ".stratus")]
@@ -65,20 +51,7 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     match cli.command {
-        Command::Server {
-            data_dir,
-            listen,
-            region,
-            drain_seconds,
-        } => {
-            let config = stratus_server::Config {
-                data_dir,
-                listen,
-                region,
-                drain_deadline: Duration::from_secs(drain_seconds),
-            };
-            runtime.block_on(run_server(config))
-        }
+        Command::Server(args) => runtime.block_on(run_server(args.resolve()?)),
         Command::Env { data_dir } => print_env(&data_dir),
         Command::Keys { target, command } => runtime.block_on(keys::run(&target, command)),
     }

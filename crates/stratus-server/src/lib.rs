@@ -1,6 +1,7 @@
 //! The composition root: opens the data directory, wires metadata, identity, store and the
 //! edge together, and serves them on one listener until told to shut down.
 
+mod config_file;
 mod files;
 
 use std::future::Future;
@@ -20,6 +21,7 @@ use stratus_meta::{KeyRecord, SqliteMeta};
 use stratus_store::Store;
 use tokio::net::TcpListener;
 
+pub use config_file::FileConfig;
 pub use files::{Credentials, ServerInfo, read_credentials, read_server_info};
 
 /// Everything `stratus server` needs to start.

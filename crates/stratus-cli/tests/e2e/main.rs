@@ -3,6 +3,7 @@
 //! heavy client dependencies link once.
 
 mod architecture;
+mod config;
 mod harness;
 mod identity;
 mod s3_buckets;

@@ -1,0 +1,95 @@
+//! The optional configuration file (`stratus server --config FILE`, TOML). Every field is
+//! optional: the command line merges flags over `STRATUS_*` variables over this file over the
+//! defaults, so the file only has to name what differs.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde::{Deserialize, Deserializer};
+
+/// What a configuration file may say. Unknown keys are an error, so a typo never goes unnoticed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub region: Option<String>,
+    /// How long in-flight requests may run after shutdown, e.g. `"10s"` or `"1500ms"`.
+    #[serde(default, deserialize_with = "duration")]
+    pub drain_deadline: Option<Duration>,
+}
+
+impl FileConfig {
+    /// Reads and validates `path`.
+    ///
+    /// # Errors
+    /// An unreadable file, invalid TOML, an unknown key or a badly typed value, naming the file.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+}
+
+/// Parses `"250ms"`, `"10s"`, `"2m"` or `"1h"`.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    match unit.trim() {
+        "ms" => Some(Duration::from_millis(number)),
+        "s" => Some(Duration::from_secs(number)),
+        "m" => Some(Duration::from_secs(number.checked_mul(60)?)),
+        "h" => Some(Duration::from_secs(number.checked_mul(3600)?)),
+        _ => None,
+    }
+}
+
+fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Duration>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    parse_duration(&text).map(Some).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "invalid duration {text:?}: use a whole number with ms, s, m or h"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_have_units() {
+        assert_eq!(parse_duration("1500ms"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("10s"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("10"), None);
+        assert_eq!(parse_duration("ten s"), None);
+    }
+
+    #[test]
+    fn files_are_typed_and_strict() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("stratus.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\ndrain_deadline = \"3s\"\n",
+        )
+        .expect("write");
+        let config = FileConfig::load(&path).expect("valid file");
+        assert_eq!(
+            config.listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9000)))
+        );
+        assert_eq!(config.drain_deadline, Some(Duration::from_secs(3)));
+        assert_eq!(config.data_dir, None);
+        std::fs::write(&path, "lisen = \"127.0.0.1:9000\"\n").expect("write");
+        let error = format!("{:#}", FileConfig::load(&path).expect_err("typo rejected"));
+        assert!(error.contains("lisen"), "{error}");
+        std::fs::write(&path, "drain_deadline = \"soon\"\n").expect("write");
+        assert!(FileConfig::load(&path).is_err());
+    }
+}
