@@ -79,6 +79,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("stratus-cli", &["stratus-server"]),
     ("stratus-bench", &[]),
+    ("stratus-planner", &[]),
 ];
 
 const DOMAIN: &[&str] = &[
