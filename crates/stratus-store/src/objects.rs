@@ -174,26 +174,35 @@ impl Store {
         Ok(())
     }
 
-    /// Copies an object. `headers` replaces the source's headers when given (`REPLACE`).
+    /// Copies an object, after `check_source` accepted the source version. The write's headers
+    /// replace the source's when `replace_headers` (`REPLACE`), else the source's are kept.
     ///
     /// # Errors
     /// As [`Store::get_object`] on the source and [`Store::put_object`] on the destination.
-    pub async fn copy_object(
+    pub async fn copy_object<F, E>(
         &self,
         caller: &Principal,
         source: (&str, &str),
         mut write: ObjectWrite,
         replace_headers: bool,
-    ) -> StoreResult<ObjectRecord> {
+        check_source: F,
+    ) -> Result<ObjectRecord, E>
+    where
+        F: Fn(&ObjectRecord) -> Result<(), E>,
+        E: From<StoreError>,
+    {
         self.authorize(caller, &write.bucket, Action::Write).await?;
+        // The source's preconditions are checked on the very version that is read and copied.
         let (record, _, body) = self
-            .get_object::<_, StoreError>(caller, source.0, source.1, |_| Ok(None))
+            .get_object(caller, source.0, source.1, |record| {
+                check_source(record).map(|()| None)
+            })
             .await?;
         if !replace_headers {
             write.headers = record.headers.clone();
         }
         let staged = self.stage(body, true).await?;
-        self.put_object(caller, write, staged).await
+        Ok(self.put_object(caller, write, staged).await?)
     }
 
     /// One page of a listing, with keys sharing a prefix up to the delimiter rolled up into

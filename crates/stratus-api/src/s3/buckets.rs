@@ -196,37 +196,30 @@ pub(super) async fn put_notification(
 ) -> S3Result<S3Response<PutBucketNotificationConfigurationOutput>> {
     let caller = s3.caller(&req).await?;
     let config = req.input.notification_configuration;
-    let mut rules = Vec::new();
-    for c in config.lambda_function_configurations.iter().flatten() {
-        let target = NotificationTarget::Lambda(c.lambda_function_arn.clone());
-        rules.push(to_rule(
-            c.id.clone(),
-            target,
-            &c.events,
-            c.filter.as_ref(),
-            rules.len(),
-        )?);
-    }
-    for c in config.queue_configurations.iter().flatten() {
+    let lambdas = config
+        .lambda_function_configurations
+        .iter()
+        .flatten()
+        .map(|c| {
+            let target = NotificationTarget::Lambda(c.lambda_function_arn.clone());
+            (&c.id, target, &c.events, &c.filter)
+        });
+    let queues = config.queue_configurations.iter().flatten().map(|c| {
         let target = NotificationTarget::Queue(c.queue_arn.clone());
-        rules.push(to_rule(
-            c.id.clone(),
-            target,
-            &c.events,
-            c.filter.as_ref(),
-            rules.len(),
-        )?);
-    }
-    for c in config.topic_configurations.iter().flatten() {
+        (&c.id, target, &c.events, &c.filter)
+    });
+    let topics = config.topic_configurations.iter().flatten().map(|c| {
         let target = NotificationTarget::Topic(c.topic_arn.clone());
-        rules.push(to_rule(
-            c.id.clone(),
-            target,
-            &c.events,
-            c.filter.as_ref(),
-            rules.len(),
-        )?);
-    }
+        (&c.id, target, &c.events, &c.filter)
+    });
+    let rules = lambdas
+        .chain(queues)
+        .chain(topics)
+        .enumerate()
+        .map(|(index, (id, target, events, filter))| {
+            to_rule(id.clone(), target, events, filter.as_ref(), index)
+        })
+        .collect::<S3Result<Vec<_>>>()?;
     s3.store
         .set_notifications(&caller, &req.input.bucket, rules)
         .await

@@ -363,18 +363,6 @@ pub(super) async fn copy_object(
             "this copy request is illegal because it is trying to copy an object to itself without changing the object's metadata",
         );
     }
-    let source = s3
-        .store
-        .head_object(&caller, &source_bucket, &source_key)
-        .await
-        .map_err(s3_error)?;
-    check_copy_conditions(
-        &source,
-        input.copy_source_if_match.as_ref(),
-        input.copy_source_if_none_match.as_ref(),
-        input.copy_source_if_modified_since.as_ref(),
-        input.copy_source_if_unmodified_since.as_ref(),
-    )?;
     let headers = header_input!(input).into_headers();
     let write = ObjectWrite {
         bucket: input.bucket,
@@ -385,9 +373,24 @@ pub(super) async fn copy_object(
     };
     let record = s3
         .store
-        .copy_object(&caller, (&source_bucket, &source_key), write, replace)
+        .copy_object(
+            &caller,
+            (&source_bucket, &source_key),
+            write,
+            replace,
+            |source: &ObjectRecord| {
+                check_copy_conditions(
+                    source,
+                    input.copy_source_if_match.as_ref(),
+                    input.copy_source_if_none_match.as_ref(),
+                    input.copy_source_if_modified_since.as_ref(),
+                    input.copy_source_if_unmodified_since.as_ref(),
+                )
+                .map_err(ReadError::S3)
+            },
+        )
         .await
-        .map_err(s3_error)?;
+        .map_err(S3Error::from)?;
     let result = CopyObjectResult {
         e_tag: Some(etag(&record.etag)),
         last_modified: Some(timestamp(record.last_modified_ms)),
