@@ -104,7 +104,7 @@ pub fn evaluate(system: &System, placement: &Placement) -> Evaluation {
 }
 
 /// Components in an order where every predecessor comes first (Kahn's algorithm).
-fn topological_order(system: &System) -> Vec<usize> {
+pub(crate) fn topological_order(system: &System) -> Vec<usize> {
     let n = system.components.len();
     let mut indegree = vec![0usize; n];
     for c in &system.components {
@@ -127,8 +127,8 @@ fn topological_order(system: &System) -> Vec<usize> {
 }
 
 /// Component arrival rates: sources get Λ, others the probability-weighted sum of their
-/// predecessors; then each partition gets what its predecessor did not exit early.
-fn partition_loads(system: &System, placement: &Placement) -> Vec<Vec<f64>> {
+/// predecessors.
+pub(crate) fn component_loads(system: &System) -> Vec<f64> {
     let n = system.components.len();
     let mut has_pred = vec![false; n];
     system
@@ -144,6 +144,12 @@ fn partition_loads(system: &System, placement: &Placement) -> Vec<Vec<f64>> {
             lambda[s] += p * lambda[i];
         }
     }
+    lambda
+}
+
+/// Each partition gets what its predecessor in the deployment did not exit early.
+fn partition_loads(system: &System, placement: &Placement) -> Vec<Vec<f64>> {
+    let lambda = component_loads(system);
     placement
         .components
         .iter()
@@ -366,37 +372,44 @@ fn component_times(st: &mut State, times: &[Vec<f64>]) -> Vec<f64> {
     out
 }
 
-/// The reference tool's transfer delay from component `a` to the next component `b` on a path
-/// (see the README): earlier partitions of `a` on a resource other than b's first contribute
-/// their early-exit share, and the survival factor only shrinks at those partitions.
-fn transfer_delay(system: &System, placement: &Placement, a: usize, b: usize) -> f64 {
-    let comp_a = &system.components[a];
-    let pa = &placement.components[a];
-    let parts = &comp_a.deployments[pa.deployment].partitions;
-    let Some((last, before)) = parts.split_last() else {
+/// The reference tool's transfer delay from component `a` (deployment `dep`, its partitions on
+/// `resources`) to the next component `b` on a path, whose first partition runs on `rb` (see the
+/// README): earlier partitions of `a` on a resource other than `rb` contribute their early-exit
+/// share, and the survival factor only shrinks at those partitions.
+pub(crate) fn transfer_delay(
+    system: &System,
+    a: usize,
+    dep: usize,
+    resources: &[usize],
+    b: usize,
+    rb: usize,
+) -> f64 {
+    let parts = &system.components[a].deployments[dep].partitions;
+    let (Some((last, before)), Some(&r_last)) = (parts.split_last(), resources.last()) else {
         return 0.0;
     };
     let data = last.data_to(&system.components[b].name);
-    let Some(rb) = placement.components[b]
-        .partitions
-        .first()
-        .map(|x| x.resource)
-    else {
-        return 0.0;
-    };
     let mut survive = 1.0;
     let mut delay = 0.0;
-    for (p, asg) in before.iter().zip(&pa.partitions) {
-        if asg.resource != rb {
-            delay += survive * p.early_exit * network_delay(system, asg.resource, rb, data);
+    for (p, &r) in before.iter().zip(resources) {
+        if r != rb {
+            delay += survive * p.early_exit * network_delay(system, r, rb, data);
             survive *= 1.0 - p.early_exit;
         }
     }
-    let r_last = pa.partitions[parts.len() - 1].resource;
     if r_last != rb {
         delay += survive * network_delay(system, r_last, rb, data);
     }
     delay
+}
+
+fn placed_transfer_delay(placement: &Placement, system: &System, a: usize, b: usize) -> f64 {
+    let pa = &placement.components[a];
+    let Some(rb) = placement.components[b].partitions.first() else {
+        return 0.0;
+    };
+    let resources: Vec<usize> = pa.partitions.iter().map(|x| x.resource).collect();
+    transfer_delay(system, a, pa.deployment, &resources, b, rb.resource)
 }
 
 fn path_times(st: &State, comp_times: &[f64]) -> Vec<f64> {
@@ -406,7 +419,7 @@ fn path_times(st: &State, comp_times: &[f64]) -> Vec<f64> {
         .map(|p| {
             let mut total: f64 = p.components.iter().map(|&c| comp_times[c]).sum();
             for w in p.components.windows(2) {
-                total += transfer_delay(st.system, st.placement, w[0], w[1]);
+                total += placed_transfer_delay(st.placement, st.system, w[0], w[1]);
             }
             total
         })

@@ -11,8 +11,10 @@ pub mod faas;
 mod json;
 pub mod model;
 pub mod solution;
+pub mod solve;
 
 pub use error::ParseError;
 pub use evaluate::{Evaluation, Violation, evaluate};
 pub use model::System;
 pub use solution::Placement;
+pub use solve::{Infeasibility, Options, Plan, SolveError, explain, replan, solve};
