@@ -2,9 +2,11 @@
 
 mod client;
 mod keys;
+mod plan;
 mod server_args;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -36,9 +38,11 @@ enum Command {
         #[command(subcommand)]
         command: keys::KeysCommand,
     },
+    /// Place an application's components on edge, VM or FaaS at the proven lowest cost.
+    Plan(plan::PlanArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("STRATUS_LOG")
@@ -46,15 +50,22 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    match cli.command {
-        Command::Server(args) => runtime.block_on(run_server(args.resolve()?)),
-        Command::Env { data_dir } => print_env(&data_dir),
-        Command::Keys { target, command } => runtime.block_on(keys::run(&target, command)),
+    match Cli::parse().command {
+        // Pure computation: no async runtime; its exit code says solved, bad input or infeasible.
+        Command::Plan(args) => plan::run(args),
+        Command::Env { data_dir } => print_env(&data_dir).map(|()| ExitCode::SUCCESS),
+        Command::Server(args) => block_on(run_server(args.resolve()?)),
+        Command::Keys { target, command } => block_on(keys::run(&target, command)),
     }
+}
+
+/// Runs a networked command on a multi-threaded runtime.
+fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(work)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Resolves on the first SIGINT or SIGTERM.

@@ -56,6 +56,8 @@ pub enum Violation {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     pub total_cost: f64,
+    /// `[component][partition]`, partitions in execution order.
+    pub partition_response_times: Vec<Vec<f64>>,
     pub component_response_times: Vec<f64>,
     pub path_response_times: Vec<f64>,
     pub violations: Vec<Violation>,
@@ -97,6 +99,7 @@ pub fn evaluate(system: &System, placement: &Placement) -> Evaluation {
     check_thresholds(&mut st, &component_response_times, &path_response_times);
     Evaluation {
         total_cost: cost(&st),
+        partition_response_times: partition_times,
         component_response_times,
         path_response_times,
         violations: st.violations,

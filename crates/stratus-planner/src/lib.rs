@@ -10,11 +10,14 @@ pub mod evaluate;
 pub mod faas;
 mod json;
 pub mod model;
+pub mod report;
 pub mod solution;
 pub mod solve;
+pub mod spec;
 
 pub use error::ParseError;
 pub use evaluate::{Evaluation, Violation, evaluate};
 pub use model::System;
 pub use solution::Placement;
 pub use solve::{Infeasibility, Options, Plan, SolveError, explain, replan, solve};
+pub use spec::{Spec, SpecError, to_space4ai_json};

@@ -283,10 +283,14 @@ fn order_partitions(parts: &mut Vec<Partition>) -> Result<(), String> {
 
 fn parse_partition(name: &str, p: &Obj, ctx: &Ctx) -> Result<Partition, ParseError> {
     let where_ = format!("component {} partition {name}", ctx.component);
+    let next = strings(p, &["next"], &where_)?;
+    let mut data_size = numbers(p, &["data_size"], &where_)?;
+    // Some files list a size for a last partition that sends nowhere: it means nothing.
+    data_size.truncate(next.len());
     Ok(Partition {
         name: name.to_owned(),
-        next: strings(p, &["next"], &where_)?,
-        data_size: numbers(p, &["data_size"], &where_)?,
+        next,
+        data_size,
         early_exit: num_or(p, &["early_exit_probability"], &where_, 0.0)?,
         compatible: parse_compatible(name, ctx, &where_)?,
     })

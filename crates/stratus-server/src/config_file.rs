@@ -34,7 +34,7 @@ impl FileConfig {
 }
 
 /// Parses `"250ms"`, `"10s"`, `"2m"` or `"1h"`.
-fn parse_duration(text: &str) -> Option<Duration> {
+pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit())?;
     let (number, unit) = text.split_at(split);

@@ -21,7 +21,7 @@ use stratus_meta::{KeyRecord, SqliteMeta};
 use stratus_store::Store;
 use tokio::net::TcpListener;
 
-pub use config_file::FileConfig;
+pub use config_file::{FileConfig, parse_duration};
 pub use files::{Credentials, ServerInfo, read_credentials, read_server_info};
 
 /// Everything `stratus server` needs to start.

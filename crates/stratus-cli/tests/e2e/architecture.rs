@@ -77,7 +77,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "stratus-store",
         ],
     ),
-    ("stratus-cli", &["stratus-server"]),
+    ("stratus-cli", &["stratus-planner", "stratus-server"]),
     ("stratus-bench", &[]),
     ("stratus-planner", &[]),
 ];

@@ -6,6 +6,7 @@ mod architecture;
 mod config;
 mod harness;
 mod identity;
+mod plan;
 mod s3_buckets;
 mod s3_errors;
 mod s3_multipart;

@@ -1,4 +1,4 @@
-//! The anytime heuristic: a greedy dive of the branch and bound, then large-neighbourhood
+//! The anytime heuristic: limited-discrepancy dives of the branch and bound, then large-neighbourhood
 //! search — free a window of consecutive components (in DAG order), hold every other component
 //! where the incumbent has it, and search the window exactly with a node budget. It gives the
 //! exact search a good incumbent early, and answers alone when only a budget is allowed.
@@ -12,6 +12,8 @@ use super::search::{Incumbent, Search};
 /// Nodes for the first dive and for each neighbourhood.
 const DIVE_NODES: u64 = 5_000;
 const WINDOW_NODES: u64 = 300;
+/// Limited-discrepancy dives: 0, 1, … deviations from the bound's first choice.
+const MAX_DEVIATIONS: u32 = 2;
 /// Window sizes tried, smallest first.
 const WINDOWS: [usize; 3] = [1, 2, 3];
 
@@ -24,13 +26,21 @@ pub(crate) fn improve(
 ) -> (Option<Incumbent>, u64) {
     let mut nodes = 0;
     let mut best = start;
-    if best.is_none() {
+    // Limited discrepancy dives spread the first placements over the whole tree, so one bad
+    // early choice cannot hold the incumbent hostage.
+    for deviations in 0..=MAX_DEVIATIONS {
         let mut s = Search::new(p, base);
         s.node_limit = DIVE_NODES;
         s.deadline = deadline;
+        s.max_deviations = Some(deviations);
+        if let Some(b) = &best {
+            s.cutoff = b.cost;
+        }
         s.run();
         nodes += s.nodes;
-        best = s.best;
+        if s.best.is_some() {
+            best = s.best;
+        }
     }
     let Some(mut best) = best else {
         return (None, nodes);

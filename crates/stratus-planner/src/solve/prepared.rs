@@ -28,6 +28,20 @@ impl Candidate {
     pub fn is_faas(&self) -> bool {
         self.kind == ResourceKind::Faas
     }
+
+    /// A lower bound on its response time: alone on the largest cluster (∞ if even that
+    /// saturates).
+    pub fn least_time(&self, system: &System) -> f64 {
+        if self.is_faas() {
+            return self.faas_time;
+        }
+        let u = self.work / f64::from(system.resources[self.resource].number.max(1));
+        if u >= 1.0 {
+            f64::INFINITY
+        } else {
+            self.demand / (1.0 - u)
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -43,6 +57,26 @@ pub(crate) struct Part {
     pub min_faas_cost: f64,
     /// A lower bound on this partition's response time on any candidate.
     pub min_time: f64,
+}
+
+impl Part {
+    /// Recomputes what is derived from the candidate list.
+    fn refresh(&mut self, system: &System) {
+        self.queued = (0..self.candidates.len())
+            .filter(|&c| !self.candidates[c].is_faas())
+            .collect();
+        self.min_faas_cost = self
+            .candidates
+            .iter()
+            .filter(|c| c.is_faas())
+            .map(|c| c.faas_cost)
+            .fold(f64::INFINITY, f64::min);
+        self.min_time = self
+            .candidates
+            .iter()
+            .map(|c| c.least_time(system))
+            .fold(f64::INFINITY, f64::min);
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -128,7 +162,7 @@ impl<'a> Prepared<'a> {
                 preds[s].push(i);
             }
         }
-        let comps = system
+        let mut comps: Vec<Comp> = system
             .components
             .iter()
             .enumerate()
@@ -138,10 +172,7 @@ impl<'a> Prepared<'a> {
                     .iter()
                     .map(|d| prepare_deployment(system, d, lambda[i], &resource_layer))
                     .collect();
-                let min_time = deps
-                    .iter()
-                    .map(|d| d.parts.iter().map(|p| p.reach * p.min_time).sum::<f64>())
-                    .fold(f64::INFINITY, f64::min);
+                let min_time = least_component_time(&deps);
                 Comp {
                     deps,
                     preds: std::mem::take(&mut preds[i]),
@@ -150,12 +181,68 @@ impl<'a> Prepared<'a> {
                 }
             })
             .collect();
+        drop_hopeless(system, &mut comps);
         Self {
             system,
             comps,
             order: topological_order(system),
             layers,
             reachable,
+        }
+    }
+}
+
+fn least_deployment_time(dep: &Dep) -> f64 {
+    dep.parts.iter().map(|p| p.reach * p.min_time).sum()
+}
+
+fn least_component_time(deps: &[Dep]) -> f64 {
+    deps.iter()
+        .map(least_deployment_time)
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Removes candidates (and deployments) that break a local or path constraint whatever else
+/// happens: with every other partition and component at its fastest, this one alone already
+/// takes too long. Deployments keep their index (a hopeless one just loses its candidates).
+/// Two rounds, since a removal can slow down a component other paths count on.
+fn drop_hopeless(system: &System, comps: &mut [Comp]) {
+    const SLACK: f64 = 1e-9;
+    for _ in 0..2 {
+        let least: Vec<f64> = comps.iter().map(|c| c.min_time).collect();
+        for (i, comp) in comps.iter_mut().enumerate() {
+            let mut limit = comp.local.unwrap_or(f64::INFINITY);
+            for path in system.paths.iter().filter(|p| p.components.contains(&i)) {
+                let others: f64 = path
+                    .components
+                    .iter()
+                    .filter(|&&j| j != i)
+                    .map(|&j| least[j])
+                    .sum();
+                limit = limit.min(path.threshold - others);
+            }
+            if limit.is_infinite() {
+                continue;
+            }
+            let limit = limit + SLACK * limit.abs();
+            for dep in &mut comp.deps {
+                let total = least_deployment_time(dep);
+                if total > limit {
+                    dep.parts.iter_mut().for_each(|p| {
+                        p.candidates.clear();
+                        p.refresh(system);
+                    });
+                    continue;
+                }
+                for part in &mut dep.parts {
+                    let others = total - part.reach * part.min_time;
+                    let reach = part.reach;
+                    part.candidates
+                        .retain(|c| reach * c.least_time(system) + others <= limit);
+                    part.refresh(system);
+                }
+            }
+            comp.min_time = least_component_time(&comp.deps);
         }
     }
 }
@@ -211,25 +298,15 @@ fn prepare_deployment(
                 .partitions
                 .get(h + 1)
                 .map_or(0.0, |n| p.data_to(&n.name));
-            let min_time = candidates
-                .iter()
-                .map(|c| if c.is_faas() { c.faas_time } else { c.demand })
-                .fold(f64::INFINITY, f64::min);
-            let candidates = pareto_faas(candidates);
-            let part = Part {
+            let mut part = Part {
                 reach,
                 data_next,
-                queued: (0..candidates.len())
-                    .filter(|&c| !candidates[c].is_faas())
-                    .collect(),
-                min_faas_cost: candidates
-                    .iter()
-                    .filter(|c| c.is_faas())
-                    .map(|c| c.faas_cost)
-                    .fold(f64::INFINITY, f64::min),
-                candidates,
-                min_time,
+                queued: Vec::new(),
+                min_faas_cost: f64::INFINITY,
+                candidates: pareto_faas(candidates),
+                min_time: f64::INFINITY,
             };
+            part.refresh(system);
             load *= 1.0 - p.early_exit;
             reach *= 1.0 - p.early_exit;
             part

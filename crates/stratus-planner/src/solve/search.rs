@@ -53,6 +53,9 @@ pub(crate) struct Search<'p, 'a> {
     pub deadline: Option<Instant>,
     /// Stop after this many nodes (neighbourhood searches).
     pub node_limit: u64,
+    /// Heuristic dives: at most this many non-first children on a path.
+    pub max_deviations: Option<u32>,
+    deviations: u32,
     pub stopped: bool,
     /// Stop at the first feasible placement (feasibility checks).
     pub first_only: bool,
@@ -84,6 +87,8 @@ impl<'p, 'a> Search<'p, 'a> {
             nodes: 0,
             deadline: None,
             node_limit: u64::MAX,
+            max_deviations: None,
+            deviations: 0,
             stopped: false,
             first_only: false,
         }
@@ -98,6 +103,12 @@ impl<'p, 'a> Search<'p, 'a> {
     fn beats(&self, bound: f64) -> bool {
         bound < self.cutoff
             && (self.cutoff.is_infinite() || bound < self.cutoff - SLACK * self.cutoff.abs())
+    }
+
+    /// Limited discrepancy search: taking the n-th best child (n > 0) is a deviation from the
+    /// bound's advice, and only `max_deviations` are allowed on a path (exact search: any).
+    fn may_deviate(&self, n: usize) -> bool {
+        n == 0 || self.max_deviations.is_none_or(|m| self.deviations < m)
     }
 
     fn tick(&mut self) {
@@ -131,14 +142,16 @@ impl<'p, 'a> Search<'p, 'a> {
             .collect();
         deps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         for (n, &(bound, d)) in deps.iter().enumerate() {
-            if !self.beats(bound) {
+            if !self.beats(bound) || !self.may_deviate(n) {
                 break;
             }
             self.placed[i] = Some(Placed {
                 dep: d,
                 cands: Vec::new(),
             });
+            self.deviations += u32::from(n > 0);
             let unexplored = self.partition(k, i, d, no_edge);
+            self.deviations -= u32::from(n > 0);
             self.placed[i] = None;
             if self.stopped || self.first_only && self.best.is_some() {
                 let rest = deps[n + 1..].iter().map(|x| x.0);
@@ -178,11 +191,13 @@ impl<'p, 'a> Search<'p, 'a> {
         }
         children.sort_by(|a, b| a.bound.total_cmp(&b.bound));
         for (n, child) in children.iter().enumerate() {
-            if !self.beats(child.bound) {
+            if !self.beats(child.bound) || !self.may_deviate(n) {
                 break;
             }
             self.apply(i, d, h, child);
+            self.deviations += u32::from(n > 0);
             let unexplored = self.partition(k, i, d, no_edge);
+            self.deviations -= u32::from(n > 0);
             self.undo(i, d, h, child);
             self.cost = cost;
             if self.stopped || self.first_only && self.best.is_some() {

@@ -1,0 +1,179 @@
+//! Human and JSON views of a plan.
+
+use serde_json::{Map, Value, json};
+use stratus_planner::model::ResourceKind;
+use stratus_planner::{Plan, System};
+
+fn kind(k: ResourceKind) -> &'static str {
+    match k {
+        ResourceKind::Edge => "edge",
+        ResourceKind::Vm => "vm",
+        ResourceKind::Faas => "faas",
+    }
+}
+
+/// The `--json` summary.
+pub fn summary(system: &System, plan: &Plan, seconds: f64) -> Value {
+    let mut components = Map::new();
+    for (i, cp) in plan.placement.components.iter().enumerate() {
+        let comp = &system.components[i];
+        let dep = &comp.deployments[cp.deployment];
+        let partitions: Vec<Value> = cp
+            .partitions
+            .iter()
+            .zip(&dep.partitions)
+            .map(|(a, p)| {
+                let r = &system.resources[a.resource];
+                json!({
+                    "partition": p.name,
+                    "resource": r.name,
+                    "layer": r.layer,
+                    "kind": kind(r.kind),
+                    "nodes": a.cluster,
+                })
+            })
+            .collect();
+        components.insert(
+            comp.name.clone(),
+            json!({
+                "deployment": dep.name,
+                "partitions": partitions,
+                "response_time": plan.evaluation.component_response_times[i],
+                "threshold": comp.local_threshold,
+            }),
+        );
+    }
+    let mut paths = Map::new();
+    for (p, r) in system
+        .paths
+        .iter()
+        .zip(&plan.evaluation.path_response_times)
+    {
+        paths.insert(
+            p.name.clone(),
+            json!({"response_time": r, "threshold": p.threshold}),
+        );
+    }
+    json!({
+        "total_cost": plan.total_cost,
+        "lower_bound": plan.lower_bound,
+        "optimal": plan.optimal,
+        "gap": plan.gap(),
+        "seconds": seconds,
+        "nodes": plan.nodes,
+        "lambda": system.lambda,
+        "time": system.time,
+        "components": components,
+        "paths": paths,
+    })
+}
+
+/// The default table.
+/// Deterministic: timings go to stderr, not into the table.
+pub fn table(system: &System, plan: &Plan) -> String {
+    let mut rows = vec![[
+        "component".to_owned(),
+        "deployment".to_owned(),
+        "partition".to_owned(),
+        "resource".to_owned(),
+        "kind".to_owned(),
+        "nodes".to_owned(),
+        "resp. time (s)".to_owned(),
+        "limit (s)".to_owned(),
+    ]];
+    for (i, cp) in plan.placement.components.iter().enumerate() {
+        let comp = &system.components[i];
+        let dep = &comp.deployments[cp.deployment];
+        for (h, (a, p)) in cp.partitions.iter().zip(&dep.partitions).enumerate() {
+            let r = &system.resources[a.resource];
+            let first = h == 0;
+            rows.push([
+                if first {
+                    comp.name.clone()
+                } else {
+                    String::new()
+                },
+                if first {
+                    dep.name.clone()
+                } else {
+                    String::new()
+                },
+                p.name.clone(),
+                r.name.clone(),
+                kind(r.kind).to_owned(),
+                if r.kind == ResourceKind::Faas {
+                    "-".to_owned()
+                } else {
+                    a.cluster.to_string()
+                },
+                if first {
+                    format!("{:.4}", plan.evaluation.component_response_times[i])
+                } else {
+                    String::new()
+                },
+                match (first, comp.local_threshold) {
+                    (true, Some(t)) => format!("{t:.4}"),
+                    _ => String::new(),
+                },
+            ]);
+        }
+    }
+    let mut out = render_rows(&rows);
+    if !system.paths.is_empty() {
+        out.push('\n');
+        let mut prow = vec![[
+            "path".to_owned(),
+            "components".to_owned(),
+            "resp. time (s)".to_owned(),
+            "limit (s)".to_owned(),
+        ]];
+        for (p, r) in system
+            .paths
+            .iter()
+            .zip(&plan.evaluation.path_response_times)
+        {
+            let names: Vec<&str> = p
+                .components
+                .iter()
+                .map(|&c| system.components[c].name.as_str())
+                .collect();
+            prow.push([
+                p.name.clone(),
+                names.join(" → "),
+                format!("{r:.4}"),
+                format!("{:.4}", p.threshold),
+            ]);
+        }
+        out += &render_rows(&prow);
+    }
+    out += &format!(
+        "\ntotal cost {:.4}   lower bound {:.4}   {}   λ = {} req/s, Time = {}\n",
+        plan.total_cost,
+        plan.lower_bound,
+        if plan.optimal {
+            "proven optimal".to_owned()
+        } else {
+            format!("gap {:.2} %", 100.0 * plan.gap())
+        },
+        system.lambda,
+        system.time,
+    );
+    out
+}
+
+fn render_rows<const N: usize>(rows: &[[String; N]]) -> String {
+    let widths: Vec<usize> = (0..N)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out += cells.join("  ").trim_end();
+        out.push('\n');
+    }
+    out
+}
