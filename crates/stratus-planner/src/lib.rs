@@ -19,5 +19,5 @@ pub use error::ParseError;
 pub use evaluate::{Evaluation, Violation, evaluate};
 pub use model::System;
 pub use solution::Placement;
-pub use solve::{Infeasibility, Options, Plan, SolveError, explain, replan, solve};
+pub use solve::{Infeasibility, Options, Plan, SolveError, explain, explain_replan, replan, solve};
 pub use spec::{Spec, SpecError, to_space4ai_json};

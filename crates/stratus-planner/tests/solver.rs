@@ -157,3 +157,27 @@ fn a_saturated_system_is_structurally_infeasible() {
         Infeasibility::Structural { .. }
     ));
 }
+
+#[test]
+fn a_replan_the_frozen_edge_cannot_carry_is_explained() {
+    // Designed for 1.8 req/s, this instance's edge devices cannot take 2.1 req/s.
+    let system = instance("Light/10-components/system_description7.json");
+    let current = solve(&system, &Options::default())
+        .expect("feasible")
+        .placement;
+    let mut busier = system.clone();
+    busier.lambda = 2.1;
+    assert_eq!(
+        replan(&busier, &current, &Options::default()).err(),
+        Some(SolveError::Infeasible)
+    );
+    // A fresh design at that load exists: the limits of re-planning are what bind.
+    assert!(solve(&busier, &Options::default()).is_ok());
+    assert_eq!(explain(&busier, None), Infeasibility::Feasible);
+    let why = stratus_planner::explain_replan(&busier, &current, None);
+    assert!(
+        matches!(why, Infeasibility::Binding(ref l) if !l.is_empty())
+            || matches!(why, Infeasibility::Structural { .. }),
+        "{why:?}"
+    );
+}

@@ -23,7 +23,8 @@ pub struct PlanArgs {
     /// Time horizon the costs cover; overrides the file.
     #[arg(long)]
     time: Option<f64>,
-    /// Stop the exact search after this long ("500ms", "10s", "2m") and report the gap.
+    /// Stop the exact search after this long ("500ms", "10s", "2m") and report the gap to the
+    /// proven bound [default: 60s; 10s per instance with --bench].
     #[arg(long, value_parser = parse_duration)]
     time_limit: Option<Duration>,
     /// Re-plan at run time from the current solution (SPACE4AI-R rules); needs --current.
@@ -91,22 +92,25 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let options = Options {
-        time_limit: args.time_limit,
+        time_limit: Some(args.time_limit.unwrap_or(Duration::from_secs(60))),
     };
-    let started = Instant::now();
-    let outcome = match &args.current {
-        Some(current) => {
-            let text = std::fs::read_to_string(current)
-                .with_context(|| format!("cannot read {}", current.display()))?;
-            let placement = match Placement::parse(&text, &system) {
-                Ok(p) => p,
+    let current = match &args.current {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            match Placement::parse(&text, &system) {
+                Ok(p) => Some(p),
                 Err(e) => {
-                    eprintln!("error: {}: {e}", current.display());
+                    eprintln!("error: {}: {e}", path.display());
                     return Ok(ExitCode::from(1));
                 }
-            };
-            stratus_planner::replan(&system, &placement, &options)
+            }
         }
+        None => None,
+    };
+    let started = Instant::now();
+    let outcome = match &current {
+        Some(placement) => stratus_planner::replan(&system, placement, &options),
         None => stratus_planner::solve(&system, &options),
     };
     let seconds = started.elapsed().as_secs_f64();
@@ -114,7 +118,10 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         Ok(plan) => plan,
         Err(SolveError::Infeasible) => {
             let deadline = Some(Instant::now() + Duration::from_secs(30));
-            let why = stratus_planner::explain(&system, deadline);
+            let why = match &current {
+                Some(placement) => stratus_planner::explain_replan(&system, placement, deadline),
+                None => stratus_planner::explain(&system, deadline),
+            };
             eprintln!("infeasible: {why}");
             return Ok(ExitCode::from(2));
         }

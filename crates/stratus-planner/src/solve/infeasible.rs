@@ -9,6 +9,7 @@ use super::limits::Limits;
 use super::prepared::Prepared;
 use super::search::Search;
 use crate::model::System;
+use crate::solution::Placement;
 
 /// A response-time constraint of the instance.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +45,8 @@ pub enum Infeasibility {
     Structural { component: String },
     /// The searches ran out of time before telling.
     Unknown,
+    /// There is a feasible placement after all (nothing to explain).
+    Feasible,
 }
 
 impl std::fmt::Display for Infeasibility {
@@ -63,22 +66,45 @@ impl std::fmt::Display for Infeasibility {
                  no-move-back limits, even without response-time constraints"
             ),
             Self::Unknown => write!(f, "infeasible; the explanation ran out of time"),
+            Self::Feasible => write!(f, "a feasible placement exists"),
         }
     }
 }
 
 /// Explains an infeasible instance within `deadline`.
 pub fn explain(system: &System, deadline: Option<Instant>) -> Infeasibility {
+    explain_within(system, &|_| Limits::default(), deadline)
+}
+
+/// Explains why re-planning `current` (SPACE4AI-R's rules) found no placement.
+pub fn explain_replan(
+    system: &System,
+    current: &Placement,
+    deadline: Option<Instant>,
+) -> Infeasibility {
+    explain_within(system, &|p| Limits::runtime(p, current), deadline)
+}
+
+/// The limits of a search on a (possibly reduced) system.
+type LimitsFor<'a> = dyn Fn(&Prepared) -> Limits + 'a;
+
+fn explain_within(system: &System, limits: &LimitsFor, deadline: Option<Instant>) -> Infeasibility {
     let all = constraints(system);
     let mut kept: Vec<bool> = vec![true; all.len()];
-    match feasible(&with_only(system, &all, &vec![false; all.len()]), deadline) {
-        Some(false) => return structural(system, deadline),
+    let feasible = |s: &System| feasible(s, limits, deadline);
+    match feasible(system) {
+        Some(false) => {}
+        Some(true) => return Infeasibility::Feasible,
+        None => return Infeasibility::Unknown,
+    }
+    match feasible(&with_only(system, &all, &vec![false; all.len()])) {
+        Some(false) => return structural(system, limits, deadline),
         None => return Infeasibility::Unknown,
         Some(true) => {}
     }
     for c in 0..all.len() {
         kept[c] = false;
-        match feasible(&with_only(system, &all, &kept), deadline) {
+        match feasible(&with_only(system, &all, &kept)) {
             Some(false) => {}
             Some(true) => kept[c] = true,
             None => return Infeasibility::Unknown,
@@ -131,9 +157,9 @@ fn with_only(system: &System, all: &[Constraint], keep: &[bool]) -> System {
 }
 
 /// Some(answer), or None when the deadline cut the search short.
-fn feasible(system: &System, deadline: Option<Instant>) -> Option<bool> {
+fn feasible(system: &System, limits: &LimitsFor, deadline: Option<Instant>) -> Option<bool> {
     let p = Prepared::new(system);
-    let limits = Limits::default();
+    let limits = limits(&p);
     let mut s = Search::new(&p, &limits);
     s.first_only = true;
     s.deadline = deadline;
@@ -146,9 +172,10 @@ fn feasible(system: &System, deadline: Option<Instant>) -> Option<bool> {
 }
 
 /// The first component (in DAG order) whose addition leaves no placement.
-fn structural(system: &System, deadline: Option<Instant>) -> Infeasibility {
+fn structural(system: &System, limits: &LimitsFor, deadline: Option<Instant>) -> Infeasibility {
     let free = with_only(system, &[], &[]);
     let order = crate::evaluate::topological_order(&free);
+    let full_limits = limits(&Prepared::new(&free));
     for k in 1..=order.len() {
         // Components after the k-th are dropped from the instance.
         let mut s = free.clone();
@@ -160,7 +187,15 @@ fn structural(system: &System, deadline: Option<Instant>) -> Infeasibility {
                 *t = keep.iter().position(|x| x == t).unwrap_or(0);
             }
         }
-        match feasible(&s, deadline) {
+        // Limits are per component: the reduced system gets the kept components' limits.
+        let reduced = |_: &Prepared| {
+            let mut l = full_limits.clone();
+            if !l.fixed.is_empty() {
+                l.fixed = keep.iter().map(|&i| l.fixed[i].clone()).collect();
+            }
+            l
+        };
+        match feasible(&s, &reduced, deadline) {
             Some(true) => {}
             Some(false) => {
                 return Infeasibility::Structural {

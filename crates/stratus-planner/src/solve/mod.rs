@@ -18,7 +18,7 @@ use limits::Limits;
 use prepared::Prepared;
 use search::Search;
 
-pub use infeasible::{Constraint, Infeasibility, explain};
+pub use infeasible::{Constraint, Infeasibility, explain, explain_replan};
 
 /// How long the exact search may run before it answers with its incumbent and bound.
 #[derive(Debug, Clone, Default)]
@@ -68,20 +68,19 @@ pub fn solve(system: &System, options: &Options) -> Result<Plan, SolveError> {
     run(&prepared, &limits, options, seed)
 }
 
-/// Re-plans `current` for the system's (new) λ under SPACE4AI-R's rules, starting from
-/// `current` itself when it is still feasible.
+/// Re-plans `current` for the system's (new) λ under SPACE4AI-R's rules. The current
+/// solution, when still feasible, is the first incumbent; the restricted search is small enough
+/// to run exactly without the heuristic's dives.
 pub fn replan(system: &System, current: &Placement, options: &Options) -> Result<Plan, SolveError> {
     let prepared = Prepared::new(system);
     let limits = Limits::runtime(&prepared, current);
-    let deadline = options.time_limit.map(|t| Instant::now() + t);
     let evaluation = crate::evaluate::evaluate(system, current);
     let start = evaluation.feasible().then(|| search::Incumbent {
         cost: evaluation.total_cost,
         placement: current.clone(),
         evaluation,
     });
-    let (seed, _) = heuristic::improve(&prepared, &limits, start, deadline);
-    run(&prepared, &limits, options, seed)
+    run(&prepared, &limits, options, start)
 }
 
 fn run(
