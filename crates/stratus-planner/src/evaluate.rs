@@ -151,7 +151,7 @@ pub(crate) fn component_loads(system: &System) -> Vec<f64> {
 }
 
 /// Each partition gets what its predecessor in the deployment did not exit early.
-fn partition_loads(system: &System, placement: &Placement) -> Vec<Vec<f64>> {
+pub(crate) fn partition_loads(system: &System, placement: &Placement) -> Vec<Vec<f64>> {
     let lambda = component_loads(system);
     placement
         .components

@@ -111,6 +111,9 @@ fn replanning_keeps_edge_placements_and_vm_types() {
         }
     }
     assert!(plan.evaluation.feasible());
+    // Deployed edge devices are priced by their busy share, below the design-time price.
+    assert!(plan.total_cost < plan.evaluation.total_cost);
+    assert!(plan.optimal && plan.lower_bound == plan.total_cost);
 }
 
 #[test]

@@ -143,6 +143,13 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         );
     } else {
         print!("{}", render::table(&system, &plan));
+        if current.is_some() {
+            println!(
+                "re-planned under SPACE4AI-R's rules: edge kept as deployed and priced by its \
+                 energy share (design-time cost {:.4})",
+                plan.evaluation.total_cost
+            );
+        }
         eprintln!("searched {} nodes in {:.1} ms", plan.nodes, seconds * 1e3);
     }
     Ok(ExitCode::SUCCESS)

@@ -227,7 +227,7 @@ impl LowerBound<'_, '_, '_> {
         s.p.layers[l]
             .resources
             .iter()
-            .filter(|&&r| s.limits.resource_allowed(s.p, l, r))
+            .filter(|&&r| s.limits.resource_allowed(l, r))
             .map(|&r| {
                 let node = s.p.node_cost(r);
                 let more = s.p.system.resources[r].number.saturating_sub(1);
@@ -246,7 +246,7 @@ impl LowerBound<'_, '_, '_> {
                     layer
                         .resources
                         .iter()
-                        .filter(move |&&r| s.limits.resource_allowed(s.p, l, r))
+                        .filter(move |&&r| s.limits.resource_allowed(l, r))
                 };
                 swept.push(Swept {
                     layer: l,
@@ -296,7 +296,7 @@ impl LowerBound<'_, '_, '_> {
                 unswept: false,
             };
             let open = s.limits.is_open();
-            let allowed = |c: &Candidate| open || s.limits.candidate_allowed(s.p, i, d, h, c);
+            let allowed = |c: &Candidate| open || s.limits.candidate_allowed(i, d, h, c);
             if open {
                 it.faas = part.min_faas_cost;
             } else {

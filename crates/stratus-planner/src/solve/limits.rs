@@ -3,7 +3,7 @@
 
 use std::ops::RangeInclusive;
 
-use super::prepared::{Candidate, Prepared};
+use super::prepared::Candidate;
 
 /// A component held to one deployment, some of its partitions to one resource.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,14 +40,7 @@ impl Limits {
         }
     }
 
-    pub fn candidate_allowed(
-        &self,
-        _p: &Prepared,
-        i: usize,
-        d: usize,
-        h: usize,
-        c: &Candidate,
-    ) -> bool {
+    pub fn candidate_allowed(&self, i: usize, d: usize, h: usize, c: &Candidate) -> bool {
         let pinned = match self.fixed.get(i) {
             Some(Some(f)) if f.dep == d => f.resources.get(h).copied().flatten(),
             _ => None,
@@ -64,7 +57,7 @@ impl Limits {
     }
 
     /// Whether layer `layer` may hold resource `r`.
-    pub fn resource_allowed(&self, _p: &Prepared, layer: usize, r: usize) -> bool {
+    pub fn resource_allowed(&self, layer: usize, r: usize) -> bool {
         match self.layer_type.get(layer) {
             Some(Some(t)) => *t == r,
             _ => true,

@@ -31,6 +31,8 @@ pub struct Options {
 pub struct Plan {
     pub placement: Placement,
     pub evaluation: Evaluation,
+    /// What the plan costs; for a re-plan, deployed edge devices count by their energy share
+    /// (see [`replan`]), so it can be below `evaluation.total_cost`.
     pub total_cost: f64,
     /// No feasible placement costs less than this.
     pub lower_bound: f64,
@@ -70,7 +72,9 @@ pub fn solve(system: &System, options: &Options) -> Result<Plan, SolveError> {
 
 /// Re-plans `current` for the system's (new) λ under SPACE4AI-R's rules. The current
 /// solution, when still feasible, is the first incumbent; the restricted search is small enough
-/// to run exactly without the heuristic's dives.
+/// to run exactly without the heuristic's dives. `total_cost` and `lower_bound` price the
+/// deployed edge by its energy share (busy time), as SPACE4AI-R does; `evaluation.total_cost`
+/// stays the design-time figure (edge nodes paid in full).
 pub fn replan(system: &System, current: &Placement, options: &Options) -> Result<Plan, SolveError> {
     let prepared = Prepared::new(system);
     let limits = Limits::runtime(&prepared, current);
@@ -80,7 +84,11 @@ pub fn replan(system: &System, current: &Placement, options: &Options) -> Result
         placement: current.clone(),
         evaluation,
     });
-    run(&prepared, &limits, options, start)
+    let mut plan = run(&prepared, &limits, options, start)?;
+    let idle = runtime::idle_edge_share(system, &plan.placement);
+    plan.total_cost -= idle;
+    plan.lower_bound -= idle;
+    Ok(plan)
 }
 
 fn run(

@@ -227,7 +227,7 @@ impl<'p, 'a> Search<'p, 'a> {
         for (ci, c) in part.candidates.iter().enumerate() {
             if (no_edge && c.is_edge())
                 || prev.is_some_and(|r| !self.p.reachable[r][c.resource])
-                || !self.limits.candidate_allowed(self.p, i, d, h, c)
+                || !self.limits.candidate_allowed(i, d, h, c)
             {
                 continue;
             }
