@@ -31,10 +31,14 @@ pub fn run(
     options: &Options,
     as_json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let reference =
-        reference.map_or_else(|| dir.join("../reference_costs.json"), Path::to_path_buf);
-    let refs: Value = std::fs::read_to_string(&reference)
-        .ok()
+    // By default, the first reference_costs.json found in DIR or above it.
+    let reference = reference.map(Path::to_path_buf).or_else(|| {
+        dir.ancestors()
+            .map(|a| a.join("reference_costs.json"))
+            .find(|p| p.is_file())
+    });
+    let refs: Value = reference
+        .and_then(|p| std::fs::read_to_string(p).ok())
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or(Value::Null);
     let mut files = Vec::new();
@@ -55,7 +59,11 @@ pub fn run(
         let started = Instant::now();
         let outcome = stratus_planner::solve(&system, options);
         let seconds = started.elapsed().as_secs_f64();
-        let entry = &refs[&name];
+        // Reference keys are paths relative to the instances folder: match them as suffixes.
+        let entry = refs
+            .as_object()
+            .and_then(|m| m.iter().find(|(k, _)| file.ends_with(k.as_str())))
+            .map_or(&Value::Null, |(_, v)| v);
         let mut row = Row {
             name,
             components: system.components.len(),
@@ -72,7 +80,7 @@ pub fn run(
                 row.cost = Some(plan.total_cost);
                 row.lower_bound = plan.lower_bound;
                 row.optimal = plan.optimal;
-                row.replan_seconds = replan_time(&system, &plan.placement, options);
+                row.replan_seconds = Some(replan_time(&system, &plan.placement, options));
             }
             Err(stratus_planner::SolveError::OutOfTime { lower_bound }) => {
                 row.lower_bound = lower_bound;
@@ -95,11 +103,7 @@ pub fn run(
 /// Re-plans the solution for a load 20 % lower and 20 % higher (SPACE4AI-R's scenario), and
 /// returns the slower of the two. More load often has no answer with the edge frozen; proving
 /// that takes time too, so it is timed all the same.
-fn replan_time(
-    system: &System,
-    current: &stratus_planner::Placement,
-    options: &Options,
-) -> Option<f64> {
+fn replan_time(system: &System, current: &stratus_planner::Placement, options: &Options) -> f64 {
     [0.8, 1.2]
         .into_iter()
         .map(|factor| {
@@ -109,7 +113,7 @@ fn replan_time(
             let _ = stratus_planner::replan(&changed, current, options);
             started.elapsed().as_secs_f64()
         })
-        .reduce(f64::max)
+        .fold(0.0, f64::max)
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {

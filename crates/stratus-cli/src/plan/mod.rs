@@ -46,7 +46,7 @@ pub struct PlanArgs {
     /// Benchmark every system_description*.json under this directory instead.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["instance", "runtime", "out"])]
     bench: Option<PathBuf>,
-    /// Reference costs for --bench (default: DIR/../reference_costs.json).
+    /// Reference costs for --bench (default: the first reference_costs.json in DIR or above).
     #[arg(long, requires = "bench")]
     reference: Option<PathBuf>,
 }
@@ -56,7 +56,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{text}` is not a duration like 500ms, 10s, 2m or 1h"))
 }
 
-/// Exit codes: 0 solved, 1 bad input, 2 infeasible.
+/// Exit codes: 0 solved, 1 bad input, 2 infeasible, 3 out of time before any placement.
 pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.bench {
         let options = Options {
@@ -94,19 +94,10 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let options = Options {
         time_limit: Some(args.time_limit.unwrap_or(Duration::from_secs(60))),
     };
-    let current = match &args.current {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            match Placement::parse(&text, &system) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    eprintln!("error: {}: {e}", path.display());
-                    return Ok(ExitCode::from(1));
-                }
-            }
-        }
+    let current = match args.current.as_deref().map(|p| read_current(p, &system)) {
         None => None,
+        Some(Ok(placement)) => Some(placement),
+        Some(Err(code)) => return Ok(code),
     };
     let started = Instant::now();
     let outcome = match &current {
@@ -153,6 +144,17 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         eprintln!("searched {} nodes in {:.1} ms", plan.nodes, seconds * 1e3);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The deployed solution for `--runtime`; a message and exit code 1 when it is unreadable.
+fn read_current(path: &Path, system: &System) -> Result<Placement, ExitCode> {
+    let parsed = std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| Placement::parse(&text, system).map_err(|e| e.to_string()));
+    parsed.map_err(|e| {
+        eprintln!("error: {}: {e}", path.display());
+        ExitCode::from(1)
+    })
 }
 
 /// Reads a SPACE4AI JSON description or a Stratus YAML spec, applying the overrides.

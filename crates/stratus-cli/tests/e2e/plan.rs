@@ -200,3 +200,21 @@ fn a_yaml_spec_converts_both_ways_and_plans_the_same() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("proven optimal"));
 }
+
+#[test]
+fn the_benchmark_compares_with_the_reference_costs() {
+    let dir = data("instances/Strict/5-components");
+    let out = plan(&["--bench", dir.to_str().expect("utf-8"), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v = json_of(&out);
+    let rows = v["instances"].as_array().expect("instances");
+    assert_eq!(rows.len(), 10);
+    for r in rows {
+        assert_eq!(r["optimal"], true, "{r}");
+        let (cost, best) = (r["total_cost"].as_f64(), r["best_known"].as_f64());
+        let (cost, best) = (cost.expect("cost"), best.expect("reference found"));
+        assert!(cost <= best + 5e-5, "{r}");
+        assert!(r["replan_seconds"].as_f64().is_some());
+    }
+    assert_eq!(v["by_size"]["5"]["proven_optimal"], 10);
+}

@@ -23,8 +23,7 @@ pub(crate) fn improve(
     base: &Limits,
     start: Option<Incumbent>,
     deadline: Option<Instant>,
-) -> (Option<Incumbent>, u64) {
-    let mut nodes = 0;
+) -> Option<Incumbent> {
     let mut best = start;
     // Limited discrepancy dives spread the first placements over the whole tree, so one bad
     // early choice cannot hold the incumbent hostage.
@@ -37,21 +36,18 @@ pub(crate) fn improve(
             s.cutoff = b.cost;
         }
         s.run();
-        nodes += s.nodes;
         if s.best.is_some() {
             best = s.best;
         }
     }
-    let Some(mut best) = best else {
-        return (None, nodes);
-    };
+    let mut best = best?;
     let n = p.order.len();
     loop {
         let mut improved = false;
         for w in WINDOWS.into_iter().filter(|&w| w <= n) {
             for start in 0..=n - w {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
-                    return (Some(best), nodes);
+                    return Some(best);
                 }
                 let free = &p.order[start..start + w];
                 let limits = hold_others(base, &best, free, n);
@@ -59,7 +55,6 @@ pub(crate) fn improve(
                 s.node_limit = WINDOW_NODES;
                 s.cutoff = best.cost;
                 s.run();
-                nodes += s.nodes;
                 if let Some(better) = s.best {
                     best = better;
                     improved = true;
@@ -67,7 +62,7 @@ pub(crate) fn improve(
             }
         }
         if !improved {
-            return (Some(best), nodes);
+            return Some(best);
         }
     }
 }

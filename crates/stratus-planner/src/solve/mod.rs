@@ -66,7 +66,7 @@ pub fn solve(system: &System, options: &Options) -> Result<Plan, SolveError> {
     let prepared = Prepared::new(system);
     let limits = Limits::default();
     let deadline = options.time_limit.map(|t| Instant::now() + t);
-    let (seed, _) = heuristic::improve(&prepared, &limits, None, deadline);
+    let seed = heuristic::improve(&prepared, &limits, None, deadline);
     run(&prepared, &limits, options, seed)
 }
 
