@@ -3,9 +3,13 @@
 //! scope; everything else goes to the native REST API under `/v1/`. This crate is the only one
 //! that knows HTTP, XML and AWS wire formats.
 
+mod aws_auth;
+mod lambda;
 mod native;
+mod native_functions;
 mod routing;
 mod s3;
+mod sigv4;
 
 use std::sync::Arc;
 
@@ -13,6 +17,7 @@ use axum::body::Body;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use stratus_identity::Identity;
+use stratus_runtime::Functions;
 use stratus_store::Store;
 
 pub use routing::{Destination, destination};
@@ -24,6 +29,7 @@ pub const MAX_PUT_BYTES: u64 = stratus_store::MAX_BODY_BYTES;
 #[derive(Clone)]
 pub struct Edge {
     s3: s3s::service::S3Service,
+    lambda: lambda::LambdaApi,
     native: axum::Router,
 }
 
@@ -35,16 +41,26 @@ impl std::fmt::Debug for Edge {
 
 impl Edge {
     #[must_use]
-    pub fn new(store: Arc<Store>, identity: Arc<Identity>) -> Self {
+    pub fn new(store: Arc<Store>, identity: Arc<Identity>, functions: Arc<Functions>) -> Self {
         let s3 = s3::service(Arc::clone(&store), Arc::clone(&identity));
-        let native = native::router(store, identity);
-        Self { s3, native }
+        let lambda = lambda::LambdaApi {
+            functions: Arc::clone(&functions),
+            identity: Arc::clone(&identity),
+            store: Arc::clone(&store),
+        };
+        let native = native::router(native::AppState {
+            store,
+            identity,
+            functions,
+        });
+        Self { s3, lambda, native }
     }
 
     /// Serves one request on whichever API it addresses.
     pub async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
         match destination(&request) {
             Destination::Aws(service) if service == "s3" => self.serve_s3(request).await,
+            Destination::Aws(service) if service == "lambda" => self.lambda.handle(request).await,
             Destination::Aws(service) => native::problem(
                 http::StatusCode::NOT_IMPLEMENTED,
                 "service not available",

@@ -17,19 +17,21 @@ use stratus_meta::KeyRecord;
 use stratus_store::Store;
 
 #[derive(Clone)]
-struct AppState {
-    store: Arc<Store>,
-    identity: Arc<Identity>,
+pub(crate) struct AppState {
+    pub store: Arc<Store>,
+    pub identity: Arc<Identity>,
+    pub functions: Arc<stratus_runtime::Functions>,
 }
 
-pub(crate) fn router(store: Arc<Store>, identity: Arc<Identity>) -> axum::Router {
+pub(crate) fn router(state: AppState) -> axum::Router {
     axum::Router::new()
         .route("/v1/health", get(health))
         .route("/v1/keys", get(list_keys).post(create_key))
         .route("/v1/keys/{access_key_id}", delete(delete_key))
         .route("/v1/events", get(pending_events))
+        .merge(crate::native_functions::routes())
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "not found", "no such endpoint") })
-        .with_state(AppState { store, identity })
+        .with_state(state)
 }
 
 /// A problem document response.
@@ -42,7 +44,7 @@ pub(crate) fn problem(status: StatusCode, title: &str, detail: &str) -> Response
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
-type ApiResult<T> = Result<T, Response<Body>>;
+pub(crate) type ApiResult<T> = Result<T, Response<Body>>;
 
 fn identity_problem(err: IdentityError) -> Response<Body> {
     match err {
@@ -67,7 +69,7 @@ fn identity_problem(err: IdentityError) -> Response<Body> {
 }
 
 /// The caller, from `Authorization: Bearer <token>`.
-struct Caller(Principal);
+pub(crate) struct Caller(pub Principal);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Response<Body>;

@@ -24,6 +24,25 @@ pub(crate) struct ServerArgs {
     /// Seconds in-flight requests may take to finish after SIGINT/SIGTERM [default: 10].
     #[arg(long, env = "STRATUS_DRAIN_SECONDS")]
     drain_seconds: Option<u64>,
+    /// The Python interpreter `python3.x` functions run on; its packages (boto3) are the
+    /// functions' base environment [default: python3].
+    #[arg(long, env = "STRATUS_PYTHON")]
+    python: Option<PathBuf>,
+    /// Run function code as plain processes when bubblewrap or cgroups are missing (unsafe:
+    /// development only).
+    #[arg(long, env = "STRATUS_INSECURE_NO_SANDBOX")]
+    insecure_no_sandbox: bool,
+    /// Memory all function workers together may be sized at, in MB [default: half the host's].
+    #[arg(long, env = "STRATUS_WORKER_MEMORY_MB")]
+    worker_memory_mb: Option<u64>,
+    /// How long an idle function worker stays warm, e.g. 30s or 5m [default: 5m].
+    #[arg(long, env = "STRATUS_KEEP_WARM", value_parser = parse_duration_arg)]
+    keep_warm: Option<Duration>,
+}
+
+fn parse_duration_arg(text: &str) -> Result<Duration, String> {
+    stratus_server::parse_duration(text)
+        .ok_or_else(|| format!("invalid duration {text:?}: use ms, s, m or h"))
 }
 
 impl ServerArgs {
@@ -43,6 +62,17 @@ impl ServerArgs {
                 .map(Duration::from_secs)
                 .or(file.drain_deadline)
                 .unwrap_or(defaults.drain_deadline),
+            python: self.python.or(file.python).unwrap_or(defaults.python),
+            insecure_no_sandbox: self.insecure_no_sandbox
+                || file.insecure_no_sandbox.unwrap_or(false),
+            worker_memory_mb: self
+                .worker_memory_mb
+                .or(file.worker_memory_mb)
+                .unwrap_or(defaults.worker_memory_mb),
+            keep_warm: self
+                .keep_warm
+                .or(file.keep_warm)
+                .unwrap_or(defaults.keep_warm),
         })
     }
 }

@@ -1,12 +1,14 @@
-//! Vocabulary shared by every Stratus crate: validated identifiers, roles, notification rules and
-//! the S3 event shape. Nothing here performs IO, so every rule in it is unit-testable in isolation.
+//! Vocabulary shared by every Stratus crate: validated identifiers, roles, notification rules,
+//! the S3 event shape and the function model. Nothing here performs IO, so every rule in it is unit-testable in isolation.
 
 pub mod event;
+pub mod function;
 pub mod ids;
 pub mod role;
 
 pub use event::{
     EventKind, NotificationRule, NotificationTarget, ObjectEvent, is_known_event_pattern,
 };
+pub use function::{FunctionConfig, FunctionName, InvalidConfig, RuntimeKind};
 pub use ids::{BucketName, InvalidId, ObjectKey, ProjectName};
 pub use role::{Action, Role};

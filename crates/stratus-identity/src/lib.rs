@@ -146,6 +146,16 @@ impl Identity {
         Ok(key)
     }
 
+    /// A member key of `project` for the platform's own use on the project's behalf (a function's
+    /// AWS SDK calls back into the server with it). No caller check: the platform is trusted.
+    ///
+    /// # Errors
+    /// Invalid project name, storage failures.
+    pub async fn service_key(&self, project: &str) -> IdentityResult<KeyRecord> {
+        let project = ProjectName::parse(project).map_err(|e| IdentityError::Invalid(e.0))?;
+        self.new_key(project.as_str(), Role::Member).await
+    }
+
     /// The key record for `access_key_id`, if it exists.
     ///
     /// # Errors

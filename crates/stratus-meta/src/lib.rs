@@ -1,14 +1,16 @@
 //! Metadata persistence. Every piece of state Stratus must not lose — keys, buckets, object rows,
-//! multipart uploads and the event outbox — goes through the repository traits defined here.
+//! multipart uploads, the event outbox, functions and accepted asynchronous invocations — goes through the repository traits defined here.
 //! [`SqliteMeta`] implements them on an embedded SQLite database in WAL mode; the scale-out
 //! deployment will add a PostgreSQL implementation of the same traits.
 
+mod function_records;
 mod records;
 mod repository;
 mod sqlite;
 
+pub use function_records::*;
 pub use records::*;
-pub use repository::{IdentityRepository, ObjectRepository};
+pub use repository::{FunctionRepository, IdentityRepository, ObjectRepository};
 pub use sqlite::SqliteMeta;
 
 /// Failures of the metadata layer, named by meaning so callers can map them to protocol errors.
@@ -20,6 +22,8 @@ pub enum MetaError {
     BucketOwnedBy { owner: String },
     #[error("bucket is not empty")]
     BucketNotEmpty,
+    #[error("{0} already exists")]
+    AlreadyExists(&'static str),
     #[error("access key already exists")]
     KeyExists,
     #[error("precondition failed")]

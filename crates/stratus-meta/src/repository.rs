@@ -6,8 +6,9 @@ use async_trait::async_trait;
 use stratus_core::NotificationRule;
 
 use crate::{
-    BucketRecord, Garbage, KeyRecord, MetaResult, ObjectRecord, ObjectSummary, OutboxRecord,
-    PartRecord, PendingEvent, UploadRecord, WriteCondition,
+    BucketRecord, FunctionRecord, Garbage, InvocationRecord, KeyRecord, MetaResult, ObjectRecord,
+    ObjectSummary, OutboxRecord, PartRecord, PendingEvent, UploadRecord, VersionRecord,
+    WriteCondition,
 };
 
 /// Projects and access keys.
@@ -82,4 +83,72 @@ pub trait ObjectRepository: Send + Sync + 'static {
     async fn referenced_blobs(&self) -> MetaResult<HashSet<String>>;
     /// The highest event sequencer ever stored, so sequencers keep increasing across restarts.
     async fn max_sequencer(&self) -> MetaResult<u64>;
+}
+
+/// Functions, their versions, and durable asynchronous invocations.
+#[async_trait]
+pub trait FunctionRepository: Send + Sync + 'static {
+    /// Creates a function with its `$LATEST` version; [`crate::MetaError::AlreadyExists`] if the
+    /// project already has one of that name.
+    async fn create_function(
+        &self,
+        function: FunctionRecord,
+        latest: VersionRecord,
+    ) -> MetaResult<()>;
+    async fn get_function(&self, project: &str, name: &str) -> MetaResult<Option<FunctionRecord>>;
+    /// `$LATEST` of up to `limit` functions of a project named after `after`, by name.
+    async fn list_functions(
+        &self,
+        project: &str,
+        after: &str,
+        limit: usize,
+    ) -> MetaResult<Vec<VersionRecord>>;
+    /// Every version of every function (start-up: warm pools, code checks).
+    async fn all_functions(&self) -> MetaResult<Vec<VersionRecord>>;
+    async fn get_version(
+        &self,
+        project: &str,
+        name: &str,
+        version: &str,
+    ) -> MetaResult<Option<VersionRecord>>;
+    /// `$LATEST` first, then published versions in order.
+    async fn list_versions(&self, project: &str, name: &str) -> MetaResult<Vec<VersionRecord>>;
+    /// Replaces `$LATEST`; [`crate::MetaError::PreconditionFailed`] when `expected_revision`
+    /// is given and is not the current one.
+    async fn update_latest(
+        &self,
+        version: VersionRecord,
+        expected_revision: Option<String>,
+    ) -> MetaResult<()>;
+    /// Freezes `$LATEST` as the next version number (or returns the newest version when
+    /// nothing changed since, as Lambda does).
+    async fn publish_version(
+        &self,
+        project: &str,
+        name: &str,
+        now_ms: i64,
+    ) -> MetaResult<VersionRecord>;
+    async fn set_reserved_concurrency(
+        &self,
+        project: &str,
+        name: &str,
+        reserved: Option<u32>,
+    ) -> MetaResult<()>;
+    /// Deletes the function and all its versions; returns the deleted function.
+    async fn delete_function(&self, project: &str, name: &str) -> MetaResult<FunctionRecord>;
+    /// Every code hash some version references; start-up removes unreferenced code.
+    async fn code_in_use(&self) -> MetaResult<HashSet<String>>;
+
+    /// Inserts or replaces an asynchronous invocation; accepted means this committed.
+    async fn put_invocation(&self, invocation: InvocationRecord) -> MetaResult<()>;
+    async fn get_invocation(&self, id: &str) -> MetaResult<Option<InvocationRecord>>;
+    /// Queued invocations, the earliest due first.
+    async fn queued_invocations(&self, limit: usize) -> MetaResult<Vec<InvocationRecord>>;
+    /// A function's dead-lettered invocations, newest first.
+    async fn dead_letters(
+        &self,
+        project: &str,
+        function: &str,
+        limit: usize,
+    ) -> MetaResult<Vec<InvocationRecord>>;
 }

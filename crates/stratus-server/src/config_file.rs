@@ -19,6 +19,15 @@ pub struct FileConfig {
     /// How long in-flight requests may run after shutdown, e.g. `"10s"` or `"1500ms"`.
     #[serde(default, deserialize_with = "duration")]
     pub drain_deadline: Option<Duration>,
+    /// The interpreter `python3.x` functions run on.
+    pub python: Option<PathBuf>,
+    /// Run function code without bubblewrap/cgroups (development only).
+    pub insecure_no_sandbox: Option<bool>,
+    /// Memory all function workers together may be sized at, in MB.
+    pub worker_memory_mb: Option<u64>,
+    /// How long an idle worker stays warm, e.g. `"5m"`.
+    #[serde(default, deserialize_with = "duration")]
+    pub keep_warm: Option<Duration>,
 }
 
 impl FileConfig {

@@ -32,6 +32,14 @@ pub struct Config {
     pub region: String,
     /// How long in-flight requests may run after shutdown is requested.
     pub drain_deadline: Duration,
+    /// The interpreter `python3.x` functions run on (found on PATH when not absolute).
+    pub python: PathBuf,
+    /// Run function code without a sandbox when bubblewrap or cgroups are missing.
+    pub insecure_no_sandbox: bool,
+    /// Memory all function workers together may be sized at, in MB.
+    pub worker_memory_mb: u64,
+    /// How long an idle worker stays warm.
+    pub keep_warm: Duration,
 }
 
 impl Default for Config {
@@ -41,14 +49,89 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 4566)),
             region: "us-east-1".into(),
             drain_deadline: Duration::from_secs(10),
+            python: PathBuf::from("python3"),
+            insecure_no_sandbox: false,
+            worker_memory_mb: default_worker_memory_mb(),
+            keep_warm: Duration::from_secs(300),
         }
     }
+}
+
+/// Half of the host's memory: workers may use that much, the rest stays for the host.
+fn default_worker_memory_mb() -> u64 {
+    let total_kb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("MemTotal:"))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
+        })
+        .unwrap_or(4 * 1024 * 1024);
+    (total_kb / 1024 / 2).max(512)
+}
+
+/// Detects the sandbox and Python; says at start what functions will and will not be able to do.
+fn runtime_config(config: &Config, endpoint: String) -> stratus_runtime::RuntimeConfig {
+    use stratus_runtime::sandbox::Isolation;
+    let mut runtime = stratus_runtime::RuntimeConfig::new(
+        config.data_dir.clone(),
+        config.region.clone(),
+        endpoint,
+    );
+    runtime.memory_budget_mb = config.worker_memory_mb;
+    runtime.keep_warm = config.keep_warm;
+    runtime.cgroups = stratus_runtime::cgroup::Cgroups::detect();
+    let isolation = Isolation::detect();
+    runtime.isolation = match (&isolation, &runtime.cgroups) {
+        (Ok(isolation), Some(cgroups)) => {
+            tracing::info!(
+                sandbox = isolation.name(),
+                cgroups = cgroups.version(),
+                "functions run sandboxed"
+            );
+            Some(isolation.clone())
+        }
+        _ if config.insecure_no_sandbox => {
+            tracing::warn!(
+                "--insecure-no-sandbox: function code runs as plain processes of this server's user"
+            );
+            Some(Isolation::None)
+        }
+        (Err(why), _) => {
+            tracing::error!(reason = %why, "functions cannot run: no sandbox (install bubblewrap, or pass --insecure-no-sandbox)");
+            None
+        }
+        (Ok(_), None) => {
+            tracing::error!(
+                "functions cannot run: no usable cgroup memory controller (run as root, or pass --insecure-no-sandbox)"
+            );
+            None
+        }
+    };
+    match stratus_runtime::HostPython::discover(&config.python) {
+        Ok(python) => {
+            if !python.has_boto3 {
+                tracing::warn!(python = %python.executable.display(), "boto3 is not importable by this interpreter; python functions cannot use it (set --python to one that has it)");
+            }
+            tracing::info!(python = %python.executable.display(), version = %python.version, "python runtime");
+            runtime.python = Some(python);
+        }
+        Err(why) => tracing::warn!(reason = %why, "python functions cannot run"),
+    }
+    runtime
 }
 
 /// A started (bound, not yet serving) server.
 pub struct Server {
     listener: TcpListener,
     edge: Edge,
+    functions: Arc<stratus_runtime::Functions>,
     address: SocketAddr,
     created_admin: Option<KeyRecord>,
     config: Config,
@@ -102,19 +185,28 @@ impl Server {
             files::write_credentials(&config.data_dir, key)?;
         }
         let store = Arc::new(
-            Store::open(&config.data_dir, meta, &config.region)
+            Store::open(&config.data_dir, meta.clone(), &config.region)
                 .await
                 .context("cannot open object store")?,
         );
-        let edge = Edge::new(store, identity);
+        // Bind first: functions are told the edge's address to call back into.
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let address = listener.local_addr()?;
+        let functions = stratus_runtime::Functions::open(
+            runtime_config(&config, format!("http://{address}")),
+            meta.clone(),
+            Arc::clone(&identity),
+        )
+        .await
+        .context("cannot open the function service")?;
+        let edge = Edge::new(store, identity, Arc::clone(&functions));
         files::write_server_info(&config.data_dir, address)?;
         Ok(Self {
             listener,
             edge,
+            functions,
             address,
             created_admin,
             config,
@@ -178,6 +270,7 @@ impl Server {
         {
             tracing::warn!("drain deadline passed; closing remaining connections");
         }
+        self.functions.shutdown();
         files::remove_server_info(&self.config.data_dir);
         Ok(())
     }

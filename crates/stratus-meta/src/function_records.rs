@@ -1,0 +1,81 @@
+//! Rows for functions, their versions and durable asynchronous invocations.
+
+use stratus_core::FunctionConfig;
+
+/// The unversioned part of a function: who owns it and what limits it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionRecord {
+    pub project: String,
+    pub name: String,
+    /// Lambda's reserved concurrency: `None` means unreserved (bounded by the host only).
+    pub reserved_concurrency: Option<u32>,
+    pub created_ms: i64,
+    /// The access key the function's own AWS SDK calls use (a member key of its project).
+    pub execution_key: String,
+}
+
+/// One version of a function: `$LATEST` (mutable) or a published number (frozen).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRecord {
+    pub project: String,
+    pub name: String,
+    pub version: String,
+    pub config: FunctionConfig,
+    /// Hex SHA-256 of the code package: the name of its content-addressed directory.
+    pub code_sha256: String,
+    pub code_size: u64,
+    pub last_modified_ms: i64,
+    /// Changes with every update, for optimistic concurrency (Lambda's `RevisionId`).
+    pub revision_id: String,
+}
+
+/// Where an asynchronous invocation is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvocationState {
+    /// Accepted and durable; runs at `next_attempt_ms`.
+    Queued,
+    Succeeded,
+    /// Every attempt failed, or the event grew too old: kept in the dead-letter store.
+    DeadLettered,
+}
+
+impl InvocationState {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Succeeded => "succeeded",
+            Self::DeadLettered => "dead-lettered",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "queued" => Some(Self::Queued),
+            "succeeded" => Some(Self::Succeeded),
+            "dead-lettered" => Some(Self::DeadLettered),
+            _ => None,
+        }
+    }
+}
+
+/// An asynchronous invocation: accepted means this row is committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvocationRecord {
+    pub id: String,
+    pub project: String,
+    pub function: String,
+    pub qualifier: String,
+    pub payload: Vec<u8>,
+    pub state: InvocationState,
+    /// Attempts made so far.
+    pub attempts: u32,
+    pub accepted_ms: i64,
+    pub next_attempt_ms: i64,
+    pub finished_ms: Option<i64>,
+    /// The last attempt's response payload (success) or error document (failure).
+    pub result: Option<Vec<u8>>,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+}

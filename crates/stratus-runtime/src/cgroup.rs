@@ -1,0 +1,208 @@
+//! Memory and CPU limits for workers through cgroups, v1 or v2, whichever the host mounts.
+//!
+//! Each worker gets its own group (`stratus/<worker id>`), so its memory peak and OOM kills are
+//! its own, and killing "every process in the group" kills exactly that worker's tree.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+/// The CPU weight of a 1769 MB function is one full share (Lambda gives one vCPU at 1769 MB).
+const MB_PER_VCPU: u64 = 1769;
+
+/// Which cgroup hierarchy the host runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cgroups {
+    /// Unified hierarchy: one directory per group with `memory.max`, `cpu.weight`.
+    V2 { parent: PathBuf },
+    /// Separate `memory` and `cpu` hierarchies.
+    V1 {
+        memory: PathBuf,
+        cpu: Option<PathBuf>,
+    },
+}
+
+impl Cgroups {
+    /// Finds a writable hierarchy and creates our parent group in it; `None` when the host has
+    /// none we can use (not root, no memory controller).
+    #[must_use]
+    pub fn detect() -> Option<Self> {
+        let root = Path::new(CGROUP_ROOT);
+        if root.join("cgroup.controllers").exists() {
+            let parent = root.join("stratus");
+            fs::create_dir_all(&parent).ok()?;
+            // Controllers must be enabled for children explicitly in v2; ignore failure when
+            // they already are or the parent is not delegatable (then limits fail visibly).
+            let _ = fs::write(root.join("cgroup.subtree_control"), "+memory +cpu");
+            let _ = fs::write(parent.join("cgroup.subtree_control"), "+memory +cpu");
+            return parent
+                .join("cgroup.procs")
+                .exists()
+                .then_some(Self::V2 { parent });
+        }
+        let memory = root.join("memory").join("stratus");
+        fs::create_dir_all(&memory).ok()?;
+        if !memory.join("memory.limit_in_bytes").exists() {
+            return None;
+        }
+        let cpu = root.join("cpu").join("stratus");
+        let cpu = fs::create_dir_all(&cpu).ok().map(|()| cpu);
+        Some(Self::V1 { memory, cpu })
+    }
+
+    #[must_use]
+    pub fn version(&self) -> &'static str {
+        match self {
+            Self::V2 { .. } => "v2",
+            Self::V1 { .. } => "v1",
+        }
+    }
+
+    /// Creates the group of one worker, capped at `memory_mb`, with a CPU weight proportional
+    /// to it.
+    ///
+    /// # Errors
+    /// The cgroup filesystem refusing the directory or a limit.
+    pub fn create(&self, worker: &str, memory_mb: u32) -> io::Result<WorkerCgroup> {
+        let bytes = u64::from(memory_mb) * 1024 * 1024;
+        match self {
+            Self::V2 { parent } => {
+                let dir = parent.join(worker);
+                fs::create_dir_all(&dir)?;
+                fs::write(dir.join("memory.max"), bytes.to_string())?;
+                // No swap: exceeding the limit must kill, as it does on Lambda.
+                let _ = fs::write(dir.join("memory.swap.max"), "0");
+                // cpu.weight ranges 1..=10000, default 100 = one 1769 MB function.
+                let weight = (u64::from(memory_mb) * 100 / MB_PER_VCPU).clamp(1, 10_000);
+                let _ = fs::write(dir.join("cpu.weight"), weight.to_string());
+                Ok(WorkerCgroup {
+                    dirs: vec![dir.clone()],
+                    memory_dir: dir,
+                    v2: true,
+                })
+            }
+            Self::V1 { memory, cpu } => {
+                let memory_dir = memory.join(worker);
+                fs::create_dir_all(&memory_dir)?;
+                fs::write(memory_dir.join("memory.limit_in_bytes"), bytes.to_string())?;
+                // memsw (memory + swap) exists only with swap accounting; where it does, equal
+                // limits forbid swapping.
+                let _ = fs::write(
+                    memory_dir.join("memory.memsw.limit_in_bytes"),
+                    bytes.to_string(),
+                );
+                let _ = fs::write(memory_dir.join("memory.swappiness"), "0");
+                let mut dirs = vec![memory_dir.clone()];
+                if let Some(cpu) = cpu {
+                    let cpu_dir = cpu.join(worker);
+                    if fs::create_dir_all(&cpu_dir).is_ok() {
+                        // cpu.shares: 1024 = one 1769 MB function.
+                        let shares = (u64::from(memory_mb) * 1024 / MB_PER_VCPU).max(2);
+                        let _ = fs::write(cpu_dir.join("cpu.shares"), shares.to_string());
+                        dirs.push(cpu_dir);
+                    }
+                }
+                Ok(WorkerCgroup {
+                    dirs,
+                    memory_dir,
+                    v2: false,
+                })
+            }
+        }
+    }
+}
+
+/// One worker's group(s). Removed when dropped (after its processes are gone).
+#[derive(Debug)]
+pub struct WorkerCgroup {
+    dirs: Vec<PathBuf>,
+    memory_dir: PathBuf,
+    v2: bool,
+}
+
+impl WorkerCgroup {
+    /// The `cgroup.procs` files a process writes its pid into to join every hierarchy.
+    #[must_use]
+    pub fn procs_files(&self) -> Vec<PathBuf> {
+        self.dirs
+            .iter()
+            .map(|dir| dir.join("cgroup.procs"))
+            .collect()
+    }
+
+    /// The highest memory use since the group was created, in bytes.
+    #[must_use]
+    pub fn peak_memory_bytes(&self) -> Option<u64> {
+        let file = if self.v2 {
+            "memory.peak"
+        } else {
+            "memory.max_usage_in_bytes"
+        };
+        let peak = read_u64(&self.memory_dir.join(file));
+        // Kernels before 5.19 have no memory.peak; the current use is the best we have.
+        peak.or_else(|| read_u64(&self.memory_dir.join("memory.current")))
+    }
+
+    /// Resets the peak so that the next invocation reports its own maximum (v1 only; v2's
+    /// `memory.peak` is reset by writing to it on kernels ≥ 6.12, and ignored before).
+    pub fn reset_peak(&self) {
+        let file = if self.v2 {
+            "memory.peak"
+        } else {
+            "memory.max_usage_in_bytes"
+        };
+        let _ = fs::write(self.memory_dir.join(file), "0");
+    }
+
+    /// How many times the kernel's OOM killer fired in this group.
+    #[must_use]
+    pub fn oom_kills(&self) -> u64 {
+        let (file, key) = if self.v2 {
+            ("memory.events", "oom_kill")
+        } else {
+            ("memory.oom_control", "oom_kill")
+        };
+        let text = fs::read_to_string(self.memory_dir.join(file)).unwrap_or_default();
+        let counted = text.lines().find_map(|line| {
+            let (name, value) = line.split_once(' ')?;
+            (name == key).then(|| value.trim().parse().ok())?
+        });
+        match counted {
+            Some(count) => count,
+            // Old v1 kernels have no oom_kill counter: hitting the limit is the best signal.
+            None if !self.v2 => read_u64(&self.memory_dir.join("memory.failcnt")).unwrap_or(0),
+            None => 0,
+        }
+    }
+
+    /// Kills every process in the group (the worker and anything it forked).
+    pub fn kill_all(&self) {
+        if self.v2 && fs::write(self.memory_dir.join("cgroup.kill"), "1").is_ok() {
+            return;
+        }
+        let procs = fs::read_to_string(self.memory_dir.join("cgroup.procs")).unwrap_or_default();
+        for pid in procs
+            .lines()
+            .filter_map(|line| line.trim().parse::<i32>().ok())
+        {
+            if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
+        }
+    }
+}
+
+impl Drop for WorkerCgroup {
+    fn drop(&mut self) {
+        for dir in &self.dirs {
+            // Fails while processes remain (they are being reaped); the parent is cleaned at
+            // the next start.
+            let _ = fs::remove_dir(dir);
+        }
+    }
+}
+
+fn read_u64(path: &Path) -> Option<u64> {
+    fs::read_to_string(path).ok()?.trim().parse().ok()
+}

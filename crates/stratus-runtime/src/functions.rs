@@ -1,0 +1,595 @@
+//! The function service: lifecycle of functions and versions, with tenancy checks. Invocation
+//! lives in `invoke.rs`, asynchronous delivery in `dispatch.rs`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use stratus_core::{Action, FunctionConfig, FunctionName};
+use stratus_identity::{Identity, Principal};
+use stratus_meta::{FunctionRecord, FunctionRepository, MetaError, VersionRecord};
+
+use crate::code::CodeStore;
+use crate::dispatch::Dispatcher;
+use crate::host::RuntimeConfig;
+use crate::logs::LogStore;
+use crate::pool::{PoolKey, Pools};
+use crate::{RuntimeError, RuntimeResult, now_ms};
+
+/// The Python runtime client, written into the data directory at start.
+const PYTHON_BOOTSTRAP: &str = include_str!("../runtimes/python/bootstrap.py");
+
+pub const LATEST: &str = "$LATEST";
+
+/// A function as the API shows it: the function and one of its versions.
+#[derive(Debug, Clone)]
+pub struct FunctionView {
+    pub function: FunctionRecord,
+    pub version: VersionRecord,
+}
+
+/// CreateFunction's input.
+#[derive(Debug, Clone)]
+pub struct NewFunction {
+    pub name: String,
+    pub config: FunctionConfig,
+    pub zip: Vec<u8>,
+    pub publish: bool,
+}
+
+/// UpdateFunctionCode's input.
+#[derive(Debug, Clone)]
+pub struct CodeUpdate {
+    pub zip: Vec<u8>,
+    pub publish: bool,
+    pub revision_id: Option<String>,
+}
+
+/// UpdateFunctionConfiguration's input: only the fields given change.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigUpdate {
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    pub memory_mb: Option<u32>,
+    pub timeout_s: Option<u32>,
+    pub environment: Option<BTreeMap<String, String>>,
+    pub description: Option<String>,
+    pub min_instances: Option<u32>,
+    pub volumes: Option<Vec<String>>,
+    pub role: Option<String>,
+    pub revision_id: Option<String>,
+}
+
+impl ConfigUpdate {
+    fn apply(self, config: &mut FunctionConfig) {
+        if let Some(v) = self.runtime {
+            config.runtime = v;
+        }
+        if let Some(v) = self.handler {
+            config.handler = v;
+        }
+        if let Some(v) = self.memory_mb {
+            config.memory_mb = v;
+        }
+        if let Some(v) = self.timeout_s {
+            config.timeout_s = v;
+        }
+        if let Some(v) = self.environment {
+            config.environment = v;
+        }
+        if let Some(v) = self.description {
+            config.description = v;
+        }
+        if let Some(v) = self.min_instances {
+            config.min_instances = v;
+        }
+        if let Some(v) = self.volumes {
+            config.volumes = v;
+        }
+        if let Some(v) = self.role {
+            config.role = v;
+        }
+    }
+}
+
+pub struct Functions {
+    pub(crate) meta: Arc<dyn FunctionRepository>,
+    pub(crate) identity: Arc<Identity>,
+    pub(crate) config: RuntimeConfig,
+    pub(crate) code: CodeStore,
+    pub(crate) logs: LogStore,
+    pub(crate) pools: Pools,
+    pub(crate) dispatcher: Dispatcher,
+    /// Where the runtime client lives on the host (mounted at `/opt/stratus`).
+    pub(crate) runtime_dir: PathBuf,
+    pub(crate) run_dir: PathBuf,
+}
+
+impl std::fmt::Debug for Functions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Functions").finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn require(caller: &Principal, action: Action) -> RuntimeResult<()> {
+    if caller.may(action) {
+        Ok(())
+    } else {
+        Err(RuntimeError::Forbidden(format!(
+            "the {} role of key {} may not do this",
+            caller.role.as_str(),
+            caller.access_key_id
+        )))
+    }
+}
+
+fn parse_name(name: &str) -> RuntimeResult<FunctionName> {
+    FunctionName::parse(name).map_err(|e| RuntimeError::Invalid {
+        field: "FunctionName",
+        message: e.0,
+    })
+}
+
+fn not_found(name: &str, qualifier: Option<&str>) -> RuntimeError {
+    let arn = match qualifier {
+        Some(q) => format!("{name}:{q}"),
+        None => name.to_owned(),
+    };
+    RuntimeError::NotFound(format!("Function not found: {arn}"))
+}
+
+fn revision() -> String {
+    crate::request_id()
+}
+
+impl Functions {
+    /// Opens the service: writes the runtime client, removes unreferenced code and leftover
+    /// worker files, and starts the background tasks (keep-warm reaper, asynchronous
+    /// dispatcher), which hold only a weak reference and stop with the service.
+    ///
+    /// # Errors
+    /// Unusable data directory or metadata.
+    pub async fn open(
+        config: RuntimeConfig,
+        meta: Arc<dyn FunctionRepository>,
+        identity: Arc<Identity>,
+    ) -> RuntimeResult<Arc<Self>> {
+        let code = CodeStore::open(&config.data_dir)?;
+        code.collect(&meta.code_in_use().await?);
+        let runtime_dir = config.data_dir.join("runtimes").join("python");
+        std::fs::create_dir_all(&runtime_dir)?;
+        std::fs::write(runtime_dir.join("bootstrap.py"), PYTHON_BOOTSTRAP)?;
+        let run_dir = config.data_dir.join("run");
+        let _ = std::fs::remove_dir_all(&run_dir);
+        std::fs::create_dir_all(&run_dir)?;
+        let service = Arc::new(Self {
+            logs: LogStore::open(&config.data_dir)?,
+            pools: Pools::new(config.memory_budget_mb),
+            dispatcher: Dispatcher::default(),
+            meta,
+            identity,
+            code,
+            runtime_dir,
+            run_dir,
+            config,
+        });
+        tokio::spawn(crate::dispatch::run(Arc::downgrade(&service)));
+        tokio::spawn(keep_warm(Arc::downgrade(&service)));
+        Ok(service)
+    }
+
+    #[must_use]
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.config
+    }
+
+    #[must_use]
+    pub fn logs(&self) -> &LogStore {
+        &self.logs
+    }
+
+    /// Stops every idle worker (server shutdown).
+    pub fn shutdown(&self) {
+        self.pools.clear();
+    }
+
+    /// # Errors
+    /// Invalid name or configuration, bad zip, existing name, storage failures.
+    pub async fn create(
+        &self,
+        caller: &Principal,
+        new: NewFunction,
+    ) -> RuntimeResult<FunctionView> {
+        require(caller, Action::Write)?;
+        let name = parse_name(&new.name)?;
+        new.config.validate().map_err(|e| RuntimeError::Invalid {
+            field: e.field,
+            message: e.message,
+        })?;
+        if self
+            .meta
+            .get_function(&caller.project, name.as_str())
+            .await?
+            .is_some()
+        {
+            return Err(RuntimeError::AlreadyExists(format!(
+                "Function already exist: {name}"
+            )));
+        }
+        let stored = self.store_code(new.zip).await?;
+        let key = self
+            .identity
+            .service_key(&caller.project)
+            .await
+            .map_err(|e| {
+                RuntimeError::Unavailable(format!("cannot create the function's key: {e}"))
+            })?;
+        let now = now_ms();
+        let function = FunctionRecord {
+            project: caller.project.clone(),
+            name: name.as_str().to_owned(),
+            reserved_concurrency: None,
+            created_ms: now,
+            execution_key: key.access_key_id,
+        };
+        let latest = VersionRecord {
+            project: caller.project.clone(),
+            name: name.as_str().to_owned(),
+            version: LATEST.into(),
+            config: new.config,
+            code_sha256: stored.sha256,
+            code_size: stored.size,
+            last_modified_ms: now,
+            revision_id: revision(),
+        };
+        match self
+            .meta
+            .create_function(function.clone(), latest.clone())
+            .await
+        {
+            Ok(()) => {}
+            Err(MetaError::AlreadyExists(_)) => {
+                return Err(RuntimeError::AlreadyExists(format!(
+                    "Function already exist: {name}"
+                )));
+            }
+            Err(error) => return Err(error.into()),
+        }
+        let view = FunctionView {
+            function,
+            version: latest,
+        };
+        if new.publish {
+            return self.publish(caller, name.as_str()).await;
+        }
+        Ok(view)
+    }
+
+    async fn store_code(&self, zip: Vec<u8>) -> RuntimeResult<crate::code::StoredCode> {
+        let code = self.code.clone();
+        tokio::task::spawn_blocking(move || code.put(&zip))
+            .await
+            .map_err(|e| RuntimeError::Io(std::io::Error::other(e)))?
+    }
+
+    /// A function and one version (`$LATEST` when `qualifier` is `None`).
+    ///
+    /// # Errors
+    /// NotFound, Forbidden, storage failures.
+    pub async fn get(
+        &self,
+        caller: &Principal,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> RuntimeResult<FunctionView> {
+        require(caller, Action::Read)?;
+        self.resolve(&caller.project, name, qualifier).await
+    }
+
+    pub(crate) async fn resolve(
+        &self,
+        project: &str,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> RuntimeResult<FunctionView> {
+        let version = match qualifier {
+            None | Some("" | LATEST) => LATEST,
+            Some(q) if q.bytes().all(|b| b.is_ascii_digit()) => q,
+            // Aliases are not supported; Lambda answers the same for an unknown one.
+            Some(q) => return Err(not_found(name, Some(q))),
+        };
+        let Some(function) = self.meta.get_function(project, name).await? else {
+            return Err(not_found(name, None));
+        };
+        let Some(version) = self.meta.get_version(project, name, version).await? else {
+            return Err(not_found(name, qualifier));
+        };
+        Ok(FunctionView { function, version })
+    }
+
+    /// `$LATEST` of up to `limit` functions named after `marker`.
+    ///
+    /// # Errors
+    /// Forbidden, storage failures.
+    pub async fn list(
+        &self,
+        caller: &Principal,
+        marker: &str,
+        limit: usize,
+    ) -> RuntimeResult<Vec<FunctionView>> {
+        require(caller, Action::Read)?;
+        let versions = self
+            .meta
+            .list_functions(&caller.project, marker, limit)
+            .await?;
+        let mut views = Vec::with_capacity(versions.len());
+        for version in versions {
+            if let Some(function) = self
+                .meta
+                .get_function(&caller.project, &version.name)
+                .await?
+            {
+                views.push(FunctionView { function, version });
+            }
+        }
+        Ok(views)
+    }
+
+    /// Every version of a function, `$LATEST` first.
+    ///
+    /// # Errors
+    /// NotFound, Forbidden, storage failures.
+    pub async fn versions(
+        &self,
+        caller: &Principal,
+        name: &str,
+    ) -> RuntimeResult<Vec<FunctionView>> {
+        let latest = self.get(caller, name, None).await?;
+        let versions = self.meta.list_versions(&caller.project, name).await?;
+        Ok(versions
+            .into_iter()
+            .map(|version| FunctionView {
+                function: latest.function.clone(),
+                version,
+            })
+            .collect())
+    }
+
+    /// # Errors
+    /// NotFound, Forbidden, Conflict (stale revision), bad zip, storage failures.
+    pub async fn update_code(
+        &self,
+        caller: &Principal,
+        name: &str,
+        update: CodeUpdate,
+    ) -> RuntimeResult<FunctionView> {
+        require(caller, Action::Write)?;
+        let current = self.resolve(&caller.project, name, None).await?;
+        let stored = self.store_code(update.zip).await?;
+        let version = VersionRecord {
+            code_sha256: stored.sha256,
+            code_size: stored.size,
+            last_modified_ms: now_ms(),
+            revision_id: revision(),
+            ..current.version
+        };
+        self.replace_latest(version.clone(), update.revision_id)
+            .await?;
+        if update.publish {
+            return self.publish(caller, name).await;
+        }
+        Ok(FunctionView {
+            function: current.function,
+            version,
+        })
+    }
+
+    /// # Errors
+    /// NotFound, Forbidden, Invalid, Conflict (stale revision), storage failures.
+    pub async fn update_config(
+        &self,
+        caller: &Principal,
+        name: &str,
+        update: ConfigUpdate,
+    ) -> RuntimeResult<FunctionView> {
+        require(caller, Action::Write)?;
+        let current = self.resolve(&caller.project, name, None).await?;
+        let expected = update.revision_id.clone();
+        let mut config = current.version.config.clone();
+        update.apply(&mut config);
+        config.validate().map_err(|e| RuntimeError::Invalid {
+            field: e.field,
+            message: e.message,
+        })?;
+        let version = VersionRecord {
+            config,
+            last_modified_ms: now_ms(),
+            revision_id: revision(),
+            ..current.version
+        };
+        self.replace_latest(version.clone(), expected).await?;
+        Ok(FunctionView {
+            function: current.function,
+            version,
+        })
+    }
+
+    async fn replace_latest(
+        &self,
+        version: VersionRecord,
+        expected: Option<String>,
+    ) -> RuntimeResult<()> {
+        match self.meta.update_latest(version, expected).await {
+            Ok(()) => Ok(()),
+            Err(MetaError::PreconditionFailed) => Err(RuntimeError::Conflict(
+                "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id".into(),
+            )),
+            Err(MetaError::NotFound(_)) => Err(RuntimeError::NotFound("Function not found".into())),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Freezes `$LATEST` as a numbered version.
+    ///
+    /// # Errors
+    /// NotFound, Forbidden, storage failures.
+    pub async fn publish(&self, caller: &Principal, name: &str) -> RuntimeResult<FunctionView> {
+        require(caller, Action::Write)?;
+        let current = self.resolve(&caller.project, name, None).await?;
+        let version = self
+            .meta
+            .publish_version(&caller.project, name, now_ms())
+            .await?;
+        Ok(FunctionView {
+            function: current.function,
+            version,
+        })
+    }
+
+    /// Sets (`Some`) or removes (`None`) reserved concurrency.
+    ///
+    /// # Errors
+    /// NotFound, Forbidden, Invalid, storage failures.
+    pub async fn set_concurrency(
+        &self,
+        caller: &Principal,
+        name: &str,
+        reserved: Option<u32>,
+    ) -> RuntimeResult<()> {
+        require(caller, Action::Write)?;
+        if reserved.is_some_and(|r| r > 1000) {
+            return Err(RuntimeError::Invalid {
+                field: "ReservedConcurrentExecutions",
+                message: "must be between 0 and 1000".into(),
+            });
+        }
+        self.resolve(&caller.project, name, None).await?;
+        self.meta
+            .set_reserved_concurrency(&caller.project, name, reserved)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a function with every version, its workers, logs and execution key.
+    ///
+    /// # Errors
+    /// NotFound, Forbidden, storage failures.
+    pub async fn delete(&self, caller: &Principal, name: &str) -> RuntimeResult<()> {
+        require(caller, Action::Write)?;
+        let function = match self.meta.delete_function(&caller.project, name).await {
+            Ok(function) => function,
+            Err(MetaError::NotFound(_)) => return Err(not_found(name, None)),
+            Err(error) => return Err(error.into()),
+        };
+        let operator = Principal {
+            access_key_id: String::new(),
+            project: stratus_identity::OPERATOR_PROJECT.into(),
+            role: stratus_core::Role::Admin,
+        };
+        if let Err(error) = self
+            .identity
+            .delete_key(&operator, &function.execution_key)
+            .await
+        {
+            tracing::warn!(%error, function = name, "cannot delete the function's key");
+        }
+        self.logs.remove(&caller.project, name);
+        Ok(())
+    }
+
+    /// A function's dead-lettered asynchronous invocations, newest first.
+    ///
+    /// # Errors
+    /// NotFound, Forbidden, storage failures.
+    pub async fn dead_letters(
+        &self,
+        caller: &Principal,
+        name: &str,
+        limit: usize,
+    ) -> RuntimeResult<Vec<stratus_meta::InvocationRecord>> {
+        self.get(caller, name, None).await?;
+        Ok(self.meta.dead_letters(&caller.project, name, limit).await?)
+    }
+
+    /// An asynchronous invocation of the caller's project.
+    ///
+    /// # Errors
+    /// NotFound, Forbidden, storage failures.
+    pub async fn invocation(
+        &self,
+        caller: &Principal,
+        id: &str,
+    ) -> RuntimeResult<stratus_meta::InvocationRecord> {
+        require(caller, Action::Read)?;
+        match self.meta.get_invocation(id).await? {
+            Some(record) if record.project == caller.project => Ok(record),
+            _ => Err(RuntimeError::NotFound(format!("invocation {id} not found"))),
+        }
+    }
+
+    /// Recent log lines of a function.
+    ///
+    /// # Errors
+    /// NotFound, Forbidden.
+    pub async fn read_logs(
+        &self,
+        caller: &Principal,
+        name: &str,
+        since_ms: i64,
+        limit: usize,
+    ) -> RuntimeResult<Vec<crate::LogLine>> {
+        self.get(caller, name, None).await?;
+        let logs = self.logs.clone();
+        let (project, name) = (caller.project.clone(), name.to_owned());
+        tokio::task::spawn_blocking(move || logs.read(&project, &name, since_ms, limit))
+            .await
+            .map_err(|e| RuntimeError::Io(std::io::Error::other(e)))
+    }
+
+    pub(crate) fn pool_key(view: &FunctionView) -> PoolKey {
+        PoolKey {
+            project: view.version.project.clone(),
+            function: view.version.name.clone(),
+            version: view.version.version.clone(),
+            revision: view.version.revision_id.clone(),
+        }
+    }
+}
+
+/// Every second: stop workers idle past the keep-warm period (keeping `min_instances`), drop
+/// pools of deleted functions and replaced revisions, and top pools up to `min_instances`.
+async fn keep_warm(service: std::sync::Weak<Functions>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let Some(service) = service.upgrade() else {
+            return;
+        };
+        let Ok(versions) = service.meta.all_functions().await else {
+            continue;
+        };
+        let current: std::collections::HashMap<PoolKey, u32> = versions
+            .iter()
+            .map(|v| {
+                let key = PoolKey {
+                    project: v.project.clone(),
+                    function: v.name.clone(),
+                    version: v.version.clone(),
+                    revision: v.revision_id.clone(),
+                };
+                (key, v.config.min_instances)
+            })
+            .collect();
+        service.pools.reap(
+            service.config.keep_warm,
+            |key| current.get(key).copied().unwrap_or(0) as usize,
+            |key| !current.contains_key(key),
+        );
+        for version in versions
+            .iter()
+            .filter(|v| v.config.min_instances > 0 && v.version == LATEST)
+        {
+            service.top_up(version).await;
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! What the host offers workers: its Python installation, the sandbox, cgroups, and the limits
+//! the operator set.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cgroup::Cgroups;
+use crate::sandbox::Isolation;
+
+/// The interpreter `python3.x` functions run on, and the directories it needs inside the
+/// sandbox. On Lambda the base environment has boto3; here it is whatever this interpreter
+/// has (the setup scripts use a virtualenv with boto3).
+#[derive(Debug, Clone)]
+pub struct HostPython {
+    pub executable: PathBuf,
+    /// `sys.prefix` and `sys.base_prefix`: shown read-only at the same paths inside the sandbox.
+    pub dirs: Vec<PathBuf>,
+    pub version: String,
+    pub has_boto3: bool,
+}
+
+const PROBE: &str = "import sys, json, importlib.util as u\nprint(json.dumps({'exe': sys.executable, 'dirs': sorted({sys.prefix, sys.base_prefix}), 'version': '%d.%d.%d' % sys.version_info[:3], 'boto3': u.find_spec('boto3') is not None}))";
+
+impl HostPython {
+    /// Asks `program` where it lives.
+    ///
+    /// # Errors
+    /// A message when it cannot be run or answers nonsense.
+    pub fn discover(program: &Path) -> Result<Self, String> {
+        let output = std::process::Command::new(program)
+            .args(["-c", PROBE])
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+        if !output.status.success() {
+            return Err(format!(
+                "{} failed: {}",
+                program.display(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        let probe: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .map_err(|e| format!("unexpected answer from {}: {e}", program.display()))?;
+        let text = |key: &str| probe.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let executable = text("exe").ok_or("python did not report sys.executable")?;
+        // A virtualenv's `bin/python` is a symlink into the base installation; both
+        // directories must be visible, and the venv's `bin` directory must be too.
+        let dirs = probe
+            .get("dirs")
+            .and_then(|v| v.as_array())
+            .map(|dirs| {
+                dirs.iter()
+                    .filter_map(|d| d.as_str())
+                    .map(PathBuf::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Self {
+            executable: PathBuf::from(executable),
+            dirs,
+            version: text("version").unwrap_or_default(),
+            has_boto3: probe.get("boto3").and_then(serde_json::Value::as_bool) == Some(true),
+        })
+    }
+
+    /// The directory holding the interpreter: first on a worker's PATH, so that `python3` in a
+    /// `provided` bootstrap script is this one.
+    #[must_use]
+    pub fn bin_dir(&self) -> Option<&Path> {
+        self.executable.parent()
+    }
+}
+
+/// How the function service runs.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    pub data_dir: PathBuf,
+    pub region: String,
+    /// The edge's URL, given to functions as `AWS_ENDPOINT_URL`.
+    pub endpoint: String,
+    pub isolation: Option<Isolation>,
+    pub cgroups: Option<Cgroups>,
+    pub python: Option<HostPython>,
+    /// Memory all workers together may be sized at.
+    pub memory_budget_mb: u64,
+    /// How long an idle worker stays warm before it is stopped.
+    pub keep_warm: Duration,
+    /// Retries of a failed asynchronous invocation (Lambda's default is 2).
+    pub async_retries: u32,
+    /// The first retry's delay; each further retry doubles it.
+    pub async_retry_base: Duration,
+    /// Events older than this are dead-lettered instead of retried (Lambda: 6 hours).
+    pub max_event_age: Duration,
+}
+
+impl RuntimeConfig {
+    /// Defaults for `data_dir`: no sandbox or Python yet (the server detects those).
+    #[must_use]
+    pub fn new(data_dir: PathBuf, region: String, endpoint: String) -> Self {
+        Self {
+            data_dir,
+            region,
+            endpoint,
+            isolation: None,
+            cgroups: None,
+            python: None,
+            memory_budget_mb: 4096,
+            keep_warm: Duration::from_secs(300),
+            async_retries: 2,
+            async_retry_base: Duration::from_secs(1),
+            max_event_age: Duration::from_secs(6 * 3600),
+        }
+    }
+}

@@ -1,0 +1,517 @@
+//! Running invocations: pick or start a worker, hand it the event, meter and log the result.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use stratus_core::{Action, RuntimeKind};
+use stratus_identity::Principal;
+use stratus_meta::{InvocationRecord, InvocationState, VersionRecord};
+
+use crate::functions::{FunctionView, Functions, require};
+use crate::logs::LogLine;
+use crate::pool::{Denied, PoolKey, Slot};
+use crate::runtime_api::{Event, Reply};
+use crate::sandbox::{RUNTIME_DIR, TASK_ROOT};
+use crate::worker::{Failure, Outcome, Worker, WorkerSpec};
+use crate::{MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, RuntimeError, RuntimeResult, report};
+
+/// A synchronous invocation.
+#[derive(Debug, Clone, Default)]
+pub struct InvokeRequest {
+    pub qualifier: Option<String>,
+    pub payload: Bytes,
+    /// `LogType: Tail`: return the last 4 KB of the log.
+    pub tail_log: bool,
+    pub client_context: Option<String>,
+}
+
+/// What one invocation cost, as its REPORT line states it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metering {
+    pub init_ms: Option<f64>,
+    pub duration_ms: f64,
+    pub billed_ms: u64,
+    pub memory_mb: u32,
+    pub max_memory_mb: u64,
+    /// `success`, `error` (handled by the runtime), `timeout`, `crash`, `oom`, `init-error`.
+    pub outcome: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct InvokeResponse {
+    pub request_id: String,
+    pub executed_version: String,
+    pub payload: Bytes,
+    /// `Unhandled` when the function failed (Lambda's `X-Amz-Function-Error`).
+    pub function_error: Option<&'static str>,
+    pub log_tail: Option<String>,
+    pub metering: Metering,
+}
+
+/// Whether a throttled invocation fails at once (sync) or waits for capacity (async).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnThrottle {
+    Fail,
+    Wait,
+}
+
+impl Functions {
+    /// Invokes a function and waits for its result (`RequestResponse`).
+    ///
+    /// # Errors
+    /// NotFound, Forbidden, TooLarge, Throttled, Unavailable (no sandbox), worker start failures.
+    /// A failing function is not an error: it is a response with `function_error` set.
+    pub async fn invoke(
+        &self,
+        caller: &Principal,
+        name: &str,
+        request: InvokeRequest,
+    ) -> RuntimeResult<InvokeResponse> {
+        require(caller, Action::Write)?;
+        if request.payload.len() > MAX_SYNC_PAYLOAD {
+            return Err(RuntimeError::TooLarge(format!(
+                "{} byte payload is too large for the RequestResponse invocation type ({MAX_SYNC_PAYLOAD} bytes)",
+                request.payload.len()
+            )));
+        }
+        let view = self
+            .resolve(&caller.project, name, request.qualifier.as_deref())
+            .await?;
+        let request_id = crate::request_id();
+        self.run(
+            &view,
+            request_id,
+            request.payload,
+            request.client_context,
+            request.tail_log,
+            OnThrottle::Fail,
+        )
+        .await
+    }
+
+    /// Checks that an invocation could run (`DryRun`), without running it.
+    ///
+    /// # Errors
+    /// NotFound, Forbidden.
+    pub async fn dry_run(
+        &self,
+        caller: &Principal,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> RuntimeResult<FunctionView> {
+        require(caller, Action::Write)?;
+        self.resolve(&caller.project, name, qualifier).await
+    }
+
+    /// Accepts an asynchronous invocation (`Event`): durable once this returns its id.
+    ///
+    /// # Errors
+    /// NotFound, Forbidden, TooLarge, storage failures.
+    pub async fn invoke_async(
+        &self,
+        caller: &Principal,
+        name: &str,
+        qualifier: Option<&str>,
+        payload: Bytes,
+    ) -> RuntimeResult<String> {
+        require(caller, Action::Write)?;
+        if payload.len() > MAX_ASYNC_PAYLOAD {
+            return Err(RuntimeError::TooLarge(format!(
+                "{} byte payload is too large for the Event invocation type ({MAX_ASYNC_PAYLOAD} bytes)",
+                payload.len()
+            )));
+        }
+        let view = self.resolve(&caller.project, name, qualifier).await?;
+        let id = crate::request_id();
+        let now = crate::now_ms();
+        self.meta
+            .put_invocation(InvocationRecord {
+                id: id.clone(),
+                project: caller.project.clone(),
+                function: view.version.name.clone(),
+                qualifier: view.version.version.clone(),
+                payload: payload.to_vec(),
+                state: InvocationState::Queued,
+                attempts: 0,
+                accepted_ms: now,
+                next_attempt_ms: now,
+                finished_ms: None,
+                result: None,
+                error: None,
+            })
+            .await?;
+        self.dispatcher.wake.notify_one();
+        Ok(id)
+    }
+
+    /// Runs one invocation of `view` on a pooled worker.
+    pub(crate) async fn run(
+        &self,
+        view: &FunctionView,
+        request_id: String,
+        payload: Bytes,
+        client_context: Option<String>,
+        tail_log: bool,
+        on_throttle: OnThrottle,
+    ) -> RuntimeResult<InvokeResponse> {
+        let config = &view.version.config;
+        let key = Functions::pool_key(view);
+        let slot = self.acquire(&key, view, on_throttle).await?;
+        let mut worker = match slot {
+            Slot::Warm(worker) => worker,
+            Slot::Cold => match self.start_worker(&view.version).await {
+                Ok(worker) => worker,
+                Err(error) => {
+                    self.pools.release(&key, None, config.memory_mb);
+                    return Err(error);
+                }
+            },
+        };
+        let timeout = Duration::from_secs(u64::from(config.timeout_s));
+        let deadline = crate::now_ms() + i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
+        let event = Event {
+            request_id: request_id.clone(),
+            payload,
+            deadline_epoch_ms: u64::try_from(deadline).unwrap_or(0),
+            invoked_arn: crate::function_arn(
+                &self.config.region,
+                &view.version.project,
+                &view.version.name,
+                qualifier_of(view),
+            ),
+            client_context,
+        };
+        let started_ms = crate::now_ms();
+        let outcome = worker.invoke(event, timeout).await;
+        let healthy = outcome.result.is_ok();
+        self.pools
+            .release(&key, healthy.then_some(worker), config.memory_mb);
+        Ok(self.finish(view, &request_id, started_ms, outcome, tail_log))
+    }
+
+    async fn acquire(
+        &self,
+        key: &PoolKey,
+        view: &FunctionView,
+        on_throttle: OnThrottle,
+    ) -> RuntimeResult<Slot> {
+        let memory = view.version.config.memory_mb;
+        loop {
+            // Register interest before trying, so a release between the try and the wait
+            // is not missed.
+            let freed = self.pools.freed.notified();
+            let reserved = self
+                .meta
+                .get_function(&view.version.project, &view.version.name)
+                .await?
+                .and_then(|f| f.reserved_concurrency);
+            match self.pools.acquire(key, memory, reserved) {
+                Ok(slot) => return Ok(slot),
+                Err(denied) if on_throttle == OnThrottle::Fail => {
+                    return Err(RuntimeError::Throttled(match denied {
+                        Denied::Concurrency => "Rate Exceeded.".into(),
+                        Denied::Memory => "the server's worker memory budget is exhausted".into(),
+                    }));
+                }
+                Err(_) => {
+                    let _ = tokio::time::timeout(Duration::from_secs(1), freed).await;
+                }
+            }
+        }
+    }
+
+    /// Starts a worker for `version` (not yet initialised).
+    pub(crate) async fn start_worker(&self, version: &VersionRecord) -> RuntimeResult<Worker> {
+        let Some(isolation) = &self.config.isolation else {
+            return Err(RuntimeError::Unavailable(
+                "functions cannot run: the host has no usable sandbox (bubblewrap and cgroups); start the server with --insecure-no-sandbox to run code without one".into(),
+            ));
+        };
+        let code_dir = {
+            let code = self.code.clone();
+            let sha = version.code_sha256.clone();
+            tokio::task::spawn_blocking(move || code.task_dir(&sha))
+                .await
+                .map_err(|e| RuntimeError::Io(std::io::Error::other(e)))??
+        };
+        let spec = self.worker_spec(version, code_dir).await?;
+        Ok(Worker::start(spec, isolation, self.config.cgroups.as_ref()).await?)
+    }
+
+    async fn worker_spec(
+        &self,
+        version: &VersionRecord,
+        code_dir: std::path::PathBuf,
+    ) -> RuntimeResult<WorkerSpec> {
+        let config = &version.config;
+        let mut host_dirs = Vec::new();
+        let mut path = String::from("/usr/local/bin:/usr/bin:/bin");
+        let argv = match config.kind() {
+            Some(RuntimeKind::Python) => {
+                let Some(python) = &self.config.python else {
+                    return Err(RuntimeError::Unavailable(
+                        "no Python interpreter was found for python runtimes (set --python)".into(),
+                    ));
+                };
+                host_dirs.extend(python.dirs.iter().cloned());
+                if let Some(bin) = python.bin_dir() {
+                    path = format!("{}:{path}", bin.display());
+                }
+                vec![
+                    python.executable.to_string_lossy().into_owned(),
+                    "-u".into(),
+                    format!("{RUNTIME_DIR}/bootstrap.py"),
+                ]
+            }
+            _ => {
+                // `provided`: the code's bootstrap; a script in it may call the host Python.
+                if let Some(python) = &self.config.python {
+                    host_dirs.extend(python.dirs.iter().cloned());
+                    if let Some(bin) = python.bin_dir() {
+                        path = format!("{}:{path}", bin.display());
+                    }
+                }
+                vec![format!("{TASK_ROOT}/bootstrap")]
+            }
+        };
+        let key = self
+            .identity
+            .lookup(
+                &self
+                    .meta
+                    .get_function(&version.project, &version.name)
+                    .await?
+                    .map(|f| f.execution_key)
+                    .unwrap_or_default(),
+            )
+            .await
+            .ok()
+            .flatten();
+        let log_group = format!("/aws/lambda/{}", version.name);
+        let mut env: Vec<(String, String)> = config
+            .environment
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut set = |name: &str, value: String| env.push((name.to_owned(), value));
+        set("PATH", path);
+        set("LANG", "en_US.UTF-8".into());
+        set("TZ", ":UTC".into());
+        set("HOME", "/tmp".into());
+        set("_HANDLER", config.handler.clone());
+        set("AWS_REGION", self.config.region.clone());
+        set("AWS_DEFAULT_REGION", self.config.region.clone());
+        set(
+            "AWS_EXECUTION_ENV",
+            format!("AWS_Lambda_{}", config.runtime),
+        );
+        set("AWS_LAMBDA_FUNCTION_NAME", version.name.clone());
+        set(
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            config.memory_mb.to_string(),
+        );
+        set("AWS_LAMBDA_FUNCTION_VERSION", version.version.clone());
+        set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into());
+        set("AWS_LAMBDA_LOG_GROUP_NAME", log_group);
+        set(
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            format!(
+                "{}/[{}]{}",
+                time_date(),
+                version.version,
+                version.revision_id
+            ),
+        );
+        set("LAMBDA_TASK_ROOT", TASK_ROOT.into());
+        set("LAMBDA_RUNTIME_DIR", RUNTIME_DIR.into());
+        set("AWS_ENDPOINT_URL", self.config.endpoint.clone());
+        set("PYTHONPATH", TASK_ROOT.into());
+        if let Some(key) = key {
+            set("AWS_ACCESS_KEY_ID", key.access_key_id);
+            set("AWS_SECRET_ACCESS_KEY", key.secret);
+        }
+        let volumes = config
+            .volumes
+            .iter()
+            .map(|name| {
+                let dir = self
+                    .config
+                    .data_dir
+                    .join("volumes")
+                    .join(&version.project)
+                    .join(name);
+                std::fs::create_dir_all(&dir).map(|()| (dir, name.clone()))
+            })
+            .collect::<std::io::Result<Vec<_>>>()?;
+        Ok(WorkerSpec {
+            id: format!("w{}", &crate::request_id()[..8]),
+            memory_mb: config.memory_mb,
+            code_dir,
+            runtime_dir: self.runtime_dir.clone(),
+            host_dirs,
+            volumes,
+            env,
+            argv,
+            run_dir: self.run_dir.clone(),
+        })
+    }
+
+    /// Starts and initialises workers until `version`'s pool holds `min_instances`.
+    pub(crate) async fn top_up(&self, version: &VersionRecord) {
+        let view = FunctionView {
+            function: match self
+                .meta
+                .get_function(&version.project, &version.name)
+                .await
+            {
+                Ok(Some(function)) => function,
+                _ => return,
+            },
+            version: version.clone(),
+        };
+        let key = Functions::pool_key(&view);
+        while self.pools.size(&key) < version.config.min_instances as usize {
+            let Ok(Slot::Cold) = self.pools.acquire(&key, version.config.memory_mb, None) else {
+                return;
+            };
+            let worker = match self.start_worker(version).await {
+                Ok(mut worker) => match worker.initialize().await {
+                    Ok(_) => Some(worker),
+                    Err(failure) => {
+                        tracing::warn!(?failure, function = %version.name, "pre-warmed worker failed to start");
+                        None
+                    }
+                },
+                Err(error) => {
+                    tracing::warn!(%error, function = %version.name, "cannot pre-warm a worker");
+                    None
+                }
+            };
+            match worker {
+                Some(worker) => self.pools.add_idle(&key, worker),
+                None => {
+                    self.pools.release(&key, None, version.config.memory_mb);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Meters, logs and shapes the response of a finished invocation.
+    fn finish(
+        &self,
+        view: &FunctionView,
+        request_id: &str,
+        started_ms: i64,
+        outcome: Outcome,
+        tail_log: bool,
+    ) -> InvokeResponse {
+        let version = &view.version;
+        let config = &version.config;
+        let (payload, function_error, status, extra_line) = match outcome.result {
+            Ok(Reply::Response(body)) => (body, None, "success", None),
+            Ok(Reply::Error { body, .. }) => (body, Some("Unhandled"), "error", None),
+            Err(Failure::Init { body, .. }) => (body, Some("Unhandled"), "init-error", None),
+            Err(Failure::TimedOut { seconds }) => (
+                report::platform_error(
+                    request_id,
+                    "Sandbox.Timedout",
+                    &format!("Task timed out after {seconds:.2} seconds"),
+                ),
+                Some("Unhandled"),
+                "timeout",
+                Some(report::timeout_message(request_id, seconds)),
+            ),
+            Err(Failure::InitTimedOut) => (
+                report::platform_error(
+                    request_id,
+                    "Sandbox.Timedout",
+                    "Init phase timed out after 10.00 seconds",
+                ),
+                Some("Unhandled"),
+                "timeout",
+                None,
+            ),
+            Err(Failure::OutOfMemory) => (
+                report::platform_error(
+                    request_id,
+                    "Runtime.OutOfMemory",
+                    "Runtime exited with error: signal: killed (out of memory)",
+                ),
+                Some("Unhandled"),
+                "oom",
+                Some(format!(
+                    "Error: Runtime exited with error: signal: killed (the function exceeded its {} MB of memory)",
+                    config.memory_mb
+                )),
+            ),
+            Err(Failure::Exited(status)) => (
+                report::platform_error(
+                    request_id,
+                    "Runtime.ExitError",
+                    &format!("Runtime exited with error: {status}"),
+                ),
+                Some("Unhandled"),
+                "crash",
+                None,
+            ),
+        };
+        let metering = Metering {
+            init_ms: outcome.init_duration.map(|d| d.as_secs_f64() * 1000.0),
+            duration_ms: outcome.duration.as_secs_f64() * 1000.0,
+            billed_ms: report::billed_ms(outcome.duration),
+            memory_mb: config.memory_mb,
+            max_memory_mb: outcome
+                .max_memory_bytes
+                .map_or(0, |b| b.div_ceil(1024 * 1024)),
+            outcome: status,
+        };
+        let mut lines = Vec::with_capacity(outcome.output.len() + 4);
+        lines.push(report::start_line(request_id, &version.version));
+        lines.extend(outcome.output);
+        lines.extend(extra_line);
+        lines.push(report::end_line(request_id));
+        lines.push(report::report_line(request_id, &metering));
+        let log_tail = tail_log.then(|| report::tail(&lines));
+        let ended_ms = crate::now_ms();
+        let count = lines.len();
+        let log_lines = lines
+            .into_iter()
+            .enumerate()
+            .map(|(i, message)| LogLine {
+                timestamp_ms: if i == 0 {
+                    started_ms
+                } else if i + 2 >= count {
+                    ended_ms
+                } else {
+                    ended_ms.min(started_ms + i as i64)
+                },
+                version: version.version.clone(),
+                message,
+            })
+            .collect();
+        self.logs.append(&version.project, &version.name, log_lines);
+        InvokeResponse {
+            request_id: request_id.to_owned(),
+            executed_version: version.version.clone(),
+            payload,
+            function_error,
+            log_tail,
+            metering,
+        }
+    }
+}
+
+fn qualifier_of(view: &FunctionView) -> Option<&str> {
+    (view.version.version != crate::functions::LATEST).then_some(view.version.version.as_str())
+}
+
+fn time_date() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}/{:02}/{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    )
+}

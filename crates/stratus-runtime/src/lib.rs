@@ -1,0 +1,111 @@
+//! Functions: the model's lifecycle (create, update, publish, delete), sandboxed warm workers
+//! that serve the Lambda Runtime API, pools that scale them, synchronous and durable
+//! asynchronous invocation, metering and logs.
+//!
+//! [`Functions`] is the domain service the edge calls; like the store, every public method
+//! takes the calling [`Principal`] and enforces tenancy and roles itself.
+
+pub mod cgroup;
+pub mod code;
+mod dispatch;
+mod functions;
+mod host;
+mod invoke;
+pub mod logs;
+mod pool;
+mod report;
+mod runtime_api;
+pub mod sandbox;
+mod worker;
+
+pub use functions::{CodeUpdate, ConfigUpdate, FunctionView, Functions, NewFunction};
+pub use host::{HostPython, RuntimeConfig};
+pub use invoke::{InvokeRequest, InvokeResponse, Metering};
+pub use logs::LogLine;
+pub use stratus_identity::Principal;
+
+use stratus_meta::MetaError;
+
+/// Lambda's limit on a synchronous request payload.
+pub const MAX_SYNC_PAYLOAD: usize = 6 * 1024 * 1024;
+/// Lambda's limit on an asynchronous (Event) payload.
+pub const MAX_ASYNC_PAYLOAD: usize = 256 * 1024;
+
+/// Failures of the function service, named by meaning; the edge maps them to Lambda's errors.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// The revision a caller expected is no longer current.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// Concurrency or memory budget exhausted.
+    #[error("{0}")]
+    Throttled(String),
+    #[error("{0}")]
+    TooLarge(String),
+    /// Code cannot run because the host has no sandbox and insecure mode was not chosen.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("metadata storage failed")]
+    Storage(#[from] MetaError),
+    #[error("file system error")]
+    Io(#[from] std::io::Error),
+}
+
+pub type RuntimeResult<T> = Result<T, RuntimeError>;
+
+/// Milliseconds since the Unix epoch.
+#[must_use]
+pub fn now_ms() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+}
+
+/// A fresh request id in the UUID v4 shape Lambda uses.
+#[must_use]
+pub fn request_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    let h = hex::encode(bytes);
+    format!(
+        "{}-{}-4{}-{:x}{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        (bytes[8] & 0x3) | 0x8,
+        &h[17..20],
+        &h[20..32]
+    )
+}
+
+/// The 12-digit account id that stands for a project in ARNs: stable, derived from its name.
+#[must_use]
+pub fn account_id(project: &str) -> String {
+    // FNV-1a: stable across releases, unlike std's hasher.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in project.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{:012}", hash % 1_000_000_000_000)
+}
+
+/// `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`.
+#[must_use]
+pub fn function_arn(region: &str, project: &str, name: &str, qualifier: Option<&str>) -> String {
+    let base = format!(
+        "arn:aws:lambda:{region}:{}:function:{name}",
+        account_id(project)
+    );
+    match qualifier {
+        Some(q) => format!("{base}:{q}"),
+        None => base,
+    }
+}

@@ -1,0 +1,262 @@
+//! Warm worker pools and the limits on them.
+//!
+//! One pool per function version *revision* (an update of `$LATEST` starts a new pool; the old
+//! one drains). Reserved concurrency counts across all versions of a function, as on Lambda.
+//! All workers together may be sized at most at the memory budget; a cold start that does not
+//! fit evicts idle workers of other functions, least recently used first.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use crate::worker::Worker;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct PoolKey {
+    pub project: String,
+    pub function: String,
+    pub version: String,
+    pub revision: String,
+}
+
+impl PoolKey {
+    fn function_key(&self) -> (String, String) {
+        (self.project.clone(), self.function.clone())
+    }
+}
+
+#[derive(Default)]
+struct Pool {
+    /// Idle workers, most recently used last (reused first, so the others can cool down).
+    idle: Vec<Worker>,
+    busy: u32,
+}
+
+#[derive(Default)]
+struct State {
+    pools: HashMap<PoolKey, Pool>,
+    busy_by_function: HashMap<(String, String), u32>,
+    /// Memory of every live worker, idle or busy, plus reserved cold-start slots.
+    memory_mb: u64,
+}
+
+/// What `acquire` granted.
+pub(crate) enum Slot {
+    Warm(Worker),
+    /// Memory and concurrency are reserved; the caller starts a worker.
+    Cold,
+}
+
+pub(crate) struct Pools {
+    state: Mutex<State>,
+    /// Signalled whenever a slot frees up; asynchronous invocations wait on it.
+    pub freed: Notify,
+    budget_mb: u64,
+}
+
+/// Why no slot was granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Denied {
+    Concurrency,
+    Memory,
+}
+
+impl Pools {
+    pub fn new(budget_mb: u64) -> Self {
+        Self {
+            state: Mutex::new(State::default()),
+            freed: Notify::new(),
+            budget_mb,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock leaves counts that are still the best we know.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A warm worker, or a reserved slot for a new one.
+    pub fn acquire(
+        &self,
+        key: &PoolKey,
+        memory_mb: u32,
+        reserved: Option<u32>,
+    ) -> Result<Slot, Denied> {
+        let mut state = self.lock();
+        let busy = state
+            .busy_by_function
+            .get(&key.function_key())
+            .copied()
+            .unwrap_or(0);
+        if reserved.is_some_and(|limit| busy >= limit) {
+            return Err(Denied::Concurrency);
+        }
+        let mut dead_memory = 0u64;
+        let warm = {
+            let pool = state.pools.entry(key.clone()).or_default();
+            let mut found = None;
+            while let Some(mut worker) = pool.idle.pop() {
+                if worker.is_alive() {
+                    found = Some(worker);
+                    break;
+                }
+                dead_memory += u64::from(worker.memory_mb);
+            }
+            found
+        };
+        state.memory_mb -= dead_memory;
+        let slot = match warm {
+            Some(worker) => Slot::Warm(worker),
+            None => {
+                let need = u64::from(memory_mb);
+                if state.memory_mb + need > self.budget_mb {
+                    let excess = state.memory_mb + need - self.budget_mb;
+                    evict_idle(&mut state, key, excess);
+                }
+                if state.memory_mb + need > self.budget_mb {
+                    return Err(Denied::Memory);
+                }
+                state.memory_mb += need;
+                Slot::Cold
+            }
+        };
+        if let Some(pool) = state.pools.get_mut(key) {
+            pool.busy += 1;
+        }
+        *state
+            .busy_by_function
+            .entry(key.function_key())
+            .or_default() += 1;
+        Ok(slot)
+    }
+
+    /// Ends a use of a slot: a healthy worker goes back to the idle list; `None` frees the memory.
+    pub fn release(&self, key: &PoolKey, worker: Option<Worker>, memory_mb: u32) {
+        let dropped;
+        {
+            let mut state = self.lock();
+            if let Some(busy) = state.busy_by_function.get_mut(&key.function_key()) {
+                *busy = busy.saturating_sub(1);
+            }
+            match (state.pools.get_mut(key), worker) {
+                (Some(pool), Some(worker)) => {
+                    pool.busy = pool.busy.saturating_sub(1);
+                    pool.idle.push(worker);
+                    dropped = None;
+                }
+                (pool, worker) => {
+                    if let Some(pool) = pool {
+                        pool.busy = pool.busy.saturating_sub(1);
+                    }
+                    state.memory_mb = state.memory_mb.saturating_sub(u64::from(memory_mb));
+                    dropped = worker;
+                }
+            }
+        }
+        // Killing happens outside the lock.
+        drop(dropped);
+        self.freed.notify_waiters();
+    }
+
+    /// Adds a pre-warmed worker (min_instances) to a pool whose memory was reserved by `acquire`.
+    pub fn add_idle(&self, key: &PoolKey, worker: Worker) {
+        self.release(key, Some(worker), 0);
+    }
+
+    /// Live workers (idle + busy) of a pool.
+    pub fn size(&self, key: &PoolKey) -> usize {
+        self.lock()
+            .pools
+            .get(key)
+            .map_or(0, |pool| pool.idle.len() + pool.busy as usize)
+    }
+
+    /// Stops idle workers unused for `keep_warm`, keeping `min_of(key)` per pool; drops pools
+    /// that `retired` says are obsolete (deleted function, replaced revision).
+    pub fn reap(
+        &self,
+        keep_warm: Duration,
+        min_of: impl Fn(&PoolKey) -> usize,
+        retired: impl Fn(&PoolKey) -> bool,
+    ) {
+        let mut stopped = Vec::new();
+        {
+            let mut state = self.lock();
+            let now = Instant::now();
+            let mut freed = 0u64;
+            for (key, pool) in &mut state.pools {
+                let keep = if retired(key) { 0 } else { min_of(key) };
+                // Oldest first: the idle list is ordered by last use.
+                while pool.idle.len() + pool.busy as usize > keep && !pool.idle.is_empty() {
+                    let expired =
+                        retired(key) || now.duration_since(pool.idle[0].last_used) >= keep_warm;
+                    if !expired {
+                        break;
+                    }
+                    let worker = pool.idle.remove(0);
+                    freed += u64::from(worker.memory_mb);
+                    stopped.push(worker);
+                }
+            }
+            state.memory_mb = state.memory_mb.saturating_sub(freed);
+            state
+                .pools
+                .retain(|key, pool| pool.busy > 0 || !pool.idle.is_empty() || !retired(key));
+        }
+        if !stopped.is_empty() {
+            tracing::debug!(count = stopped.len(), "stopping idle workers");
+            drop(stopped);
+            self.freed.notify_waiters();
+        }
+    }
+
+    /// Stops every idle worker (shutdown).
+    pub fn clear(&self) {
+        let workers: Vec<Worker> = {
+            let mut state = self.lock();
+            let workers: Vec<Worker> = state
+                .pools
+                .values_mut()
+                .flat_map(|p| p.idle.drain(..))
+                .collect();
+            let freed: u64 = workers.iter().map(|w| u64::from(w.memory_mb)).sum();
+            state.memory_mb = state.memory_mb.saturating_sub(freed);
+            workers
+        };
+        drop(workers);
+    }
+
+    /// Memory currently sized for workers.
+    pub fn memory_mb(&self) -> u64 {
+        self.lock().memory_mb
+    }
+}
+
+/// Frees at least `needed` MB by stopping idle workers of pools other than `except`, least
+/// recently used first.
+fn evict_idle(state: &mut State, except: &PoolKey, needed: u64) {
+    let mut candidates: Vec<(Instant, PoolKey)> = state
+        .pools
+        .iter()
+        .filter(|(key, _)| *key != except)
+        .flat_map(|(key, pool)| pool.idle.iter().map(move |w| (w.last_used, key.clone())))
+        .collect();
+    candidates.sort_by_key(|(used, _)| *used);
+    let mut freed = 0u64;
+    for (_, key) in candidates {
+        if freed >= needed {
+            break;
+        }
+        if let Some(pool) = state.pools.get_mut(&key)
+            && !pool.idle.is_empty()
+        {
+            let worker = pool.idle.remove(0);
+            freed += u64::from(worker.memory_mb);
+        }
+    }
+    state.memory_mb = state.memory_mb.saturating_sub(freed);
+}
