@@ -164,7 +164,9 @@ class StratusServer:
         self.proc = subprocess.Popen(
             [str(STRATUS_BIN), "server", "--data-dir", str(self.data_dir), "--listen", "127.0.0.1:0"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=base_subprocess_env(RUST_BACKTRACE="1"))
+            # Functions run on this interpreter (the test venv's, which has boto3, as Lambda's
+            # base environment does).
+            env=base_subprocess_env(RUST_BACKTRACE="1", STRATUS_PYTHON=sys.executable))
         log.close()
         self._wait_ready(timeout)
         return self

@@ -180,16 +180,6 @@ pub(crate) fn verify(
     if !auth.signed_headers.iter().any(|h| h == "host") {
         return Err(malformed("the host header must be signed"));
     }
-    let canonical = canonical_request(parts, auth)?;
-    let scope = format!(
-        "{}/{}/{}/aws4_request",
-        auth.date, auth.region, auth.service
-    );
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{}\n{scope}\n{}",
-        auth.amz_date,
-        hex::encode(Sha256::digest(canonical.as_bytes()))
-    );
     let mut key = hmac(format!("AWS4{secret}").as_bytes(), auth.date.as_bytes());
     for part in [
         auth.region.as_bytes(),
@@ -198,22 +188,47 @@ pub(crate) fn verify(
     ] {
         key = hmac(&key, part);
     }
-    let expected = hex::encode(hmac(&key, string_to_sign.as_bytes()));
-    if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
-        Ok(())
+    // AWS SDKs encode the path twice for these services; clients configured for S3-style
+    // signing (`s3v4`) encode it once. Both prove possession of the key, so both are accepted.
+    let encodings: &[bool] = if parts.raw_path.contains('%') {
+        &[true, false]
     } else {
-        Err(SigV4Error::Mismatch)
+        &[true]
+    };
+    for &double in encodings {
+        let canonical = canonical_request(parts, auth, double)?;
+        let scope = format!(
+            "{}/{}/{}/aws4_request",
+            auth.date, auth.region, auth.service
+        );
+        let string_to_sign = format!(
+            "AWS4-HMAC-SHA256\n{}\n{scope}\n{}",
+            auth.amz_date,
+            hex::encode(Sha256::digest(canonical.as_bytes()))
+        );
+        let expected = hex::encode(hmac(&key, string_to_sign.as_bytes()));
+        if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+            return Ok(());
+        }
     }
+    Err(SigV4Error::Mismatch)
 }
 
-fn canonical_request(parts: &SignedParts<'_>, auth: &Authorization) -> Result<String, SigV4Error> {
-    // Non-S3 services sign the path encoded once more than it travels on the wire.
+fn canonical_request(
+    parts: &SignedParts<'_>,
+    auth: &Authorization,
+    double_encode_path: bool,
+) -> Result<String, SigV4Error> {
     let path = if parts.raw_path.is_empty() {
         "/"
     } else {
         parts.raw_path
     };
-    let canonical_uri = encode(path, false);
+    let canonical_uri = if double_encode_path {
+        encode(path, false)
+    } else {
+        path.to_owned()
+    };
     let mut query: Vec<(String, String)> = decoded_query(parts.raw_query)
         .into_iter()
         .filter(|(k, _)| auth.expires.is_none() || k != "X-Amz-Signature")

@@ -64,6 +64,16 @@ pub(crate) async fn invoke(
             )));
         }
     }
+    if call.body.len() > stratus_runtime::MAX_SYNC_PAYLOAD {
+        return Err(lambda_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestTooLargeException",
+            &format!(
+                "Request must be smaller than {} bytes for the InvokeFunction operation",
+                stratus_runtime::MAX_SYNC_PAYLOAD
+            ),
+        ));
+    }
     if !call.body.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(&call.body).is_err()
     {
         return Err(lambda_error(

@@ -60,11 +60,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["stratus-core", "stratus-identity", "stratus-meta"],
     ),
     (
+        "stratus-runtime",
+        &["stratus-core", "stratus-identity", "stratus-meta"],
+    ),
+    (
         "stratus-api",
         &[
             "stratus-core",
             "stratus-identity",
             "stratus-meta",
+            "stratus-runtime",
             "stratus-store",
         ],
     ),
@@ -74,6 +79,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "stratus-api",
             "stratus-identity",
             "stratus-meta",
+            "stratus-runtime",
             "stratus-store",
         ],
     ),
@@ -135,6 +141,14 @@ fn only_the_api_crate_knows_http_and_wire_formats() {
                 "domain crate {krate} must not import {dep}"
             );
         }
+    }
+    // The runtime serves the Lambda Runtime API to its own workers over plain hyper; the
+    // public protocols and their frameworks stay in the api crate.
+    for (dep, _, normal) in &graph["stratus-runtime"] {
+        assert!(
+            !(*normal && ["axum", "s3s", "tower", "quick-xml"].contains(&dep.as_str())),
+            "stratus-runtime must not import {dep}"
+        );
     }
     let core_deps: Vec<_> = graph["stratus-core"]
         .iter()
