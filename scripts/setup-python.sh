@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates the Python virtual environment used by the end-to-end tests in tests/python/.
-# Idempotent: re-running upgrades boto3/awscli/pytest to the newest releases.
+# Idempotent: re-running upgrades boto3/awscli/pytest to the newest releases. awslambdaric is
+# AWS's own runtime client, used as a `provided` bootstrap in the function tests.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,7 +14,7 @@ fi
 
 "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U pip
 "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U \
-    boto3 awscli pytest pytest-timeout
+    boto3 awscli pytest pytest-timeout awslambdaric
 
 "${venv}/bin/python" - <<'PY'
 import boto3, botocore, pytest

@@ -51,6 +51,35 @@ impl NativeClient {
         })
     }
 
+    /// Sends a request with a raw body; returns the status, headers and body as they came.
+    pub(crate) async fn call_raw(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Bytes,
+    ) -> anyhow::Result<(http::StatusCode, http::HeaderMap, Bytes)> {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.endpoint))
+            .header(
+                http::header::AUTHORIZATION,
+                format!("Bearer {}", self.token),
+            )
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(body))?;
+        let response = self
+            .http
+            .request(request)
+            .await
+            .with_context(|| format!("cannot reach {}", self.endpoint))?;
+        let (parts, body) = response.into_parts();
+        Ok((
+            parts.status,
+            parts.headers,
+            body.collect().await?.to_bytes(),
+        ))
+    }
+
     /// Sends a request; returns the JSON body of a success, or the problem's detail as an error.
     pub(crate) async fn call(
         &self,

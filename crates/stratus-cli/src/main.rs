@@ -1,6 +1,7 @@
 //! The `stratus` command. This crate alone knows command-line parsing and process signals.
 
 mod client;
+mod functions;
 mod keys;
 mod plan;
 mod server_args;
@@ -40,6 +41,43 @@ enum Command {
     },
     /// Place an application's components on edge, VM or FaaS at the proven lowest cost.
     Plan(plan::PlanArgs),
+    /// Create or update a function from DIR/function.yaml and the code in DIR.
+    Deploy {
+        #[command(flatten)]
+        target: client::Target,
+        dir: PathBuf,
+    },
+    /// Invoke a function; its result goes to stdout, its log to stderr.
+    Invoke {
+        #[command(flatten)]
+        target: client::Target,
+        name: String,
+        /// The event: JSON text, or @FILE.
+        #[arg(long)]
+        payload: Option<String>,
+        /// Queue the invocation durably and print its id instead of waiting.
+        #[arg(long = "async")]
+        asynchronous: bool,
+        /// A published version number (default $LATEST).
+        #[arg(long)]
+        qualifier: Option<String>,
+    },
+    /// List or remove functions.
+    Functions {
+        #[command(flatten)]
+        target: client::Target,
+        #[command(subcommand)]
+        command: functions::FunctionsCommand,
+    },
+    /// Print a function's log (START/END/REPORT lines and its output).
+    Logs {
+        #[command(flatten)]
+        target: client::Target,
+        name: String,
+        /// Keep printing new lines as they arrive.
+        #[arg(long, short)]
+        follow: bool,
+    },
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -54,18 +92,44 @@ fn main() -> anyhow::Result<ExitCode> {
         // Pure computation: no async runtime; its exit code says solved, bad input or infeasible.
         Command::Plan(args) => plan::run(args),
         Command::Env { data_dir } => print_env(&data_dir).map(|()| ExitCode::SUCCESS),
-        Command::Server(args) => block_on(run_server(args.resolve()?)),
-        Command::Keys { target, command } => block_on(keys::run(&target, command)),
+        Command::Server(args) => block_on(run_server(args.resolve()?)).map(|()| ExitCode::SUCCESS),
+        Command::Keys { target, command } => {
+            block_on(keys::run(&target, command)).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Deploy { target, dir } => block_on_code(functions::deploy(&target, &dir)),
+        Command::Invoke {
+            target,
+            name,
+            payload,
+            asynchronous,
+            qualifier,
+        } => block_on_code(functions::invoke(
+            &target,
+            &name,
+            payload.as_deref(),
+            asynchronous,
+            qualifier.as_deref(),
+        )),
+        Command::Functions { target, command } => block_on_code(functions::run(&target, command)),
+        Command::Logs {
+            target,
+            name,
+            follow,
+        } => block_on_code(functions::logs(&target, &name, follow)),
     }
 }
 
 /// Runs a networked command on a multi-threaded runtime.
-fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<ExitCode> {
+fn block_on<T>(work: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(work)?;
-    Ok(ExitCode::SUCCESS)
+        .block_on(work)
+}
+
+/// Runs a networked command whose exit code carries meaning (a function error is 1).
+fn block_on_code(work: impl Future<Output = anyhow::Result<ExitCode>>) -> anyhow::Result<ExitCode> {
+    block_on(work)
 }
 
 /// Resolves on the first SIGINT or SIGTERM.

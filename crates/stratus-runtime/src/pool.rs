@@ -229,11 +229,6 @@ impl Pools {
         };
         drop(workers);
     }
-
-    /// Memory currently sized for workers.
-    pub fn memory_mb(&self) -> u64 {
-        self.lock().memory_mb
-    }
 }
 
 /// Frees at least `needed` MB by stopping idle workers of pools other than `except`, least

@@ -1,0 +1,258 @@
+//! `stratus deploy`, `invoke`, `functions ls|rm` and `logs`: the native interface to functions.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use base64::Engine as _;
+use bytes::Bytes;
+use clap::Subcommand;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::client::{NativeClient, Target};
+
+/// `DIR/function.yaml`: the function's configuration, next to its code.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FunctionFile {
+    name: String,
+    runtime: String,
+    handler: String,
+    /// MB (Lambda's MemorySize).
+    #[serde(default = "default_memory")]
+    memory: u32,
+    /// Seconds.
+    #[serde(default = "default_timeout")]
+    timeout: u32,
+    #[serde(default)]
+    reserved_concurrency: Option<u32>,
+    #[serde(default)]
+    min_instances: u32,
+    #[serde(default)]
+    environment: BTreeMap<String, String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    volumes: Vec<String>,
+    /// Publish a numbered version after deploying.
+    #[serde(default)]
+    publish: bool,
+}
+
+fn default_memory() -> u32 {
+    128
+}
+
+fn default_timeout() -> u32 {
+    3
+}
+
+#[derive(Subcommand)]
+pub(crate) enum FunctionsCommand {
+    /// List the project's functions.
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a function with all its versions.
+    Rm { name: String },
+}
+
+/// Reads `DIR/function.yaml`, zips `DIR` and creates or updates the function.
+pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCode> {
+    let spec_path = dir.join("function.yaml");
+    let text = std::fs::read_to_string(&spec_path)
+        .with_context(|| format!("cannot read {}", spec_path.display()))?;
+    let spec: FunctionFile = serde_norway::from_str(&text)
+        .with_context(|| format!("invalid {}", spec_path.display()))?;
+    if dir.join("requirements.txt").exists() {
+        bail!(
+            "{}: requirements.txt is not supported yet; vendor the packages into the directory",
+            dir.display()
+        );
+    }
+    let zip = zip_dir(dir)?;
+    eprintln!(
+        "deploying {} ({} bytes zipped) from {}",
+        spec.name,
+        zip.len(),
+        dir.display()
+    );
+    let body = json!({
+        "config": {
+            "runtime": spec.runtime,
+            "handler": spec.handler,
+            "memory_mb": spec.memory,
+            "timeout_s": spec.timeout,
+            "environment": spec.environment,
+            "description": spec.description,
+            "min_instances": spec.min_instances,
+            "volumes": spec.volumes,
+        },
+        "zip": base64::engine::general_purpose::STANDARD.encode(&zip),
+        "reserved_concurrency": spec.reserved_concurrency,
+        "publish": spec.publish,
+    });
+    let client = NativeClient::new(target)?;
+    let path = format!("/v1/functions/{}", spec.name);
+    let deployed = client.call(http::Method::PUT, &path, Some(body)).await?;
+    let sha = deployed["code_sha256"].as_str().unwrap_or_default();
+    println!(
+        "deployed {} (version {}, code sha256 {})",
+        spec.name,
+        deployed["version"].as_str().unwrap_or("$LATEST"),
+        sha.get(..12).unwrap_or(sha)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every file under `dir` except `function.yaml` and hidden entries, with unix modes kept.
+fn zip_dir(dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let mut files = Vec::new();
+    collect_files(dir, dir, &mut files)?;
+    files.sort();
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for relative in files {
+        let path = dir.join(&relative);
+        let mode =
+            std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path)?.permissions());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .unix_permissions(mode & 0o777);
+        writer.start_file(relative.to_string_lossy(), options)?;
+        writer.write_all(&std::fs::read(&path)?)?;
+    }
+    Ok(writer.finish()?.into_inner())
+}
+
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') || name == "__pycache__" {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            collect_files(root, &path, out)?;
+        } else if !(dir == root && name == "function.yaml") {
+            out.push(path.strip_prefix(root)?.to_owned());
+        }
+    }
+    Ok(())
+}
+
+/// Invokes a function: prints its result on stdout, its log on stderr; exit 1 on a function error.
+pub(crate) async fn invoke(
+    target: &Target,
+    name: &str,
+    payload: Option<&str>,
+    asynchronous: bool,
+    qualifier: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let payload = match payload {
+        None => Bytes::from_static(b"{}"),
+        Some(text) => match text.strip_prefix('@') {
+            Some(file) => {
+                Bytes::from(std::fs::read(file).with_context(|| format!("cannot read {file}"))?)
+            }
+            None => Bytes::from(text.to_owned()),
+        },
+    };
+    let mut path = format!("/v1/functions/{name}/invoke?async={asynchronous}");
+    if let Some(q) = qualifier {
+        path.push_str(&format!("&qualifier={q}"));
+    }
+    let client = NativeClient::new(target)?;
+    let (status, headers, body) = client.call_raw(http::Method::POST, &path, payload).await?;
+    if !status.is_success() {
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        bail!(
+            "{} ({status})",
+            problem["detail"].as_str().unwrap_or("invocation failed")
+        );
+    }
+    if asynchronous {
+        let accepted: serde_json::Value = serde_json::from_slice(&body)?;
+        println!("{}", accepted["invocation_id"].as_str().unwrap_or_default());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(tail) = header("x-stratus-log-tail") {
+        let log = base64::engine::general_purpose::STANDARD
+            .decode(tail)
+            .unwrap_or_default();
+        eprint!("{}", String::from_utf8_lossy(&log));
+    }
+    std::io::stdout().write_all(&body)?;
+    println!();
+    Ok(if header("x-stratus-function-error").is_some() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub(crate) async fn run(target: &Target, command: FunctionsCommand) -> anyhow::Result<ExitCode> {
+    let client = NativeClient::new(target)?;
+    match command {
+        FunctionsCommand::Ls { json } => {
+            let listed = client
+                .call(http::Method::GET, "/v1/functions", None)
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&listed["functions"])?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "{:<32} {:<16} {:>7} {:>8}  HANDLER",
+                "NAME", "RUNTIME", "MEMORY", "TIMEOUT"
+            );
+            for f in listed["functions"].as_array().into_iter().flatten() {
+                println!(
+                    "{:<32} {:<16} {:>5}MB {:>7}s  {}",
+                    f["name"].as_str().unwrap_or(""),
+                    f["runtime"].as_str().unwrap_or(""),
+                    f["memory_mb"],
+                    f["timeout_s"],
+                    f["handler"].as_str().unwrap_or("")
+                );
+            }
+        }
+        FunctionsCommand::Rm { name } => {
+            client
+                .call(http::Method::DELETE, &format!("/v1/functions/{name}"), None)
+                .await?;
+            println!("deleted {name}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a function's log; `--follow` keeps polling for new lines until interrupted.
+pub(crate) async fn logs(target: &Target, name: &str, follow: bool) -> anyhow::Result<ExitCode> {
+    let client = NativeClient::new(target)?;
+    let mut since = 0i64;
+    loop {
+        let path = format!("/v1/functions/{name}/logs?since_ms={since}&limit=10000");
+        let page = client.call(http::Method::GET, &path, None).await?;
+        let mut last_seen = None;
+        for event in page["events"].as_array().into_iter().flatten() {
+            let ts = event["timestamp_ms"].as_i64().unwrap_or(0);
+            // Lines at exactly `since` were printed by the previous poll.
+            if follow && since > 0 && ts <= since {
+                continue;
+            }
+            println!("{}", event["message"].as_str().unwrap_or(""));
+            last_seen = Some(ts);
+        }
+        if !follow {
+            return Ok(ExitCode::SUCCESS);
+        }
+        since = last_seen.unwrap_or(since).max(since);
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
