@@ -158,7 +158,7 @@ impl Functions {
         let key = Functions::pool_key(view);
         let slot = self.acquire(&key, view, on_throttle).await?;
         let mut worker = match slot {
-            Slot::Warm(worker) => worker,
+            Slot::Warm(worker) => *worker,
             Slot::Cold => match self.start_worker(&view.version).await {
                 Ok(worker) => worker,
                 Err(error) => {

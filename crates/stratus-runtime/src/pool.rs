@@ -44,7 +44,7 @@ struct State {
 
 /// What `acquire` granted.
 pub(crate) enum Slot {
-    Warm(Worker),
+    Warm(Box<Worker>),
     /// Memory and concurrency are reserved; the caller starts a worker.
     Cold,
 }
@@ -110,7 +110,7 @@ impl Pools {
         };
         state.memory_mb -= dead_memory;
         let slot = match warm {
-            Some(worker) => Slot::Warm(worker),
+            Some(worker) => Slot::Warm(Box::new(worker)),
             None => {
                 let need = u64::from(memory_mb);
                 if state.memory_mb + need > self.budget_mb {
