@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds Stratus, starts the server on 127.0.0.1:4566 with its data in ./.stratus, and seeds a
-# usable example: a bucket `demo` holding this README, uploaded with the aws CLI. Ctrl-C stops it.
+# usable example: a bucket `demo` holding this README, uploaded with the aws CLI, and the function
+# `hello` (examples/functions/hello), invoked once. Ctrl-C stops it. Functions run under
+# bubblewrap: install it first (`apt-get install bubblewrap`) or set STRATUS_INSECURE_NO_SANDBOX=1.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -11,7 +13,9 @@ cargo build --release --locked -p stratus-cli
 scripts/setup-python.sh >/dev/null
 
 rm -f "${data_dir}/server.json"
-target/release/stratus server --data-dir "${data_dir}" --listen "${listen}" &
+# Functions run on the venv's Python, which has boto3 (as Lambda's base environment does).
+STRATUS_PYTHON="${STRATUS_PYTHON:-$PWD/.venv/bin/python}" \
+    target/release/stratus server --data-dir "${data_dir}" --listen "${listen}" &
 server_pid=$!
 trap 'kill -TERM "${server_pid}" 2>/dev/null; wait "${server_pid}"' INT TERM
 
@@ -22,9 +26,13 @@ done
 eval "$(target/release/stratus env --data-dir "${data_dir}")"
 .venv/bin/aws s3 mb s3://demo >/dev/null 2>&1 || true
 .venv/bin/aws s3 cp README.md s3://demo/README.md >/dev/null
+target/release/stratus deploy examples/functions/hello
+target/release/stratus invoke hello --payload '{"name": "Stratus"}' 2>/dev/null || true
 echo
 echo "example: s3://demo/README.md is stored. In another shell:"
 echo "  eval \"\$(target/release/stratus env --data-dir ${data_dir})\""
 echo "  .venv/bin/aws s3 ls s3://demo/"
 echo "  .venv/bin/python -c 'import boto3; print(boto3.client(\"s3\").list_buckets()[\"Buckets\"])'"
+echo "  target/release/stratus invoke hello --payload '{\"name\": \"you\"}'"
+echo "  .venv/bin/aws lambda list-functions"
 wait "${server_pid}"
