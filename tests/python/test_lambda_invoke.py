@@ -112,7 +112,10 @@ def test_payload_limits_and_invocation_types(server):
     with raises_lambda("RequestTooLargeException", 413):
         client.invoke(FunctionName=name, Payload=json.dumps({"data": "x" * (6 * 1024 * 1024 + 10)}))
     with raises_lambda("RequestTooLargeException", 413):
-        client.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"data": "x" * 300_000}))
+        client.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"data": "x" * (1024 * 1024)}))
+    # Just under the 1 MB Event limit is accepted.
+    assert client.invoke(FunctionName=name, InvocationType="Event",
+                         Payload=json.dumps({"data": "x" * 1_000_000}))["StatusCode"] == 202
     dry = client.invoke(FunctionName=name, InvocationType="DryRun")
     assert dry["StatusCode"] == 204
     assert call(client, name, {"data": "x" * 1_000_000})[1] == 1_000_000

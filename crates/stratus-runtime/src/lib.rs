@@ -28,8 +28,9 @@ use stratus_meta::MetaError;
 
 /// Lambda's limit on a synchronous request payload.
 pub const MAX_SYNC_PAYLOAD: usize = 6 * 1024 * 1024;
-/// Lambda's limit on an asynchronous (Event) payload.
-pub const MAX_ASYNC_PAYLOAD: usize = 256 * 1024;
+/// Lambda's limit on an asynchronous (Event) payload: 1 MB since AWS raised it from 256 KB in
+/// October 2025.
+pub const MAX_ASYNC_PAYLOAD: usize = 1024 * 1024;
 
 /// Failures of the function service, named by meaning; the edge maps them to Lambda's errors.
 #[derive(Debug, thiserror::Error)]
