@@ -1,12 +1,15 @@
 //! The HTTP edge. One port serves every API: a request signed with AWS Signature V4 (in the
 //! `Authorization` header or a presigned query) is routed by the service named in its credential
-//! scope; everything else goes to the native REST API under `/v1/`. This crate is the only one
+//! scope; `/fn/NAME/...` reaches a function's URL (API Gateway v2 events); everything else goes
+//! to the native REST API under `/v1/`. This crate is the only one
 //! that knows HTTP, XML and AWS wire formats.
 
 mod aws_auth;
+mod function_url;
 mod lambda;
 mod native;
 mod native_functions;
+mod native_urls;
 mod routing;
 mod s3;
 mod sigv4;
@@ -20,6 +23,7 @@ use stratus_identity::Identity;
 use stratus_runtime::Functions;
 use stratus_store::Store;
 
+pub use function_url::PeerAddr;
 pub use routing::{Destination, destination};
 
 /// The largest single PUT body S3 accepts; larger objects must use multipart upload.
@@ -30,6 +34,7 @@ pub const MAX_PUT_BYTES: u64 = stratus_store::MAX_BODY_BYTES;
 pub struct Edge {
     s3: s3s::service::S3Service,
     lambda: lambda::LambdaApi,
+    urls: function_url::FunctionUrls,
     native: axum::Router,
 }
 
@@ -48,17 +53,27 @@ impl Edge {
             identity: Arc::clone(&identity),
             store: Arc::clone(&store),
         };
+        let urls = function_url::FunctionUrls {
+            functions: Arc::clone(&functions),
+            identity: Arc::clone(&identity),
+        };
         let native = native::router(native::AppState {
             store,
             identity,
             functions,
         });
-        Self { s3, lambda, native }
+        Self {
+            s3,
+            lambda,
+            urls,
+            native,
+        }
     }
 
     /// Serves one request on whichever API it addresses.
     pub async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
         match destination(&request) {
+            Destination::FunctionUrl => self.urls.handle(request).await,
             Destination::Aws(service) if service == "s3" => self.serve_s3(request).await,
             Destination::Aws(service) if service == "lambda" => self.lambda.handle(request).await,
             Destination::Aws(service) => native::problem(

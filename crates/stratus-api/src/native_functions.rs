@@ -26,7 +26,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         .route("/v1/invocations/{id}", get(invocation))
 }
 
-fn runtime_problem(error: &RuntimeError) -> Response<Body> {
+pub(crate) fn runtime_problem(error: &RuntimeError) -> Response<Body> {
     let (status, title) = match error {
         RuntimeError::NotFound(_) => (StatusCode::NOT_FOUND, "not found"),
         RuntimeError::AlreadyExists(_) | RuntimeError::Conflict(_) => {

@@ -5,6 +5,9 @@ use http::Request;
 /// Where a request goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
+    /// `/fn/NAME/...`: a function URL, whatever its authorization (it may be SigV4-signed for
+    /// an `AWS_IAM` URL). No bucket can be named `fn` (S3 names have at least 3 characters).
+    FunctionUrl,
     /// Signed with SigV4 for this service (`s3`, `lambda`, `sqs`, ...).
     Aws(String),
     /// Unsigned, under `/v1/` (or later the dashboard).
@@ -44,10 +47,13 @@ fn query_service<B>(request: &Request<B>) -> Option<String> {
 /// Routes by the SigV4 service; legacy SigV2 (`AWS key:signature`) is S3's.
 #[must_use]
 pub fn destination<B>(request: &Request<B>) -> Destination {
+    let path = request.uri().path();
+    if path == "/fn" || path.starts_with("/fn/") {
+        return Destination::FunctionUrl;
+    }
     if let Some(service) = header_service(request).or_else(|| query_service(request)) {
         return Destination::Aws(service);
     }
-    let path = request.uri().path();
     if path == "/v1" || path.starts_with("/v1/") {
         return Destination::Native;
     }
@@ -81,6 +87,10 @@ mod tests {
         assert_eq!(
             destination(&request("/v1/health", None)),
             Destination::Native
+        );
+        assert_eq!(
+            destination(&request("/fn/classify/x", Some(auth))),
+            Destination::FunctionUrl
         );
         assert_eq!(
             destination(&request("/bucket/key", None)),

@@ -40,6 +40,10 @@ struct FunctionFile {
     /// Publish a numbered version after deploying.
     #[serde(default)]
     publish: bool,
+    /// Serve the function at `/fn/NAME/`: `none` (anyone may call) or `bearer` (a token or SigV4
+    /// signature of the project). Absent leaves an existing URL as it is.
+    #[serde(default)]
+    url: Option<String>,
 }
 
 fn default_memory() -> u32 {
@@ -74,6 +78,14 @@ pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCo
             dir.display()
         );
     }
+    if let Some(auth) = spec.url.as_deref()
+        && !matches!(auth, "none" | "bearer")
+    {
+        bail!(
+            "{}: url: {auth:?} must be none or bearer",
+            spec_path.display()
+        );
+    }
     let zip = zip_dir(dir)?;
     eprintln!(
         "deploying {} ({} bytes zipped) from {}",
@@ -106,6 +118,17 @@ pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCo
         deployed["version"].as_str().unwrap_or("$LATEST"),
         sha.get(..12).unwrap_or(sha)
     );
+    if let Some(auth) = &spec.url {
+        let path = format!("/v1/functions/{}/url", spec.name);
+        let exposed = client
+            .call(http::Method::PUT, &path, Some(json!({ "auth": auth })))
+            .await?;
+        println!(
+            "url {} (auth {})",
+            exposed["url"].as_str().unwrap_or_default(),
+            exposed["auth"].as_str().unwrap_or_default()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -79,3 +79,22 @@ pub struct InvocationRecord {
     /// Why the last attempt failed.
     pub error: Option<String>,
 }
+
+/// A function's HTTP endpoint (Lambda's function URL), served at `/fn/NAME/`. The URL's name is
+/// the function's name and is unique server-wide, as bucket names are, so that a URL needs no
+/// project in its path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionUrlRecord {
+    pub url_name: String,
+    pub project: String,
+    pub function: String,
+    /// The version the URL invokes: `$LATEST` or a published number.
+    pub qualifier: String,
+    /// Lambda's `AuthType`: `NONE`, or `AWS_IAM` (a SigV4 signature or a bearer token of the
+    /// function's project).
+    pub auth_type: String,
+    /// Lambda's `Cors` object as JSON, kept as given.
+    pub cors: Option<String>,
+    pub created_ms: i64,
+    pub modified_ms: i64,
+}

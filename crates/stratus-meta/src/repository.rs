@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use stratus_core::NotificationRule;
 
 use crate::{
-    BucketRecord, FunctionRecord, Garbage, InvocationRecord, KeyRecord, MetaResult, ObjectRecord,
-    ObjectSummary, OutboxRecord, PartRecord, PendingEvent, UploadRecord, VersionRecord,
-    WriteCondition,
+    BucketRecord, FunctionRecord, FunctionUrlRecord, Garbage, InvocationRecord, KeyRecord,
+    MetaResult, ObjectRecord, ObjectSummary, OutboxRecord, PartRecord, PendingEvent, UploadRecord,
+    VersionRecord, WriteCondition,
 };
 
 /// Projects and access keys.
@@ -136,6 +136,20 @@ pub trait FunctionRepository: Send + Sync + 'static {
     ) -> MetaResult<()>;
     /// Deletes the function and all its versions; returns the deleted function.
     async fn delete_function(&self, project: &str, name: &str) -> MetaResult<FunctionRecord>;
+    /// Gives a function its URL; [`crate::MetaError::AlreadyExists`] when it has one or the
+    /// name is taken server-wide.
+    async fn create_function_url(&self, url: FunctionUrlRecord) -> MetaResult<()>;
+    /// Replaces a URL's settings; [`crate::MetaError::NotFound`] when the function has none.
+    async fn update_function_url(&self, url: FunctionUrlRecord) -> MetaResult<()>;
+    async fn delete_function_url(&self, project: &str, function: &str) -> MetaResult<()>;
+    async fn get_function_url(
+        &self,
+        project: &str,
+        function: &str,
+    ) -> MetaResult<Option<FunctionUrlRecord>>;
+    /// The URL served at `/fn/NAME/`, whichever project owns it.
+    async fn function_url_by_name(&self, url_name: &str) -> MetaResult<Option<FunctionUrlRecord>>;
+
     /// Every code hash some version references; start-up removes unreferenced code.
     async fn code_in_use(&self) -> MetaResult<HashSet<String>>;
 

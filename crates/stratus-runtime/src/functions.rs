@@ -131,7 +131,7 @@ fn parse_name(name: &str) -> RuntimeResult<FunctionName> {
     })
 }
 
-fn not_found(name: &str, qualifier: Option<&str>) -> RuntimeError {
+pub(crate) fn not_found(name: &str, qualifier: Option<&str>) -> RuntimeError {
     let arn = match qualifier {
         Some(q) => format!("{name}:{q}"),
         None => name.to_owned(),

@@ -16,6 +16,7 @@ mod pool;
 mod report;
 mod runtime_api;
 pub mod sandbox;
+mod urls;
 mod worker;
 
 pub use functions::{CodeUpdate, ConfigUpdate, FunctionView, Functions, NewFunction};
@@ -23,6 +24,7 @@ pub use host::{HostPython, RuntimeConfig};
 pub use invoke::{InvokeRequest, InvokeResponse, Metering};
 pub use logs::LogLine;
 pub use stratus_identity::Principal;
+pub use urls::{UrlAuth, UrlSettings};
 
 use stratus_meta::MetaError;
 

@@ -235,7 +235,7 @@ impl Server {
         let builder = auto::Builder::new(TokioExecutor::new());
         tokio::pin!(shutdown);
         loop {
-            let (stream, _) = tokio::select! {
+            let (stream, peer) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(error) => {
@@ -247,8 +247,9 @@ impl Server {
             };
             let _ = stream.set_nodelay(true);
             let edge = self.edge.clone();
-            let service = service_fn(move |request| {
+            let service = service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
                 let edge = edge.clone();
+                request.extensions_mut().insert(stratus_api::PeerAddr(peer));
                 async move { Ok::<_, std::convert::Infallible>(edge.handle(request).await) }
             });
             let connection = builder

@@ -15,7 +15,7 @@ use stratus_runtime::{CodeUpdate, ConfigUpdate, NewFunction, RuntimeError};
 
 use super::errors::{from_runtime, invalid, lambda_error};
 use super::model::{self, CreateFunction, PutConcurrency, UpdateCode, UpdateConfiguration};
-use super::{Call, LambdaApi};
+use super::{Call, LambdaApi, url_config};
 
 type Reply = Result<Response<Body>, Response<Body>>;
 
@@ -44,6 +44,15 @@ pub(crate) async fn route(api: &LambdaApi, call: Call) -> Response<Body> {
         (&Method::DELETE, [_, "functions", name, "concurrency"]) => {
             delete_concurrency(api, &call, name).await
         }
+        (&Method::POST, [_, "functions", name, "url"]) => {
+            url_config::create(api, &call, name).await
+        }
+        (&Method::GET, [_, "functions", name, "url"]) => url_config::get(api, &call, name).await,
+        (&Method::PUT, [_, "functions", name, "url"]) => url_config::update(api, &call, name).await,
+        (&Method::DELETE, [_, "functions", name, "url"]) => {
+            url_config::delete(api, &call, name).await
+        }
+        (&Method::GET, [_, "functions", name, "urls"]) => url_config::list(api, &call, name).await,
         (&Method::POST, [_, "functions", name, "invocations"]) => {
             super::invoke::invoke(api, &call, name).await
         }

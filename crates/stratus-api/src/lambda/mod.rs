@@ -6,6 +6,7 @@ mod errors;
 mod handlers;
 mod invoke;
 mod model;
+mod url_config;
 
 use std::sync::Arc;
 

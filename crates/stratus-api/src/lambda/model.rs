@@ -106,7 +106,7 @@ pub(crate) fn volume_of(config: &FileSystemConfig) -> Result<String, String> {
         })
 }
 
-fn iso8601(ms: i64) -> String {
+pub(crate) fn iso8601(ms: i64) -> String {
     let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(

@@ -5,8 +5,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::SqliteMeta;
 use crate::{
-    FunctionRecord, FunctionRepository, InvocationRecord, InvocationState, MetaError, MetaResult,
-    VersionRecord,
+    FunctionRecord, FunctionRepository, FunctionUrlRecord, InvocationRecord, InvocationState,
+    MetaError, MetaResult, VersionRecord,
 };
 
 pub(super) const SCHEMA: &str = r"
@@ -387,6 +387,34 @@ impl FunctionRepository for SqliteMeta {
             Ok(rows)
         })
         .await
+    }
+
+    async fn create_function_url(&self, url: FunctionUrlRecord) -> MetaResult<()> {
+        self.write(move |conn| super::function_urls::insert(conn, &url))
+            .await
+    }
+
+    async fn update_function_url(&self, url: FunctionUrlRecord) -> MetaResult<()> {
+        self.write(move |conn| super::function_urls::update(conn, &url))
+            .await
+    }
+
+    async fn delete_function_url(&self, project: &str, function: &str) -> MetaResult<()> {
+        let (project, function) = (project.to_owned(), function.to_owned());
+        self.write(move |conn| super::function_urls::delete(conn, &project, &function))
+            .await
+    }
+
+    async fn get_function_url(
+        &self,
+        project: &str,
+        function: &str,
+    ) -> MetaResult<Option<FunctionUrlRecord>> {
+        self.read_point(|conn| super::function_urls::by_function(conn, project, function))
+    }
+
+    async fn function_url_by_name(&self, url_name: &str) -> MetaResult<Option<FunctionUrlRecord>> {
+        self.read_point(|conn| super::function_urls::by_name(conn, url_name))
     }
 
     async fn dead_letters(

@@ -1,0 +1,119 @@
+//! The native side of function URLs: `PUT/GET/DELETE /v1/functions/NAME/url`, what
+//! `stratus deploy` uses for `url:` in function.yaml. `auth` is `none` or `bearer` (Lambda's
+//! `AWS_IAM`: a bearer token or a SigV4 signature of the function's project).
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::routing::put;
+use http::{HeaderMap, Response, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use stratus_meta::FunctionUrlRecord;
+use stratus_runtime::{RuntimeError, UrlAuth, UrlSettings};
+
+use crate::native::{ApiResult, AppState, Caller, problem};
+use crate::native_functions::runtime_problem;
+
+pub(crate) fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route(
+        "/v1/functions/{name}/url",
+        put(expose).get(show).delete(remove),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expose {
+    auth: String,
+    #[serde(default)]
+    cors: Option<Value>,
+}
+
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the finished problem response, built once per failed request"
+)]
+fn auth_of(text: &str) -> Result<UrlAuth, Response<Body>> {
+    match text {
+        "none" => Ok(UrlAuth::None),
+        "bearer" | "iam" => Ok(UrlAuth::AwsIam),
+        other => Err(problem(
+            StatusCode::BAD_REQUEST,
+            "invalid request",
+            &format!("auth {other:?} must be none or bearer"),
+        )),
+    }
+}
+
+fn document(headers: &HeaderMap, url: &FunctionUrlRecord) -> Value {
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    json!({
+        "function": url.function,
+        "url": format!("http://{host}/fn/{}/", url.url_name),
+        "auth": if url.auth_type == "NONE" { "none" } else { "bearer" },
+        "qualifier": url.qualifier,
+        "cors": url.cors.as_deref().and_then(|c| serde_json::from_str::<Value>(c).ok()),
+    })
+}
+
+/// Creates the URL, or changes its settings when it exists: deploys converge.
+async fn expose(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let request: Expose = serde_json::from_slice(&body).map_err(|e| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "invalid request",
+            &format!("invalid URL settings: {e}"),
+        )
+    })?;
+    let settings = UrlSettings {
+        auth: Some(auth_of(&request.auth)?),
+        qualifier: None,
+        cors: Some(request.cors.map(|c| c.to_string())),
+    };
+    let url = match state.functions.url(&caller, &name).await {
+        Ok(_) => state.functions.update_url(&caller, &name, settings).await,
+        Err(RuntimeError::NotFound(_)) => {
+            state.functions.create_url(&caller, &name, settings).await
+        }
+        Err(error) => Err(error),
+    }
+    .map_err(|e| runtime_problem(&e))?;
+    Ok(Json(document(&headers, &url)))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let url = state
+        .functions
+        .url(&caller, &name)
+        .await
+        .map_err(|e| runtime_problem(&e))?;
+    Ok(Json(document(&headers, &url)))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .functions
+        .delete_url(&caller, &name)
+        .await
+        .map_err(|e| runtime_problem(&e))?;
+    Ok(StatusCode::NO_CONTENT)
+}
