@@ -36,9 +36,9 @@ def new_server(tmp_path_factory):
     """A factory for unstarted servers on new data dirs (the test starts and stops them)."""
     made = []
 
-    def make(name: str = "srv") -> StratusServer:
+    def make(name: str = "srv", *extra_args: str) -> StratusServer:
         root = tmp_path_factory.mktemp(name)
-        made.append(StratusServer(root / "data", root / "server.log"))
+        made.append(StratusServer(root / "data", root / "server.log", extra_args))
         return made[-1]
 
     yield make

@@ -141,8 +141,9 @@ def run_stratus(*args: str, env: dict | None = None, check: bool = True, timeout
 class StratusServer:
     """One `stratus server` process on a data dir; can be killed and restarted on the same dir."""
 
-    def __init__(self, data_dir: Path, log_path: Path):
+    def __init__(self, data_dir: Path, log_path: Path, extra_args: tuple[str, ...] = ()):
         self.data_dir = Path(data_dir)
+        self.extra_args = tuple(extra_args)
         self.log_path = Path(log_path)
         self.proc: subprocess.Popen | None = None
         self.info: dict = {}
@@ -162,7 +163,8 @@ class StratusServer:
         log.write(f"\n===== start #{self.starts} at {time.strftime('%H:%M:%S')} =====\n".encode())
         log.flush()
         self.proc = subprocess.Popen(
-            [str(STRATUS_BIN), "server", "--data-dir", str(self.data_dir), "--listen", "127.0.0.1:0"],
+            [str(STRATUS_BIN), "server", "--data-dir", str(self.data_dir), "--listen", "127.0.0.1:0",
+             *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             # Functions run on this interpreter (the test venv's, which has boto3, as Lambda's
             # base environment does).
