@@ -9,7 +9,7 @@ import json
 
 from lambda_helpers import (ROLE, create_python_function, lambda_client, raises_lambda, unique_name,
                             zip_code)
-from stratus_testlib import unique_bucket
+from stratus_testlib import http_request, unique_bucket
 
 ECHO = "def handler(event, context):\n    return {'version': 1, 'event': event}\n"
 ECHO_V2 = "def handler(event, context):\n    return {'version': 2, 'event': event}\n"
@@ -37,6 +37,11 @@ def test_create_returns_lambda_configuration(server):
     assert config["State"] == "Active" and config["Role"] == ROLE
     fetched = client.get_function(FunctionName=name)
     assert fetched["Configuration"]["RevisionId"] == config["RevisionId"]
+    # Code.Location is a presigned link, as Lambda's: it downloads the zip without credentials.
+    location = fetched["Code"]["Location"]
+    assert http_request(location).body == package
+    assert http_request(location.replace("signature=", "signature=00")).status == 403
+    assert http_request(location.split("&signature=")[0]).status in (400, 403)
     assert client.get_function_configuration(FunctionName=config["FunctionArn"])["Description"] == "echo"
 
 
@@ -143,7 +148,10 @@ def test_concurrency_settings(server):
 def test_delete_removes_every_version(server):
     client = lambda_client(server)
     name = create_python_function(client, ECHO, Publish=True)
+    location = client.get_function(FunctionName=name, Qualifier="1")["Code"]["Location"]
+    assert http_request(location).status == 200
     client.delete_function(FunctionName=name)
+    assert http_request(location).status == 403
     for qualifier in (None, "1"):
         with raises_lambda("ResourceNotFoundException", 404):
             client.get_function(FunctionName=name, **({"Qualifier": qualifier} if qualifier else {}))

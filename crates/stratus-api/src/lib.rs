@@ -5,6 +5,7 @@
 //! that knows HTTP, XML and AWS wire formats.
 
 mod aws_auth;
+mod code_location;
 mod function_url;
 mod lambda;
 mod native;

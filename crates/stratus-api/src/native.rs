@@ -31,6 +31,7 @@ pub(crate) fn router(state: AppState) -> axum::Router {
         .route("/v1/events", get(pending_events))
         .merge(crate::native_functions::routes())
         .merge(crate::native_urls::routes())
+        .merge(crate::code_location::routes())
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "not found", "no such endpoint") })
         .with_state(state)
 }

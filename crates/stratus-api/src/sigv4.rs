@@ -393,7 +393,7 @@ fn http_date_to_amz_date(text: &str) -> Option<String> {
     parsed.format(amz).ok()
 }
 
-fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+pub(crate) fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     // HMAC accepts keys of any length; new_from_slice cannot fail for it.
     let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
         return Vec::new();
@@ -402,7 +402,7 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -498,6 +498,22 @@ impl Functions {
         Ok(())
     }
 
+    /// The zip of one version and the function it belongs to, for a request the edge has
+    /// already authorised (a presigned code location signed with the function's own key).
+    ///
+    /// # Errors
+    /// NotFound, storage failures.
+    pub async fn code_package(
+        &self,
+        project: &str,
+        name: &str,
+        version: &str,
+    ) -> RuntimeResult<(FunctionView, PathBuf)> {
+        let view = self.resolve(project, name, Some(version)).await?;
+        let path = self.code.package_path(&view.version.code_sha256);
+        Ok((view, path))
+    }
+
     /// A function's dead-lettered asynchronous invocations, newest first.
     ///
     /// # Errors

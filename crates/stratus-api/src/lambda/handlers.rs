@@ -263,9 +263,16 @@ async fn get(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
         .await
         .map_err(|e| runtime(&e))?;
     let endpoint = &api.functions.config().endpoint;
+    let location = crate::code_location::location(
+        &api.identity,
+        endpoint,
+        &view.function,
+        &view.version.version,
+    )
+    .await;
     let mut body = json!({
         "Configuration": model::configuration(&view, region(api)),
-        "Code": { "RepositoryType": "S3", "Location": format!("{endpoint}/v1/functions/{name}/code?version={}", view.version.version) },
+        "Code": { "RepositoryType": "S3", "Location": location },
         "Tags": {},
     });
     if let Some(reserved) = view.function.reserved_concurrency {
