@@ -18,6 +18,10 @@ def test_deploy_invoke_logs_and_remove(server, tmp_path):
     listed = json.loads(run_stratus("functions", "ls", "--json", env=env).stdout)
     assert any(f["name"] == "hello" and f["memory_mb"] == 128 for f in listed)
 
+    # The example declares `url: none`: plain HTTP reaches it at /fn/hello/.
+    assert f"url {server.endpoint}/fn/hello/ (auth none)" in out
+    assert http_request(f"{server.endpoint}/fn/hello/?name=Web").json()["message"] == "hello, Web!"
+
     result = run_stratus("invoke", "hello", "--payload", '{"name": "Ada"}', env=env)
     assert json.loads(result.stdout)["message"] == "hello, Ada!"
     assert "START RequestId:" in result.stderr and "greeting Ada" in result.stderr

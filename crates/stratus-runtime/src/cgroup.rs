@@ -5,7 +5,9 @@
 
 use std::fs;
 use std::io;
+use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 /// The CPU weight of a 1769 MB function is one full share (Lambda gives one vCPU at 1769 MB).
@@ -80,6 +82,7 @@ impl Cgroups {
                     dirs: vec![dir.clone()],
                     memory_dir: dir,
                     v2: true,
+                    peak_file: OnceLock::new(),
                 })
             }
             Self::V1 { memory, cpu } => {
@@ -107,6 +110,7 @@ impl Cgroups {
                     dirs,
                     memory_dir,
                     v2: false,
+                    peak_file: OnceLock::new(),
                 })
             }
         }
@@ -119,6 +123,9 @@ pub struct WorkerCgroup {
     dirs: Vec<PathBuf>,
     memory_dir: PathBuf,
     v2: bool,
+    /// The peak-memory file, opened once: every invocation reads and resets it, and a path
+    /// walk through cgroupfs per access costs more than the rest of the bookkeeping.
+    peak_file: OnceLock<Option<fs::File>>,
 }
 
 impl WorkerCgroup {
@@ -131,28 +138,46 @@ impl WorkerCgroup {
             .collect()
     }
 
-    /// The highest memory use since the group was created, in bytes.
+    fn peak_file(&self) -> Option<&fs::File> {
+        self.peak_file
+            .get_or_init(|| {
+                let name = if self.v2 {
+                    "memory.peak"
+                } else {
+                    "memory.max_usage_in_bytes"
+                };
+                let path = self.memory_dir.join(name);
+                // Read-write to reset it; v2's memory.peak is read-only before kernel 6.12.
+                fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(&path)
+                    .or_else(|_| fs::File::open(&path))
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// The highest memory use since the group was created (or the peak was last reset), in
+    /// bytes.
     #[must_use]
     pub fn peak_memory_bytes(&self) -> Option<u64> {
-        let file = if self.v2 {
-            "memory.peak"
-        } else {
-            "memory.max_usage_in_bytes"
-        };
-        let peak = read_u64(&self.memory_dir.join(file));
+        let peak = self.peak_file().and_then(|file| {
+            // Kernel files regenerate their contents on a read at offset 0.
+            let mut buf = [0u8; 32];
+            let n = file.read_at(&mut buf, 0).ok()?;
+            std::str::from_utf8(&buf[..n]).ok()?.trim().parse().ok()
+        });
         // Kernels before 5.19 have no memory.peak; the current use is the best we have.
         peak.or_else(|| read_u64(&self.memory_dir.join("memory.current")))
     }
 
-    /// Resets the peak so that the next invocation reports its own maximum (v1 only; v2's
-    /// `memory.peak` is reset by writing to it on kernels ≥ 6.12, and ignored before).
+    /// Resets the peak so that the next invocation reports its own maximum (v1; v2's
+    /// `memory.peak` is reset by writing to it on kernels ≥ 6.12, and the write fails before).
     pub fn reset_peak(&self) {
-        let file = if self.v2 {
-            "memory.peak"
-        } else {
-            "memory.max_usage_in_bytes"
-        };
-        let _ = fs::write(self.memory_dir.join(file), "0");
+        if let Some(file) = self.peak_file() {
+            let _ = file.write_at(b"0", 0);
+        }
     }
 
     /// How many times the kernel's OOM killer fired in this group.

@@ -26,6 +26,7 @@ pub struct FunctionLogLine {
     pub line: LogLine,
 }
 
+/// Lines to append to a log; no lines means "delete this log" (ordered after earlier appends).
 type Batch = (PathBuf, Vec<LogLine>);
 
 #[derive(Debug, Clone)]
@@ -100,29 +101,65 @@ impl LogStore {
 
     /// Removes a deleted function's log.
     pub fn remove(&self, project: &str, function: &str) {
-        let _ = std::fs::remove_file(self.path(project, function));
+        // Through the writer, which may hold the file open.
+        let _ = self.writer.send((self.path(project, function), Vec::new()));
     }
 }
 
+/// How many function logs the writer keeps open; beyond it the least recently written closes.
+const OPEN_LOGS: usize = 64;
+
 fn write_batches(batches: &mpsc::Receiver<Batch>) {
+    // Open files by path, with the order they were last written in: reopening (and a path
+    // walk) per invocation was a measurable share of a warm invocation's cost.
+    let mut open: std::collections::HashMap<PathBuf, (std::fs::File, u64)> =
+        std::collections::HashMap::new();
+    let mut clock = 0u64;
     while let Ok((path, lines)) = batches.recv() {
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path);
-        let Ok(file) = file else {
-            tracing::warn!(path = %path.display(), "cannot open function log");
+        clock += 1;
+        if lines.is_empty() {
+            open.remove(&path);
+            let _ = std::fs::remove_file(&path);
             continue;
-        };
-        let mut out = std::io::BufWriter::new(file);
-        for line in lines {
-            if let Ok(json) = serde_json::to_string(&line) {
-                let _ = writeln!(out, "{json}");
+        }
+        if !open.contains_key(&path) {
+            if open.len() >= OPEN_LOGS
+                && let Some(oldest) = open
+                    .iter()
+                    .min_by_key(|(_, (_, used))| *used)
+                    .map(|(p, _)| p.clone())
+            {
+                open.remove(&oldest);
+            }
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            match std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+            {
+                Ok(file) => {
+                    open.insert(path.clone(), (file, clock));
+                }
+                Err(_) => {
+                    tracing::warn!(path = %path.display(), "cannot open function log");
+                    continue;
+                }
             }
         }
-        let _ = out.flush();
+        let Some((file, used)) = open.get_mut(&path) else {
+            continue;
+        };
+        *used = clock;
+        let mut out = Vec::with_capacity(256 * lines.len());
+        for line in lines {
+            if let Ok(json) = serde_json::to_string(&line) {
+                out.extend_from_slice(json.as_bytes());
+                out.push(b'\n');
+            }
+        }
+        // One append per batch: readers never see half a batch's line.
+        let _ = file.write_all(&out);
     }
 }

@@ -2,7 +2,6 @@
 //! Runtime API listener. The worker owns the process, its cgroup and its output file, and turns
 //! everything that can go wrong (init error, crash, timeout, OOM) into an [`Outcome`].
 
-use std::io::{Read as _, Seek as _};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -69,6 +68,8 @@ pub struct Worker {
     init_error: Option<oneshot::Receiver<Reply>>,
     cgroup: Option<WorkerCgroup>,
     output_path: PathBuf,
+    /// A read handle on the output file, opened once (not per invocation).
+    output: Option<std::fs::File>,
     output_offset: u64,
     initialized: bool,
     pub last_used: Instant,
@@ -113,6 +114,7 @@ impl Worker {
             cgroup: cgroup.as_ref(),
         };
         let child = sandbox::command(isolation, &sandbox_spec)?.spawn()?;
+        let output = std::fs::File::open(&output_path).ok();
         Ok(Self {
             id: spec.id,
             memory_mb: spec.memory_mb,
@@ -121,6 +123,7 @@ impl Worker {
             init_error: Some(init_rx),
             cgroup,
             output_path,
+            output,
             output_offset: 0,
             initialized: false,
             last_used: Instant::now(),
@@ -231,7 +234,8 @@ impl Worker {
     /// Lines written since the last call. The runtime flushes before it posts its reply, so by
     /// the time a reply arrives its output is in the file: reading it here misses nothing.
     fn take_output(&mut self) -> Vec<String> {
-        let Ok(mut file) = std::fs::File::open(&self.output_path) else {
+        use std::os::unix::fs::FileExt as _;
+        let Some(file) = &self.output else {
             return Vec::new();
         };
         let end = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -239,10 +243,8 @@ impl Worker {
             return Vec::new();
         }
         let start = self.output_offset.max(end.saturating_sub(MAX_OUTPUT_BYTES));
-        let mut bytes = Vec::new();
-        if file.seek(std::io::SeekFrom::Start(start)).is_err()
-            || file.read_to_end(&mut bytes).is_err()
-        {
+        let mut bytes = vec![0; usize::try_from(end - start).unwrap_or(0)];
+        if file.read_exact_at(&mut bytes, start).is_err() {
             return Vec::new();
         }
         self.output_offset = end;
