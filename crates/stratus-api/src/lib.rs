@@ -6,6 +6,7 @@
 mod aws_auth;
 mod lambda;
 mod native;
+mod native_environments;
 mod native_functions;
 mod routing;
 mod s3;

@@ -30,6 +30,7 @@ pub(crate) fn router(state: AppState) -> axum::Router {
         .route("/v1/keys/{access_key_id}", delete(delete_key))
         .route("/v1/events", get(pending_events))
         .merge(crate::native_functions::routes())
+        .merge(crate::native_environments::routes())
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "not found", "no such endpoint") })
         .with_state(state)
 }
