@@ -32,6 +32,7 @@ pub(crate) fn router(state: AppState) -> axum::Router {
         .merge(crate::native_functions::routes())
         .merge(crate::native_urls::routes())
         .merge(crate::code_location::routes())
+        .merge(crate::native_environments::routes())
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "not found", "no such endpoint") })
         .with_state(state)
 }

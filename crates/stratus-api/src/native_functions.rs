@@ -59,6 +59,7 @@ fn summary(view: &FunctionView) -> Value {
         "description": config.description,
         "environment": config.environment,
         "volumes": config.volumes,
+        "dependencies": config.dependencies,
         "code_sha256": view.version.code_sha256,
         "code_size": view.version.code_size,
         "last_modified_ms": view.version.last_modified_ms,
@@ -141,6 +142,7 @@ async fn deploy(
                 min_instances: Some(config.min_instances),
                 volumes: Some(config.volumes),
                 role: Some(config.role),
+                dependencies: Some(config.dependencies),
                 revision_id: None,
             };
             functions

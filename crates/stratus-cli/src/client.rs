@@ -51,13 +51,13 @@ impl NativeClient {
         })
     }
 
-    /// Sends a request with a raw body; returns the status, headers and body as they came.
-    pub(crate) async fn call_raw(
+    async fn send(
         &self,
         method: http::Method,
         path: &str,
         body: Bytes,
-    ) -> anyhow::Result<(http::StatusCode, http::HeaderMap, Bytes)> {
+        content_type: &str,
+    ) -> anyhow::Result<http::Response<hyper::body::Incoming>> {
         let request = http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.endpoint))
@@ -65,13 +65,22 @@ impl NativeClient {
                 http::header::AUTHORIZATION,
                 format!("Bearer {}", self.token),
             )
-            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::CONTENT_TYPE, content_type)
             .body(Full::new(body))?;
-        let response = self
-            .http
+        self.http
             .request(request)
             .await
-            .with_context(|| format!("cannot reach {}", self.endpoint))?;
+            .with_context(|| format!("cannot reach {}", self.endpoint))
+    }
+
+    /// Sends a request with a raw body; returns the status, headers and body as they came.
+    pub(crate) async fn call_raw(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Bytes,
+    ) -> anyhow::Result<(http::StatusCode, http::HeaderMap, Bytes)> {
+        let response = self.send(method, path, body, "application/json").await?;
         let (parts, body) = response.into_parts();
         Ok((
             parts.status,
@@ -88,34 +97,59 @@ impl NativeClient {
         body: Option<serde_json::Value>,
     ) -> anyhow::Result<serde_json::Value> {
         let payload = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
-        let request = http::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.endpoint))
-            .header(
-                http::header::AUTHORIZATION,
-                format!("Bearer {}", self.token),
-            )
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(payload))?;
-        let response = self
-            .http
-            .request(request)
-            .await
-            .with_context(|| format!("cannot reach {}", self.endpoint))?;
+        let response = self.send(method, path, payload, "application/json").await?;
         let status = response.status();
         let bytes = response.into_body().collect().await?.to_bytes();
-        let json: serde_json::Value = if bytes.is_empty() {
+        if !status.is_success() {
+            bail!("{} ({status})", problem_detail(&bytes));
+        }
+        Ok(if bytes.is_empty() {
             serde_json::Value::Null
         } else {
             serde_json::from_slice(&bytes)?
-        };
-        if !status.is_success() {
-            let detail = json
-                .get("detail")
-                .and_then(|d| d.as_str())
-                .unwrap_or("request failed");
-            bail!("{detail} ({status})");
-        }
-        Ok(json)
+        })
     }
+
+    /// Sends a text body and hands each line of the answer to `on_line` as it arrives (for
+    /// long-running calls that report progress); a problem document becomes the error.
+    pub(crate) async fn stream_lines(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Bytes,
+        mut on_line: impl FnMut(&str) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let response = self
+            .send(method, path, body, "text/plain; charset=utf-8")
+            .await?;
+        let status = response.status();
+        let mut body = response.into_body();
+        if !status.is_success() {
+            let bytes = body.collect().await?.to_bytes();
+            bail!("{} ({status})", problem_detail(&bytes));
+        }
+        let mut pending = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let Ok(data) = frame.context("the connection broke")?.into_data() else {
+                continue;
+            };
+            pending.extend_from_slice(&data);
+            while let Some(end) = pending.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=end).collect();
+                on_line(String::from_utf8_lossy(&line).trim_end())?;
+            }
+        }
+        if !pending.is_empty() {
+            on_line(String::from_utf8_lossy(&pending).trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+/// The `detail` of a problem document, or a generic message.
+fn problem_detail(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|json| json.get("detail")?.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "request failed".to_owned())
 }

@@ -65,19 +65,14 @@ pub(crate) enum FunctionsCommand {
     Rm { name: String },
 }
 
-/// Reads `DIR/function.yaml`, zips `DIR` and creates or updates the function.
+/// Reads `DIR/function.yaml`, zips `DIR`, installs `DIR/requirements.txt` on the server (if
+/// any) and creates or updates the function. A failed install changes nothing.
 pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCode> {
     let spec_path = dir.join("function.yaml");
     let text = std::fs::read_to_string(&spec_path)
         .with_context(|| format!("cannot read {}", spec_path.display()))?;
     let spec: FunctionFile = serde_norway::from_str(&text)
         .with_context(|| format!("invalid {}", spec_path.display()))?;
-    if dir.join("requirements.txt").exists() {
-        bail!(
-            "{}: requirements.txt is not supported yet; vendor the packages into the directory",
-            dir.display()
-        );
-    }
     if let Some(auth) = spec.url.as_deref()
         && !matches!(auth, "none" | "bearer")
     {
@@ -86,6 +81,20 @@ pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCo
             spec_path.display()
         );
     }
+    let requirements_path = dir.join("requirements.txt");
+    let requirements = match std::fs::read_to_string(&requirements_path) {
+        Ok(text) => Some(text),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) => {
+            return Err(error)
+                .with_context(|| format!("cannot read {}", requirements_path.display()));
+        }
+    };
+    let client = NativeClient::new(target)?;
+    let dependencies = match requirements {
+        Some(text) => crate::environments::ensure(&client, &text).await?,
+        None => None,
+    };
     let zip = zip_dir(dir)?;
     eprintln!(
         "deploying {} ({} bytes zipped) from {}",
@@ -103,12 +112,12 @@ pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCo
             "description": spec.description,
             "min_instances": spec.min_instances,
             "volumes": spec.volumes,
+            "dependencies": dependencies,
         },
         "zip": base64::engine::general_purpose::STANDARD.encode(&zip),
         "reserved_concurrency": spec.reserved_concurrency,
         "publish": spec.publish,
     });
-    let client = NativeClient::new(target)?;
     let path = format!("/v1/functions/{}", spec.name);
     let deployed = client.call(http::Method::PUT, &path, Some(body)).await?;
     let sha = deployed["code_sha256"].as_str().unwrap_or_default();

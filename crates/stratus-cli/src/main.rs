@@ -1,6 +1,7 @@
 //! The `stratus` command. This crate alone knows command-line parsing and process signals.
 
 mod client;
+mod environments;
 mod functions;
 mod keys;
 mod plan;

@@ -129,6 +129,11 @@ pub struct FunctionConfig {
     /// Project volumes mounted read-write at `/mnt/NAME`.
     #[serde(default)]
     pub volumes: Vec<String>,
+    /// The hash of a dependency environment (packages from a `requirements.txt`), mounted
+    /// read-only at `/opt/python`. Omitted when absent, so rows written before this field
+    /// existed and rows without it read the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<String>,
 }
 
 /// A configuration value out of range; names the field as Lambda's API spells it.
@@ -160,6 +165,7 @@ impl FunctionConfig {
             description: String::new(),
             min_instances: 0,
             volumes: Vec::new(),
+            dependencies: None,
         }
     }
 
@@ -215,6 +221,18 @@ impl FunctionConfig {
                 return invalid(
                     "Volumes",
                     format!("invalid volume name {volume:?}: 1 to 64 letters, digits, - or _"),
+                );
+            }
+        }
+        if let Some(hash) = &self.dependencies {
+            let is_sha256 = hash.len() == 64
+                && hash
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if !is_sha256 {
+                return invalid(
+                    "Dependencies",
+                    format!("{hash:?} is not an environment hash (64 lowercase hex digits)"),
                 );
             }
         }
@@ -312,5 +330,22 @@ mod tests {
         config.environment.clear();
         config.runtime = "java21".into();
         assert_eq!(config.validate().map_err(|e| e.field), Err("Runtime"));
+        config.runtime = "python3.11".into();
+        config.dependencies = Some("ABC".into());
+        assert_eq!(config.validate().map_err(|e| e.field), Err("Dependencies"));
+        config.dependencies = Some("a".repeat(64));
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn dependencies_are_optional_in_stored_json() {
+        // A row written before `dependencies` existed still reads, and one without it is
+        // written without the key (older binaries, which deny unknown fields, read it too).
+        let old =
+            r#"{"runtime":"python3.11","handler":"app.handler","memory_mb":128,"timeout_s":3}"#;
+        let config: FunctionConfig = serde_json::from_str(old).expect("old row");
+        assert_eq!(config.dependencies, None);
+        let written = serde_json::to_string(&config).expect("json");
+        assert!(!written.contains("dependencies"));
     }
 }

@@ -12,6 +12,7 @@ use stratus_meta::{FunctionRecord, FunctionRepository, MetaError, VersionRecord}
 
 use crate::code::CodeStore;
 use crate::dispatch::Dispatcher;
+use crate::envs::EnvStore;
 use crate::host::RuntimeConfig;
 use crate::logs::LogStore;
 use crate::pool::{PoolKey, Pools};
@@ -58,6 +59,8 @@ pub struct ConfigUpdate {
     pub min_instances: Option<u32>,
     pub volumes: Option<Vec<String>>,
     pub role: Option<String>,
+    /// `Some(None)` removes the dependency environment.
+    pub dependencies: Option<Option<String>>,
     pub revision_id: Option<String>,
 }
 
@@ -90,6 +93,9 @@ impl ConfigUpdate {
         if let Some(v) = self.role {
             config.role = v;
         }
+        if let Some(v) = self.dependencies {
+            config.dependencies = v;
+        }
     }
 }
 
@@ -98,6 +104,7 @@ pub struct Functions {
     pub(crate) identity: Arc<Identity>,
     pub(crate) config: RuntimeConfig,
     pub(crate) code: CodeStore,
+    pub(crate) envs: Arc<EnvStore>,
     pub(crate) logs: LogStore,
     pub(crate) pools: Pools,
     pub(crate) dispatcher: Dispatcher,
@@ -157,6 +164,14 @@ impl Functions {
     ) -> RuntimeResult<Arc<Self>> {
         let code = CodeStore::open(&config.data_dir)?;
         code.collect(&meta.code_in_use().await?);
+        let envs = EnvStore::open(&config.data_dir)?;
+        let envs_in_use = meta
+            .all_functions()
+            .await?
+            .into_iter()
+            .filter_map(|version| version.config.dependencies)
+            .collect();
+        envs.collect(&envs_in_use);
         let runtime_dir = config.data_dir.join("runtimes").join("python");
         std::fs::create_dir_all(&runtime_dir)?;
         std::fs::write(runtime_dir.join("bootstrap.py"), PYTHON_BOOTSTRAP)?;
@@ -170,6 +185,7 @@ impl Functions {
             meta,
             identity,
             code,
+            envs: Arc::new(envs),
             runtime_dir,
             run_dir,
             config,
@@ -207,6 +223,7 @@ impl Functions {
             field: e.field,
             message: e.message,
         })?;
+        self.check_dependencies(&new.config)?;
         if self
             .meta
             .get_function(&caller.project, name.as_str())
@@ -264,6 +281,20 @@ impl Functions {
             return self.publish(caller, name.as_str()).await;
         }
         Ok(view)
+    }
+
+    /// A function may only name an environment that is built: a worker could not start
+    /// without it. (One `stat`-sized read of `env.json`.)
+    fn check_dependencies(&self, config: &FunctionConfig) -> RuntimeResult<()> {
+        match &config.dependencies {
+            Some(hash) if self.envs.info(hash).is_none() => Err(RuntimeError::Invalid {
+                field: "Dependencies",
+                message: format!(
+                    "environment {hash} does not exist on this server; build it first (PUT /v1/environments/{hash})"
+                ),
+            }),
+            _ => Ok(()),
+        }
     }
 
     async fn store_code(&self, zip: Vec<u8>) -> RuntimeResult<crate::code::StoredCode> {
@@ -402,6 +433,7 @@ impl Functions {
             field: e.field,
             message: e.message,
         })?;
+        self.check_dependencies(&config)?;
         let version = VersionRecord {
             config,
             last_modified_ms: now_ms(),

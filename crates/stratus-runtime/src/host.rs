@@ -17,9 +17,11 @@ pub struct HostPython {
     pub dirs: Vec<PathBuf>,
     pub version: String,
     pub has_boto3: bool,
+    /// Whether `python -m pip` works: dependency environments are installed with it.
+    pub has_pip: bool,
 }
 
-const PROBE: &str = "import sys, json, importlib.util as u\nprint(json.dumps({'exe': sys.executable, 'dirs': sorted({sys.prefix, sys.base_prefix}), 'version': '%d.%d.%d' % sys.version_info[:3], 'boto3': u.find_spec('boto3') is not None}))";
+const PROBE: &str = "import sys, json, importlib.util as u\nprint(json.dumps({'exe': sys.executable, 'dirs': sorted({sys.prefix, sys.base_prefix}), 'version': '%d.%d.%d' % sys.version_info[:3], 'boto3': u.find_spec('boto3') is not None, 'pip': u.find_spec('pip') is not None}))";
 
 impl HostPython {
     /// Asks `program` where it lives.
@@ -59,6 +61,7 @@ impl HostPython {
             dirs,
             version: text("version").unwrap_or_default(),
             has_boto3: probe.get("boto3").and_then(serde_json::Value::as_bool) == Some(true),
+            has_pip: probe.get("pip").and_then(serde_json::Value::as_bool) == Some(true),
         })
     }
 
@@ -67,6 +70,16 @@ impl HostPython {
     #[must_use]
     pub fn bin_dir(&self) -> Option<&Path> {
         self.executable.parent()
+    }
+
+    /// What dependency environments are installed for, part of their hash: compiled wheels
+    /// fit one minor version and one architecture (patch releases share the ABI).
+    #[must_use]
+    pub fn environment_tag(&self) -> String {
+        let mut parts = self.version.split('.');
+        let major = parts.next().unwrap_or("3");
+        let minor = parts.next().unwrap_or("0");
+        format!("python{major}.{minor}-{}", std::env::consts::ARCH)
     }
 }
 

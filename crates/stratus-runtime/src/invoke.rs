@@ -11,7 +11,7 @@ use crate::functions::{FunctionView, Functions, require};
 use crate::logs::LogLine;
 use crate::pool::{Denied, PoolKey, Slot};
 use crate::runtime_api::{Event, Reply};
-use crate::sandbox::{RUNTIME_DIR, TASK_ROOT};
+use crate::sandbox::{DEPENDENCIES_DIR, Mount, RUNTIME_DIR, TASK_ROOT};
 use crate::worker::{Failure, Outcome, Worker, WorkerSpec};
 use crate::{MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, RuntimeError, RuntimeResult, report};
 
@@ -325,7 +325,16 @@ impl Functions {
         set("LAMBDA_TASK_ROOT", TASK_ROOT.into());
         set("LAMBDA_RUNTIME_DIR", RUNTIME_DIR.into());
         set("AWS_ENDPOINT_URL", self.config.endpoint.clone());
-        set("PYTHONPATH", TASK_ROOT.into());
+        let mounts = self.dependency_mounts(config)?;
+        // Lambda's order: the code first, then layer packages, then the runtime's own.
+        set(
+            "PYTHONPATH",
+            if mounts.is_empty() {
+                TASK_ROOT.into()
+            } else {
+                format!("{TASK_ROOT}:{DEPENDENCIES_DIR}")
+            },
+        );
         if let Some(key) = key {
             set("AWS_ACCESS_KEY_ID", key.access_key_id);
             set("AWS_SECRET_ACCESS_KEY", key.secret);
@@ -350,10 +359,33 @@ impl Functions {
             runtime_dir: self.runtime_dir.clone(),
             host_dirs,
             volumes,
+            mounts,
             env,
             argv,
             run_dir: self.run_dir.clone(),
         })
+    }
+
+    /// The function's dependency environment, read-only at `/opt/python` (for every runtime, as
+    /// Lambda mounts layers: a `provided` bootstrap may run Python too).
+    fn dependency_mounts(
+        &self,
+        config: &stratus_core::FunctionConfig,
+    ) -> RuntimeResult<Vec<Mount>> {
+        let Some(hash) = &config.dependencies else {
+            return Ok(Vec::new());
+        };
+        let host = self.envs.python_dir(hash);
+        if !host.is_dir() {
+            return Err(RuntimeError::Unavailable(format!(
+                "the function's dependency environment {hash} is missing on this server; deploy it again"
+            )));
+        }
+        Ok(vec![Mount {
+            host,
+            inside: DEPENDENCIES_DIR,
+            writable: false,
+        }])
     }
 
     /// Starts and initialises workers until `version`'s pool holds `min_instances`.

@@ -8,6 +8,8 @@
 pub mod cgroup;
 pub mod code;
 mod dispatch;
+mod env_build;
+pub mod envs;
 mod functions;
 mod host;
 mod invoke;
@@ -19,6 +21,8 @@ pub mod sandbox;
 mod urls;
 mod worker;
 
+pub use env_build::{BuildEvent, Built, EnvironmentBuild, MAX_REQUIREMENTS_BYTES};
+pub use envs::{EnvInfo, environment_hash};
 pub use functions::{CodeUpdate, ConfigUpdate, FunctionView, Functions, NewFunction};
 pub use host::{HostPython, RuntimeConfig};
 pub use invoke::{InvokeRequest, InvokeResponse, Metering};

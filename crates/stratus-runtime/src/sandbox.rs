@@ -1,6 +1,7 @@
 //! How a worker process is confined: bubblewrap namespaces (mount, pid, ipc, uts) over a
 //! minimal read-only view of the host, the code read-only at `/var/task`, a private `/tmp`,
-//! volumes read-write at `/mnt/NAME`; then the cgroup (see `cgroup.rs`) caps memory and CPU.
+//! volumes read-write at `/mnt/NAME`, dependencies read-only at `/opt/python`; then the cgroup
+//! (see `cgroup.rs`) caps memory and CPU. Dependency builds (pip) run in the same confinement.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -13,6 +14,9 @@ use crate::cgroup::WorkerCgroup;
 pub const TASK_ROOT: &str = "/var/task";
 /// Where our runtime client appears inside the sandbox.
 pub const RUNTIME_DIR: &str = "/opt/stratus";
+/// Where a function's dependency environment appears: AWS Lambda's directory for Python layer
+/// packages, on its runtimes' `sys.path` after the task root.
+pub const DEPENDENCIES_DIR: &str = "/opt/python";
 
 /// Host directories a process needs to run (read-only); symlinks (merged /usr) stay symlinks.
 const SYSTEM_PATHS: &[&str] = &["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32"];
@@ -89,20 +93,33 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
-/// Everything needed to start one worker process.
+/// A host directory shown at a fixed place inside the sandbox. Without a sandbox, arguments
+/// and environment values naming `inside` are rewritten to `host`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub host: PathBuf,
+    pub inside: &'static str,
+    pub writable: bool,
+}
+
+/// Everything needed to start one sandboxed process.
 #[derive(Debug)]
 pub struct SandboxSpec<'a> {
+    /// Read-only at `/var/task`, and the working directory.
     pub code_dir: &'a Path,
-    pub runtime_dir: &'a Path,
+    /// Our runtime client, read-only at `/opt/stratus` (none for dependency builds).
+    pub runtime_dir: Option<&'a Path>,
     /// Extra host directories to show read-only at the same path (the Python installation).
     pub host_dirs: &'a [PathBuf],
     /// `(host directory, name)`: mounted read-write at `/mnt/NAME`.
     pub volumes: &'a [(PathBuf, String)],
+    pub mounts: &'a [Mount],
     pub env: &'a [(String, String)],
     /// The program and its arguments, as seen inside the sandbox.
     pub argv: &'a [String],
-    /// Receives the process's stdout and stderr (appended).
-    pub output: &'a Path,
+    /// Receives the process's stdout and stderr (appended); `None` leaves both piped to the
+    /// caller.
+    pub output: Option<&'a Path>,
     pub cgroup: Option<&'a WorkerCgroup>,
 }
 
@@ -143,10 +160,6 @@ pub fn command(isolation: &Isolation, spec: &SandboxSpec<'_>) -> std::io::Result
         .args(&procs)
         .arg("--")
         .args(&argv);
-    let output = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(spec.output)?;
     command
         .env_clear()
         .envs(spec.env.iter().map(|(name, value)| {
@@ -157,9 +170,19 @@ pub fn command(isolation: &Isolation, spec: &SandboxSpec<'_>) -> std::io::Result
             (name.clone(), value)
         }))
         .stdin(Stdio::null())
-        .stdout(output.try_clone()?)
-        .stderr(output)
         .kill_on_drop(true);
+    match spec.output {
+        Some(path) => {
+            let output = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
+            command.stdout(output.try_clone()?).stderr(output);
+        }
+        None => {
+            command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        }
+    }
     if matches!(isolation, Isolation::None) {
         command.current_dir(spec.code_dir);
     }
@@ -169,9 +192,14 @@ pub fn command(isolation: &Isolation, spec: &SandboxSpec<'_>) -> std::io::Result
 /// Without a sandbox nothing is mounted: paths that name sandbox locations are rewritten to
 /// the host directories behind them.
 fn unsandboxed_path(value: &str, spec: &SandboxSpec<'_>) -> String {
+    let mut value = value.replace(TASK_ROOT, &spec.code_dir.to_string_lossy());
+    if let Some(runtime_dir) = spec.runtime_dir {
+        value = value.replace(RUNTIME_DIR, &runtime_dir.to_string_lossy());
+    }
+    for mount in spec.mounts {
+        value = value.replace(mount.inside, &mount.host.to_string_lossy());
+    }
     value
-        .replace(TASK_ROOT, &spec.code_dir.to_string_lossy())
-        .replace(RUNTIME_DIR, &spec.runtime_dir.to_string_lossy())
 }
 
 fn bwrap_args(spec: &SandboxSpec<'_>) -> Vec<String> {
@@ -219,7 +247,21 @@ fn bwrap_args(spec: &SandboxSpec<'_>) -> Vec<String> {
         args.extend(["--ro-bind".into(), path.clone(), path]);
     }
     ro_bind(&mut args, spec.code_dir, TASK_ROOT);
-    ro_bind(&mut args, spec.runtime_dir, RUNTIME_DIR);
+    if let Some(runtime_dir) = spec.runtime_dir {
+        ro_bind(&mut args, runtime_dir, RUNTIME_DIR);
+    }
+    for mount in spec.mounts {
+        let kind = if mount.writable {
+            "--bind"
+        } else {
+            "--ro-bind"
+        };
+        args.extend([
+            kind.into(),
+            mount.host.to_string_lossy().into_owned(),
+            mount.inside.to_owned(),
+        ]);
+    }
     for (host, name) in spec.volumes {
         args.extend([
             "--bind".into(),
@@ -229,4 +271,48 @@ fn bwrap_args(spec: &SandboxSpec<'_>) -> Vec<String> {
     }
     args.extend(["--chdir".into(), TASK_ROOT.into()]);
     args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mounts_keep_their_access_and_are_rewritten_without_a_sandbox() {
+        let mounts = [
+            Mount {
+                host: PathBuf::from("/srv/envs/h/python"),
+                inside: DEPENDENCIES_DIR,
+                writable: false,
+            },
+            Mount {
+                host: PathBuf::from("/srv/build"),
+                inside: "/opt/build",
+                writable: true,
+            },
+        ];
+        let spec = SandboxSpec {
+            code_dir: Path::new("/srv/code"),
+            runtime_dir: None,
+            host_dirs: &[],
+            volumes: &[],
+            mounts: &mounts,
+            env: &[],
+            argv: &[],
+            output: None,
+            cgroup: None,
+        };
+        let args = bwrap_args(&spec);
+        let has = |triple: [&str; 3]| args.windows(3).any(|w| w == triple);
+        assert!(has(["--ro-bind", "/srv/envs/h/python", "/opt/python"]));
+        assert!(has(["--bind", "/srv/build", "/opt/build"]));
+        assert!(
+            !args.iter().any(|a| a == RUNTIME_DIR),
+            "no runtime client asked for"
+        );
+        assert_eq!(
+            unsandboxed_path("/var/task:/opt/python", &spec),
+            "/srv/code:/srv/envs/h/python"
+        );
+    }
 }

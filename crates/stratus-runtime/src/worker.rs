@@ -55,6 +55,7 @@ pub struct WorkerSpec {
     pub runtime_dir: PathBuf,
     pub host_dirs: Vec<PathBuf>,
     pub volumes: Vec<(PathBuf, String)>,
+    pub mounts: Vec<sandbox::Mount>,
     pub env: Vec<(String, String)>,
     pub argv: Vec<String>,
     pub run_dir: PathBuf,
@@ -105,12 +106,13 @@ impl Worker {
         env.push(("AWS_LAMBDA_RUNTIME_API".into(), api.address.to_string()));
         let sandbox_spec = SandboxSpec {
             code_dir: &spec.code_dir,
-            runtime_dir: &spec.runtime_dir,
+            runtime_dir: Some(&spec.runtime_dir),
             host_dirs: &spec.host_dirs,
             volumes: &spec.volumes,
+            mounts: &spec.mounts,
             env: &env,
             argv: &spec.argv,
-            output: &output_path,
+            output: Some(&output_path),
             cgroup: cgroup.as_ref(),
         };
         let child = sandbox::command(isolation, &sandbox_spec)?.spawn()?;

@@ -23,6 +23,8 @@ use tokio::net::TcpListener;
 
 pub use config_file::{FileConfig, parse_duration};
 pub use files::{Credentials, ServerInfo, read_credentials, read_server_info};
+/// The CLI hashes a `requirements.txt` exactly as the server does.
+pub use stratus_runtime::envs::{environment_hash, normalise_requirements};
 
 /// Everything `stratus server` needs to start.
 #[derive(Debug, Clone)]
@@ -118,6 +120,9 @@ fn runtime_config(config: &Config, endpoint: String) -> stratus_runtime::Runtime
         Ok(python) => {
             if !python.has_boto3 {
                 tracing::warn!(python = %python.executable.display(), "boto3 is not importable by this interpreter; python functions cannot use it (set --python to one that has it)");
+            }
+            if !python.has_pip {
+                tracing::warn!(python = %python.executable.display(), "pip is not importable by this interpreter; functions with a requirements.txt cannot be deployed");
             }
             tracing::info!(python = %python.executable.display(), version = %python.version, "python runtime");
             runtime.python = Some(python);

@@ -331,6 +331,7 @@ async fn update_configuration(api: &LambdaApi, call: &Call, raw: &str) -> Reply 
             .map(volumes)
             .transpose()?,
         role: request.role,
+        dependencies: None,
         revision_id: request.revision_id,
     };
     let view = api
