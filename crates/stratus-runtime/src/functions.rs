@@ -107,6 +107,7 @@ pub struct Functions {
     pub(crate) envs: Arc<EnvStore>,
     pub(crate) logs: LogStore,
     pub(crate) pools: Pools,
+    pub(crate) views: crate::views::ViewCache,
     pub(crate) dispatcher: Dispatcher,
     /// Where the runtime client lives on the host (mounted at `/opt/stratus`).
     pub(crate) runtime_dir: PathBuf,
@@ -181,6 +182,7 @@ impl Functions {
         let service = Arc::new(Self {
             logs: LogStore::open(&config.data_dir)?,
             pools: Pools::new(config.memory_budget_mb),
+            views: crate::views::ViewCache::default(),
             dispatcher: Dispatcher::default(),
             meta,
             identity,
@@ -205,9 +207,11 @@ impl Functions {
         &self.logs
     }
 
-    /// Stops every idle worker (server shutdown).
+    /// Stops every idle worker and writes pending log lines (server shutdown; blocks for at
+    /// most a few milliseconds).
     pub fn shutdown(&self) {
         self.pools.clear();
+        self.logs.flush();
     }
 
     /// # Errors
@@ -260,11 +264,12 @@ impl Functions {
             last_modified_ms: now,
             revision_id: revision(),
         };
-        match self
+        let created = self
             .meta
             .create_function(function.clone(), latest.clone())
-            .await
-        {
+            .await;
+        self.views.invalidate();
+        match created {
             Ok(()) => {}
             Err(MetaError::AlreadyExists(_)) => {
                 return Err(RuntimeError::AlreadyExists(format!(
@@ -330,13 +335,19 @@ impl Functions {
             // Aliases are not supported; Lambda answers the same for an unknown one.
             Some(q) => return Err(not_found(name, Some(q))),
         };
+        if let Some(view) = self.views.get(project, name, version) {
+            return Ok(view);
+        }
+        let generation = self.views.generation();
         let Some(function) = self.meta.get_function(project, name).await? else {
             return Err(not_found(name, None));
         };
         let Some(version) = self.meta.get_version(project, name, version).await? else {
             return Err(not_found(name, qualifier));
         };
-        Ok(FunctionView { function, version })
+        let view = FunctionView { function, version };
+        self.views.insert(generation, &view);
+        Ok(view)
     }
 
     /// `$LATEST` of up to `limit` functions named after `marker`.
@@ -452,7 +463,9 @@ impl Functions {
         version: VersionRecord,
         expected: Option<String>,
     ) -> RuntimeResult<()> {
-        match self.meta.update_latest(version, expected).await {
+        let updated = self.meta.update_latest(version, expected).await;
+        self.views.invalidate();
+        match updated {
             Ok(()) => Ok(()),
             Err(MetaError::PreconditionFailed) => Err(RuntimeError::Conflict(
                 "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id".into(),
@@ -472,7 +485,9 @@ impl Functions {
         let version = self
             .meta
             .publish_version(&caller.project, name, now_ms())
-            .await?;
+            .await;
+        self.views.invalidate();
+        let version = version?;
         Ok(FunctionView {
             function: current.function,
             version,
@@ -497,9 +512,14 @@ impl Functions {
             });
         }
         self.resolve(&caller.project, name, None).await?;
-        self.meta
+        let set = self
+            .meta
             .set_reserved_concurrency(&caller.project, name, reserved)
-            .await?;
+            .await;
+        self.views.invalidate();
+        set?;
+        // Async invocations waiting for capacity re-check the new limit now.
+        self.pools.freed.notify_waiters();
         Ok(())
     }
 
@@ -509,7 +529,9 @@ impl Functions {
     /// NotFound, Forbidden, storage failures.
     pub async fn delete(&self, caller: &Principal, name: &str) -> RuntimeResult<()> {
         require(caller, Action::Write)?;
-        let function = match self.meta.delete_function(&caller.project, name).await {
+        let deleted = self.meta.delete_function(&caller.project, name).await;
+        self.views.invalidate();
+        let function = match deleted {
             Ok(function) => function,
             Err(MetaError::NotFound(_)) => return Err(not_found(name, None)),
             Err(error) => return Err(error.into()),

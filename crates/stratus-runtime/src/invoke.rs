@@ -200,11 +200,16 @@ impl Functions {
             // Register interest before trying, so a release between the try and the wait
             // is not missed.
             let freed = self.pools.freed.notified();
+            // Re-read each round (from the cache): a waiting async call sees a changed limit.
             let reserved = self
-                .meta
-                .get_function(&view.version.project, &view.version.name)
+                .resolve(
+                    &view.version.project,
+                    &view.version.name,
+                    Some(&view.version.version),
+                )
                 .await?
-                .and_then(|f| f.reserved_concurrency);
+                .function
+                .reserved_concurrency;
             match self.pools.acquire(key, memory, reserved) {
                 Ok(slot) => return Ok(slot),
                 Err(denied) if on_throttle == OnThrottle::Fail => {

@@ -19,6 +19,7 @@ mod report;
 mod runtime_api;
 pub mod sandbox;
 mod urls;
+mod views;
 mod worker;
 
 pub use env_build::{BuildEvent, Built, EnvironmentBuild, MAX_REQUIREMENTS_BYTES};
