@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The full test suite: Rust unit and end-to-end tests (aws-sdk-s3 against the real binary), then
-# the Python end-to-end tests (boto3, the aws CLI, crash recovery) against the same binary.
+# The full test suite: Rust unit and end-to-end tests (aws-sdk-s3 and aws-sdk-lambda against the
+# real binary), then the Python end-to-end tests (boto3, the aws CLI, crash recovery) against the
+# same binary.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/setup-python.sh
 
-# One debug build serves every test: the Rust e2e tests and the Python tests drive this binary.
-cargo build --locked -p stratus-cli
+# One debug build serves every test: the Rust e2e tests and the Python tests drive this binary,
+# and the Rust e2e tests deploy the `bootstrap` built beside it as a `provided` function.
+cargo build --locked -p stratus-cli -p stratus-rust-bootstrap
 
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --locked --no-fail-fast

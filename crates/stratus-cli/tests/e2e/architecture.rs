@@ -86,6 +86,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("stratus-cli", &["stratus-planner", "stratus-server"]),
     ("stratus-bench", &[]),
     ("stratus-planner", &[]),
+    // A test fixture: a `provided` function built on the lambda_runtime crate.
+    ("stratus-rust-bootstrap", &[]),
 ];
 
 const DOMAIN: &[&str] = &[

@@ -112,6 +112,25 @@ impl TestServer {
         aws_sdk_s3::Client::from_conf(config)
     }
 
+    /// A Lambda client with the operator's key. Retries are off so that a test sees the
+    /// server's first answer (a throttle, a timeout) instead of the SDK's retried outcome.
+    pub fn lambda(&self) -> aws_sdk_lambda::Client {
+        let config = aws_sdk_lambda::Config::builder()
+            .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+            .region(aws_sdk_lambda::config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+                &self.access_key_id,
+                &self.secret,
+                None,
+                None,
+                "e2e",
+            ))
+            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_lambda::Client::from_conf(config)
+    }
+
     /// Runs the stratus CLI against this server with the operator token unless `token` is given.
     pub fn cli(&self, args: &[&str], token: Option<&str>) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_stratus"))
