@@ -61,18 +61,23 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def timed_post(conn, path, headers, body):
+    """One request on `conn`; returns (milliseconds, response)."""
+    started = time.perf_counter()
+    conn.request("POST", path, body=body, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 200, response.status
+    return (time.perf_counter() - started) * 1000, response
+
+
 def timed_posts(port, path, headers, count, deadline):
     conn = http.client.HTTPConnection("127.0.0.1", port)
     latencies = []
     for _ in range(count):
         if time.monotonic() > deadline:
             break
-        started = time.perf_counter()
-        conn.request("POST", path, body=b'{"x": 1}', headers=headers)
-        response = conn.getresponse()
-        response.read()
-        assert response.status == 200, response.status
-        latencies.append((time.perf_counter() - started) * 1000)
+        latencies.append(timed_post(conn, path, headers, b'{"x": 1}')[0])
     conn.close()
     return latencies
 
@@ -130,12 +135,8 @@ def cold_starts(client, port, path, headers, name, count=20):
     for i in range(count):
         client.update_function_configuration(FunctionName=name, Description=f"cold {i}")
         conn = http.client.HTTPConnection("127.0.0.1", port)
-        started = time.perf_counter()
-        conn.request("POST", path, body=b"{}", headers=headers)
-        response = conn.getresponse()
-        response.read()
-        assert response.status == 200, response.status
-        total.append((time.perf_counter() - started) * 1000)
+        elapsed, response = timed_post(conn, path, headers, b"{}")
+        total.append(elapsed)
         init.append(float(response.getheader("x-stratus-init-ms")))
         conn.close()
     return {"request_p50": statistics.median(total), "init_p50": statistics.median(init)}

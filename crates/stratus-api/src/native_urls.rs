@@ -53,7 +53,7 @@ fn document(headers: &HeaderMap, url: &FunctionUrlRecord) -> Value {
         .unwrap_or("127.0.0.1");
     json!({
         "function": url.function,
-        "url": format!("http://{host}/fn/{}/", url.url_name),
+        "url": format!("http://{host}/fn/{}/", url.function),
         "auth": if url.auth_type == "NONE" { "none" } else { "bearer" },
         "qualifier": url.qualifier,
         "cors": url.cors.as_deref().and_then(|c| serde_json::from_str::<Value>(c).ok()),

@@ -80,12 +80,11 @@ pub struct InvocationRecord {
     pub error: Option<String>,
 }
 
-/// A function's HTTP endpoint (Lambda's function URL), served at `/fn/NAME/`. The URL's name is
-/// the function's name and is unique server-wide, as bucket names are, so that a URL needs no
-/// project in its path.
+/// A function's HTTP endpoint (Lambda's function URL), served at `/fn/FUNCTION/`. Only one
+/// function of a name across all projects can have a URL, as bucket names are unique, so that a
+/// URL needs no project in its path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionUrlRecord {
-    pub url_name: String,
     pub project: String,
     pub function: String,
     /// The version the URL invokes: `$LATEST` or a published number.

@@ -147,8 +147,8 @@ pub trait FunctionRepository: Send + Sync + 'static {
         project: &str,
         function: &str,
     ) -> MetaResult<Option<FunctionUrlRecord>>;
-    /// The URL served at `/fn/NAME/`, whichever project owns it.
-    async fn function_url_by_name(&self, url_name: &str) -> MetaResult<Option<FunctionUrlRecord>>;
+    /// The URL served at `/fn/FUNCTION/`, whichever project owns it.
+    async fn function_url_by_name(&self, function: &str) -> MetaResult<Option<FunctionUrlRecord>>;
 
     /// Every code hash some version references; start-up removes unreferenced code.
     async fn code_in_use(&self) -> MetaResult<HashSet<String>>;

@@ -92,7 +92,6 @@ impl Functions {
             .await?;
         let now = now_ms();
         let record = FunctionUrlRecord {
-            url_name: name.to_owned(),
             project: caller.project.clone(),
             function: name.to_owned(),
             qualifier,
@@ -188,8 +187,8 @@ impl Functions {
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn url_by_name(&self, url_name: &str) -> RuntimeResult<Option<FunctionUrlRecord>> {
-        Ok(self.meta.function_url_by_name(url_name).await?)
+    pub async fn url_by_name(&self, function: &str) -> RuntimeResult<Option<FunctionUrlRecord>> {
+        Ok(self.meta.function_url_by_name(function).await?)
     }
 
     /// Invokes the version behind a URL with an HTTP event; throttled like any synchronous call.

@@ -123,7 +123,7 @@ impl FunctionUrls {
             body: &body,
             source_ip: peer.map_or_else(|| "127.0.0.1".to_owned(), |p| p.ip().to_string()),
             request_id: &request_id,
-            url_name: &url.url_name,
+            url_name: &url.function,
             account_id: &account_id,
             now: time::OffsetDateTime::now_utc(),
         });

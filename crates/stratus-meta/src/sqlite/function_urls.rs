@@ -1,4 +1,5 @@
-//! Function URLs: one per function, named server-wide by the function's name.
+//! Function URLs: one per function; the function's name is the URL's, so it is the key, unique
+//! server-wide.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -6,32 +7,28 @@ use crate::{FunctionUrlRecord, MetaError, MetaResult};
 
 pub(super) const SCHEMA: &str = r"
 CREATE TABLE IF NOT EXISTS function_urls (
-    url_name TEXT PRIMARY KEY,
+    function TEXT PRIMARY KEY,
     project TEXT NOT NULL,
-    function TEXT NOT NULL,
     qualifier TEXT NOT NULL,
     auth_type TEXT NOT NULL,
     cors TEXT,
     created_ms INTEGER NOT NULL,
     modified_ms INTEGER NOT NULL,
-    UNIQUE (project, function),
     FOREIGN KEY (project, function) REFERENCES functions(project, name) ON DELETE CASCADE
 );
 ";
 
-const COLUMNS: &str =
-    "url_name, project, function, qualifier, auth_type, cors, created_ms, modified_ms";
+const COLUMNS: &str = "function, project, qualifier, auth_type, cors, created_ms, modified_ms";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<FunctionUrlRecord> {
     Ok(FunctionUrlRecord {
-        url_name: row.get(0)?,
+        function: row.get(0)?,
         project: row.get(1)?,
-        function: row.get(2)?,
-        qualifier: row.get(3)?,
-        auth_type: row.get(4)?,
-        cors: row.get(5)?,
-        created_ms: row.get(6)?,
-        modified_ms: row.get(7)?,
+        qualifier: row.get(2)?,
+        auth_type: row.get(3)?,
+        cors: row.get(4)?,
+        created_ms: row.get(5)?,
+        modified_ms: row.get(6)?,
     })
 }
 
@@ -40,12 +37,11 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<FunctionUrlRecord> {
 pub(super) fn insert(conn: &Connection, url: &FunctionUrlRecord) -> MetaResult<()> {
     let inserted = conn
         .prepare_cached(&format!(
-            "INSERT OR IGNORE INTO function_urls ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            "INSERT OR IGNORE INTO function_urls ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
         ))?
         .execute(params![
-            url.url_name,
-            url.project,
             url.function,
+            url.project,
             url.qualifier,
             url.auth_type,
             url.cors,
@@ -102,11 +98,11 @@ pub(super) fn by_function(
         .optional()?)
 }
 
-pub(super) fn by_name(conn: &Connection, url_name: &str) -> MetaResult<Option<FunctionUrlRecord>> {
+pub(super) fn by_name(conn: &Connection, function: &str) -> MetaResult<Option<FunctionUrlRecord>> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM function_urls WHERE url_name = ?1"
+            "SELECT {COLUMNS} FROM function_urls WHERE function = ?1"
         ))?
-        .query_row(params![url_name], from_row)
+        .query_row(params![function], from_row)
         .optional()?)
 }

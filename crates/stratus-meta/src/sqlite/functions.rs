@@ -413,8 +413,8 @@ impl FunctionRepository for SqliteMeta {
         self.read_point(|conn| super::function_urls::by_function(conn, project, function))
     }
 
-    async fn function_url_by_name(&self, url_name: &str) -> MetaResult<Option<FunctionUrlRecord>> {
-        self.read_point(|conn| super::function_urls::by_name(conn, url_name))
+    async fn function_url_by_name(&self, function: &str) -> MetaResult<Option<FunctionUrlRecord>> {
+        self.read_point(|conn| super::function_urls::by_name(conn, function))
     }
 
     async fn dead_letters(
