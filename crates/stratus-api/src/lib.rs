@@ -28,6 +28,13 @@ use stratus_store::Store;
 pub use function_url::PeerAddr;
 pub use routing::{Destination, destination};
 
+/// Decodes one `application/x-www-form-urlencoded` query component (`+` is a space).
+pub(crate) fn decode_query_component(text: &str) -> String {
+    percent_encoding::percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 /// The largest single PUT body S3 accepts; larger objects must use multipart upload.
 pub const MAX_PUT_BYTES: u64 = stratus_store::MAX_BODY_BYTES;
 

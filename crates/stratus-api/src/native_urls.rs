@@ -47,14 +47,10 @@ fn auth_of(text: &str) -> Result<UrlAuth, Response<Body>> {
 }
 
 fn document(headers: &HeaderMap, url: &FunctionUrlRecord) -> Value {
-    let host = headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
     json!({
         "function": url.function,
-        "url": format!("http://{host}/fn/{}/", url.function),
-        "auth": if url.auth_type == "NONE" { "none" } else { "bearer" },
+        "url": crate::function_url::public_url(headers, &url.function),
+        "auth": if url.auth_type == UrlAuth::None.as_str() { "none" } else { "bearer" },
         "qualifier": url.qualifier,
         "cors": url.cors.as_deref().and_then(|c| serde_json::from_str::<Value>(c).ok()),
     })

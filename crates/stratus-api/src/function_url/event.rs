@@ -44,12 +44,6 @@ fn is_text(content_type: &str) -> bool {
         )
 }
 
-fn decode(text: &str) -> String {
-    percent_encoding::percent_decode_str(&text.replace('+', " "))
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
 /// `Tue, 26/Nov/2026:08:00:00 +0000` style, as API Gateway writes `requestContext.time`.
 fn gateway_time(now: time::OffsetDateTime) -> String {
     const MONTHS: [&str; 12] = [
@@ -94,12 +88,12 @@ pub(crate) fn request_event(request: &HttpRequest<'_>) -> Value {
     for pair in request.raw_query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         query
-            .entry(decode(key))
+            .entry(crate::decode_query_component(key))
             .and_modify(|joined| {
                 joined.push(',');
-                joined.push_str(&decode(value));
+                joined.push_str(&crate::decode_query_component(value));
             })
-            .or_insert_with(|| decode(value));
+            .or_insert_with(|| crate::decode_query_component(value));
     }
     let content_type = headers.get("content-type").map_or("", String::as_str);
     let text_body = is_text(content_type)

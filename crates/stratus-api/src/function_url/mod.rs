@@ -42,6 +42,15 @@ fn message(status: StatusCode, text: &str) -> Response<Body> {
         .unwrap_or_default()
 }
 
+/// Where clients reach a function's URL: this server as the request named it (`Host`).
+pub(crate) fn public_url(headers: &http::HeaderMap, function: &str) -> String {
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}/fn/{function}/")
+}
+
 /// `/fn/NAME/rest` → (`NAME`, `/rest`).
 fn split_path(path: &str) -> Option<(String, String)> {
     let rest = path.strip_prefix("/fn/")?;
@@ -107,7 +116,7 @@ impl FunctionUrls {
             Ok(body) => body.to_bytes(),
             Err(_) => return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
         };
-        if url.auth_type != "NONE" {
+        if url.auth_type != stratus_runtime::UrlAuth::None.as_str() {
             match self.caller(&parts, &body).await {
                 Some(caller) if caller.project == url.project && caller.may(Action::Write) => {}
                 _ => return message(StatusCode::FORBIDDEN, "Forbidden"),

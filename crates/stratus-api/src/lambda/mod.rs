@@ -100,12 +100,10 @@ impl LambdaApi {
             .filter(|pair| !pair.is_empty())
             .map(|pair| {
                 let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                let decode = |s: &str| {
-                    percent_encoding::percent_decode_str(&s.replace('+', " "))
-                        .decode_utf8_lossy()
-                        .into_owned()
-                };
-                (decode(k), decode(v))
+                (
+                    crate::decode_query_component(k),
+                    crate::decode_query_component(v),
+                )
             })
             .collect();
         Ok(Call {

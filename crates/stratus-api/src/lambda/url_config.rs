@@ -62,16 +62,10 @@ fn settings(
     })
 }
 
-/// The base URL clients reach this server at, from the request's `Host`.
-pub(crate) fn url_of(call: &Call, function: &str) -> String {
-    let host = call.header("host").unwrap_or("127.0.0.1");
-    format!("http://{host}/fn/{function}/")
-}
-
 fn document(api: &LambdaApi, call: &Call, url: &FunctionUrlRecord) -> Value {
     let qualifier = (url.qualifier != "$LATEST").then_some(url.qualifier.as_str());
     let mut document = json!({
-        "FunctionUrl": url_of(call, &url.function),
+        "FunctionUrl": crate::function_url::public_url(&call.headers, &url.function),
         "FunctionArn": stratus_runtime::function_arn(&api.functions.config().region, &url.project, &url.function, qualifier),
         "AuthType": url.auth_type,
         "CreationTime": iso8601(url.created_ms),
