@@ -104,6 +104,9 @@ struct Deploy {
     reserved_concurrency: Option<u32>,
     #[serde(default)]
     publish: bool,
+    /// Replaces the function's bucket triggers and schedules.
+    #[serde(default)]
+    triggers: Vec<stratus_core::Trigger>,
 }
 
 async fn deploy(

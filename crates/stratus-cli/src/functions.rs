@@ -44,6 +44,10 @@ struct FunctionFile {
     /// signature of the project). Absent leaves an existing URL as it is.
     #[serde(default)]
     url: Option<String>,
+    /// Bucket uploads and schedules that invoke the function (see `stratus_core::Trigger`).
+    /// The deploy replaces the function's previous triggers with these.
+    #[serde(default)]
+    triggers: Vec<stratus_core::Trigger>,
 }
 
 fn default_memory() -> u32 {
@@ -117,6 +121,7 @@ pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCo
         "zip": base64::engine::general_purpose::STANDARD.encode(&zip),
         "reserved_concurrency": spec.reserved_concurrency,
         "publish": spec.publish,
+        "triggers": spec.triggers,
     });
     let path = format!("/v1/functions/{}", spec.name);
     let deployed = client.call(http::Method::PUT, &path, Some(body)).await?;

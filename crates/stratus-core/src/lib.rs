@@ -5,6 +5,7 @@ pub mod event;
 pub mod function;
 pub mod ids;
 pub mod role;
+pub mod trigger;
 
 pub use event::{
     EventKind, NotificationRule, NotificationTarget, ObjectEvent, is_known_event_pattern,
@@ -12,3 +13,4 @@ pub use event::{
 pub use function::{FunctionConfig, FunctionName, InvalidConfig, RuntimeKind};
 pub use ids::{BucketName, InvalidId, ObjectKey, ProjectName};
 pub use role::{Action, Role};
+pub use trigger::{BucketTrigger, ScheduleTrigger, Trigger};
