@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates the Python virtual environment used by the end-to-end tests in tests/python/.
 # Idempotent: re-running upgrades boto3/awscli/pytest to the newest releases. awslambdaric is
-# AWS's own runtime client, used as a `provided` bootstrap in the function tests.
+# AWS's own runtime client, used as a `provided` bootstrap in the function tests; Pillow renders
+# the images with known text that tests/python/test_examples.py reads back through OCR.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,7 +15,7 @@ fi
 
 "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U pip
 "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U \
-    boto3 awscli pytest pytest-timeout awslambdaric
+    boto3 awscli pytest pytest-timeout awslambdaric pillow
 
 "${venv}/bin/python" - <<'PY'
 import boto3, botocore, pytest
