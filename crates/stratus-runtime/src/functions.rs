@@ -198,6 +198,11 @@ impl Functions {
     }
 
     #[must_use]
+    pub fn dispatch_waker(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        std::sync::Arc::clone(&self.dispatcher.wake)
+    }
+
+    #[must_use]
     pub fn config(&self) -> &RuntimeConfig {
         &self.config
     }
@@ -540,6 +545,7 @@ impl Functions {
             access_key_id: String::new(),
             project: stratus_identity::OPERATOR_PROJECT.into(),
             role: stratus_core::Role::Admin,
+            chain_depth: 0,
         };
         if let Err(error) = self
             .identity

@@ -48,6 +48,16 @@ pub struct InvokeResponse {
     pub metering: Metering,
 }
 
+/// One invocation to run, whatever started it.
+pub(crate) struct Run {
+    pub request_id: String,
+    pub payload: Bytes,
+    pub client_context: Option<String>,
+    pub tail_log: bool,
+    /// Given to the function in its trace header (see `stratus_core::lineage`).
+    pub chain_depth: u32,
+}
+
 /// Whether a throttled invocation fails at once (sync) or waits for capacity (async).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OnThrottle {
@@ -77,16 +87,14 @@ impl Functions {
         let view = self
             .resolve(&caller.project, name, request.qualifier.as_deref())
             .await?;
-        let request_id = crate::request_id();
-        self.run(
-            &view,
-            request_id,
-            request.payload,
-            request.client_context,
-            request.tail_log,
-            OnThrottle::Fail,
-        )
-        .await
+        let run = Run {
+            request_id: crate::request_id(),
+            payload: request.payload,
+            client_context: request.client_context,
+            tail_log: request.tail_log,
+            chain_depth: 0,
+        };
+        self.run(&view, run, OnThrottle::Fail).await
     }
 
     /// Checks that an invocation could run (`DryRun`), without running it.
@@ -138,6 +146,7 @@ impl Functions {
                 finished_ms: None,
                 result: None,
                 error: None,
+                chain_depth: 0,
             })
             .await?;
         self.dispatcher.wake.notify_one();
@@ -148,12 +157,16 @@ impl Functions {
     pub(crate) async fn run(
         &self,
         view: &FunctionView,
-        request_id: String,
-        payload: Bytes,
-        client_context: Option<String>,
-        tail_log: bool,
+        run: Run,
         on_throttle: OnThrottle,
     ) -> RuntimeResult<InvokeResponse> {
+        let Run {
+            request_id,
+            payload,
+            client_context,
+            tail_log,
+            chain_depth,
+        } = run;
         let config = &view.version.config;
         let key = Functions::pool_key(view);
         let slot = self.acquire(&key, view, on_throttle).await?;
@@ -180,6 +193,7 @@ impl Functions {
                 qualifier_of(view),
             ),
             client_context,
+            trace_id: stratus_core::lineage::trace_header(&request_id, chain_depth),
         };
         let started_ms = crate::now_ms();
         let outcome = worker.invoke(event, timeout).await;
