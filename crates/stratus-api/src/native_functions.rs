@@ -352,6 +352,7 @@ fn invocation_json(record: &stratus_meta::InvocationRecord) -> Value {
         "result": text(&record.result),
         "error": record.error,
         "payload": String::from_utf8_lossy(&record.payload),
+        "chain_depth": record.chain_depth,
     })
 }
 

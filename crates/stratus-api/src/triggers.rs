@@ -50,12 +50,8 @@ pub(crate) async fn replace(
     triggers: &[Trigger],
 ) -> Result<(), StoreError> {
     let owner = owner(function);
-    let arn = stratus_runtime::function_arn(
-        &functions.config().region,
-        &caller.project,
-        function,
-        None,
-    );
+    let arn =
+        stratus_runtime::function_arn(&functions.config().region, &caller.project, function, None);
     let rules = bucket_triggers(triggers)
         .enumerate()
         .map(|(index, trigger)| {

@@ -219,7 +219,10 @@ mod tests {
             NotificationTarget::Lambda("arn:aws:sqs:r:1:q".into()).lambda_function(),
             None
         );
-        assert_eq!(NotificationTarget::Queue("q".into()).lambda_function(), None);
+        assert_eq!(
+            NotificationTarget::Queue("q".into()).lambda_function(),
+            None
+        );
     }
 
     #[test]

@@ -49,7 +49,10 @@ mod tests {
     #[test]
     fn headers_without_lineage_are_depth_zero() {
         assert_eq!(chain_depth(""), 0);
-        assert_eq!(chain_depth("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"), 0);
+        assert_eq!(
+            chain_depth("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"),
+            0
+        );
         assert_eq!(chain_depth("Root=1-a;Lineage=abcd:x"), 0);
         assert_eq!(chain_depth("Root=1-a; Lineage=a87bd80c:7"), 7);
     }

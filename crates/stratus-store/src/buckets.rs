@@ -114,7 +114,11 @@ impl Store {
                     rule.id
                 )));
             }
-            if let Some(bad) = rule.events.iter().find(|e| !stratus_core::is_known_event_pattern(e)) {
+            if let Some(bad) = rule
+                .events
+                .iter()
+                .find(|e| !stratus_core::is_known_event_pattern(e))
+            {
                 return Err(StoreError::InvalidArgument(format!(
                     "the event {bad} is not supported"
                 )));

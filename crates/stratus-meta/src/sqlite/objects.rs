@@ -9,8 +9,8 @@ use stratus_core::{NotificationRule, ObjectEvent};
 use super::{SqliteMeta, uploads};
 use crate::{
     BucketRecord, Garbage, InvocationRecord, InvocationState, MetaError, MetaResult, ObjectRecord,
-    ObjectRepository, ObjectSummary,
-    OutboxRecord, PartRecord, PendingEvent, Segment, StoredBody, UploadRecord, WriteCondition,
+    ObjectRepository, ObjectSummary, OutboxRecord, PartRecord, PendingEvent, Segment, StoredBody,
+    UploadRecord, WriteCondition,
 };
 
 fn bucket_from_row(row: &Row<'_>) -> rusqlite::Result<(String, String, i64, String)> {
@@ -52,7 +52,8 @@ pub(super) fn record_events(
     pending: &PendingEvent,
 ) -> MetaResult<bool> {
     let event = &pending.event;
-    let created_ms = i64::try_from(event.time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+    let created_ms =
+        i64::try_from(event.time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
     let mut queued = false;
     for (index, rule) in rules
         .iter()
@@ -63,7 +64,9 @@ pub(super) fn record_events(
         let payload = event.to_record_json(rule, &pending.region).to_string();
         let consumed_ms = match rule.target.lambda_function() {
             Some((function, qualifier)) => {
-                queue_invocation(conn, &event_id, event, function, qualifier, &payload, created_ms)?;
+                queue_invocation(
+                    conn, &event_id, event, function, qualifier, &payload, created_ms,
+                )?;
                 queued = true;
                 Some(created_ms)
             }
@@ -320,12 +323,17 @@ impl ObjectRepository for SqliteMeta {
                 let mut stmt = conn.prepare_cached(
                     "SELECT name, notifications FROM buckets WHERE project = ?1 ORDER BY name",
                 )?;
-                for row in stmt.query_map([&project], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))? {
+                for row in
+                    stmt.query_map([&project], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))?
+                {
                     let (name, json) = row?;
                     buckets.push((name, serde_json::from_str(&json)?));
                 }
             }
-            if rules.iter().any(|(bucket, _)| !buckets.iter().any(|(name, _)| name == bucket)) {
+            if rules
+                .iter()
+                .any(|(bucket, _)| !buckets.iter().any(|(name, _)| name == bucket))
+            {
                 return Err(MetaError::NotFound("bucket"));
             }
             for (name, existing) in buckets {
@@ -334,7 +342,12 @@ impl ObjectRepository for SqliteMeta {
                     .filter(|rule| !rule.id.starts_with(&owner))
                     .cloned()
                     .collect();
-                kept.extend(rules.iter().filter(|(b, _)| *b == name).map(|(_, r)| r.clone()));
+                kept.extend(
+                    rules
+                        .iter()
+                        .filter(|(b, _)| *b == name)
+                        .map(|(_, r)| r.clone()),
+                );
                 if kept != existing {
                     conn.prepare_cached("UPDATE buckets SET notifications = ?2 WHERE name = ?1")?
                         .execute(params![name, serde_json::to_string(&kept)?])?;

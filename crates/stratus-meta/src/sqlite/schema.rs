@@ -87,7 +87,9 @@ fn add_column_if_missing(
     definition: &str,
 ) -> rusqlite::Result<()> {
     let exists = conn
-        .prepare(&format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"))?
+        .prepare(&format!(
+            "SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"
+        ))?
         .exists([column])?;
     if !exists {
         conn.execute_batch(&format!(
