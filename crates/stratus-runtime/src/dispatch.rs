@@ -68,20 +68,25 @@ fn start_due(service: &Arc<Functions>, queued: Vec<InvocationRecord>) -> Duratio
         let service = Arc::clone(service);
         tokio::spawn(async move {
             let id = record.id.clone();
-            attempt(&service, record).await;
+            let retry_scheduled = attempt(&service, record).await;
             service
                 .dispatcher
                 .running
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .remove(&id);
-            service.dispatcher.wake.notify_one();
+            // Only a retry needs a new pass (to learn its due time). Waking after every finished
+            // attempt would rescan the queue once per invocation under load.
+            if retry_scheduled {
+                service.dispatcher.wake.notify_one();
+            }
         });
     }
     next_due
 }
 
-async fn attempt(service: &Functions, mut record: InvocationRecord) {
+/// Runs one attempt and records it; true if a retry was scheduled.
+async fn attempt(service: &Functions, mut record: InvocationRecord) -> bool {
     if record.chain_depth > MAX_CHAIN_DEPTH {
         tracing::error!(id = %record.id, project = %record.project, function = %record.function, depth = record.chain_depth,
             "recursive invocation loop stopped: an event chain deeper than {MAX_CHAIN_DEPTH} is not run");
@@ -91,7 +96,7 @@ async fn attempt(service: &Functions, mut record: InvocationRecord) {
             record.chain_depth
         );
         dead_letter(service, record, error).await;
-        return;
+        return false;
     }
     let view = match service
         .resolve(&record.project, &record.function, Some(&record.qualifier))
@@ -99,13 +104,12 @@ async fn attempt(service: &Functions, mut record: InvocationRecord) {
     {
         Ok(view) => view,
         Err(error) => {
-            finish(
+            return finish(
                 service,
                 record,
                 Err(format!("function unavailable: {error}")),
             )
             .await;
-            return;
         }
     };
     record.attempts += 1;
@@ -125,16 +129,17 @@ async fn attempt(service: &Functions, mut record: InvocationRecord) {
         }
         Err(error) => Err(error.to_string()),
     };
-    finish(service, record, outcome).await;
+    finish(service, record, outcome).await
 }
 
-/// Records the attempt: success, a retry later, or the dead-letter store.
+/// Records the attempt: success, a retry later, or the dead-letter store; true for a retry.
 async fn finish(
     service: &Functions,
     mut record: InvocationRecord,
     outcome: Result<Vec<u8>, String>,
-) {
+) -> bool {
     let now = crate::now_ms();
+    let mut retry = false;
     match outcome {
         Ok(payload) => {
             record.state = InvocationState::Succeeded;
@@ -151,6 +156,7 @@ async fn finish(
                     * 2u32.saturating_pow(record.attempts.saturating_sub(1));
                 record.next_attempt_ms =
                     now + i64::try_from(backoff.as_millis()).unwrap_or(i64::MAX);
+                retry = true;
                 tracing::info!(id = %record.id, function = %record.function, attempt = record.attempts, %error, "asynchronous invocation failed; retrying");
             } else {
                 record.state = InvocationState::DeadLettered;
@@ -161,6 +167,7 @@ async fn finish(
         }
     }
     record_outcome(service, record).await;
+    retry
 }
 
 /// Dead-letters an invocation without running it.
