@@ -49,6 +49,30 @@ pub(crate) fn problem(status: StatusCode, title: &str, detail: &str) -> Response
 
 pub(crate) type ApiResult<T> = Result<T, Response<Body>>;
 
+/// A store error as a problem document.
+pub(crate) fn store_problem(error: &stratus_store::StoreError) -> Response<Body> {
+    use stratus_store::StoreError as E;
+    let (status, title) = match error {
+        E::NoSuchBucket | E::NoSuchKey | E::NoSuchUpload => (StatusCode::NOT_FOUND, "not found"),
+        E::AccessDenied(_) => (StatusCode::FORBIDDEN, "forbidden"),
+        E::BucketAlreadyExists | E::BucketAlreadyOwnedByYou | E::BucketNotEmpty => {
+            (StatusCode::CONFLICT, "conflict")
+        }
+        E::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition failed"),
+        E::EntityTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too large"),
+        E::InvalidPart(_)
+        | E::InvalidPartOrder
+        | E::EntityTooSmall(_)
+        | E::InvalidArgument(_)
+        | E::IncompleteBody(_) => (StatusCode::BAD_REQUEST, "invalid request"),
+        E::Io(_) | E::Meta(_) => {
+            tracing::error!(?error, "store failure");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    };
+    problem(status, title, &error.to_string())
+}
+
 fn identity_problem(err: IdentityError) -> Response<Body> {
     match err {
         IdentityError::Forbidden(detail) => problem(StatusCode::FORBIDDEN, "forbidden", &detail),
@@ -93,11 +117,17 @@ impl FromRequestParts<AppState> for Caller {
                     "send Authorization: Bearer $STRATUS_TOKEN",
                 )
             })?;
+        let chain_depth = crate::chain_depth(&parts.headers);
         state
             .identity
             .authenticate_token(token.trim())
             .await
-            .map(Caller)
+            .map(|principal| {
+                Caller(Principal {
+                    chain_depth,
+                    ..principal
+                })
+            })
             .map_err(|err| match err {
                 IdentityError::Forbidden(detail) => {
                     problem(StatusCode::UNAUTHORIZED, "unauthorized", &detail)
