@@ -9,6 +9,7 @@ mod code_location;
 mod function_url;
 mod lambda;
 mod native;
+mod native_apps;
 mod native_environments;
 mod native_functions;
 mod native_urls;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use http::{Request, Response};
 use hyper::body::Incoming;
-use stratus_identity::Identity;
+use stratus_identity::{Apps, Identity};
 use stratus_runtime::Functions;
 use stratus_store::Store;
 
@@ -55,7 +56,12 @@ impl std::fmt::Debug for Edge {
 
 impl Edge {
     #[must_use]
-    pub fn new(store: Arc<Store>, identity: Arc<Identity>, functions: Arc<Functions>) -> Self {
+    pub fn new(
+        store: Arc<Store>,
+        identity: Arc<Identity>,
+        functions: Arc<Functions>,
+        apps: Arc<Apps>,
+    ) -> Self {
         let s3 = s3::service(Arc::clone(&store), Arc::clone(&identity));
         let lambda = lambda::LambdaApi {
             functions: Arc::clone(&functions),
@@ -70,6 +76,7 @@ impl Edge {
             store,
             identity,
             functions,
+            apps,
         });
         Self {
             s3,

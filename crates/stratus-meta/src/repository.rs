@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use stratus_core::NotificationRule;
 
 use crate::{
-    BucketRecord, FunctionRecord, FunctionUrlRecord, Garbage, InvocationRecord, KeyRecord,
-    MetaResult, ObjectRecord, ObjectSummary, OutboxRecord, PartRecord, PendingEvent, UploadRecord,
-    VersionRecord, WriteCondition,
+    AppRecord, BucketRecord, FunctionRecord, FunctionUrlRecord, Garbage, InvocationRecord,
+    KeyRecord, MetaResult, ObjectRecord, ObjectSummary, OutboxRecord, PartRecord, PendingEvent,
+    UploadRecord, VersionRecord, WriteCondition,
 };
 
 /// Projects and access keys.
@@ -165,4 +165,16 @@ pub trait FunctionRepository: Send + Sync + 'static {
         function: &str,
         limit: usize,
     ) -> MetaResult<Vec<InvocationRecord>>;
+}
+
+/// Applications: per project, what `stratus apply` created for each named application.
+#[async_trait]
+pub trait AppRepository: Send + Sync + 'static {
+    /// Creates or replaces the application's row.
+    async fn put_app(&self, app: AppRecord) -> MetaResult<()>;
+    async fn get_app(&self, project: &str, name: &str) -> MetaResult<Option<AppRecord>>;
+    /// The project's applications by name.
+    async fn list_apps(&self, project: &str) -> MetaResult<Vec<AppRecord>>;
+    /// Returns false when no such application existed.
+    async fn delete_app(&self, project: &str, name: &str) -> MetaResult<bool>;
 }

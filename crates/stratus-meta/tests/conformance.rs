@@ -4,11 +4,13 @@
 
 use std::sync::Arc;
 
-use stratus_core::{EventKind, NotificationRule, NotificationTarget, ObjectEvent, Role};
+use stratus_core::{
+    AppFunction, AppResources, EventKind, NotificationRule, NotificationTarget, ObjectEvent, Role,
+};
 use stratus_meta::{
-    BucketRecord, IdentityRepository, KeyRecord, MetaError, ObjectHeaders, ObjectRecord,
-    ObjectRepository, PartRecord, PendingEvent, Segment, SqliteMeta, StoredBody, UploadRecord,
-    WriteCondition,
+    AppRecord, AppRepository, BucketRecord, IdentityRepository, KeyRecord, MetaError,
+    ObjectHeaders, ObjectRecord, ObjectRepository, PartRecord, PendingEvent, Segment, SqliteMeta,
+    StoredBody, UploadRecord, WriteCondition,
 };
 
 fn bucket(name: &str, project: &str) -> BucketRecord {
@@ -365,6 +367,60 @@ async fn keys_belong_to_projects(repo: &dyn IdentityRepository) {
     assert!(repo.get_key("K1").await.expect("get").is_none());
 }
 
+/// Applications are per project: the same name in two projects is two applications.
+async fn apps_are_replaced_whole_and_scoped_to_projects(
+    apps: &dyn AppRepository,
+    identity: &dyn IdentityRepository,
+) {
+    for (id, project) in [("AK-P", "p"), ("AK-Q", "q")] {
+        identity
+            .create_key(KeyRecord {
+                access_key_id: id.into(),
+                secret: "s".into(),
+                project: project.into(),
+                role: Role::Member,
+                created_ms: 1,
+            })
+            .await
+            .expect("create key");
+    }
+    let app = |project: &str, buckets: &[&str], digest: &str| AppRecord {
+        project: project.into(),
+        name: "pipe".into(),
+        resources: AppResources {
+            buckets: buckets.iter().map(|b| (*b).to_owned()).collect(),
+            functions: vec![AppFunction {
+                name: "ocr".into(),
+                triggers: Vec::new(),
+                outputs: vec!["text".into()],
+            }],
+        },
+        manifest_digest: digest.into(),
+        updated_ms: 1,
+    };
+    apps.put_app(app("p", &["scans"], "d1")).await.expect("put");
+    apps.put_app(app("q", &[], "dq"))
+        .await
+        .expect("put other project");
+    apps.put_app(app("p", &["scans", "text"], "d2"))
+        .await
+        .expect("replace");
+    let stored = apps
+        .get_app("p", "pipe")
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(stored, app("p", &["scans", "text"], "d2"));
+    assert_eq!(apps.list_apps("p").await.expect("list").len(), 1);
+    assert!(apps.get_app("p", "other").await.expect("get").is_none());
+    assert!(apps.delete_app("p", "pipe").await.expect("delete"));
+    assert!(!apps.delete_app("p", "pipe").await.expect("delete again"));
+    assert_eq!(
+        apps.list_apps("q").await.expect("list")[0].manifest_digest,
+        "dq"
+    );
+}
+
 fn sqlite() -> (tempfile::TempDir, Arc<SqliteMeta>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let meta = SqliteMeta::open(&dir.path().join("meta.db")).expect("open");
@@ -387,6 +443,12 @@ async fn sqlite_object_repository_conforms() {
 async fn sqlite_identity_repository_conforms() {
     let (_dir, meta) = sqlite();
     keys_belong_to_projects(meta.as_ref()).await;
+}
+
+#[tokio::test]
+async fn sqlite_app_repository_conforms() {
+    let (_dir, meta) = sqlite();
+    apps_are_replaced_whole_and_scoped_to_projects(meta.as_ref(), meta.as_ref()).await;
 }
 
 #[tokio::test]

@@ -206,7 +206,8 @@ impl Server {
         )
         .await
         .context("cannot open the function service")?;
-        let edge = Edge::new(store, identity, Arc::clone(&functions));
+        let apps = Arc::new(stratus_identity::Apps::new(meta.clone()));
+        let edge = Edge::new(store, identity, Arc::clone(&functions), apps);
         files::write_server_info(&config.data_dir, address)?;
         Ok(Self {
             listener,
