@@ -9,6 +9,7 @@ mod code_location;
 mod function_url;
 mod lambda;
 mod native;
+mod native_buckets;
 mod native_environments;
 mod native_functions;
 mod native_urls;
