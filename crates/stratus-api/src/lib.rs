@@ -10,6 +10,7 @@ mod function_url;
 mod lambda;
 mod native;
 mod native_apps;
+mod native_buckets;
 mod native_environments;
 mod native_functions;
 mod native_urls;

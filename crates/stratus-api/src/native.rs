@@ -35,6 +35,7 @@ pub(crate) fn router(state: AppState) -> axum::Router {
         .merge(crate::code_location::routes())
         .merge(crate::native_environments::routes())
         .merge(crate::native_apps::routes())
+        .merge(crate::native_buckets::routes())
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "not found", "no such endpoint") })
         .with_state(state)
 }
@@ -50,6 +51,30 @@ pub(crate) fn problem(status: StatusCode, title: &str, detail: &str) -> Response
 }
 
 pub(crate) type ApiResult<T> = Result<T, Response<Body>>;
+
+/// A store error as a problem document.
+pub(crate) fn store_problem(error: &stratus_store::StoreError) -> Response<Body> {
+    use stratus_store::StoreError as E;
+    let (status, title) = match error {
+        E::NoSuchBucket | E::NoSuchKey | E::NoSuchUpload => (StatusCode::NOT_FOUND, "not found"),
+        E::AccessDenied(_) => (StatusCode::FORBIDDEN, "forbidden"),
+        E::BucketAlreadyExists | E::BucketAlreadyOwnedByYou | E::BucketNotEmpty => {
+            (StatusCode::CONFLICT, "conflict")
+        }
+        E::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition failed"),
+        E::EntityTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too large"),
+        E::InvalidPart(_)
+        | E::InvalidPartOrder
+        | E::EntityTooSmall(_)
+        | E::InvalidArgument(_)
+        | E::IncompleteBody(_) => (StatusCode::BAD_REQUEST, "invalid request"),
+        E::Io(_) | E::Meta(_) => {
+            tracing::error!(?error, "store failure");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    };
+    problem(status, title, &error.to_string())
+}
 
 pub(crate) fn identity_problem(err: IdentityError) -> Response<Body> {
     match err {

@@ -1,5 +1,6 @@
 //! The `stratus` command. This crate alone knows command-line parsing and process signals.
 
+mod buckets;
 mod client;
 mod environments;
 mod functions;
@@ -70,6 +71,20 @@ enum Command {
         #[command(subcommand)]
         command: functions::FunctionsCommand,
     },
+    /// List, create or delete buckets (`ls BUCKET/PREFIX` lists objects).
+    Buckets {
+        #[command(flatten)]
+        target: client::Target,
+        #[command(subcommand)]
+        command: buckets::BucketsCommand,
+    },
+    /// Copy a local file to BUCKET/KEY, or BUCKET/KEY to a local file (`-` for stdout).
+    Cp {
+        #[command(flatten)]
+        target: client::Target,
+        from: String,
+        to: String,
+    },
     /// Print a function's log (START/END/REPORT lines and its output).
     Logs {
         #[command(flatten)]
@@ -112,6 +127,12 @@ fn main() -> anyhow::Result<ExitCode> {
             qualifier.as_deref(),
         )),
         Command::Functions { target, command } => block_on_code(functions::run(&target, command)),
+        Command::Buckets { target, command } => {
+            block_on(buckets::run(&target, command)).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Cp { target, from, to } => {
+            block_on(buckets::cp(&target, &from, &to)).map(|()| ExitCode::SUCCESS)
+        }
         Command::Logs {
             target,
             name,
