@@ -142,7 +142,13 @@ pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCo
         local.zip.len(),
         dir.display()
     );
-    send(&client, &local, dependencies.as_deref(), &local.spec.triggers).await?;
+    send(
+        &client,
+        &local,
+        dependencies.as_deref(),
+        &local.spec.triggers,
+    )
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -334,5 +340,29 @@ pub(crate) async fn logs(target: &Target, name: &str, follow: bool) -> anyhow::R
         }
         since = last_seen.unwrap_or(since).max(since);
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `stratus apply` compares the zip's SHA-256 with the deployed code's, so identical files
+    /// must zip to identical bytes whenever and wherever they are zipped.
+    #[test]
+    fn zips_depend_only_on_contents() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("lib")).expect("mkdir");
+        std::fs::write(dir.path().join("main.py"), "print(1)\n").expect("write");
+        std::fs::write(dir.path().join("lib/util.py"), "X = 2\n").expect("write");
+        std::fs::write(dir.path().join("function.yaml"), "name: f\n").expect("write");
+        let first = zip_dir(dir.path()).expect("zip");
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        // Rewriting the same bytes changes the files' times, not the zip.
+        std::fs::write(dir.path().join("main.py"), "print(1)\n").expect("write");
+        std::fs::write(dir.path().join("function.yaml"), "name: f\nmemory: 256\n").expect("write");
+        assert_eq!(zip_dir(dir.path()).expect("zip"), first);
+        std::fs::write(dir.path().join("main.py"), "print(2)\n").expect("write");
+        assert_ne!(zip_dir(dir.path()).expect("zip"), first);
     }
 }

@@ -1,5 +1,6 @@
 //! The `stratus` command. This crate alone knows command-line parsing and process signals.
 
+mod apply;
 mod buckets;
 mod client;
 mod environments;
@@ -85,6 +86,29 @@ enum Command {
         from: String,
         to: String,
     },
+    /// Create or update what FILE declares (an application manifest), printing the plan first.
+    Apply {
+        #[command(flatten)]
+        target: client::Target,
+        file: PathBuf,
+        /// Print the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Delete what `stratus apply` created.
+    Delete {
+        #[command(flatten)]
+        target: client::Target,
+        #[command(subcommand)]
+        command: apply::app::DeleteCommand,
+    },
+    /// List the project's applications.
+    Apps {
+        #[command(flatten)]
+        target: client::Target,
+        #[command(subcommand)]
+        command: apply::app::AppsCommand,
+    },
     /// Print a function's log (START/END/REPORT lines and its output).
     Logs {
         #[command(flatten)]
@@ -133,6 +157,13 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Cp { target, from, to } => {
             block_on(buckets::cp(&target, &from, &to)).map(|()| ExitCode::SUCCESS)
         }
+        Command::Apply {
+            target,
+            file,
+            dry_run,
+        } => block_on_code(apply::run(&target, &file, dry_run)),
+        Command::Delete { target, command } => block_on_code(apply::app::delete(&target, command)),
+        Command::Apps { target, command } => block_on_code(apply::app::run(&target, command)),
         Command::Logs {
             target,
             name,

@@ -107,7 +107,7 @@ mod tests {
         assert!(AppName::parse("").is_err());
         assert!(
             AppName::parse("a/b")
-                .unwrap_err()
+                .expect_err("refused")
                 .0
                 .contains("only letters")
         );
@@ -119,14 +119,20 @@ mod tests {
         let mut resources: AppResources = serde_json::from_str(
             r#"{"buckets": ["scans"], "functions": [{"name": "ocr", "triggers": [{"bucket": "scans"}]}]}"#,
         )
-        .unwrap();
+        .expect("valid JSON");
         assert!(resources.validate().is_ok());
         assert!(matches!(
-            &resources.function("ocr").unwrap().triggers[0],
+            &resources.function("ocr").expect("ocr").triggers[0],
             Trigger::Bucket(b) if b.events == ["s3:ObjectCreated:*"]
         ));
         resources.buckets.push("scans".into());
-        assert!(resources.validate().unwrap_err().0.contains("twice"));
+        assert!(
+            resources
+                .validate()
+                .expect_err("duplicate")
+                .0
+                .contains("twice")
+        );
         resources.buckets = vec!["Bad_Name".into()];
         assert!(resources.validate().is_err());
         assert!(serde_json::from_str::<AppResources>(r#"{"bucket": []}"#).is_err());
