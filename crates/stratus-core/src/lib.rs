@@ -5,6 +5,7 @@ pub mod event;
 pub mod function;
 pub mod ids;
 pub mod role;
+pub mod schedule;
 pub mod trigger;
 
 pub use event::{
@@ -13,4 +14,5 @@ pub use event::{
 pub use function::{FunctionConfig, FunctionName, InvalidConfig, RuntimeKind};
 pub use ids::{BucketName, InvalidId, ObjectKey, ProjectName};
 pub use role::{Action, Role};
+pub use schedule::{InvalidSchedule, Schedule};
 pub use trigger::{BucketTrigger, ScheduleTrigger, Trigger};
