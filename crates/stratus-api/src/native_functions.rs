@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use stratus_core::FunctionConfig;
 use stratus_runtime::{
     CodeUpdate, ConfigUpdate, FunctionView, InvokeRequest, NewFunction, RuntimeError,
+    ScheduleSpecs, ScheduleView,
 };
 
 use crate::native::{ApiResult, AppState, Caller, problem};
@@ -67,6 +68,21 @@ fn summary(view: &FunctionView) -> Value {
     })
 }
 
+fn schedules_json(schedules: &[ScheduleView]) -> Value {
+    schedules
+        .iter()
+        .map(|s| {
+            json!({
+                "schedule": s.expression,
+                "input": s.input,
+                "rule_arn": s.rule_arn,
+                "next_fire": s.next_fire,
+                "next_fire_ms": s.next_fire_ms,
+            })
+        })
+        .collect()
+}
+
 async fn list(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<Value>> {
     let views = state
         .functions
@@ -90,6 +106,8 @@ async fn show(
         .map_err(|e| runtime_problem(&e))?;
     let mut body = versions.first().map(summary).unwrap_or_default();
     body["versions"] = versions.iter().map(|v| json!(v.version.version)).collect();
+    let schedules = state.functions.schedules(&caller, &name).await;
+    body["schedules"] = schedules_json(&schedules.map_err(|e| runtime_problem(&e))?);
     Ok(Json(body))
 }
 
@@ -131,6 +149,9 @@ async fn deploy(
                 &format!("zip is not base64: {e}"),
             )
         })?;
+    // Validated before anything changes: a bad schedule leaves the function as it was.
+    let schedules =
+        ScheduleSpecs::from_triggers(&request.triggers).map_err(|e| runtime_problem(&e))?;
     let functions = &state.functions;
     let (status, mut view) = match functions.get(&caller, &name, None).await {
         Ok(_) => {
@@ -193,7 +214,10 @@ async fn deploy(
             .map_err(|e| runtime_problem(&e))?;
     }
     view.function.reserved_concurrency = request.reserved_concurrency;
-    Ok((status, Json(summary(&view))))
+    let mut body = summary(&view);
+    let schedules = functions.set_schedules(&caller, &name, schedules).await;
+    body["schedules"] = schedules_json(&schedules.map_err(|e| runtime_problem(&e))?);
+    Ok((status, Json(body)))
 }
 
 async fn remove(

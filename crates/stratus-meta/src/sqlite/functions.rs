@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::SqliteMeta;
 use crate::{
     FunctionRecord, FunctionRepository, FunctionUrlRecord, InvocationRecord, InvocationState,
-    MetaError, MetaResult, VersionRecord,
+    MetaError, MetaResult, ScheduleRecord, VersionRecord,
 };
 
 pub(super) const SCHEMA: &str = r"
@@ -119,6 +119,32 @@ fn upsert_version(conn: &Connection, version: &VersionRecord) -> MetaResult<()> 
         version.code_size,
         version.last_modified_ms,
         version.revision_id
+    ])?;
+    Ok(())
+}
+
+/// Inserts an invocation unless one with its id exists (a schedule's fire, whose id is derived
+/// from the schedule and the fire time, must never replace what already ran).
+pub(super) fn insert_invocation_once(
+    conn: &Connection,
+    invocation: &InvocationRecord,
+) -> MetaResult<()> {
+    conn.prepare_cached(&format!(
+        "INSERT OR IGNORE INTO invocations ({INVOCATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    ))?
+    .execute(params![
+        invocation.id,
+        invocation.project,
+        invocation.function,
+        invocation.qualifier,
+        invocation.payload,
+        invocation.state.as_str(),
+        invocation.attempts,
+        invocation.accepted_ms,
+        invocation.next_attempt_ms,
+        invocation.finished_ms,
+        invocation.result,
+        invocation.error
     ])?;
     Ok(())
 }
@@ -433,6 +459,46 @@ impl FunctionRepository for SqliteMeta {
                 .query_map(params![project, function, limit as i64], invocation_from_row)?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(rows)
+        })
+        .await
+    }
+
+    async fn replace_schedules(
+        &self,
+        project: &str,
+        function: &str,
+        schedules: Vec<ScheduleRecord>,
+    ) -> MetaResult<Vec<ScheduleRecord>> {
+        let (project, function) = (project.to_owned(), function.to_owned());
+        self.write(move |conn| super::schedules::replace(conn, &project, &function, schedules))
+            .await
+    }
+
+    async fn list_schedules(
+        &self,
+        project: &str,
+        function: &str,
+    ) -> MetaResult<Vec<ScheduleRecord>> {
+        let (project, function) = (project.to_owned(), function.to_owned());
+        self.read(move |conn| super::schedules::list(conn, &project, &function))
+            .await
+    }
+
+    async fn due_schedules(&self, until_ms: i64, limit: usize) -> MetaResult<Vec<ScheduleRecord>> {
+        self.read(move |conn| super::schedules::due(conn, until_ms, limit))
+            .await
+    }
+
+    async fn advance_schedule(
+        &self,
+        id: &str,
+        fired_ms: i64,
+        next_fire_ms: Option<i64>,
+        invocation: Option<InvocationRecord>,
+    ) -> MetaResult<bool> {
+        let id = id.to_owned();
+        self.write(move |conn| {
+            super::schedules::advance(conn, &id, fired_ms, next_fire_ms, invocation.as_ref())
         })
         .await
     }

@@ -69,5 +69,6 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(consumed_ms, seq);
 pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(SCHEMA)?;
     conn.execute_batch(super::functions::SCHEMA)?;
-    conn.execute_batch(super::function_urls::SCHEMA)
+    conn.execute_batch(super::function_urls::SCHEMA)?;
+    conn.execute_batch(super::schedules::SCHEMA)
 }
