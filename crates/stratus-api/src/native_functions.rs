@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use stratus_core::FunctionConfig;
 use stratus_runtime::{
     CodeUpdate, ConfigUpdate, FunctionView, InvokeRequest, NewFunction, RuntimeError,
+    ScheduleSpecs, ScheduleView,
 };
 
 use crate::native::{ApiResult, AppState, Caller, problem};
@@ -67,6 +68,21 @@ fn summary(view: &FunctionView) -> Value {
     })
 }
 
+fn schedules_json(schedules: &[ScheduleView]) -> Value {
+    schedules
+        .iter()
+        .map(|s| {
+            json!({
+                "schedule": s.expression,
+                "input": s.input,
+                "rule_arn": s.rule_arn,
+                "next_fire": s.next_fire,
+                "next_fire_ms": s.next_fire_ms,
+            })
+        })
+        .collect()
+}
+
 async fn list(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<Value>> {
     let views = state
         .functions
@@ -90,7 +106,20 @@ async fn show(
         .map_err(|e| runtime_problem(&e))?;
     let mut body = versions.first().map(summary).unwrap_or_default();
     body["versions"] = versions.iter().map(|v| json!(v.version.version)).collect();
+    body["triggers"] = json!(bucket_triggers(&state, &caller, &name).await?);
+    let schedules = state.functions.schedules(&caller, &name).await;
+    body["schedules"] = schedules_json(&schedules.map_err(|e| runtime_problem(&e))?);
     Ok(Json(body))
+}
+
+async fn bucket_triggers(
+    state: &AppState,
+    caller: &stratus_identity::Principal,
+    name: &str,
+) -> ApiResult<Vec<stratus_core::BucketTrigger>> {
+    crate::triggers::of(&state.store, caller, name)
+        .await
+        .map_err(|e| crate::native::store_problem(&e))
 }
 
 /// `stratus deploy`: create the function, or update its code and configuration to match.
@@ -131,6 +160,12 @@ async fn deploy(
                 &format!("zip is not base64: {e}"),
             )
         })?;
+    crate::triggers::check(&state.store, &caller, &request.triggers)
+        .await
+        .map_err(|detail| problem(StatusCode::BAD_REQUEST, "invalid request", &detail))?;
+    // Validated before anything changes: a bad schedule leaves the function as it was.
+    let schedules =
+        ScheduleSpecs::from_triggers(&request.triggers).map_err(|e| runtime_problem(&e))?;
     let functions = &state.functions;
     let (status, mut view) = match functions.get(&caller, &name, None).await {
         Ok(_) => {
@@ -192,8 +227,15 @@ async fn deploy(
             .await
             .map_err(|e| runtime_problem(&e))?;
     }
+    crate::triggers::replace(&state.store, functions, &caller, &name, &request.triggers)
+        .await
+        .map_err(|e| crate::native::store_problem(&e))?;
     view.function.reserved_concurrency = request.reserved_concurrency;
-    Ok((status, Json(summary(&view))))
+    let mut body = summary(&view);
+    body["triggers"] = json!(bucket_triggers(&state, &caller, &name).await?);
+    let schedules = functions.set_schedules(&caller, &name, schedules).await;
+    body["schedules"] = schedules_json(&schedules.map_err(|e| runtime_problem(&e))?);
+    Ok((status, Json(body)))
 }
 
 async fn remove(
@@ -206,6 +248,7 @@ async fn remove(
         .delete(&caller, &name)
         .await
         .map_err(|e| runtime_problem(&e))?;
+    crate::triggers::remove_all(&state.store, &state.functions, &caller, &name).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -332,6 +375,7 @@ fn invocation_json(record: &stratus_meta::InvocationRecord) -> Value {
         "result": text(&record.result),
         "error": record.error,
         "payload": String::from_utf8_lossy(&record.payload),
+        "chain_depth": record.chain_depth,
     })
 }
 

@@ -5,7 +5,9 @@ pub mod app;
 pub mod event;
 pub mod function;
 pub mod ids;
+pub mod lineage;
 pub mod role;
+pub mod schedule;
 pub mod trigger;
 
 pub use app::{AppFunction, AppName, AppResources};
@@ -15,4 +17,5 @@ pub use event::{
 pub use function::{FunctionConfig, FunctionName, InvalidConfig, RuntimeKind};
 pub use ids::{BucketName, InvalidId, ObjectKey, ProjectName};
 pub use role::{Action, Role};
+pub use schedule::{InvalidSchedule, Schedule};
 pub use trigger::{BucketTrigger, ScheduleTrigger, Trigger};

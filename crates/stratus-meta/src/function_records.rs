@@ -78,6 +78,10 @@ pub struct InvocationRecord {
     pub result: Option<Vec<u8>>,
     /// Why the last attempt failed.
     pub error: Option<String>,
+    /// How many event-triggered invocations led to this one (see `stratus_core::lineage`):
+    /// 0 for a direct call, 1 for an upload by a person, N + 1 for an upload by an invocation of
+    /// depth N.
+    pub chain_depth: u32,
 }
 
 /// A function's HTTP endpoint (Lambda's function URL), served at `/fn/FUNCTION/`. Only one
@@ -96,4 +100,23 @@ pub struct FunctionUrlRecord {
     pub cors: Option<String>,
     pub created_ms: i64,
     pub modified_ms: i64,
+}
+
+/// A schedule that invokes a function (an EventBridge rule with the function as its target).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleRecord {
+    /// Random. A redeploy that keeps the expression keeps the id, so invocation ids derived from
+    /// it stay unique per schedule and fire time.
+    pub id: String,
+    pub project: String,
+    pub function: String,
+    /// Its place among the function's schedules, from 0 (the rule's name is derived from it).
+    pub position: u32,
+    /// `rate(...)` or `cron(...)`, validated before it is stored.
+    pub expression: String,
+    /// EventBridge's constant input, as JSON text: the event sent instead of a Scheduled Event.
+    pub input: Option<String>,
+    /// When it fires next; `None` once it never will (a cron whose years are over).
+    pub next_fire_ms: Option<i64>,
+    pub created_ms: i64,
 }

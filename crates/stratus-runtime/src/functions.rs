@@ -107,6 +107,8 @@ pub struct Functions {
     pub(crate) envs: Arc<EnvStore>,
     pub(crate) logs: LogStore,
     pub(crate) pools: Pools,
+    /// Cold starts queued invocations may have in flight at once (see `Functions::acquire`).
+    pub(crate) cold_starts: Arc<tokio::sync::Semaphore>,
     pub(crate) views: crate::views::ViewCache,
     pub(crate) dispatcher: Dispatcher,
     /// Where the runtime client lives on the host (mounted at `/opt/stratus`).
@@ -147,6 +149,12 @@ pub(crate) fn not_found(name: &str, qualifier: Option<&str>) -> RuntimeError {
     RuntimeError::NotFound(format!("Function not found: {arn}"))
 }
 
+/// Two concurrent cold starts per CPU keep the CPUs busy while processes wait on IO, without
+/// letting a backlog start hundreds at once.
+fn cold_start_limit() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| n.get() * 2)
+}
+
 fn revision() -> String {
     crate::request_id()
 }
@@ -154,7 +162,7 @@ fn revision() -> String {
 impl Functions {
     /// Opens the service: writes the runtime client, removes unreferenced code and leftover
     /// worker files, and starts the background tasks (keep-warm reaper, asynchronous
-    /// dispatcher), which hold only a weak reference and stop with the service.
+    /// dispatcher, scheduler), which hold only a weak reference and stop with the service.
     ///
     /// # Errors
     /// Unusable data directory or metadata.
@@ -182,6 +190,7 @@ impl Functions {
         let service = Arc::new(Self {
             logs: LogStore::open(&config.data_dir)?,
             pools: Pools::new(config.memory_budget_mb),
+            cold_starts: Arc::new(tokio::sync::Semaphore::new(cold_start_limit())),
             views: crate::views::ViewCache::default(),
             dispatcher: Dispatcher::default(),
             meta,
@@ -193,8 +202,14 @@ impl Functions {
             config,
         });
         tokio::spawn(crate::dispatch::run(Arc::downgrade(&service)));
+        tokio::spawn(crate::schedules::run(Arc::downgrade(&service)));
         tokio::spawn(keep_warm(Arc::downgrade(&service)));
         Ok(service)
+    }
+
+    #[must_use]
+    pub fn dispatch_waker(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        std::sync::Arc::clone(&self.dispatcher.wake)
     }
 
     #[must_use]
@@ -540,6 +555,7 @@ impl Functions {
             access_key_id: String::new(),
             project: stratus_identity::OPERATOR_PROJECT.into(),
             role: stratus_core::Role::Admin,
+            chain_depth: 0,
         };
         if let Err(error) = self
             .identity
