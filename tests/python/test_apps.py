@@ -7,10 +7,13 @@ bucket names are global, so they are unique per test."""
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
+import time
 import uuid
 
 from stratus_testlib import http_request, run_stratus, unique_bucket
+from trigger_helpers import S3MINI
 
 
 def native(server, method, path, token, data=None):
@@ -35,11 +38,50 @@ def snapshot(server, token):
 
 
 def function_dir(root, name, result="ok"):
+    """A function that only returns `result`."""
     code = root / name
     code.mkdir(exist_ok=True)
     (code / "function.yaml").write_text(f"name: {name}\nruntime: python3.11\nhandler: main.handler\n")
     (code / "main.py").write_text(f"def handler(event, context):\n    return {result!r}\n")
     return code
+
+
+# Stage handlers: read each uploaded object with the function's own credentials (s3mini, stdlib
+# only) and write a derived object to OUT_BUCKET under the same key.
+STAGE = """
+import os, s3mini
+
+MARK = {mark!r}
+
+def handler(event, context):
+    for bucket, key in s3mini.records(event):
+        body = s3mini.get(bucket, key)
+        s3mini.put(os.environ["OUT_BUCKET"], key, ({transform}).encode())
+    return MARK
+"""
+UPPER = "MARK + ':' + body.decode().upper()"
+LENGTH = "str(len(body))"
+
+
+def stage_dir(root, name, out, transform, mark="v1"):
+    code = root / name
+    code.mkdir(exist_ok=True)
+    (code / "function.yaml").write_text(
+        f"name: {name}\nruntime: python3.11\nhandler: main.handler\ntimeout: 30\n"
+        f"environment:\n  OUT_BUCKET: {out}\n")
+    (code / "main.py").write_text(STAGE.format(mark=mark, transform=transform))
+    shutil.copy(S3MINI, code / "s3mini.py")
+    return code
+
+
+def wait_for(server, token, bucket, key, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = native(server, "GET", f"/v1/buckets/{bucket}/objects/{key}", token)
+        if got.status == 200:
+            return got.body
+        assert got.status == 404 and time.monotonic() < deadline, (bucket, key, got.status, got.body)
+        time.sleep(0.05)
 
 
 def manifest(root, text):
@@ -57,8 +99,8 @@ def test_apply_plans_converges_and_delete_removes_what_it_created(server, tmp_pa
     raw, mid, out = unique_bucket("raw"), unique_bucket("mid"), unique_bucket("out")
     # `out` exists before the application: it is used, never owned (so never deleted) by it.
     run_stratus("buckets", "mk", out, env=env)
-    function_dir(tmp_path, "upper")
-    function_dir(tmp_path, "count")
+    stage_dir(tmp_path, "upper", mid, UPPER)
+    stage_dir(tmp_path, "count", out, LENGTH)
     app = manifest(tmp_path, f"""\
         application: pipe
         buckets: [{raw}, {mid}]
@@ -91,21 +133,28 @@ def test_apply_plans_converges_and_delete_removes_what_it_created(server, tmp_pa
     listed = run_stratus("apps", "ls", env=env).stdout
     assert "pipe" in listed and "upper" in listed
 
+    # The edges are live: an upload runs both stages, each writing the next stage's input.
+    put = native(server, "PUT", f"/v1/buckets/{raw}/objects/a.txt", key.token, data=b"hello")
+    assert put.status == 200, put.body
+    assert wait_for(server, key.token, mid, "a.txt") == b"v1:HELLO"
+    assert wait_for(server, key.token, out, "a.txt") == b"8"
+
     # The same manifest again: nothing to do, nothing done (same revisions, same record).
     settled = snapshot(server, key.token)
     again = apply(app, env).stdout
     assert "no changes" in again and "= function upper" in again and f"= bucket {raw}" in again, again
     assert snapshot(server, key.token) == settled
 
-    # Changing one function's code changes only that function.
-    function_dir(tmp_path, "upper", result="v2")
+    # Changing one function's code changes only that function, and its edges still work.
+    stage_dir(tmp_path, "upper", mid, UPPER, mark="v2")
     changed = apply(app, env).stdout
     assert "~ function upper (code)" in changed and "= function count" in changed, changed
-    after = dict((f[0], f[1:]) for f in snapshot(server, key.token)[0])
-    assert after["count"] == dict((f[0], f[1:]) for f in settled[0])["count"]
-    assert after["upper"] != dict((f[0], f[1:]) for f in settled[0])["upper"]
-    invoked = run_stratus("invoke", "upper", env=env).stdout
-    assert json.loads(invoked) == "v2"
+    before_change = {f[0]: f[1:] for f in settled[0]}
+    after = {f[0]: f[1:] for f in snapshot(server, key.token)[0]}
+    assert after["count"] == before_change["count"] and after["upper"] != before_change["upper"]
+    assert native(server, "PUT", f"/v1/buckets/{raw}/objects/b.txt", key.token, data=b"abc").status == 200
+    assert wait_for(server, key.token, mid, "b.txt") == b"v2:ABC"
+    assert wait_for(server, key.token, out, "b.txt") == b"6"
 
     # Dropping a function from the manifest deletes it.
     manifest(tmp_path, f"""\
@@ -120,15 +169,18 @@ def test_apply_plans_converges_and_delete_removes_what_it_created(server, tmp_pa
     assert "- function count" in dropped and "deleted function count" in dropped, dropped
     assert [f[0] for f in snapshot(server, key.token)[0]] == ["upper"]
 
-    # Deleting the application: its functions go, its empty buckets go, a bucket holding
-    # objects stays, and a bucket it only used is untouched.
-    assert native(server, "PUT", f"/v1/buckets/{mid}/objects/keep.txt", key.token, data=b"x").status == 200
+    # Deleting the application: its functions go with their triggers, its empty buckets go, a
+    # bucket holding objects stays, and a bucket it only used is untouched.
+    for k in ("a.txt", "b.txt"):
+        assert native(server, "DELETE", f"/v1/buckets/{raw}/objects/{k}", key.token).status == 204
     deleted = run_stratus("delete", "app", "pipe", env=env).stdout
     assert "deleted function upper" in deleted and f"deleted bucket {raw}" in deleted, deleted
     assert f"kept bucket {mid}" in deleted and "not empty" in deleted
     functions, buckets, apps = snapshot(server, key.token)
     assert functions == [] and apps == []
     assert raw not in buckets and mid in buckets and out in buckets
+    rules = server.client(key).get_bucket_notification_configuration(Bucket=mid)
+    assert not rules.get("LambdaFunctionConfigurations"), rules
     missing = run_stratus("delete", "app", "pipe", env=env, check=False)
     assert missing.returncode != 0 and "does not exist" in missing.stderr
 

@@ -106,7 +106,16 @@ async fn remove(
     let mut deleted_functions = Vec::new();
     for function in &app.resources.functions {
         match state.functions.delete(&caller, &function.name).await {
-            Ok(()) => deleted_functions.push(function.name.clone()),
+            Ok(()) => {
+                crate::triggers::remove_all(
+                    &state.store,
+                    &state.functions,
+                    &caller,
+                    &function.name,
+                )
+                .await;
+                deleted_functions.push(function.name.clone());
+            }
             // Already removed by hand: nothing left to do.
             Err(RuntimeError::NotFound(_)) => {}
             Err(error) => return Err(runtime_problem(&error)),

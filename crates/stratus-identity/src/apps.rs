@@ -108,6 +108,7 @@ mod tests {
             access_key_id: format!("AK-{project}"),
             project: project.into(),
             role,
+            chain_depth: 0,
         }
     }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use stratus_core::{AppFunction, AppResources, Trigger};
+use stratus_core::{AppFunction, AppResources, BucketTrigger, ScheduleTrigger, Trigger};
 
 use super::manifest::{Manifest, Stage};
 use super::state::{BucketState, Current};
@@ -87,6 +87,21 @@ fn same_triggers(a: &[Trigger], b: &[Trigger]) -> bool {
     key(a) == key(b)
 }
 
+/// The triggers `GET /v1/functions/NAME` shows: bucket triggers under `triggers`, schedules
+/// (with their next fire time, which is not part of the declaration) under `schedules`.
+fn shown_triggers(deployed: &Value) -> Option<Vec<Trigger>> {
+    let buckets: Vec<BucketTrigger> =
+        serde_json::from_value(deployed.get("triggers")?.clone()).ok()?;
+    let mut shown: Vec<Trigger> = buckets.into_iter().map(Trigger::Bucket).collect();
+    for schedule in deployed["schedules"].as_array().into_iter().flatten() {
+        shown.push(Trigger::Schedule(ScheduleTrigger {
+            schedule: schedule["schedule"].as_str()?.to_owned(),
+            input: schedule.get("input").filter(|i| !i.is_null()).cloned(),
+        }));
+    }
+    Some(shown)
+}
+
 fn function_action(
     stage: &Stage,
     desired: &Desired,
@@ -110,10 +125,7 @@ fn function_action(
         why.push("config");
     }
     // The server's view when it shows triggers; otherwise what this application last sent.
-    let shown = deployed
-        .get("triggers")
-        .and_then(|t| serde_json::from_value::<Vec<Trigger>>(t.clone()).ok());
-    let known = shown.or_else(|| recorded.map(|r| r.triggers.clone()));
+    let known = shown_triggers(deployed).or_else(|| recorded.map(|r| r.triggers.clone()));
     let triggers_differ = match &known {
         Some(known) => !same_triggers(known, &desired.triggers),
         None => !desired.triggers.is_empty(),
@@ -318,6 +330,28 @@ mod tests {
         );
         assert_eq!(plan.counts(), (0, 2, 2));
         assert_eq!(plan.resources.functions.len(), 2);
+    }
+
+    #[test]
+    fn the_servers_triggers_win_over_the_record() {
+        let (_dir, manifest) = setup();
+        let desired: Vec<Desired> = manifest
+            .stages
+            .iter()
+            .map(|s| Desired::of(s, None))
+            .collect();
+        let mut current = applied(&manifest, &desired);
+        // Someone redeployed `aaa` by hand without its trigger; the record still has it.
+        current.functions.get_mut("aaa").expect("aaa")["triggers"] = json!([]);
+        current.functions.get_mut("bbb").expect("bbb")["triggers"] =
+            json!([{"bucket": "mid", "events": ["s3:ObjectCreated:*"]}]);
+        current.functions.get_mut("bbb").expect("bbb")["schedules"] = json!([]);
+        let plan = diff(&manifest, &desired, &current);
+        assert_eq!(
+            plan.functions[0].1,
+            FunctionAction::Update(vec!["triggers"])
+        );
+        assert_eq!(plan.functions[1].1, FunctionAction::Keep);
     }
 
     #[test]
