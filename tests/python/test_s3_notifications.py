@@ -1,4 +1,7 @@
-"""Bucket notification configurations and the events they leave in the outbox (GET /v1/events)."""
+"""Bucket notification configurations and the events they leave in the outbox (GET /v1/events).
+
+Queue and topic events wait in the outbox for their consumers; Lambda destinations are delivered
+(see test_bucket_triggers.py), so the outbox tests here use queue and topic rules."""
 
 from __future__ import annotations
 
@@ -10,12 +13,13 @@ import urllib.parse
 import pytest
 from botocore.exceptions import ClientError
 
+from lambda_helpers import create_python_function, lambda_client
 from stratus_testlib import MIB, http_request, md5_hex, multipart_etag, raises_s3, unique_bucket
 
 ACCOUNT = "123456789012"
-LAMBDA_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:thumbnails"
 QUEUE_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:removed-images"
 TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:new-documents"
+IMAGES_TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:new-images"
 
 
 def key_filter(**rules: str) -> dict:
@@ -23,13 +27,12 @@ def key_filter(**rules: str) -> dict:
 
 
 CONFIG = {
-    "LambdaFunctionConfigurations": [{"Id": "jpg-images", "LambdaFunctionArn": LAMBDA_ARN,
-                                      "Events": ["s3:ObjectCreated:*"],
-                                      "Filter": key_filter(prefix="images/", suffix=".jpg")}],
     "QueueConfigurations": [{"Id": "image-removals", "QueueArn": QUEUE_ARN, "Events": ["s3:ObjectRemoved:*"],
                              "Filter": key_filter(prefix="images/")}],
     "TopicConfigurations": [{"Id": "pdf-puts", "TopicArn": TOPIC_ARN, "Events": ["s3:ObjectCreated:Put"],
-                             "Filter": key_filter(suffix=".pdf")}],
+                             "Filter": key_filter(suffix=".pdf")},
+                            {"Id": "jpg-images", "TopicArn": IMAGES_TOPIC_ARN, "Events": ["s3:ObjectCreated:*"],
+                             "Filter": key_filter(prefix="images/", suffix=".jpg")}],
 }
 ARN_FIELD = {"LambdaFunctionConfigurations": "LambdaFunctionArn", "QueueConfigurations": "QueueArn",
              "TopicConfigurations": "TopicArn"}
@@ -66,6 +69,23 @@ def test_configuration_round_trip(s3, bucket):
     assert normalized(s3.get_bucket_notification_configuration(Bucket=bucket)) == normalized(CONFIG)
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
     assert normalized(s3.get_bucket_notification_configuration(Bucket=bucket)) == {}
+
+
+def test_lambda_destinations_must_exist(server, s3, bucket):
+    function = create_python_function(lambda_client(server), "def handler(event, context):\n    return 1\n")
+    arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{function}"
+    config = dict(CONFIG, LambdaFunctionConfigurations=[
+        {"Id": "thumbs", "LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"],
+         "Filter": key_filter(prefix="images/", suffix=".jpg")}])
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+    assert normalized(s3.get_bucket_notification_configuration(Bucket=bucket)) == normalized(config)
+    for missing in (f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:no-such-function", "not-an-arn"):
+        bad = {"LambdaFunctionConfigurations": [
+            {"Id": "x", "LambdaFunctionArn": missing, "Events": ["s3:ObjectCreated:*"]}]}
+        with raises_s3("InvalidArgument", 400):
+            s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=bad)
+    # A refused configuration changes nothing.
+    assert normalized(s3.get_bucket_notification_configuration(Bucket=bucket)) == normalized(config)
 
 
 def test_configuration_errors(s3):

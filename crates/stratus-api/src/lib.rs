@@ -16,6 +16,7 @@ mod native_urls;
 mod routing;
 mod s3;
 mod sigv4;
+mod triggers;
 
 use std::sync::Arc;
 
@@ -28,6 +29,15 @@ use stratus_store::Store;
 
 pub use function_url::PeerAddr;
 pub use routing::{Destination, destination};
+
+/// The event-chain depth a request carries in `X-Amzn-Trace-Id` (which AWS SDKs inside a
+/// function copy from `_X_AMZN_TRACE_ID`); 0 without one. See `stratus_core::lineage`.
+pub(crate) fn chain_depth(headers: &http::HeaderMap) -> u32 {
+    headers
+        .get("x-amzn-trace-id")
+        .and_then(|v| v.to_str().ok())
+        .map_or(0, stratus_core::lineage::chain_depth)
+}
 
 /// Decodes one `application/x-www-form-urlencoded` query component (`+` is a space).
 pub(crate) fn decode_query_component(text: &str) -> String {
@@ -57,7 +67,11 @@ impl std::fmt::Debug for Edge {
 impl Edge {
     #[must_use]
     pub fn new(store: Arc<Store>, identity: Arc<Identity>, functions: Arc<Functions>) -> Self {
-        let s3 = s3::service(Arc::clone(&store), Arc::clone(&identity));
+        let s3 = s3::service(
+            Arc::clone(&store),
+            Arc::clone(&identity),
+            Arc::clone(&functions),
+        );
         let lambda = lambda::LambdaApi {
             functions: Arc::clone(&functions),
             identity: Arc::clone(&identity),

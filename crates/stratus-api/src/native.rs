@@ -118,11 +118,17 @@ impl FromRequestParts<AppState> for Caller {
                     "send Authorization: Bearer $STRATUS_TOKEN",
                 )
             })?;
+        let chain_depth = crate::chain_depth(&parts.headers);
         state
             .identity
             .authenticate_token(token.trim())
             .await
-            .map(Caller)
+            .map(|principal| {
+                Caller(Principal {
+                    chain_depth,
+                    ..principal
+                })
+            })
             .map_err(|err| match err {
                 IdentityError::Forbidden(detail) => {
                     problem(StatusCode::UNAUTHORIZED, "unauthorized", &detail)

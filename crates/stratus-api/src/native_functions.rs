@@ -90,7 +90,18 @@ async fn show(
         .map_err(|e| runtime_problem(&e))?;
     let mut body = versions.first().map(summary).unwrap_or_default();
     body["versions"] = versions.iter().map(|v| json!(v.version.version)).collect();
+    body["triggers"] = json!(bucket_triggers(&state, &caller, &name).await?);
     Ok(Json(body))
+}
+
+async fn bucket_triggers(
+    state: &AppState,
+    caller: &stratus_identity::Principal,
+    name: &str,
+) -> ApiResult<Vec<stratus_core::BucketTrigger>> {
+    crate::triggers::of(&state.store, caller, name)
+        .await
+        .map_err(|e| crate::native::store_problem(&e))
 }
 
 /// `stratus deploy`: create the function, or update its code and configuration to match.
@@ -131,6 +142,9 @@ async fn deploy(
                 &format!("zip is not base64: {e}"),
             )
         })?;
+    crate::triggers::check(&state.store, &caller, &request.triggers)
+        .await
+        .map_err(|detail| problem(StatusCode::BAD_REQUEST, "invalid request", &detail))?;
     let functions = &state.functions;
     let (status, mut view) = match functions.get(&caller, &name, None).await {
         Ok(_) => {
@@ -192,8 +206,13 @@ async fn deploy(
             .await
             .map_err(|e| runtime_problem(&e))?;
     }
+    crate::triggers::replace(&state.store, functions, &caller, &name, &request.triggers)
+        .await
+        .map_err(|e| crate::native::store_problem(&e))?;
     view.function.reserved_concurrency = request.reserved_concurrency;
-    Ok((status, Json(summary(&view))))
+    let mut body = summary(&view);
+    body["triggers"] = json!(bucket_triggers(&state, &caller, &name).await?);
+    Ok((status, Json(body)))
 }
 
 async fn remove(
@@ -206,6 +225,7 @@ async fn remove(
         .delete(&caller, &name)
         .await
         .map_err(|e| runtime_problem(&e))?;
+    crate::triggers::remove_all(&state.store, &state.functions, &caller, &name).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -332,6 +352,7 @@ fn invocation_json(record: &stratus_meta::InvocationRecord) -> Value {
         "result": text(&record.result),
         "error": record.error,
         "payload": String::from_utf8_lossy(&record.payload),
+        "chain_depth": record.chain_depth,
     })
 }
 

@@ -43,6 +43,26 @@ pub enum NotificationTarget {
     Topic(String),
 }
 
+impl NotificationTarget {
+    /// For a Lambda target, the function name and qualifier from its ARN
+    /// (`arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`). The account is not checked:
+    /// a bucket's events only ever reach functions of the bucket's own project.
+    #[must_use]
+    pub fn lambda_function(&self) -> Option<(&str, Option<&str>)> {
+        let NotificationTarget::Lambda(arn) = self else {
+            return None;
+        };
+        let parts: Vec<&str> = arn.split(':').collect();
+        match parts.as_slice() {
+            ["arn", _, "lambda", _, _, "function", name] => Some((name, None)),
+            ["arn", _, "lambda", _, _, "function", name, qualifier] => {
+                Some((name, Some(qualifier)))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// One rule of a bucket's notification configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotificationRule {
@@ -105,6 +125,8 @@ pub struct ObjectEvent {
     pub time: time::OffsetDateTime,
     /// The access key that caused the event.
     pub principal: String,
+    /// How many event-triggered invocations led to the write (see [`crate::lineage`]).
+    pub chain_depth: u32,
 }
 
 /// Keys in S3 event records are form-URL-encoded: everything but unreserved characters and `/`
@@ -188,6 +210,22 @@ mod tests {
     }
 
     #[test]
+    fn lambda_targets_name_their_function() {
+        let plain = NotificationTarget::Lambda("arn:aws:lambda:us-east-1:1:function:ocr".into());
+        assert_eq!(plain.lambda_function(), Some(("ocr", None)));
+        let pinned = NotificationTarget::Lambda("arn:aws:lambda:r:1:function:ocr:3".into());
+        assert_eq!(pinned.lambda_function(), Some(("ocr", Some("3"))));
+        assert_eq!(
+            NotificationTarget::Lambda("arn:aws:sqs:r:1:q".into()).lambda_function(),
+            None
+        );
+        assert_eq!(
+            NotificationTarget::Queue("q".into()).lambda_function(),
+            None
+        );
+    }
+
+    #[test]
     fn record_json_has_the_aws_shape() {
         let event = ObjectEvent {
             kind: EventKind::Put,
@@ -198,6 +236,7 @@ mod tests {
             sequencer: 7,
             time: time::OffsetDateTime::UNIX_EPOCH,
             principal: "AKID".into(),
+            chain_depth: 0,
         };
         let json = event.to_record_json(&rule(&["s3:ObjectCreated:*"], None, None), "us-east-1");
         let record = &json["Records"][0];

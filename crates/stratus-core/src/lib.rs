@@ -4,6 +4,7 @@
 pub mod event;
 pub mod function;
 pub mod ids;
+pub mod lineage;
 pub mod role;
 pub mod trigger;
 

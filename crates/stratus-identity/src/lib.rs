@@ -21,6 +21,10 @@ pub struct Principal {
     pub access_key_id: String,
     pub project: String,
     pub role: Role,
+    /// How many event-triggered invocations led to this request (the `Lineage` of its trace
+    /// header; see `stratus_core::lineage`): 0 unless a triggered function is calling. Writes
+    /// pass it on to the events they cause, which is how an upload loop is stopped.
+    pub chain_depth: u32,
 }
 
 impl Principal {
@@ -194,6 +198,7 @@ impl Identity {
             access_key_id: key.access_key_id,
             project: key.project,
             role: key.role,
+            chain_depth: 0,
         })
     }
 
@@ -212,6 +217,7 @@ impl Identity {
             access_key_id: key.access_key_id,
             project: key.project,
             role: key.role,
+            chain_depth: 0,
         })
     }
 

@@ -78,6 +78,10 @@ pub struct InvocationRecord {
     pub result: Option<Vec<u8>>,
     /// Why the last attempt failed.
     pub error: Option<String>,
+    /// How many event-triggered invocations led to this one (see `stratus_core::lineage`):
+    /// 0 for a direct call, 1 for an upload by a person, N + 1 for an upload by an invocation of
+    /// depth N.
+    pub chain_depth: u32,
 }
 
 /// A function's HTTP endpoint (Lambda's function URL), served at `/fn/FUNCTION/`. Only one

@@ -147,8 +147,10 @@ pub struct PendingEvent {
     pub region: String,
 }
 
-/// Blob files a committed write made unreachable; the store deletes them after the commit.
+/// What a committed write leaves for the store to do: blob files it made unreachable (to delete)
+/// and whether it queued asynchronous invocations (bucket triggers), so the dispatcher is woken.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Garbage {
     pub blobs: Vec<String>,
+    pub invocations_queued: bool,
 }

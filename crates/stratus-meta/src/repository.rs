@@ -35,6 +35,16 @@ pub trait ObjectRepository: Send + Sync + 'static {
     async fn delete_bucket(&self, name: &str) -> MetaResult<Garbage>;
     async fn set_notifications(&self, bucket: &str, rules: Vec<NotificationRule>)
     -> MetaResult<()>;
+    /// In one transaction, across every bucket of `project`: removes the rules whose id starts
+    /// with `owner` and adds `rules` (bucket, rule), whose ids must start with `owner` too. How a
+    /// function's `triggers:` replace its previous ones without touching rules set otherwise.
+    /// [`crate::MetaError::NotFound`] if a named bucket is not the project's.
+    async fn replace_owned_rules(
+        &self,
+        project: &str,
+        owner: &str,
+        rules: Vec<(String, NotificationRule)>,
+    ) -> MetaResult<()>;
 
     /// Inserts or replaces an object and records the matching outbox events.
     async fn put_object(

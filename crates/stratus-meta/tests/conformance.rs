@@ -48,6 +48,7 @@ fn event(kind: EventKind, bucket: &str, key: &str, sequencer: u64) -> PendingEve
             sequencer,
             time: time::OffsetDateTime::UNIX_EPOCH,
             principal: "AK".into(),
+            chain_depth: 0,
         },
         region: "us-east-1".into(),
     }

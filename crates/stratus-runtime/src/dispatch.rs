@@ -11,7 +11,8 @@ use stratus_meta::{InvocationRecord, InvocationState};
 use tokio::sync::Notify;
 
 use crate::functions::Functions;
-use crate::invoke::OnThrottle;
+use crate::invoke::{OnThrottle, Run};
+use stratus_core::lineage::MAX_CHAIN_DEPTH;
 
 /// How many queued rows one pass looks at.
 const BATCH: usize = 256;
@@ -20,7 +21,9 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Default)]
 pub(crate) struct Dispatcher {
-    pub wake: Notify,
+    /// Signalled when invocations are queued: by `invoke_async`, by the store after a commit
+    /// that queued bucket-triggered ones, and by finished attempts.
+    pub wake: Arc<Notify>,
     /// Invocations being attempted now, so a pass does not start them twice.
     running: Mutex<HashSet<String>>,
 }
@@ -65,46 +68,59 @@ fn start_due(service: &Arc<Functions>, queued: Vec<InvocationRecord>) -> Duratio
         let service = Arc::clone(service);
         tokio::spawn(async move {
             let id = record.id.clone();
-            attempt(&service, record).await;
+            let retry_scheduled = attempt(&service, record).await;
             service
                 .dispatcher
                 .running
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .remove(&id);
-            service.dispatcher.wake.notify_one();
+            // Only a retry needs a new pass (to learn its due time). Waking after every finished
+            // attempt would rescan the queue once per invocation under load.
+            if retry_scheduled {
+                service.dispatcher.wake.notify_one();
+            }
         });
     }
     next_due
 }
 
-async fn attempt(service: &Functions, mut record: InvocationRecord) {
+/// Runs one attempt and records it; true if a retry was scheduled.
+async fn attempt(service: &Functions, mut record: InvocationRecord) -> bool {
+    if record.chain_depth > MAX_CHAIN_DEPTH {
+        tracing::error!(id = %record.id, project = %record.project, function = %record.function, depth = record.chain_depth,
+            "recursive invocation loop stopped: an event chain deeper than {MAX_CHAIN_DEPTH} is not run");
+        record.attempts = record.attempts.max(1);
+        let error = format!(
+            "recursive invocation loop detected: the event chain reached {} invocations (limit {MAX_CHAIN_DEPTH}); the event was not delivered",
+            record.chain_depth
+        );
+        dead_letter(service, record, error).await;
+        return false;
+    }
     let view = match service
         .resolve(&record.project, &record.function, Some(&record.qualifier))
         .await
     {
         Ok(view) => view,
         Err(error) => {
-            finish(
+            return finish(
                 service,
                 record,
                 Err(format!("function unavailable: {error}")),
             )
             .await;
-            return;
         }
     };
     record.attempts += 1;
-    let result = service
-        .run(
-            &view,
-            record.id.clone(),
-            Bytes::from(record.payload.clone()),
-            None,
-            false,
-            OnThrottle::Wait,
-        )
-        .await;
+    let run = Run {
+        request_id: record.id.clone(),
+        payload: Bytes::from(record.payload.clone()),
+        client_context: None,
+        tail_log: false,
+        chain_depth: record.chain_depth,
+    };
+    let result = service.run(&view, run, OnThrottle::Wait).await;
     let outcome = match result {
         Ok(response) if response.function_error.is_none() => Ok(response.payload.to_vec()),
         Ok(response) => {
@@ -113,16 +129,17 @@ async fn attempt(service: &Functions, mut record: InvocationRecord) {
         }
         Err(error) => Err(error.to_string()),
     };
-    finish(service, record, outcome).await;
+    finish(service, record, outcome).await
 }
 
-/// Records the attempt: success, a retry later, or the dead-letter store.
+/// Records the attempt: success, a retry later, or the dead-letter store; true for a retry.
 async fn finish(
     service: &Functions,
     mut record: InvocationRecord,
     outcome: Result<Vec<u8>, String>,
-) {
+) -> bool {
     let now = crate::now_ms();
+    let mut retry = false;
     match outcome {
         Ok(payload) => {
             record.state = InvocationState::Succeeded;
@@ -139,6 +156,7 @@ async fn finish(
                     * 2u32.saturating_pow(record.attempts.saturating_sub(1));
                 record.next_attempt_ms =
                     now + i64::try_from(backoff.as_millis()).unwrap_or(i64::MAX);
+                retry = true;
                 tracing::info!(id = %record.id, function = %record.function, attempt = record.attempts, %error, "asynchronous invocation failed; retrying");
             } else {
                 record.state = InvocationState::DeadLettered;
@@ -148,6 +166,19 @@ async fn finish(
             record.error = Some(error);
         }
     }
+    record_outcome(service, record).await;
+    retry
+}
+
+/// Dead-letters an invocation without running it.
+async fn dead_letter(service: &Functions, mut record: InvocationRecord, error: String) {
+    record.state = InvocationState::DeadLettered;
+    record.finished_ms = Some(crate::now_ms());
+    record.error = Some(error);
+    record_outcome(service, record).await;
+}
+
+async fn record_outcome(service: &Functions, record: InvocationRecord) {
     if let Err(error) = service.meta.put_invocation(record).await {
         // The row stays queued and runs again: at least once.
         tracing::error!(%error, "cannot record an asynchronous invocation's outcome");

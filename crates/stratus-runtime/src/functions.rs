@@ -107,6 +107,8 @@ pub struct Functions {
     pub(crate) envs: Arc<EnvStore>,
     pub(crate) logs: LogStore,
     pub(crate) pools: Pools,
+    /// Cold starts queued invocations may have in flight at once (see `Functions::acquire`).
+    pub(crate) cold_starts: Arc<tokio::sync::Semaphore>,
     pub(crate) views: crate::views::ViewCache,
     pub(crate) dispatcher: Dispatcher,
     /// Where the runtime client lives on the host (mounted at `/opt/stratus`).
@@ -147,6 +149,12 @@ pub(crate) fn not_found(name: &str, qualifier: Option<&str>) -> RuntimeError {
     RuntimeError::NotFound(format!("Function not found: {arn}"))
 }
 
+/// Two concurrent cold starts per CPU keep the CPUs busy while processes wait on IO, without
+/// letting a backlog start hundreds at once.
+fn cold_start_limit() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| n.get() * 2)
+}
+
 fn revision() -> String {
     crate::request_id()
 }
@@ -182,6 +190,7 @@ impl Functions {
         let service = Arc::new(Self {
             logs: LogStore::open(&config.data_dir)?,
             pools: Pools::new(config.memory_budget_mb),
+            cold_starts: Arc::new(tokio::sync::Semaphore::new(cold_start_limit())),
             views: crate::views::ViewCache::default(),
             dispatcher: Dispatcher::default(),
             meta,
@@ -195,6 +204,11 @@ impl Functions {
         tokio::spawn(crate::dispatch::run(Arc::downgrade(&service)));
         tokio::spawn(keep_warm(Arc::downgrade(&service)));
         Ok(service)
+    }
+
+    #[must_use]
+    pub fn dispatch_waker(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        std::sync::Arc::clone(&self.dispatcher.wake)
     }
 
     #[must_use]
@@ -540,6 +554,7 @@ impl Functions {
             access_key_id: String::new(),
             project: stratus_identity::OPERATOR_PROJECT.into(),
             role: stratus_core::Role::Admin,
+            chain_depth: 0,
         };
         if let Err(error) = self
             .identity

@@ -1,5 +1,6 @@
 //! Running invocations: pick or start a worker, hand it the event, meter and log the result.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -48,6 +49,16 @@ pub struct InvokeResponse {
     pub metering: Metering,
 }
 
+/// One invocation to run, whatever started it.
+pub(crate) struct Run {
+    pub request_id: String,
+    pub payload: Bytes,
+    pub client_context: Option<String>,
+    pub tail_log: bool,
+    /// Given to the function in its trace header (see `stratus_core::lineage`).
+    pub chain_depth: u32,
+}
+
 /// Whether a throttled invocation fails at once (sync) or waits for capacity (async).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OnThrottle {
@@ -77,16 +88,14 @@ impl Functions {
         let view = self
             .resolve(&caller.project, name, request.qualifier.as_deref())
             .await?;
-        let request_id = crate::request_id();
-        self.run(
-            &view,
-            request_id,
-            request.payload,
-            request.client_context,
-            request.tail_log,
-            OnThrottle::Fail,
-        )
-        .await
+        let run = Run {
+            request_id: crate::request_id(),
+            payload: request.payload,
+            client_context: request.client_context,
+            tail_log: request.tail_log,
+            chain_depth: 0,
+        };
+        self.run(&view, run, OnThrottle::Fail).await
     }
 
     /// Checks that an invocation could run (`DryRun`), without running it.
@@ -138,6 +147,7 @@ impl Functions {
                 finished_ms: None,
                 result: None,
                 error: None,
+                chain_depth: 0,
             })
             .await?;
         self.dispatcher.wake.notify_one();
@@ -148,20 +158,25 @@ impl Functions {
     pub(crate) async fn run(
         &self,
         view: &FunctionView,
-        request_id: String,
-        payload: Bytes,
-        client_context: Option<String>,
-        tail_log: bool,
+        run: Run,
         on_throttle: OnThrottle,
     ) -> RuntimeResult<InvokeResponse> {
+        let Run {
+            request_id,
+            payload,
+            client_context,
+            tail_log,
+            chain_depth,
+        } = run;
         let config = &view.version.config;
         let key = Functions::pool_key(view);
-        let slot = self.acquire(&key, view, on_throttle).await?;
+        let (slot, cold_start_permit) = self.acquire(&key, view, on_throttle).await?;
         let mut worker = match slot {
             Slot::Warm(worker) => *worker,
             Slot::Cold => match self.start_worker(&view.version).await {
                 Ok(worker) => worker,
                 Err(error) => {
+                    drop(cold_start_permit);
                     self.pools.release(&key, None, config.memory_mb);
                     return Err(error);
                 }
@@ -180,26 +195,44 @@ impl Functions {
                 qualifier_of(view),
             ),
             client_context,
+            trace_id: stratus_core::lineage::trace_header(&request_id, chain_depth),
         };
         let started_ms = crate::now_ms();
         let outcome = worker.invoke(event, timeout).await;
         let healthy = outcome.result.is_ok();
+        // Before `release`, whose notification wakes those waiting for a start.
+        drop(cold_start_permit);
         self.pools
             .release(&key, healthy.then_some(worker), config.memory_mb);
         Ok(self.finish(view, &request_id, started_ms, outcome, tail_log))
     }
 
+    /// A warm worker or a slot to start one. Queued (asynchronous) invocations also need one of
+    /// the few cold-start permits to start a worker: a backlog released at once (after a
+    /// restart, or a burst of uploads) would otherwise start a process per event and thrash the
+    /// CPUs until every one of them misses its init deadline. Waiting, they take workers as
+    /// earlier invocations return them, as Lambda's gradual burst scaling does.
     async fn acquire(
         &self,
         key: &PoolKey,
         view: &FunctionView,
         on_throttle: OnThrottle,
-    ) -> RuntimeResult<Slot> {
+    ) -> RuntimeResult<(Slot, Option<tokio::sync::OwnedSemaphorePermit>)> {
         let memory = view.version.config.memory_mb;
         loop {
             // Register interest before trying, so a release between the try and the wait
             // is not missed.
             let freed = self.pools.freed.notified();
+            let mut permit = None;
+            if on_throttle == OnThrottle::Wait && !self.pools.has_idle(key) {
+                match Arc::clone(&self.cold_starts).try_acquire_owned() {
+                    Ok(granted) => permit = Some(granted),
+                    Err(_) => {
+                        let _ = tokio::time::timeout(Duration::from_millis(100), freed).await;
+                        continue;
+                    }
+                }
+            }
             // Re-read each round (from the cache): a waiting async call sees a changed limit.
             let reserved = self
                 .resolve(
@@ -211,7 +244,9 @@ impl Functions {
                 .function
                 .reserved_concurrency;
             match self.pools.acquire(key, memory, reserved) {
-                Ok(slot) => return Ok(slot),
+                // A warm worker turned up after all: the permit goes back at once.
+                Ok(Slot::Warm(worker)) => return Ok((Slot::Warm(worker), None)),
+                Ok(Slot::Cold) => return Ok((Slot::Cold, permit)),
                 Err(denied) if on_throttle == OnThrottle::Fail => {
                     return Err(RuntimeError::Throttled(match denied {
                         Denied::Concurrency => "Rate Exceeded.".into(),

@@ -167,6 +167,14 @@ impl Pools {
         self.release(key, Some(worker), 0);
     }
 
+    /// Whether the pool has an idle worker (which may have died since; `acquire` decides).
+    pub fn has_idle(&self, key: &PoolKey) -> bool {
+        self.lock()
+            .pools
+            .get(key)
+            .is_some_and(|pool| !pool.idle.is_empty())
+    }
+
     /// Live workers (idle + busy) of a pool.
     pub fn size(&self, key: &PoolKey) -> usize {
         self.lock()

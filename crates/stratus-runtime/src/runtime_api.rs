@@ -29,6 +29,8 @@ pub struct Event {
     pub deadline_epoch_ms: u64,
     pub invoked_arn: String,
     pub client_context: Option<String>,
+    /// `Lambda-Runtime-Trace-Id`, which carries the event chain's depth.
+    pub trace_id: String,
 }
 
 /// What the runtime client reported for an invocation.
@@ -275,10 +277,7 @@ async fn next(channel: &Channel) -> Response<Full<Bytes>> {
         &event.deadline_epoch_ms.to_string(),
     );
     put("lambda-runtime-invoked-function-arn", &event.invoked_arn);
-    put(
-        "lambda-runtime-trace-id",
-        &format!("Root=1-{}", &event.request_id),
-    );
+    put("lambda-runtime-trace-id", &event.trace_id);
     put("content-type", "application/json");
     if let Some(context) = &event.client_context {
         put("lambda-runtime-client-context", context);

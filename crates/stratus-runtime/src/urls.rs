@@ -8,7 +8,7 @@ use stratus_identity::Principal;
 use stratus_meta::{FunctionUrlRecord, MetaError};
 
 use crate::functions::{Functions, LATEST, not_found, require};
-use crate::invoke::{InvokeResponse, OnThrottle};
+use crate::invoke::{InvokeResponse, OnThrottle, Run};
 use crate::{RuntimeError, RuntimeResult, now_ms};
 
 /// Who may call a URL: anyone, or callers authenticated as members of the function's project.
@@ -211,7 +211,13 @@ impl Functions {
         let view = self
             .resolve(&url.project, &url.function, Some(&url.qualifier))
             .await?;
-        self.run(&view, request_id, event, None, false, OnThrottle::Fail)
-            .await
+        let run = Run {
+            request_id,
+            payload: event,
+            client_context: None,
+            tail_log: false,
+            chain_depth: 0,
+        };
+        self.run(&view, run, OnThrottle::Fail).await
     }
 }

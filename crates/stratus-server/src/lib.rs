@@ -206,6 +206,9 @@ impl Server {
         )
         .await
         .context("cannot open the function service")?;
+        // Uploads that match a bucket trigger queue their invocation in the upload's own
+        // transaction; this wakes the dispatcher right after that commit.
+        store.notify_invocations_queued(functions.dispatch_waker());
         let edge = Edge::new(store, identity, Arc::clone(&functions));
         files::write_server_info(&config.data_dir, address)?;
         Ok(Self {

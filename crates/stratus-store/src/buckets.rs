@@ -68,7 +68,7 @@ impl Store {
         if let Ok(mut owners) = self.owners.write() {
             owners.remove(name);
         }
-        self.discard(garbage).await;
+        self.after_commit(garbage).await;
         Ok(())
     }
 
@@ -91,6 +91,71 @@ impl Store {
             }
         }
         Ok(self.meta.set_notifications(bucket, rules).await?)
+    }
+
+    /// Replaces the rules whose id starts with `owner` in all the caller's buckets by `rules`
+    /// (bucket, rule), in one transaction: how a function's declared triggers are kept in step
+    /// with its `triggers:` list while rules set through S3 stay as they are.
+    ///
+    /// # Errors
+    /// `NoSuchBucket`/`AccessDenied` for a bucket that is not the caller's, `InvalidArgument`
+    /// for an unknown event or a rule id not starting with `owner`.
+    pub async fn replace_owned_rules(
+        &self,
+        caller: &Principal,
+        owner: &str,
+        rules: Vec<(String, NotificationRule)>,
+    ) -> StoreResult<()> {
+        for (bucket, rule) in &rules {
+            self.authorize(caller, bucket, Action::Write).await?;
+            if !rule.id.starts_with(owner) {
+                return Err(StoreError::InvalidArgument(format!(
+                    "rule {:?} does not belong to {owner:?}",
+                    rule.id
+                )));
+            }
+            if let Some(bad) = rule
+                .events
+                .iter()
+                .find(|e| !stratus_core::is_known_event_pattern(e))
+            {
+                return Err(StoreError::InvalidArgument(format!(
+                    "the event {bad} is not supported"
+                )));
+            }
+        }
+        if !caller.may(Action::Write) {
+            return Err(StoreError::AccessDenied(
+                "changing notification rules needs write access".into(),
+            ));
+        }
+        Ok(self
+            .meta
+            .replace_owned_rules(&caller.project, owner, rules)
+            .await?)
+    }
+
+    /// The caller's rules whose id starts with `owner`, with their buckets.
+    ///
+    /// # Errors
+    /// Metadata failures.
+    pub async fn owned_rules(
+        &self,
+        caller: &Principal,
+        owner: &str,
+    ) -> StoreResult<Vec<(String, NotificationRule)>> {
+        let buckets = self.meta.list_buckets(&caller.project).await?;
+        Ok(buckets
+            .into_iter()
+            .flat_map(|bucket| {
+                let name = bucket.name;
+                bucket
+                    .notifications
+                    .into_iter()
+                    .filter(|rule| rule.id.starts_with(owner))
+                    .map(move |rule| (name.clone(), rule))
+            })
+            .collect())
     }
 
     /// # Errors

@@ -1,7 +1,8 @@
 //! Buckets and objects. A write is acknowledged only once durable (DESIGN.md, durability protocol):
 //! 1. the body goes to a temporary file that is fsynced, renamed into `blobs/`, and whose
 //!    directory is fsynced — or, for small bodies, into the metadata row itself;
-//! 2. the object row and one outbox row per matching notification rule commit in one transaction;
+//! 2. the object row and one outbox row per matching notification rule commit in one transaction
+//!    (with the asynchronous invocation of each rule that names a function);
 //! 3. only then does the caller answer.
 //!
 //! A crash before step 2 leaves an orphan blob, removed by [`Store::open`]'s garbage collection.
@@ -17,7 +18,9 @@ mod objects;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use tokio::sync::Notify;
 
 use stratus_core::{Action, EventKind, ObjectEvent};
 use stratus_identity::Principal;
@@ -96,6 +99,9 @@ pub struct Store {
     /// Bucket name to owning project; only this process writes buckets, so the cache stays exact.
     owners: RwLock<HashMap<String, String>>,
     sequencer: AtomicU64,
+    /// Signalled after a commit that queued invocations (bucket triggers); the function
+    /// dispatcher waits on it, so a triggered handler starts without polling delay.
+    invocations_queued: OnceLock<Arc<Notify>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -144,7 +150,13 @@ impl Store {
             region: region.to_owned(),
             owners: RwLock::new(HashMap::new()),
             sequencer: AtomicU64::new(seed),
+            invocations_queued: OnceLock::new(),
         })
+    }
+
+    /// Connects the store to whoever runs queued invocations (set once, by the composition root).
+    pub fn notify_invocations_queued(&self, wake: Arc<Notify>) {
+        let _ = self.invocations_queued.set(wake);
     }
 
     #[must_use]
@@ -219,14 +231,21 @@ impl Store {
                 sequencer: self.sequencer.fetch_add(1, Ordering::Relaxed),
                 time: now(),
                 principal: caller.access_key_id.clone(),
+                chain_depth: caller.chain_depth,
             },
             region: self.region.clone(),
         }
     }
 
-    /// Unlinks blobs a committed write made unreachable. Failures only leave orphans for the
-    /// start-up collector, so they are logged, not returned.
-    async fn discard(&self, garbage: Garbage) {
+    /// Follows up a committed write: wakes the dispatcher if it queued invocations, and unlinks
+    /// blobs it made unreachable. Unlink failures only leave orphans for the start-up collector,
+    /// so they are logged, not returned.
+    async fn after_commit(&self, garbage: Garbage) {
+        if garbage.invocations_queued
+            && let Some(wake) = self.invocations_queued.get()
+        {
+            wake.notify_one();
+        }
         if !garbage.blobs.is_empty() {
             self.blobs.remove(garbage.blobs).await;
         }

@@ -104,7 +104,7 @@ impl Store {
         };
         let garbage = self.meta.put_part(upload_id, part.clone()).await?;
         staged.keep();
-        self.discard(garbage).await;
+        self.after_commit(garbage).await;
         Ok(part)
     }
 
@@ -147,7 +147,7 @@ impl Store {
         self.upload_of(caller, bucket, key, upload_id, Action::Write)
             .await?;
         let garbage = self.meta.abort_upload(upload_id).await?;
-        self.discard(garbage).await;
+        self.after_commit(garbage).await;
         Ok(())
     }
 
@@ -225,7 +225,7 @@ impl Store {
             .meta
             .complete_upload(upload_id, record.clone(), event)
             .await?;
-        self.discard(garbage).await;
+        self.after_commit(garbage).await;
         Ok(record)
     }
 }

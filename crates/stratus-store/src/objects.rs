@@ -83,7 +83,7 @@ impl Store {
             .put_object(record.clone(), write.condition, event)
             .await?;
         staged.keep();
-        self.discard(garbage).await;
+        self.after_commit(garbage).await;
         Ok(record)
     }
 
@@ -170,7 +170,7 @@ impl Store {
         self.authorize(caller, bucket, Action::Write).await?;
         let event = self.pending_event(caller, EventKind::Delete, (bucket, key, 0, ""));
         let garbage = self.meta.delete_object(bucket, key, event).await?;
-        self.discard(garbage).await;
+        self.after_commit(garbage).await;
         Ok(())
     }
 

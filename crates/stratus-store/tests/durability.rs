@@ -36,6 +36,7 @@ fn operator() -> Principal {
         access_key_id: "AK".into(),
         project: "admin".into(),
         role: Role::Admin,
+        chain_depth: 0,
     }
 }
 

@@ -305,6 +305,7 @@ async fn delete(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
         .delete(&call.caller, name)
         .await
         .map_err(|e| runtime(&e))?;
+    crate::triggers::remove_all(&api.store, &api.functions, &call.caller, name).await;
     Ok(Response::builder()
         .status(StatusCode::NO_CONTENT)
         .body(Body::empty())

@@ -220,6 +220,12 @@ pub(super) async fn put_notification(
             to_rule(id.clone(), target, events, filter.as_ref(), index)
         })
         .collect::<S3Result<Vec<_>>>()?;
+    // The bucket is checked first, so a missing one is NoSuchBucket whatever its rules name.
+    s3.store
+        .head_bucket(&caller, &req.input.bucket)
+        .await
+        .map_err(s3_error)?;
+    check_destinations(s3, &caller, &rules).await?;
     s3.store
         .set_notifications(&caller, &req.input.bucket, rules)
         .await
@@ -227,6 +233,38 @@ pub(super) async fn put_notification(
     Ok(S3Response::new(
         PutBucketNotificationConfigurationOutput::default(),
     ))
+}
+
+/// S3 validates destinations when a configuration is put: a function that does not exist (in
+/// the bucket's project, the only place its events can go) is refused with S3's message.
+async fn check_destinations(
+    s3: &StratusS3,
+    caller: &stratus_identity::Principal,
+    rules: &[NotificationRule],
+) -> S3Result<()> {
+    for rule in rules {
+        let NotificationTarget::Lambda(arn) = &rule.target else {
+            continue;
+        };
+        let unable = || {
+            s3_err(
+                S3ErrorCode::InvalidArgument,
+                format!("Unable to validate the following destination configurations: {arn}"),
+            )
+        };
+        let Some((name, qualifier)) = rule.target.lambda_function() else {
+            return unable();
+        };
+        match s3.functions.get(caller, name, qualifier).await {
+            Ok(_) => {}
+            Err(stratus_runtime::RuntimeError::NotFound(_)) => return unable(),
+            Err(error) => {
+                tracing::error!(%error, "cannot check a notification destination");
+                return s3_err(S3ErrorCode::InternalError, "cannot check the destination");
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(super) async fn get_notification(

@@ -16,15 +16,21 @@ use std::sync::Arc;
 use s3s::dto::*;
 use s3s::{S3, S3ErrorCode, S3Request, S3Response, S3Result};
 use stratus_identity::{Identity, IdentityError, Principal};
+use stratus_runtime::Functions;
 use stratus_store::Store;
 
 use errors::s3_err;
 
 /// The S3 service over a store, with SigV4 verification against the identity service.
-pub(crate) fn service(store: Arc<Store>, identity: Arc<Identity>) -> s3s::service::S3Service {
+pub(crate) fn service(
+    store: Arc<Store>,
+    identity: Arc<Identity>,
+    functions: Arc<Functions>,
+) -> s3s::service::S3Service {
     let s3 = StratusS3 {
         store,
         identity: Arc::clone(&identity),
+        functions,
     };
     let mut builder = s3s::service::S3ServiceBuilder::new(s3);
     builder.set_auth(auth::KeyAuth { identity });
@@ -34,6 +40,8 @@ pub(crate) fn service(store: Arc<Store>, identity: Arc<Identity>) -> s3s::servic
 pub(crate) struct StratusS3 {
     store: Arc<Store>,
     identity: Arc<Identity>,
+    /// Only to check that a notification configuration's functions exist.
+    functions: Arc<Functions>,
 }
 
 impl StratusS3 {
@@ -44,7 +52,10 @@ impl StratusS3 {
             return s3_err(S3ErrorCode::AccessDenied, "anonymous access is not allowed");
         };
         match self.identity.principal(&credentials.access_key).await {
-            Ok(principal) => Ok(principal),
+            Ok(principal) => Ok(Principal {
+                chain_depth: crate::chain_depth(&req.headers),
+                ..principal
+            }),
             Err(IdentityError::NotFound(_)) => s3_err(
                 S3ErrorCode::InvalidAccessKeyId,
                 "the access key does not exist",

@@ -83,7 +83,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "stratus-store",
         ],
     ),
-    ("stratus-cli", &["stratus-core", "stratus-planner", "stratus-server"]),
+    (
+        "stratus-cli",
+        &["stratus-core", "stratus-planner", "stratus-server"],
+    ),
     ("stratus-bench", &[]),
     ("stratus-planner", &[]),
     // A test fixture: a `provided` function built on the lambda_runtime crate.

@@ -3,7 +3,7 @@
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     Event, FilterRule, FilterRuleName, LambdaFunctionConfiguration, NotificationConfiguration,
-    NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+    NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter, TopicConfiguration,
 };
 
 use crate::harness::{TestServer, code, http};
@@ -100,13 +100,14 @@ async fn notifications_are_stored_and_matching_writes_leave_outbox_events() {
         .send()
         .await
         .expect("create");
-    let lambda = LambdaFunctionConfiguration::builder()
+    // Topic (and queue) events wait in the outbox; Lambda destinations are delivered at once.
+    let topic = TopicConfiguration::builder()
         .id("ocr")
-        .lambda_function_arn("arn:aws:lambda:us-east-1:000000000000:function:ocr")
+        .topic_arn("arn:aws:sns:us-east-1:000000000000:scans")
         .events(Event::from("s3:ObjectCreated:*"))
         .filter(filter("in/", ".png"))
         .build()
-        .expect("lambda config");
+        .expect("topic config");
     let queue = QueueConfiguration::builder()
         .id("deletions")
         .queue_arn("arn:aws:sqs:us-east-1:000000000000:deleted")
@@ -114,7 +115,7 @@ async fn notifications_are_stored_and_matching_writes_leave_outbox_events() {
         .build()
         .expect("queue config");
     let config = NotificationConfiguration::builder()
-        .lambda_function_configurations(lambda)
+        .topic_configurations(topic)
         .queue_configurations(queue)
         .build();
     s3.put_bucket_notification_configuration()
@@ -129,8 +130,8 @@ async fn notifications_are_stored_and_matching_writes_leave_outbox_events() {
         .send()
         .await
         .expect("get config");
-    assert_eq!(stored.lambda_function_configurations().len(), 1);
-    assert_eq!(stored.lambda_function_configurations()[0].id(), Some("ocr"));
+    assert_eq!(stored.topic_configurations().len(), 1);
+    assert_eq!(stored.topic_configurations()[0].id(), Some("ocr"));
     assert_eq!(stored.queue_configurations().len(), 1);
 
     for key in ["in/page one.png", "in/page.jpg", "out/page.png"] {
@@ -205,7 +206,7 @@ async fn notifications_are_stored_and_matching_writes_leave_outbox_events() {
             .send()
             .await
             .expect("get")
-            .lambda_function_configurations()
+            .topic_configurations()
             .len(),
         1
     );

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS invocations (
     next_attempt_ms INTEGER NOT NULL,
     finished_ms INTEGER,
     result BLOB,
-    error TEXT
+    error TEXT,
+    chain_depth INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS invocations_due ON invocations(state, next_attempt_ms);
 CREATE INDEX IF NOT EXISTS invocations_by_function ON invocations(project, function, state);
@@ -52,7 +53,7 @@ CREATE INDEX IF NOT EXISTS invocations_by_function ON invocations(project, funct
 const FUNCTION_COLUMNS: &str = "project, name, reserved_concurrency, created_ms, execution_key";
 const VERSION_COLUMNS: &str =
     "project, name, version, config, code_sha256, code_size, last_modified_ms, revision_id";
-const INVOCATION_COLUMNS: &str = "id, project, function, qualifier, payload, state, attempts, accepted_ms, next_attempt_ms, finished_ms, result, error";
+const INVOCATION_COLUMNS: &str = "id, project, function, qualifier, payload, state, attempts, accepted_ms, next_attempt_ms, finished_ms, result, error, chain_depth";
 
 fn function_from_row(row: &Row<'_>) -> rusqlite::Result<FunctionRecord> {
     Ok(FunctionRecord {
@@ -102,7 +103,41 @@ fn invocation_from_row(row: &Row<'_>) -> rusqlite::Result<InvocationRecord> {
         finished_ms: row.get(9)?,
         result: row.get(10)?,
         error: row.get(11)?,
+        chain_depth: row.get(12)?,
     })
+}
+
+/// Writes an invocation row. `replace` updates an existing row (recording an attempt); without
+/// it a row whose id exists is left alone, which is how an event delivered twice is queued once.
+pub(super) fn insert_invocation(
+    conn: &Connection,
+    invocation: &InvocationRecord,
+    replace: bool,
+) -> MetaResult<()> {
+    let verb = if replace {
+        "INSERT OR REPLACE"
+    } else {
+        "INSERT OR IGNORE"
+    };
+    conn.prepare_cached(&format!(
+        "{verb} INTO invocations ({INVOCATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    ))?
+    .execute(params![
+        invocation.id,
+        invocation.project,
+        invocation.function,
+        invocation.qualifier,
+        invocation.payload,
+        invocation.state.as_str(),
+        invocation.attempts,
+        invocation.accepted_ms,
+        invocation.next_attempt_ms,
+        invocation.finished_ms,
+        invocation.result,
+        invocation.error,
+        invocation.chain_depth
+    ])?;
+    Ok(())
 }
 
 fn upsert_version(conn: &Connection, version: &VersionRecord) -> MetaResult<()> {
@@ -343,27 +378,8 @@ impl FunctionRepository for SqliteMeta {
     }
 
     async fn put_invocation(&self, invocation: InvocationRecord) -> MetaResult<()> {
-        self.write(move |conn| {
-            conn.prepare_cached(&format!(
-                "INSERT OR REPLACE INTO invocations ({INVOCATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-            ))?
-            .execute(params![
-                invocation.id,
-                invocation.project,
-                invocation.function,
-                invocation.qualifier,
-                invocation.payload,
-                invocation.state.as_str(),
-                invocation.attempts,
-                invocation.accepted_ms,
-                invocation.next_attempt_ms,
-                invocation.finished_ms,
-                invocation.result,
-                invocation.error
-            ])?;
-            Ok(())
-        })
-        .await
+        self.write(move |conn| insert_invocation(conn, &invocation, true))
+            .await
     }
 
     async fn get_invocation(&self, id: &str) -> MetaResult<Option<InvocationRecord>> {

@@ -4,12 +4,13 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use stratus_core::NotificationRule;
+use stratus_core::{NotificationRule, ObjectEvent};
 
 use super::{SqliteMeta, uploads};
 use crate::{
-    BucketRecord, Garbage, MetaError, MetaResult, ObjectRecord, ObjectRepository, ObjectSummary,
-    OutboxRecord, PartRecord, PendingEvent, Segment, StoredBody, UploadRecord, WriteCondition,
+    BucketRecord, Garbage, InvocationRecord, InvocationState, MetaError, MetaResult, ObjectRecord,
+    ObjectRepository, ObjectSummary, OutboxRecord, PartRecord, PendingEvent, Segment, StoredBody,
+    UploadRecord, WriteCondition,
 };
 
 fn bucket_from_row(row: &Row<'_>) -> rusqlite::Result<(String, String, i64, String)> {
@@ -39,33 +40,87 @@ pub(super) fn bucket_rules(conn: &Connection, bucket: &str) -> MetaResult<Vec<No
 
 /// Writes one outbox row per rule the event matches. Runs inside the caller's transaction, which
 /// is the whole point: the event exists if and only if the change it describes does.
+///
+/// A rule naming a Lambda function is consumed right here: the same transaction queues the
+/// asynchronous invocation (its id is the event id, so it can never be queued twice) and marks
+/// the outbox row consumed. Handing it over in a second transaction would cost a second fsync
+/// between the upload's acknowledgement and the handler's start, for no gain in safety.
+/// Returns whether any invocation was queued.
 pub(super) fn record_events(
     conn: &Connection,
     rules: &[NotificationRule],
     pending: &PendingEvent,
-) -> MetaResult<()> {
+) -> MetaResult<bool> {
     let event = &pending.event;
+    let created_ms =
+        i64::try_from(event.time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+    let mut queued = false;
     for (index, rule) in rules
         .iter()
         .enumerate()
         .filter(|(_, r)| r.matches(event.kind, &event.key))
     {
-        let payload = event.to_record_json(rule, &pending.region);
-        conn.prepare_cached("INSERT INTO outbox (event_id, bucket, key, event_name, target, payload, sequencer, created_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(
+        let event_id = format!("{:016x}-{index}", event.sequencer);
+        let payload = event.to_record_json(rule, &pending.region).to_string();
+        let consumed_ms = match rule.target.lambda_function() {
+            Some((function, qualifier)) => {
+                queue_invocation(
+                    conn, &event_id, event, function, qualifier, &payload, created_ms,
+                )?;
+                queued = true;
+                Some(created_ms)
+            }
+            None => None,
+        };
+        conn.prepare_cached("INSERT INTO outbox (event_id, bucket, key, event_name, target, payload, sequencer, created_ms, consumed_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(
             params![
-                format!("{:016x}-{index}", event.sequencer),
+                event_id,
                 event.bucket,
                 event.key.as_bytes(),
                 event.kind.config_name(),
                 serde_json::to_string(&rule.target)?,
-                payload.to_string(),
+                payload,
                 i64::try_from(event.sequencer).unwrap_or(i64::MAX),
-                i64::try_from(event.time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX),
+                created_ms,
+                consumed_ms,
             ],
         )?;
     }
-    Ok(())
+    Ok(queued)
+}
+
+/// Queues the invocation a bucket trigger asks for, in the bucket's project (a bucket's events
+/// never reach another project's functions). A chain too deep is still queued, so that the
+/// dispatcher records it as dead-lettered with the reason, in the one place that logs it.
+fn queue_invocation(
+    conn: &Connection,
+    event_id: &str,
+    event: &ObjectEvent,
+    function: &str,
+    qualifier: Option<&str>,
+    payload: &str,
+    now_ms: i64,
+) -> MetaResult<()> {
+    let project: String = conn
+        .prepare_cached("SELECT project FROM buckets WHERE name = ?1")?
+        .query_row([&event.bucket], |row| row.get(0))?;
+    let invocation = InvocationRecord {
+        id: event_id.to_owned(),
+        project,
+        function: function.to_owned(),
+        qualifier: qualifier.unwrap_or("$LATEST").to_owned(),
+        payload: payload.as_bytes().to_vec(),
+        state: InvocationState::Queued,
+        attempts: 0,
+        accepted_ms: now_ms,
+        next_attempt_ms: now_ms,
+        finished_ms: None,
+        result: None,
+        error: None,
+        chain_depth: event.chain_depth.saturating_add(1),
+    };
+    super::functions::insert_invocation(conn, &invocation, false)
 }
 
 const OBJECT_COLUMNS: &str =
@@ -156,6 +211,7 @@ pub(super) fn upsert_object(
     )?;
     Ok(Garbage {
         blobs: existing.map(|(_, blobs)| blobs).unwrap_or_default(),
+        invocations_queued: false,
     })
 }
 
@@ -254,6 +310,54 @@ impl ObjectRepository for SqliteMeta {
         .await
     }
 
+    async fn replace_owned_rules(
+        &self,
+        project: &str,
+        owner: &str,
+        rules: Vec<(String, NotificationRule)>,
+    ) -> MetaResult<()> {
+        let (project, owner) = (project.to_owned(), owner.to_owned());
+        self.write(move |conn| {
+            let mut buckets: Vec<(String, Vec<NotificationRule>)> = Vec::new();
+            {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT name, notifications FROM buckets WHERE project = ?1 ORDER BY name",
+                )?;
+                for row in
+                    stmt.query_map([&project], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))?
+                {
+                    let (name, json) = row?;
+                    buckets.push((name, serde_json::from_str(&json)?));
+                }
+            }
+            if rules
+                .iter()
+                .any(|(bucket, _)| !buckets.iter().any(|(name, _)| name == bucket))
+            {
+                return Err(MetaError::NotFound("bucket"));
+            }
+            for (name, existing) in buckets {
+                let mut kept: Vec<NotificationRule> = existing
+                    .iter()
+                    .filter(|rule| !rule.id.starts_with(&owner))
+                    .cloned()
+                    .collect();
+                kept.extend(
+                    rules
+                        .iter()
+                        .filter(|(b, _)| *b == name)
+                        .map(|(_, r)| r.clone()),
+                );
+                if kept != existing {
+                    conn.prepare_cached("UPDATE buckets SET notifications = ?2 WHERE name = ?1")?
+                        .execute(params![name, serde_json::to_string(&kept)?])?;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn put_object(
         &self,
         object: ObjectRecord,
@@ -262,8 +366,8 @@ impl ObjectRepository for SqliteMeta {
     ) -> MetaResult<Garbage> {
         self.write(move |conn| {
             let rules = bucket_rules(conn, &object.bucket)?;
-            let garbage = upsert_object(conn, &object, &condition)?;
-            record_events(conn, &rules, &event)?;
+            let mut garbage = upsert_object(conn, &object, &condition)?;
+            garbage.invocations_queued = record_events(conn, &rules, &event)?;
             Ok(garbage)
         })
         .await
@@ -296,8 +400,11 @@ impl ObjectRepository for SqliteMeta {
             };
             conn.prepare_cached("DELETE FROM objects WHERE bucket = ?1 AND key = ?2")?
                 .execute(params![bucket, key.as_bytes()])?;
-            record_events(conn, &rules, &event)?;
-            Ok(Garbage { blobs })
+            let invocations_queued = record_events(conn, &rules, &event)?;
+            Ok(Garbage {
+                blobs,
+                invocations_queued,
+            })
         })
         .await
     }

@@ -69,5 +69,32 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(consumed_ms, seq);
 pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(SCHEMA)?;
     conn.execute_batch(super::functions::SCHEMA)?;
-    conn.execute_batch(super::function_urls::SCHEMA)
+    conn.execute_batch(super::function_urls::SCHEMA)?;
+    // Columns added after a table first shipped: `CREATE TABLE IF NOT EXISTS` leaves older data
+    // directories' tables as they were.
+    add_column_if_missing(
+        conn,
+        "invocations",
+        "chain_depth",
+        "INTEGER NOT NULL DEFAULT 0",
+    )
+}
+
+fn add_column_if_missing(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    definition: &str,
+) -> rusqlite::Result<()> {
+    let exists = conn
+        .prepare(&format!(
+            "SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"
+        ))?
+        .exists([column])?;
+    if !exists {
+        conn.execute_batch(&format!(
+            "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+        ))?;
+    }
+    Ok(())
 }

@@ -109,6 +109,7 @@ pub(super) fn put_part(
     ])?;
     Ok(Garbage {
         blobs: replaced.into_iter().collect(),
+        invocations_queued: false,
     })
 }
 
@@ -133,7 +134,7 @@ pub(super) fn complete(
     );
     conn.prepare_cached("DELETE FROM uploads WHERE upload_id = ?1")?
         .execute([upload_id])?;
-    record_events(conn, &rules, event)?;
+    garbage.invocations_queued = record_events(conn, &rules, event)?;
     Ok(garbage)
 }
 
@@ -147,7 +148,10 @@ pub(super) fn abort(conn: &Connection, upload_id: &str) -> MetaResult<Garbage> {
         .collect();
     conn.prepare_cached("DELETE FROM uploads WHERE upload_id = ?1")?
         .execute([upload_id])?;
-    Ok(Garbage { blobs })
+    Ok(Garbage {
+        blobs,
+        invocations_queued: false,
+    })
 }
 
 pub(super) fn abort_all_in_bucket(conn: &Connection, bucket: &str) -> MetaResult<Garbage> {
