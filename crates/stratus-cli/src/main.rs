@@ -1,5 +1,6 @@
 //! The `stratus` command. This crate alone knows command-line parsing and process signals.
 
+mod apply;
 mod buckets;
 mod client;
 mod environments;
@@ -71,6 +72,13 @@ enum Command {
         #[command(subcommand)]
         command: functions::FunctionsCommand,
     },
+    /// Make the server match a file: an OSCAR FDL file deploys its script services (see
+    /// docs/oscar.md). Applying the same file again changes nothing.
+    Apply {
+        #[command(flatten)]
+        target: client::Target,
+        file: PathBuf,
+    },
     /// List, create or delete buckets (`ls BUCKET/PREFIX` lists objects).
     Buckets {
         #[command(flatten)]
@@ -127,6 +135,9 @@ fn main() -> anyhow::Result<ExitCode> {
             qualifier.as_deref(),
         )),
         Command::Functions { target, command } => block_on_code(functions::run(&target, command)),
+        Command::Apply { target, file } => {
+            block_on(apply::run(&target, &file)).map(|()| ExitCode::SUCCESS)
+        }
         Command::Buckets { target, command } => {
             block_on(buckets::run(&target, command)).map(|()| ExitCode::SUCCESS)
         }
