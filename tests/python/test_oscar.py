@@ -291,3 +291,18 @@ def test_the_example_applies_and_runs(fresh_server):
     assert wait_for_object(s3, "oscar-out", "upper/hello.txt") == b"HELLO"
     res = post(fresh_server, "/run/upper", base64.b64encode(b"run"))
     assert base64.b64decode(res.body) == b"RUN"
+
+
+def test_reapplying_a_changed_file_updates_the_service(server, s3, service):
+    name, source, out, path = service
+    path.write_text(path.read_text().replace("- .txt", "- .csv"))
+    (path.parent / "upper.sh").write_text(
+        'rev "$INPUT_FILE_PATH" | tr a-z A-Z > "$TMP_OUTPUT_DIR/$(basename "$INPUT_FILE_PATH")"\n')
+    updated = run_stratus("apply", str(path), env=server.cli_env())
+    assert f"updated service {name}" in updated.stdout and "created bucket" not in updated.stdout
+    s3.put_object(Bucket=source, Key="in/old.txt", Body=b"ignored now")
+    s3.put_object(Bucket=source, Key="in/data.csv", Body=b"a,b")
+    assert wait_for_object(s3, out, "upper/data.csv") == b"B,A"
+    time.sleep(1)
+    assert keys(s3, out) == ["upper/data.csv"]
+    assert "nothing to change" in run_stratus("apply", str(path), env=server.cli_env()).stdout

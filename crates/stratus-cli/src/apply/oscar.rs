@@ -327,14 +327,19 @@ async fn check_remote(client: &NativeClient, plan: &Plan) -> anyhow::Result<()> 
         }
         // Listing a bucket we do not own answers 404 (free) or 403 (another project's).
         let path = format!("/v1/buckets/{bucket}/objects?limit=1");
-        let (status, _, _) = client
+        let (status, _, body) = client
             .call_raw(http::Method::GET, &path, bytes::Bytes::new())
             .await?;
-        if status != http::StatusCode::NOT_FOUND {
-            bail!(
+        match status {
+            http::StatusCode::NOT_FOUND => {}
+            http::StatusCode::FORBIDDEN => bail!(
                 "{field}: the bucket {bucket} belongs to another project, so this project \
-                 cannot create or use it ({status})"
-            );
+                 cannot create or use it"
+            ),
+            _ => bail!(
+                "{field}: cannot check the bucket {bucket}: {} ({status})",
+                crate::client::problem_detail(&body)
+            ),
         }
     }
     for service in &plan.services {
