@@ -132,6 +132,13 @@ pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCo
         deployed["version"].as_str().unwrap_or("$LATEST"),
         sha.get(..12).unwrap_or(sha)
     );
+    for schedule in deployed["schedules"].as_array().into_iter().flatten() {
+        println!(
+            "schedule {} next fires {}",
+            schedule["schedule"].as_str().unwrap_or_default(),
+            schedule["next_fire"].as_str().unwrap_or("never")
+        );
+    }
     if let Some(auth) = &spec.url {
         let path = format!("/v1/functions/{}/url", spec.name);
         let exposed = client

@@ -6,6 +6,7 @@ pub mod function;
 pub mod ids;
 pub mod lineage;
 pub mod role;
+pub mod schedule;
 pub mod trigger;
 
 pub use event::{
@@ -14,4 +15,5 @@ pub use event::{
 pub use function::{FunctionConfig, FunctionName, InvalidConfig, RuntimeKind};
 pub use ids::{BucketName, InvalidId, ObjectKey, ProjectName};
 pub use role::{Action, Role};
+pub use schedule::{InvalidSchedule, Schedule};
 pub use trigger::{BucketTrigger, ScheduleTrigger, Trigger};

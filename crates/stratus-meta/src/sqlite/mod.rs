@@ -10,6 +10,7 @@ mod function_urls;
 mod functions;
 mod identity;
 mod objects;
+mod schedules;
 mod schema;
 mod uploads;
 
