@@ -1,7 +1,8 @@
 //! The HTTP edge. One port serves every API: a request signed with AWS Signature V4 (in the
 //! `Authorization` header or a presigned query) is routed by the service named in its credential
 //! scope; `/fn/NAME/...` reaches a function's URL (API Gateway v2 events); everything else goes
-//! to the native REST API under `/v1/`. This crate is the only one
+//! to the native REST API under `/v1/`; `/run/NAME` and `/job/NAME` invoke OSCAR script
+//! services. This crate is the only one
 //! that knows HTTP, XML and AWS wire formats.
 
 mod aws_auth;
@@ -14,6 +15,7 @@ mod native_buckets;
 mod native_environments;
 mod native_functions;
 mod native_urls;
+mod oscar;
 mod routing;
 mod s3;
 mod sigv4;
@@ -56,6 +58,7 @@ pub struct Edge {
     s3: s3s::service::S3Service,
     lambda: lambda::LambdaApi,
     urls: function_url::FunctionUrls,
+    oscar: oscar::OscarServices,
     native: axum::Router,
 }
 
@@ -87,6 +90,10 @@ impl Edge {
             functions: Arc::clone(&functions),
             identity: Arc::clone(&identity),
         };
+        let oscar = oscar::OscarServices {
+            functions: Arc::clone(&functions),
+            identity: Arc::clone(&identity),
+        };
         let native = native::router(native::AppState {
             store,
             identity,
@@ -97,6 +104,7 @@ impl Edge {
             s3,
             lambda,
             urls,
+            oscar,
             native,
         }
     }
@@ -113,6 +121,7 @@ impl Edge {
                 &format!("the AWS service {service:?} is not served by this Stratus version"),
             ),
             Destination::Native => self.serve_native(request).await,
+            Destination::Oscar => self.oscar.handle(request).await,
             Destination::AnonymousS3 => self.serve_s3(request).await,
         }
     }

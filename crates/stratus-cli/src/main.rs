@@ -72,6 +72,16 @@ enum Command {
         #[command(subcommand)]
         command: functions::FunctionsCommand,
     },
+    /// Make the server match a file: an application manifest (docs/applications.md) or an
+    /// OSCAR FDL file (docs/oscar.md). Applying the same file again changes nothing.
+    Apply {
+        #[command(flatten)]
+        target: client::Target,
+        file: PathBuf,
+        /// Print the plan and change nothing (application manifests).
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// List, create or delete buckets (`ls BUCKET/PREFIX` lists objects).
     Buckets {
         #[command(flatten)]
@@ -85,15 +95,6 @@ enum Command {
         target: client::Target,
         from: String,
         to: String,
-    },
-    /// Create or update what FILE declares (an application manifest), printing the plan first.
-    Apply {
-        #[command(flatten)]
-        target: client::Target,
-        file: PathBuf,
-        /// Print the plan and change nothing.
-        #[arg(long)]
-        dry_run: bool,
     },
     /// Delete what `stratus apply` created.
     Delete {
@@ -151,17 +152,17 @@ fn main() -> anyhow::Result<ExitCode> {
             qualifier.as_deref(),
         )),
         Command::Functions { target, command } => block_on_code(functions::run(&target, command)),
+        Command::Apply {
+            target,
+            file,
+            dry_run,
+        } => block_on(apply::run(&target, &file, dry_run)).map(|()| ExitCode::SUCCESS),
         Command::Buckets { target, command } => {
             block_on(buckets::run(&target, command)).map(|()| ExitCode::SUCCESS)
         }
         Command::Cp { target, from, to } => {
             block_on(buckets::cp(&target, &from, &to)).map(|()| ExitCode::SUCCESS)
         }
-        Command::Apply {
-            target,
-            file,
-            dry_run,
-        } => block_on_code(apply::run(&target, &file, dry_run)),
         Command::Delete { target, command } => block_on_code(apply::app::delete(&target, command)),
         Command::Apps { target, command } => block_on_code(apply::app::run(&target, command)),
         Command::Logs {

@@ -52,7 +52,7 @@ pub(crate) async fn apply(
     file: &Path,
     text: &str,
     dry_run: bool,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<()> {
     let manifest = manifest::load(file, text)?;
     let client = NativeClient::new(target)?;
     let current = state::observe(&client, &manifest).await?;
@@ -65,7 +65,7 @@ pub(crate) async fn apply(
     print_plan(&manifest, &plan);
     if dry_run {
         println!("dry run: nothing was changed");
-        return Ok(ExitCode::SUCCESS);
+        return Ok(());
     }
     if plan.is_empty() {
         // Nothing to deploy; the record may still lag (first apply of a manifest that only
@@ -76,7 +76,7 @@ pub(crate) async fn apply(
         if stale {
             record(&client, &manifest, &plan.resources, &manifest.digest).await?;
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(());
     }
     let app = manifest.name.as_str();
     converge(&client, &manifest, &desired, &current, &plan)
@@ -88,7 +88,7 @@ pub(crate) async fn apply(
         })?;
     let (added, changed, removed) = plan.counts();
     println!("applied {app}: {added} added, {changed} changed, {removed} removed");
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn print_plan(manifest: &Manifest, plan: &Plan) {
