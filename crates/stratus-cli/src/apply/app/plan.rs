@@ -168,7 +168,19 @@ pub(crate) fn diff(manifest: &Manifest, desired: &[Desired], current: &Current) 
     }
     for bucket in &recorded.buckets {
         let still_there = current.buckets.get(bucket) == Some(&BucketState::Ours);
-        if !manifest.buckets.contains(bucket) && still_there {
+        if manifest.buckets.contains(bucket) || !still_there {
+            continue;
+        }
+        // Dropped from `buckets:` but still an edge: deleting it would cut the edge, so the
+        // application keeps it (it created it, so it still owns it).
+        let used = manifest
+            .stages
+            .iter()
+            .any(|s| s.buckets().any(|b| b == bucket));
+        if used {
+            plan.resources.buckets.push(bucket.clone());
+            plan.buckets.push((bucket.clone(), BucketAction::Keep));
+        } else {
             plan.buckets.push((bucket.clone(), BucketAction::Remove));
         }
     }
@@ -330,6 +342,21 @@ mod tests {
         );
         assert_eq!(plan.counts(), (0, 2, 2));
         assert_eq!(plan.resources.functions.len(), 2);
+    }
+
+    #[test]
+    fn an_undeclared_bucket_still_on_an_edge_is_kept() {
+        let (_dir, mut manifest) = setup();
+        let desired: Vec<Desired> = manifest
+            .stages
+            .iter()
+            .map(|s| Desired::of(s, None))
+            .collect();
+        let current = applied(&manifest, &desired);
+        manifest.buckets.retain(|b| b != "mid");
+        let plan = diff(&manifest, &desired, &current);
+        assert!(plan.is_empty(), "{:?}", plan.lines());
+        assert!(plan.resources.buckets.contains(&"mid".to_owned()));
     }
 
     #[test]
