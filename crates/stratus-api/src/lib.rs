@@ -1,7 +1,8 @@
 //! The HTTP edge. One port serves every API: a request signed with AWS Signature V4 (in the
 //! `Authorization` header or a presigned query) is routed by the service named in its credential
 //! scope; `/fn/NAME/...` reaches a function's URL (API Gateway v2 events); everything else goes
-//! to the native REST API under `/v1/`. This crate is the only one
+//! to the native REST API under `/v1/`; `/run/NAME` and `/job/NAME` invoke OSCAR script
+//! services. This crate is the only one
 //! that knows HTTP, XML and AWS wire formats.
 
 mod aws_auth;
@@ -9,9 +10,12 @@ mod code_location;
 mod function_url;
 mod lambda;
 mod native;
+mod native_apps;
+mod native_buckets;
 mod native_environments;
 mod native_functions;
 mod native_urls;
+mod oscar;
 mod routing;
 mod s3;
 mod sigv4;
@@ -22,7 +26,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use http::{Request, Response};
 use hyper::body::Incoming;
-use stratus_identity::Identity;
+use stratus_identity::{Apps, Identity};
 use stratus_runtime::Functions;
 use stratus_store::Store;
 
@@ -54,6 +58,7 @@ pub struct Edge {
     s3: s3s::service::S3Service,
     lambda: lambda::LambdaApi,
     urls: function_url::FunctionUrls,
+    oscar: oscar::OscarServices,
     native: axum::Router,
 }
 
@@ -65,7 +70,12 @@ impl std::fmt::Debug for Edge {
 
 impl Edge {
     #[must_use]
-    pub fn new(store: Arc<Store>, identity: Arc<Identity>, functions: Arc<Functions>) -> Self {
+    pub fn new(
+        store: Arc<Store>,
+        identity: Arc<Identity>,
+        functions: Arc<Functions>,
+        apps: Arc<Apps>,
+    ) -> Self {
         let s3 = s3::service(
             Arc::clone(&store),
             Arc::clone(&identity),
@@ -80,15 +90,21 @@ impl Edge {
             functions: Arc::clone(&functions),
             identity: Arc::clone(&identity),
         };
+        let oscar = oscar::OscarServices {
+            functions: Arc::clone(&functions),
+            identity: Arc::clone(&identity),
+        };
         let native = native::router(native::AppState {
             store,
             identity,
             functions,
+            apps,
         });
         Self {
             s3,
             lambda,
             urls,
+            oscar,
             native,
         }
     }
@@ -105,6 +121,7 @@ impl Edge {
                 &format!("the AWS service {service:?} is not served by this Stratus version"),
             ),
             Destination::Native => self.serve_native(request).await,
+            Destination::Oscar => self.oscar.handle(request).await,
             Destination::AnonymousS3 => self.serve_s3(request).await,
         }
     }

@@ -21,6 +21,7 @@ pub(crate) struct AppState {
     pub store: Arc<Store>,
     pub identity: Arc<Identity>,
     pub functions: Arc<stratus_runtime::Functions>,
+    pub apps: Arc<stratus_identity::Apps>,
 }
 
 pub(crate) fn router(state: AppState) -> axum::Router {
@@ -33,6 +34,8 @@ pub(crate) fn router(state: AppState) -> axum::Router {
         .merge(crate::native_urls::routes())
         .merge(crate::code_location::routes())
         .merge(crate::native_environments::routes())
+        .merge(crate::native_apps::routes())
+        .merge(crate::native_buckets::routes())
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "not found", "no such endpoint") })
         .with_state(state)
 }
@@ -73,7 +76,7 @@ pub(crate) fn store_problem(error: &stratus_store::StoreError) -> Response<Body>
     problem(status, title, &error.to_string())
 }
 
-fn identity_problem(err: IdentityError) -> Response<Body> {
+pub(crate) fn identity_problem(err: IdentityError) -> Response<Body> {
     match err {
         IdentityError::Forbidden(detail) => problem(StatusCode::FORBIDDEN, "forbidden", &detail),
         IdentityError::NotFound(id) => problem(

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use stratus_core::FunctionConfig;
 use stratus_runtime::{
     CodeUpdate, ConfigUpdate, FunctionView, InvokeRequest, NewFunction, RuntimeError,
+    ScheduleSpecs, ScheduleView,
 };
 
 use crate::native::{ApiResult, AppState, Caller, problem};
@@ -67,6 +68,21 @@ fn summary(view: &FunctionView) -> Value {
     })
 }
 
+fn schedules_json(schedules: &[ScheduleView]) -> Value {
+    schedules
+        .iter()
+        .map(|s| {
+            json!({
+                "schedule": s.expression,
+                "input": s.input,
+                "rule_arn": s.rule_arn,
+                "next_fire": s.next_fire,
+                "next_fire_ms": s.next_fire_ms,
+            })
+        })
+        .collect()
+}
+
 async fn list(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<Value>> {
     let views = state
         .functions
@@ -91,6 +107,8 @@ async fn show(
     let mut body = versions.first().map(summary).unwrap_or_default();
     body["versions"] = versions.iter().map(|v| json!(v.version.version)).collect();
     body["triggers"] = json!(bucket_triggers(&state, &caller, &name).await?);
+    let schedules = state.functions.schedules(&caller, &name).await;
+    body["schedules"] = schedules_json(&schedules.map_err(|e| runtime_problem(&e))?);
     Ok(Json(body))
 }
 
@@ -145,6 +163,9 @@ async fn deploy(
     crate::triggers::check(&state.store, &caller, &request.triggers)
         .await
         .map_err(|detail| problem(StatusCode::BAD_REQUEST, "invalid request", &detail))?;
+    // Validated before anything changes: a bad schedule leaves the function as it was.
+    let schedules =
+        ScheduleSpecs::from_triggers(&request.triggers).map_err(|e| runtime_problem(&e))?;
     let functions = &state.functions;
     let (status, mut view) = match functions.get(&caller, &name, None).await {
         Ok(_) => {
@@ -212,6 +233,8 @@ async fn deploy(
     view.function.reserved_concurrency = request.reserved_concurrency;
     let mut body = summary(&view);
     body["triggers"] = json!(bucket_triggers(&state, &caller, &name).await?);
+    let schedules = functions.set_schedules(&caller, &name, schedules).await;
+    body["schedules"] = schedules_json(&schedules.map_err(|e| runtime_problem(&e))?);
     Ok((status, Json(body)))
 }
 

@@ -12,6 +12,10 @@ pub enum Destination {
     Aws(String),
     /// Unsigned, under `/v1/` (or later the dashboard).
     Native,
+    /// Unsigned `/run/NAME` or `/job/NAME`: an OSCAR script service (bearer token). Checked
+    /// after the SigV4 scope, so signed S3 requests to buckets named `run` or `job` still work;
+    /// only their anonymous requests, which S3 would refuse anyway, land here.
+    Oscar,
     /// Unsigned and not native: handed to S3, which answers AccessDenied in S3's own XML.
     AnonymousS3,
 }
@@ -57,6 +61,9 @@ pub fn destination<B>(request: &Request<B>) -> Destination {
     if path == "/v1" || path.starts_with("/v1/") {
         return Destination::Native;
     }
+    if path.starts_with("/run/") || path.starts_with("/job/") {
+        return Destination::Oscar;
+    }
     Destination::AnonymousS3
 }
 
@@ -95,6 +102,15 @@ mod tests {
         assert_eq!(
             destination(&request("/bucket/key", None)),
             Destination::AnonymousS3
+        );
+        assert_eq!(
+            destination(&request("/run/upper", None)),
+            Destination::Oscar
+        );
+        let s3_auth = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x";
+        assert_eq!(
+            destination(&request("/job/key", Some(s3_auth))),
+            Destination::Aws("s3".into())
         );
     }
 }

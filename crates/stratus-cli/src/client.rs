@@ -51,7 +51,7 @@ impl NativeClient {
         })
     }
 
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: http::Method,
         path: &str,
@@ -147,7 +147,7 @@ impl NativeClient {
 }
 
 /// The `detail` of a problem document, or a generic message.
-fn problem_detail(body: &[u8]) -> String {
+pub(crate) fn problem_detail(body: &[u8]) -> String {
     serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|json| json.get("detail")?.as_str().map(str::to_owned))

@@ -17,37 +17,37 @@ use crate::client::{NativeClient, Target};
 /// `DIR/function.yaml`: the function's configuration, next to its code.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FunctionFile {
-    name: String,
-    runtime: String,
-    handler: String,
+pub(crate) struct FunctionFile {
+    pub(crate) name: String,
+    pub(crate) runtime: String,
+    pub(crate) handler: String,
     /// MB (Lambda's MemorySize).
     #[serde(default = "default_memory")]
-    memory: u32,
+    pub(crate) memory: u32,
     /// Seconds.
     #[serde(default = "default_timeout")]
-    timeout: u32,
+    pub(crate) timeout: u32,
     #[serde(default)]
-    reserved_concurrency: Option<u32>,
+    pub(crate) reserved_concurrency: Option<u32>,
     #[serde(default)]
-    min_instances: u32,
+    pub(crate) min_instances: u32,
     #[serde(default)]
-    environment: BTreeMap<String, String>,
+    pub(crate) environment: BTreeMap<String, String>,
     #[serde(default)]
-    description: String,
+    pub(crate) description: String,
     #[serde(default)]
-    volumes: Vec<String>,
+    pub(crate) volumes: Vec<String>,
     /// Publish a numbered version after deploying.
     #[serde(default)]
-    publish: bool,
+    pub(crate) publish: bool,
     /// Serve the function at `/fn/NAME/`: `none` (anyone may call) or `bearer` (a token or SigV4
     /// signature of the project). Absent leaves an existing URL as it is.
     #[serde(default)]
-    url: Option<String>,
+    pub(crate) url: Option<String>,
     /// Bucket uploads and schedules that invoke the function (see `stratus_core::Trigger`).
     /// The deploy replaces the function's previous triggers with these.
     #[serde(default)]
-    triggers: Vec<stratus_core::Trigger>,
+    pub(crate) triggers: Vec<stratus_core::Trigger>,
 }
 
 fn default_memory() -> u32 {
@@ -69,9 +69,16 @@ pub(crate) enum FunctionsCommand {
     Rm { name: String },
 }
 
-/// Reads `DIR/function.yaml`, zips `DIR`, installs `DIR/requirements.txt` on the server (if
-/// any) and creates or updates the function. A failed install changes nothing.
-pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCode> {
+/// A function directory as read from disk: its `function.yaml`, zipped code and requirements.
+pub(crate) struct LocalFunction {
+    pub(crate) spec: FunctionFile,
+    pub(crate) zip: Vec<u8>,
+    pub(crate) requirements: Option<String>,
+}
+
+/// Reads and checks `DIR/function.yaml`, reads `DIR/requirements.txt` (if any) and zips `DIR`.
+/// Touches no server, so `stratus apply` can validate every function before changing anything.
+pub(crate) fn load(dir: &Path) -> anyhow::Result<LocalFunction> {
     let spec_path = dir.join("function.yaml");
     let text = std::fs::read_to_string(&spec_path)
         .with_context(|| format!("cannot read {}", spec_path.display()))?;
@@ -94,20 +101,19 @@ pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCo
                 .with_context(|| format!("cannot read {}", requirements_path.display()));
         }
     };
-    let client = NativeClient::new(target)?;
-    let dependencies = match requirements {
-        Some(text) => crate::environments::ensure(&client, &text).await?,
-        None => None,
-    };
     let zip = zip_dir(dir)?;
-    eprintln!(
-        "deploying {} ({} bytes zipped) from {}",
-        spec.name,
-        zip.len(),
-        dir.display()
-    );
-    let body = json!({
-        "config": {
+    Ok(LocalFunction {
+        spec,
+        zip,
+        requirements,
+    })
+}
+
+impl LocalFunction {
+    /// The configuration a deploy sends; `GET /v1/functions/NAME` shows the same fields back.
+    pub(crate) fn config_json(&self, dependencies: Option<&str>) -> serde_json::Value {
+        let spec = &self.spec;
+        json!({
             "runtime": spec.runtime,
             "handler": spec.handler,
             "memory_mb": spec.memory,
@@ -117,11 +123,50 @@ pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCo
             "min_instances": spec.min_instances,
             "volumes": spec.volumes,
             "dependencies": dependencies,
-        },
-        "zip": base64::engine::general_purpose::STANDARD.encode(&zip),
+        })
+    }
+}
+
+/// Reads `DIR/function.yaml`, zips `DIR`, installs `DIR/requirements.txt` on the server (if
+/// any) and creates or updates the function. A failed install changes nothing.
+pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCode> {
+    let local = load(dir)?;
+    let client = NativeClient::new(target)?;
+    let dependencies = match &local.requirements {
+        Some(text) => crate::environments::ensure(&client, text).await?,
+        None => None,
+    };
+    eprintln!(
+        "deploying {} ({} bytes zipped) from {}",
+        local.spec.name,
+        local.zip.len(),
+        dir.display()
+    );
+    send(
+        &client,
+        &local,
+        dependencies.as_deref(),
+        &local.spec.triggers,
+    )
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Creates or updates the function with `triggers` (replacing its previous ones), then its URL
+/// when `function.yaml` asks for one. The environment named by `dependencies` must exist.
+pub(crate) async fn send(
+    client: &NativeClient,
+    local: &LocalFunction,
+    dependencies: Option<&str>,
+    triggers: &[stratus_core::Trigger],
+) -> anyhow::Result<()> {
+    let spec = &local.spec;
+    let body = json!({
+        "config": local.config_json(dependencies),
+        "zip": base64::engine::general_purpose::STANDARD.encode(&local.zip),
         "reserved_concurrency": spec.reserved_concurrency,
         "publish": spec.publish,
-        "triggers": spec.triggers,
+        "triggers": triggers,
     });
     let path = format!("/v1/functions/{}", spec.name);
     let deployed = client.call(http::Method::PUT, &path, Some(body)).await?;
@@ -132,6 +177,13 @@ pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCo
         deployed["version"].as_str().unwrap_or("$LATEST"),
         sha.get(..12).unwrap_or(sha)
     );
+    for schedule in deployed["schedules"].as_array().into_iter().flatten() {
+        println!(
+            "schedule {} next fires {}",
+            schedule["schedule"].as_str().unwrap_or_default(),
+            schedule["next_fire"].as_str().unwrap_or("never")
+        );
+    }
     if let Some(auth) = &spec.url {
         let path = format!("/v1/functions/{}/url", spec.name);
         let exposed = client
@@ -143,11 +195,14 @@ pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCo
             exposed["auth"].as_str().unwrap_or_default()
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Every file under `dir` except `function.yaml` and hidden entries, with unix modes kept.
-fn zip_dir(dir: &Path) -> anyhow::Result<Vec<u8>> {
+/// The bytes depend only on the files' paths, contents and modes (sorted paths, one fixed
+/// timestamp), so an unchanged directory has an unchanged SHA-256 and `stratus apply` can
+/// compare it with the deployed code.
+pub(crate) fn zip_dir(dir: &Path) -> anyhow::Result<Vec<u8>> {
     let mut files = Vec::new();
     collect_files(dir, dir, &mut files)?;
     files.sort();
@@ -158,6 +213,7 @@ fn zip_dir(dir: &Path) -> anyhow::Result<Vec<u8>> {
             std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path)?.permissions());
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(zip::DateTime::default())
             .unix_permissions(mode & 0o777);
         writer.start_file(relative.to_string_lossy(), options)?;
         writer.write_all(&std::fs::read(&path)?)?;
@@ -291,5 +347,29 @@ pub(crate) async fn logs(target: &Target, name: &str, follow: bool) -> anyhow::R
         }
         since = last_seen.unwrap_or(since).max(since);
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `stratus apply` compares the zip's SHA-256 with the deployed code's, so identical files
+    /// must zip to identical bytes whenever and wherever they are zipped.
+    #[test]
+    fn zips_depend_only_on_contents() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("lib")).expect("mkdir");
+        std::fs::write(dir.path().join("main.py"), "print(1)\n").expect("write");
+        std::fs::write(dir.path().join("lib/util.py"), "X = 2\n").expect("write");
+        std::fs::write(dir.path().join("function.yaml"), "name: f\n").expect("write");
+        let first = zip_dir(dir.path()).expect("zip");
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        // Rewriting the same bytes changes the files' times, not the zip.
+        std::fs::write(dir.path().join("main.py"), "print(1)\n").expect("write");
+        std::fs::write(dir.path().join("function.yaml"), "name: f\nmemory: 256\n").expect("write");
+        assert_eq!(zip_dir(dir.path()).expect("zip"), first);
+        std::fs::write(dir.path().join("main.py"), "print(2)\n").expect("write");
+        assert_ne!(zip_dir(dir.path()).expect("zip"), first);
     }
 }

@@ -1,5 +1,7 @@
 //! The `stratus` command. This crate alone knows command-line parsing and process signals.
 
+mod apply;
+mod buckets;
 mod client;
 mod environments;
 mod functions;
@@ -70,6 +72,44 @@ enum Command {
         #[command(subcommand)]
         command: functions::FunctionsCommand,
     },
+    /// Make the server match a file: an application manifest (docs/applications.md) or an
+    /// OSCAR FDL file (docs/oscar.md). Applying the same file again changes nothing.
+    Apply {
+        #[command(flatten)]
+        target: client::Target,
+        file: PathBuf,
+        /// Print the plan and change nothing (application manifests).
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List, create or delete buckets (`ls BUCKET/PREFIX` lists objects).
+    Buckets {
+        #[command(flatten)]
+        target: client::Target,
+        #[command(subcommand)]
+        command: buckets::BucketsCommand,
+    },
+    /// Copy a local file to BUCKET/KEY, or BUCKET/KEY to a local file (`-` for stdout).
+    Cp {
+        #[command(flatten)]
+        target: client::Target,
+        from: String,
+        to: String,
+    },
+    /// Delete what `stratus apply` created.
+    Delete {
+        #[command(flatten)]
+        target: client::Target,
+        #[command(subcommand)]
+        command: apply::app::DeleteCommand,
+    },
+    /// List the project's applications.
+    Apps {
+        #[command(flatten)]
+        target: client::Target,
+        #[command(subcommand)]
+        command: apply::app::AppsCommand,
+    },
     /// Print a function's log (START/END/REPORT lines and its output).
     Logs {
         #[command(flatten)]
@@ -112,6 +152,19 @@ fn main() -> anyhow::Result<ExitCode> {
             qualifier.as_deref(),
         )),
         Command::Functions { target, command } => block_on_code(functions::run(&target, command)),
+        Command::Apply {
+            target,
+            file,
+            dry_run,
+        } => block_on(apply::run(&target, &file, dry_run)).map(|()| ExitCode::SUCCESS),
+        Command::Buckets { target, command } => {
+            block_on(buckets::run(&target, command)).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Cp { target, from, to } => {
+            block_on(buckets::cp(&target, &from, &to)).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Delete { target, command } => block_on_code(apply::app::delete(&target, command)),
+        Command::Apps { target, command } => block_on_code(apply::app::run(&target, command)),
         Command::Logs {
             target,
             name,

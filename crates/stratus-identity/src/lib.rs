@@ -4,6 +4,8 @@
 //! Keys of the bootstrap project `admin` with the admin role are operators: they manage keys of
 //! every project. An admin key of any other project manages only its own project's keys.
 
+mod apps;
+
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -11,6 +13,8 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 use stratus_core::{Action, ProjectName, Role};
 use stratus_meta::{IdentityRepository, KeyRecord, MetaError};
+
+pub use apps::Apps;
 
 /// The project created at first start; its admin keys operate the whole server.
 pub const OPERATOR_PROJECT: &str = "admin";

@@ -101,3 +101,22 @@ pub struct FunctionUrlRecord {
     pub created_ms: i64,
     pub modified_ms: i64,
 }
+
+/// A schedule that invokes a function (an EventBridge rule with the function as its target).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleRecord {
+    /// Random. A redeploy that keeps the expression keeps the id, so invocation ids derived from
+    /// it stay unique per schedule and fire time.
+    pub id: String,
+    pub project: String,
+    pub function: String,
+    /// Its place among the function's schedules, from 0 (the rule's name is derived from it).
+    pub position: u32,
+    /// `rate(...)` or `cron(...)`, validated before it is stored.
+    pub expression: String,
+    /// EventBridge's constant input, as JSON text: the event sent instead of a Scheduled Event.
+    pub input: Option<String>,
+    /// When it fires next; `None` once it never will (a cron whose years are over).
+    pub next_fire_ms: Option<i64>,
+    pub created_ms: i64,
+}

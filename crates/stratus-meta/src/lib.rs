@@ -3,14 +3,16 @@
 //! [`SqliteMeta`] implements them on an embedded SQLite database in WAL mode; the scale-out
 //! deployment will add a PostgreSQL implementation of the same traits.
 
+mod app_records;
 mod function_records;
 mod records;
 mod repository;
 mod sqlite;
 
+pub use app_records::AppRecord;
 pub use function_records::*;
 pub use records::*;
-pub use repository::{FunctionRepository, IdentityRepository, ObjectRepository};
+pub use repository::{AppRepository, FunctionRepository, IdentityRepository, ObjectRepository};
 pub use sqlite::SqliteMeta;
 
 /// Failures of the metadata layer, named by meaning so callers can map them to protocol errors.

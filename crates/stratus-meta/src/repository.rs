@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use stratus_core::NotificationRule;
 
 use crate::{
-    BucketRecord, FunctionRecord, FunctionUrlRecord, Garbage, InvocationRecord, KeyRecord,
-    MetaResult, ObjectRecord, ObjectSummary, OutboxRecord, PartRecord, PendingEvent, UploadRecord,
-    VersionRecord, WriteCondition,
+    AppRecord, BucketRecord, FunctionRecord, FunctionUrlRecord, Garbage, InvocationRecord,
+    KeyRecord, MetaResult, ObjectRecord, ObjectSummary, OutboxRecord, PartRecord, PendingEvent,
+    ScheduleRecord, UploadRecord, VersionRecord, WriteCondition,
 };
 
 /// Projects and access keys.
@@ -95,7 +95,7 @@ pub trait ObjectRepository: Send + Sync + 'static {
     async fn max_sequencer(&self) -> MetaResult<u64>;
 }
 
-/// Functions, their versions, and durable asynchronous invocations.
+/// Functions, their versions and schedules, and durable asynchronous invocations.
 #[async_trait]
 pub trait FunctionRepository: Send + Sync + 'static {
     /// Creates a function with its `$LATEST` version; [`crate::MetaError::AlreadyExists`] if the
@@ -175,4 +175,47 @@ pub trait FunctionRepository: Send + Sync + 'static {
         function: &str,
         limit: usize,
     ) -> MetaResult<Vec<InvocationRecord>>;
+
+    /// Replaces a function's schedules in one transaction and returns them as stored. An entry
+    /// whose expression a current schedule has takes over that schedule's id and next fire time
+    /// (redeploying must not postpone, or re-fire, a schedule); the others are stored as given.
+    /// Deleting the function deletes its schedules. [`crate::MetaError::NotFound`] if there is
+    /// no such function.
+    async fn replace_schedules(
+        &self,
+        project: &str,
+        function: &str,
+        schedules: Vec<ScheduleRecord>,
+    ) -> MetaResult<Vec<ScheduleRecord>>;
+    /// A function's schedules by position.
+    async fn list_schedules(
+        &self,
+        project: &str,
+        function: &str,
+    ) -> MetaResult<Vec<ScheduleRecord>>;
+    /// Schedules due at or before `until_ms`, the earliest first.
+    async fn due_schedules(&self, until_ms: i64, limit: usize) -> MetaResult<Vec<ScheduleRecord>>;
+    /// Fires a schedule: in one transaction, moves its next fire time from `fired_ms` to
+    /// `next_fire_ms` and inserts `invocation` (unless an invocation with that id exists; `None`
+    /// only advances). Returns false and changes nothing when the schedule is gone or no longer
+    /// due at `fired_ms` (replaced, or fired by another process).
+    async fn advance_schedule(
+        &self,
+        id: &str,
+        fired_ms: i64,
+        next_fire_ms: Option<i64>,
+        invocation: Option<InvocationRecord>,
+    ) -> MetaResult<bool>;
+}
+
+/// Applications: per project, what `stratus apply` created for each named application.
+#[async_trait]
+pub trait AppRepository: Send + Sync + 'static {
+    /// Creates or replaces the application's row.
+    async fn put_app(&self, app: AppRecord) -> MetaResult<()>;
+    async fn get_app(&self, project: &str, name: &str) -> MetaResult<Option<AppRecord>>;
+    /// The project's applications by name.
+    async fn list_apps(&self, project: &str) -> MetaResult<Vec<AppRecord>>;
+    /// Returns false when no such application existed.
+    async fn delete_app(&self, project: &str, name: &str) -> MetaResult<bool>;
 }

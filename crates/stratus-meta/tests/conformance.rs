@@ -1,14 +1,18 @@
 //! Conformance suite for the repository traits. Each check takes `&dyn ObjectRepository` (or
-//! `&dyn IdentityRepository`) so every backend — SQLite now, PostgreSQL later — runs the same
+//! `&dyn IdentityRepository`, `&dyn FunctionRepository`) so every backend — SQLite now, PostgreSQL later — runs the same
 //! functions; only the `#[tokio::test]` wrappers at the bottom are per backend.
 
 use std::sync::Arc;
 
-use stratus_core::{EventKind, NotificationRule, NotificationTarget, ObjectEvent, Role};
+use stratus_core::{
+    AppFunction, AppResources, EventKind, FunctionConfig, NotificationRule, NotificationTarget,
+    ObjectEvent, Role,
+};
 use stratus_meta::{
-    BucketRecord, IdentityRepository, KeyRecord, MetaError, ObjectHeaders, ObjectRecord,
-    ObjectRepository, PartRecord, PendingEvent, Segment, SqliteMeta, StoredBody, UploadRecord,
-    WriteCondition,
+    AppRecord, AppRepository, BucketRecord, FunctionRecord, FunctionRepository, IdentityRepository,
+    InvocationRecord, InvocationState, KeyRecord, MetaError, ObjectHeaders, ObjectRecord,
+    ObjectRepository, PartRecord, PendingEvent, ScheduleRecord, Segment, SqliteMeta, StoredBody,
+    UploadRecord, VersionRecord, WriteCondition,
 };
 
 fn bucket(name: &str, project: &str) -> BucketRecord {
@@ -366,6 +370,283 @@ async fn keys_belong_to_projects(repo: &dyn IdentityRepository) {
     assert!(repo.get_key("K1").await.expect("get").is_none());
 }
 
+/// Applications are per project: the same name in two projects is two applications.
+async fn apps_are_replaced_whole_and_scoped_to_projects(
+    apps: &dyn AppRepository,
+    identity: &dyn IdentityRepository,
+) {
+    for (id, project) in [("AK-P", "p"), ("AK-Q", "q")] {
+        identity
+            .create_key(KeyRecord {
+                access_key_id: id.into(),
+                secret: "s".into(),
+                project: project.into(),
+                role: Role::Member,
+                created_ms: 1,
+            })
+            .await
+            .expect("create key");
+    }
+    let app = |project: &str, buckets: &[&str], digest: &str| AppRecord {
+        project: project.into(),
+        name: "pipe".into(),
+        resources: AppResources {
+            buckets: buckets.iter().map(|b| (*b).to_owned()).collect(),
+            functions: vec![AppFunction {
+                name: "ocr".into(),
+                triggers: Vec::new(),
+                outputs: vec!["text".into()],
+            }],
+        },
+        manifest_digest: digest.into(),
+        updated_ms: 1,
+    };
+    apps.put_app(app("p", &["scans"], "d1")).await.expect("put");
+    apps.put_app(app("q", &[], "dq"))
+        .await
+        .expect("put other project");
+    apps.put_app(app("p", &["scans", "text"], "d2"))
+        .await
+        .expect("replace");
+    let stored = apps
+        .get_app("p", "pipe")
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(stored, app("p", &["scans", "text"], "d2"));
+    assert_eq!(apps.list_apps("p").await.expect("list").len(), 1);
+    assert!(apps.get_app("p", "other").await.expect("get").is_none());
+    assert!(apps.delete_app("p", "pipe").await.expect("delete"));
+    assert!(!apps.delete_app("p", "pipe").await.expect("delete again"));
+    assert_eq!(
+        apps.list_apps("q").await.expect("list")[0].manifest_digest,
+        "dq"
+    );
+}
+
+async fn create_function(repo: &dyn FunctionRepository, project: &str, name: &str) {
+    let function = FunctionRecord {
+        project: project.into(),
+        name: name.into(),
+        reserved_concurrency: None,
+        created_ms: 1,
+        execution_key: format!("AK-{name}"),
+    };
+    let latest = VersionRecord {
+        project: project.into(),
+        name: name.into(),
+        version: "$LATEST".into(),
+        config: FunctionConfig::new("python3.11", "app.handler"),
+        code_sha256: "0".repeat(64),
+        code_size: 1,
+        last_modified_ms: 1,
+        revision_id: "r1".into(),
+    };
+    repo.create_function(function, latest)
+        .await
+        .expect("create function");
+}
+
+fn schedule(
+    id: &str,
+    function: &str,
+    position: u32,
+    expression: &str,
+    next: i64,
+) -> ScheduleRecord {
+    ScheduleRecord {
+        id: id.into(),
+        project: "p".into(),
+        function: function.into(),
+        position,
+        expression: expression.into(),
+        input: None,
+        next_fire_ms: Some(next),
+        created_ms: 5,
+    }
+}
+
+fn queued(id: &str, function: &str) -> InvocationRecord {
+    InvocationRecord {
+        id: id.into(),
+        project: "p".into(),
+        function: function.into(),
+        qualifier: "$LATEST".into(),
+        payload: b"{}".to_vec(),
+        state: InvocationState::Queued,
+        attempts: 0,
+        accepted_ms: 1_000,
+        next_attempt_ms: 1_000,
+        finished_ms: None,
+        result: None,
+        error: None,
+        chain_depth: 0,
+    }
+}
+
+async fn schedules_are_replaced_kept_and_deleted_with_their_function(
+    repo: &dyn FunctionRepository,
+) {
+    assert!(matches!(
+        repo.replace_schedules(
+            "p",
+            "missing",
+            vec![schedule("s0", "missing", 0, "rate(1 day)", 9)]
+        )
+        .await,
+        Err(MetaError::NotFound(_))
+    ));
+    create_function(repo, "p", "nightly").await;
+    let first = vec![
+        schedule("a", "nightly", 0, "rate(5 minutes)", 1_000),
+        schedule("b", "nightly", 1, "cron(0 12 * * ? *)", 2_000),
+    ];
+    let stored = repo
+        .replace_schedules("p", "nightly", first.clone())
+        .await
+        .expect("replace");
+    assert_eq!(stored, first);
+    assert_eq!(
+        repo.list_schedules("p", "nightly").await.expect("list"),
+        first
+    );
+
+    // A redeploy keeps the schedule whose expression is unchanged (id, next fire, creation),
+    // takes its new input and position, and drops the one no longer listed.
+    let mut moved = schedule("b2", "nightly", 0, "cron(0 12 * * ? *)", 99_000);
+    moved.input = Some(r#"{"job":"nightly"}"#.into());
+    let added = schedule("c", "nightly", 1, "rate(1 hour)", 3_000);
+    let stored = repo
+        .replace_schedules("p", "nightly", vec![moved.clone(), added.clone()])
+        .await
+        .expect("replace again");
+    let kept = ScheduleRecord {
+        id: "b".into(),
+        next_fire_ms: Some(2_000),
+        ..moved
+    };
+    assert_eq!(stored, vec![kept.clone(), added.clone()]);
+    assert_eq!(
+        repo.list_schedules("p", "nightly").await.expect("list"),
+        vec![kept, added]
+    );
+
+    // Matching is one to one: of two equal expressions, one continues the old schedule.
+    let twins = vec![
+        schedule("t0", "nightly", 0, "rate(1 hour)", 7),
+        schedule("t1", "nightly", 1, "rate(1 hour)", 8),
+    ];
+    let stored = repo
+        .replace_schedules("p", "nightly", twins)
+        .await
+        .expect("twins");
+    assert_eq!(stored[0].id, "c");
+    assert_eq!(stored[1].id, "t1");
+    assert_eq!(stored[1].next_fire_ms, Some(8));
+
+    repo.delete_function("p", "nightly").await.expect("delete");
+    assert!(
+        repo.list_schedules("p", "nightly")
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert!(
+        repo.due_schedules(i64::MAX, 10)
+            .await
+            .expect("due")
+            .is_empty()
+    );
+    // A new function of the same name starts without the old schedules.
+    create_function(repo, "p", "nightly").await;
+    assert!(
+        repo.list_schedules("p", "nightly")
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    repo.replace_schedules("p", "nightly", Vec::new())
+        .await
+        .expect("clear");
+    repo.delete_function("p", "nightly")
+        .await
+        .expect("delete again");
+}
+
+async fn firing_advances_once_and_inserts_its_invocation_once(repo: &dyn FunctionRepository) {
+    create_function(repo, "p", "tick").await;
+    repo.replace_schedules(
+        "p",
+        "tick",
+        vec![
+            schedule("late", "tick", 0, "rate(1 minute)", 1_000),
+            schedule("later", "tick", 1, "rate(2 minutes)", 5_000),
+        ],
+    )
+    .await
+    .expect("replace");
+    assert!(repo.due_schedules(999, 10).await.expect("due").is_empty());
+    let due = repo.due_schedules(5_000, 10).await.expect("due");
+    assert_eq!(
+        due.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["late", "later"]
+    );
+    assert_eq!(repo.due_schedules(5_000, 1).await.expect("due").len(), 1);
+
+    assert!(
+        repo.advance_schedule("late", 1_000, Some(61_000), Some(queued("fire-1", "tick")))
+            .await
+            .expect("fire")
+    );
+    let fired = repo
+        .get_invocation("fire-1")
+        .await
+        .expect("get")
+        .expect("inserted");
+    assert_eq!(fired.state, InvocationState::Queued);
+    let listed = repo.list_schedules("p", "tick").await.expect("list");
+    assert_eq!(listed[0].next_fire_ms, Some(61_000));
+
+    // A second firing of the same time (another process, or a retry) changes nothing.
+    assert!(
+        !repo
+            .advance_schedule("late", 1_000, Some(61_000), Some(queued("fire-1b", "tick")))
+            .await
+            .expect("fire again")
+    );
+    assert!(repo.get_invocation("fire-1b").await.expect("get").is_none());
+    assert!(
+        !repo
+            .advance_schedule("gone", 1_000, None, Some(queued("fire-x", "tick")))
+            .await
+            .expect("unknown schedule")
+    );
+
+    // An invocation that already exists (and ran) is never replaced by a fire with its id.
+    let mut done = fired.clone();
+    done.state = InvocationState::Succeeded;
+    done.attempts = 1;
+    repo.put_invocation(done).await.expect("finish");
+    assert!(
+        repo.advance_schedule("late", 61_000, None, Some(queued("fire-1", "tick")))
+            .await
+            .expect("fire")
+    );
+    let kept = repo
+        .get_invocation("fire-1")
+        .await
+        .expect("get")
+        .expect("kept");
+    assert_eq!(kept.state, InvocationState::Succeeded);
+    // A schedule that never fires again is never due.
+    let due = repo.due_schedules(i64::MAX, 10).await.expect("due");
+    assert_eq!(
+        due.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["later"]
+    );
+    repo.delete_function("p", "tick").await.expect("delete");
+}
+
 fn sqlite() -> (tempfile::TempDir, Arc<SqliteMeta>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let meta = SqliteMeta::open(&dir.path().join("meta.db")).expect("open");
@@ -388,6 +669,19 @@ async fn sqlite_object_repository_conforms() {
 async fn sqlite_identity_repository_conforms() {
     let (_dir, meta) = sqlite();
     keys_belong_to_projects(meta.as_ref()).await;
+}
+
+#[tokio::test]
+async fn sqlite_app_repository_conforms() {
+    let (_dir, meta) = sqlite();
+    apps_are_replaced_whole_and_scoped_to_projects(meta.as_ref(), meta.as_ref()).await;
+}
+
+#[tokio::test]
+async fn sqlite_function_repository_conforms() {
+    let (_dir, meta) = sqlite();
+    schedules_are_replaced_kept_and_deleted_with_their_function(meta.as_ref()).await;
+    firing_advances_once_and_inserts_its_invocation_once(meta.as_ref()).await;
 }
 
 #[tokio::test]

@@ -162,7 +162,7 @@ fn revision() -> String {
 impl Functions {
     /// Opens the service: writes the runtime client, removes unreferenced code and leftover
     /// worker files, and starts the background tasks (keep-warm reaper, asynchronous
-    /// dispatcher), which hold only a weak reference and stop with the service.
+    /// dispatcher, scheduler), which hold only a weak reference and stop with the service.
     ///
     /// # Errors
     /// Unusable data directory or metadata.
@@ -202,6 +202,7 @@ impl Functions {
             config,
         });
         tokio::spawn(crate::dispatch::run(Arc::downgrade(&service)));
+        tokio::spawn(crate::schedules::run(Arc::downgrade(&service)));
         tokio::spawn(keep_warm(Arc::downgrade(&service)));
         Ok(service)
     }

@@ -18,6 +18,7 @@ mod pool;
 mod report;
 mod runtime_api;
 pub mod sandbox;
+mod schedules;
 mod urls;
 mod views;
 mod worker;
@@ -28,6 +29,7 @@ pub use functions::{CodeUpdate, ConfigUpdate, FunctionView, Functions, NewFuncti
 pub use host::{HostPython, RuntimeConfig};
 pub use invoke::{InvokeRequest, InvokeResponse, Metering};
 pub use logs::LogLine;
+pub use schedules::{ScheduleSpecs, ScheduleView};
 pub use stratus_identity::Principal;
 pub use urls::{UrlAuth, UrlSettings};
 
@@ -81,10 +83,14 @@ pub fn now_ms() -> i64 {
 /// A fresh request id in the UUID v4 shape Lambda uses.
 #[must_use]
 pub fn request_id() -> String {
-    let bytes: [u8; 16] = rand::random();
+    uuid_text(rand::random(), '4')
+}
+
+/// 16 bytes in the UUID shape, with `version` as the version digit and the RFC 9562 variant.
+pub(crate) fn uuid_text(bytes: [u8; 16], version: char) -> String {
     let h = hex::encode(bytes);
     format!(
-        "{}-{}-4{}-{:x}{}-{}",
+        "{}-{}-{version}{}-{:x}{}-{}",
         &h[0..8],
         &h[8..12],
         &h[13..16],

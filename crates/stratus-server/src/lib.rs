@@ -209,7 +209,8 @@ impl Server {
         // Uploads that match a bucket trigger queue their invocation in the upload's own
         // transaction; this wakes the dispatcher right after that commit.
         store.notify_invocations_queued(functions.dispatch_waker());
-        let edge = Edge::new(store, identity, Arc::clone(&functions));
+        let apps = Arc::new(stratus_identity::Apps::new(meta.clone()));
+        let edge = Edge::new(store, identity, Arc::clone(&functions), apps);
         files::write_server_info(&config.data_dir, address)?;
         Ok(Self {
             listener,

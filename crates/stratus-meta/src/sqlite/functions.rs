@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::SqliteMeta;
 use crate::{
     FunctionRecord, FunctionRepository, FunctionUrlRecord, InvocationRecord, InvocationState,
-    MetaError, MetaResult, VersionRecord,
+    MetaError, MetaResult, ScheduleRecord, VersionRecord,
 };
 
 pub(super) const SCHEMA: &str = r"
@@ -449,6 +449,46 @@ impl FunctionRepository for SqliteMeta {
                 .query_map(params![project, function, limit as i64], invocation_from_row)?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(rows)
+        })
+        .await
+    }
+
+    async fn replace_schedules(
+        &self,
+        project: &str,
+        function: &str,
+        schedules: Vec<ScheduleRecord>,
+    ) -> MetaResult<Vec<ScheduleRecord>> {
+        let (project, function) = (project.to_owned(), function.to_owned());
+        self.write(move |conn| super::schedules::replace(conn, &project, &function, schedules))
+            .await
+    }
+
+    async fn list_schedules(
+        &self,
+        project: &str,
+        function: &str,
+    ) -> MetaResult<Vec<ScheduleRecord>> {
+        let (project, function) = (project.to_owned(), function.to_owned());
+        self.read(move |conn| super::schedules::list(conn, &project, &function))
+            .await
+    }
+
+    async fn due_schedules(&self, until_ms: i64, limit: usize) -> MetaResult<Vec<ScheduleRecord>> {
+        self.read(move |conn| super::schedules::due(conn, until_ms, limit))
+            .await
+    }
+
+    async fn advance_schedule(
+        &self,
+        id: &str,
+        fired_ms: i64,
+        next_fire_ms: Option<i64>,
+        invocation: Option<InvocationRecord>,
+    ) -> MetaResult<bool> {
+        let id = id.to_owned();
+        self.write(move |conn| {
+            super::schedules::advance(conn, &id, fired_ms, next_fire_ms, invocation.as_ref())
         })
         .await
     }

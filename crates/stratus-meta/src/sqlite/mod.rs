@@ -6,10 +6,12 @@
 //! fsync thus acknowledges many writes, which is what makes durable small PUTs fast. Reads use a
 //! small pool of connections on blocking threads; WAL mode lets them run beside the writer.
 
+mod apps;
 mod function_urls;
 mod functions;
 mod identity;
 mod objects;
+mod schedules;
 mod schema;
 mod uploads;
 

@@ -1,0 +1,259 @@
+//! The native bucket and object API under `/v1/buckets` (what `stratus buckets`, `stratus cp`
+//! and script services use), with problem documents for errors. Every call goes through the
+//! [`Store`](stratus_store::Store) exactly as an S3 request does, so durability, tenancy,
+//! outbox events and bucket triggers behave the same whichever API wrote an object.
+
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, put};
+use futures::{Stream, TryStreamExt as _};
+use http::{HeaderMap, Response, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use stratus_core::{Action, BucketName, EventKind, ObjectKey};
+use stratus_store::{ObjectHeaders, ObjectWrite, StoreError, WriteCondition};
+
+use crate::native::{ApiResult, AppState, Caller, problem, store_problem};
+
+/// Listings answer at most this many objects per page (S3's `max-keys` ceiling).
+const MAX_LIST: usize = 1000;
+
+pub(crate) fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/v1/buckets", get(list_buckets))
+        .route(
+            "/v1/buckets/{bucket}",
+            put(create_bucket).delete(delete_bucket),
+        )
+        .route("/v1/buckets/{bucket}/objects", get(list_objects))
+        .route(
+            "/v1/buckets/{bucket}/objects/{*key}",
+            put(put_object).get(get_object).delete(delete_object),
+        )
+}
+
+fn bucket_json(record: &stratus_store::BucketRecord) -> Value {
+    json!({ "name": record.name, "project": record.project, "created_ms": record.created_ms })
+}
+
+async fn list_buckets(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> ApiResult<Json<Value>> {
+    let buckets = state
+        .store
+        .list_buckets(&caller)
+        .await
+        .map_err(|e| store_problem(&e))?;
+    Ok(Json(
+        json!({ "buckets": buckets.iter().map(bucket_json).collect::<Vec<_>>() }),
+    ))
+}
+
+/// Creates the bucket; 200 when the caller's project already owns it, so scripts and
+/// `stratus apply` may "ensure" a bucket without a separate check. Another project's name is a
+/// 409: bucket names are global, as in S3.
+async fn create_bucket(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(bucket): Path<String>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let name = BucketName::parse(&bucket)
+        .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid request", &e.0))?;
+    let status = match state.store.create_bucket(&caller, &name).await {
+        Ok(()) => StatusCode::CREATED,
+        Err(StoreError::BucketAlreadyOwnedByYou) => StatusCode::OK,
+        Err(StoreError::BucketAlreadyExists) => {
+            return Err(problem(
+                StatusCode::CONFLICT,
+                "conflict",
+                &format!("the bucket name {bucket:?} is taken by another project"),
+            ));
+        }
+        Err(error) => return Err(store_problem(&error)),
+    };
+    let record = state
+        .store
+        .head_bucket(&caller, &bucket)
+        .await
+        .map_err(|e| store_problem(&e))?;
+    Ok((status, Json(bucket_json(&record))))
+}
+
+async fn delete_bucket(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(bucket): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .delete_bucket(&caller, &bucket)
+        .await
+        .map_err(|e| store_problem(&e))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    #[serde(default)]
+    prefix: String,
+    /// Keys after this one (the previous page's `next_after`).
+    #[serde(default)]
+    after: String,
+    limit: Option<usize>,
+}
+
+async fn list_objects(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(bucket): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let request = stratus_store::ListRequest {
+        bucket,
+        prefix: query.prefix,
+        delimiter: None,
+        after: query.after.into_bytes(),
+        max_keys: query.limit.unwrap_or(MAX_LIST).clamp(1, MAX_LIST),
+    };
+    let page = state
+        .store
+        .list_objects(&caller, request)
+        .await
+        .map_err(|e| store_problem(&e))?;
+    let objects: Vec<Value> = page
+        .objects
+        .iter()
+        .map(|o| json!({ "key": o.key, "size": o.size, "etag": o.etag, "last_modified_ms": o.last_modified_ms }))
+        .collect();
+    let next_after = page
+        .next_after
+        .map(|bound| String::from_utf8_lossy(&bound).into_owned());
+    Ok(Json(
+        json!({ "objects": objects, "next_after": next_after }),
+    ))
+}
+
+/// The store wants a `Sync` body stream; axum's request body is only `Send`. The stream is only
+/// ever polled through `&mut`, so the mutex is never locked (`get_mut`), it just proves `Sync`.
+struct SyncStream<S>(Mutex<S>);
+
+impl<S: Stream + Unpin> Stream for SyncStream<S> {
+    type Item = S::Item;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.get_mut().0.get_mut() {
+            Ok(inner) => Pin::new(inner).poll_next(cx),
+            Err(_) => Poll::Ready(None),
+        }
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: http::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Stores the request body as the object. `Content-Type` is kept; `If-None-Match: *` makes
+/// the write conditional on the key being absent, as in S3.
+async fn put_object(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((bucket, key)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    ObjectKey::parse(&key)
+        .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid request", &e.0))?;
+    // A denied caller must not get to upload gigabytes first.
+    state
+        .store
+        .authorize(&caller, &bucket, Action::Write)
+        .await
+        .map_err(|e| store_problem(&e))?;
+    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    let staged = state
+        .store
+        .stage(Box::pin(SyncStream(Mutex::new(stream))), true)
+        .await
+        .map_err(|e| store_problem(&e))?;
+    let condition = match headers.get(http::header::IF_NONE_MATCH) {
+        Some(value) if value.as_bytes() == b"*" => WriteCondition::IfAbsent,
+        _ => WriteCondition::Always,
+    };
+    let write = ObjectWrite {
+        bucket,
+        key,
+        headers: ObjectHeaders {
+            content_type: header_text(&headers, http::header::CONTENT_TYPE),
+            ..ObjectHeaders::default()
+        },
+        condition,
+        kind: EventKind::Put,
+    };
+    let record = state
+        .store
+        .put_object(&caller, write, staged)
+        .await
+        .map_err(|e| store_problem(&e))?;
+    Ok(Json(json!({
+        "bucket": record.bucket,
+        "key": record.key,
+        "size": record.size,
+        "etag": record.etag,
+        "last_modified_ms": record.last_modified_ms,
+    })))
+}
+
+/// Streams the object's bytes with its `Content-Type`, `Content-Length` and `ETag`.
+async fn get_object(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((bucket, key)): Path<(String, String)>,
+) -> ApiResult<Response<Body>> {
+    let (record, _, body) = state
+        .store
+        .get_object(&caller, &bucket, &key, |_| Ok::<_, StoreError>(None))
+        .await
+        .map_err(|e| store_problem(&e))?;
+    let content_type = record
+        .headers
+        .content_type
+        .as_deref()
+        .unwrap_or("application/octet-stream");
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, content_type)
+        .header(http::header::CONTENT_LENGTH, record.size)
+        .header(http::header::ETAG, format!("\"{}\"", record.etag))
+        .body(Body::from_stream(body))
+        .map_err(|_| {
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+                "the object's headers could not be written",
+            )
+        })
+}
+
+/// Deletes the object; a missing key succeeds, as in S3.
+async fn delete_object(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((bucket, key)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .delete_object(&caller, &bucket, &key)
+        .await
+        .map_err(|e| store_problem(&e))?;
+    Ok(StatusCode::NO_CONTENT)
+}

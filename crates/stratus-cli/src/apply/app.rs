@@ -1,0 +1,284 @@
+//! Application manifests (docs/applications.md): `stratus apply app.yaml` plans and converges
+//! the buckets and functions an application declares; `stratus delete app NAME` removes what it
+//! created; `stratus apps ls` lists the project's applications.
+//!
+//! Order of work: parse and check the manifest locally (`manifest`, `graph`), read the server's
+//! state and refuse what cannot be applied (`state`), compute the plan (`plan`), print it, and
+//! only then change anything. The server keeps the application's record (`/v1/apps/NAME`): it
+//! is widened to everything the apply may create *before* the first change, so an interrupted
+//! apply still leaves every created resource owned, then set to the final state at the end.
+
+mod graph;
+mod manifest;
+mod plan;
+mod state;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use clap::Subcommand;
+use serde_json::json;
+use sha2::Digest as _;
+use stratus_core::AppResources;
+
+use self::manifest::Manifest;
+use self::plan::{BucketAction, Desired, FunctionAction, Plan};
+use crate::client::{NativeClient, Target, problem_detail};
+
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[derive(Subcommand)]
+pub(crate) enum DeleteCommand {
+    /// Delete an application: its functions and triggers, and the buckets it created if empty.
+    App { name: String },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum AppsCommand {
+    /// List the project's applications.
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `stratus apply` for a manifest whose text was read from `file`.
+pub(crate) async fn apply(
+    target: &Target,
+    file: &Path,
+    text: &str,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let manifest = manifest::load(file, text)?;
+    let client = NativeClient::new(target)?;
+    let current = state::observe(&client, &manifest).await?;
+    let desired: Vec<Desired> = manifest
+        .stages
+        .iter()
+        .map(|s| Desired::of(s, current.python.as_deref()))
+        .collect();
+    let plan = plan::diff(&manifest, &desired, &current);
+    print_plan(&manifest, &plan);
+    if dry_run {
+        println!("dry run: nothing was changed");
+        return Ok(());
+    }
+    if plan.is_empty() {
+        // Nothing to deploy; the record may still lag (first apply of a manifest that only
+        // uses existing buckets, or an edited comment changed the digest).
+        let stale = !current.applied_before
+            || current.digest != manifest.digest
+            || current.record != plan.resources;
+        if stale {
+            record(&client, &manifest, &plan.resources, &manifest.digest).await?;
+        }
+        return Ok(());
+    }
+    let app = manifest.name.as_str();
+    converge(&client, &manifest, &desired, &current, &plan)
+        .await
+        .with_context(|| {
+            format!(
+                "apply of {app} stopped part-way; what it created is recorded: run stratus apply again to finish, or stratus delete app {app} to remove it"
+            )
+        })?;
+    let (added, changed, removed) = plan.counts();
+    println!("applied {app}: {added} added, {changed} changed, {removed} removed");
+    Ok(())
+}
+
+fn print_plan(manifest: &Manifest, plan: &Plan) {
+    println!("application {}", manifest.name);
+    for line in plan.lines() {
+        println!("  {line}");
+    }
+    let edges = graph::dag_lines(&manifest.stages);
+    if !edges.is_empty() {
+        println!("edges:");
+        for line in edges {
+            println!("  {line}");
+        }
+    }
+    let (added, changed, removed) = plan.counts();
+    if plan.is_empty() {
+        println!("no changes");
+    } else {
+        println!("plan: {added} to add, {changed} to change, {removed} to remove");
+    }
+}
+
+async fn record(
+    client: &NativeClient,
+    manifest: &Manifest,
+    resources: &AppResources,
+    digest: &str,
+) -> anyhow::Result<()> {
+    let body = json!({ "resources": resources, "manifest_digest": digest });
+    let path = format!("/v1/apps/{}", manifest.name);
+    client
+        .call(http::Method::PUT, &path, Some(body))
+        .await
+        .context("cannot record the application")?;
+    Ok(())
+}
+
+/// The record before the first change: everything recorded so far plus everything this apply
+/// may create, so nothing it creates can be left unowned by an interruption.
+fn widened(current: &AppResources, target: &AppResources) -> AppResources {
+    let mut intent = current.clone();
+    for bucket in &target.buckets {
+        if !intent.buckets.contains(bucket) {
+            intent.buckets.push(bucket.clone());
+        }
+    }
+    for function in &target.functions {
+        if intent.function(&function.name).is_none() {
+            intent.functions.push(function.clone());
+        }
+    }
+    intent
+}
+
+async fn converge(
+    client: &NativeClient,
+    manifest: &Manifest,
+    desired: &[Desired],
+    current: &state::Current,
+    plan: &Plan,
+) -> anyhow::Result<()> {
+    // Dependencies first: a pip failure is the likeliest one, and building an environment
+    // changes nothing any function sees.
+    let mut dependencies = Vec::new();
+    for ((_, action), stage) in plan.functions.iter().zip(&manifest.stages) {
+        let hash = match (&stage.local.requirements, action.deploys()) {
+            (Some(text), true) => crate::environments::ensure(client, text).await?,
+            _ => None,
+        };
+        dependencies.push(hash);
+    }
+    let intent = widened(&current.record, &plan.resources);
+    record(client, manifest, &intent, &current.digest).await?;
+    for (bucket, action) in &plan.buckets {
+        if *action == BucketAction::Create {
+            client.ensure_bucket(bucket).await?;
+            println!("created bucket {bucket}");
+        }
+    }
+    // `plan.functions` starts with one entry per stage, in manifest order.
+    for (((_, action), stage), (want, hash)) in plan
+        .functions
+        .iter()
+        .zip(&manifest.stages)
+        .zip(desired.iter().zip(&dependencies))
+    {
+        if action.deploys() {
+            crate::functions::send(client, &stage.local, hash.as_deref(), &want.triggers).await?;
+        }
+    }
+    for (function, action) in &plan.functions {
+        if *action == FunctionAction::Remove {
+            let path = format!("/v1/functions/{function}");
+            let (status, _, body) = client
+                .call_raw(http::Method::DELETE, &path, Bytes::new())
+                .await?;
+            if !status.is_success() && status != http::StatusCode::NOT_FOUND {
+                anyhow::bail!("function {function}: {} ({status})", problem_detail(&body));
+            }
+            println!("deleted function {function}");
+        }
+    }
+    for (bucket, action) in &plan.buckets {
+        if *action == BucketAction::Remove {
+            remove_bucket(client, manifest, bucket).await?;
+        }
+    }
+    record(client, manifest, &plan.resources, &manifest.digest).await
+}
+
+/// Deletes a bucket the application created and no longer declares; one holding objects is
+/// kept (and is no longer the application's), like CloudFormation's retained resources.
+async fn remove_bucket(
+    client: &NativeClient,
+    manifest: &Manifest,
+    bucket: &str,
+) -> anyhow::Result<()> {
+    let path = format!("/v1/buckets/{bucket}");
+    let (status, _, body) = client
+        .call_raw(http::Method::DELETE, &path, Bytes::new())
+        .await?;
+    match status {
+        s if s.is_success() || s == http::StatusCode::NOT_FOUND => {
+            println!("deleted bucket {bucket}");
+        }
+        http::StatusCode::CONFLICT => println!(
+            "kept bucket {bucket}: it is not empty; it no longer belongs to application {}",
+            manifest.name
+        ),
+        _ => anyhow::bail!("bucket {bucket}: {} ({status})", problem_detail(&body)),
+    }
+    Ok(())
+}
+
+/// `stratus delete app NAME`: the server removes what the application created.
+pub(crate) async fn delete(target: &Target, command: DeleteCommand) -> anyhow::Result<ExitCode> {
+    let DeleteCommand::App { name } = command;
+    let client = NativeClient::new(target)?;
+    let report = client
+        .call(http::Method::DELETE, &format!("/v1/apps/{name}"), None)
+        .await?;
+    let names = |field: &str| -> Vec<String> {
+        report[field]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    };
+    for function in names("deleted_functions") {
+        println!("deleted function {function}");
+    }
+    for bucket in names("deleted_buckets") {
+        println!("deleted bucket {bucket}");
+    }
+    for kept in report["kept_buckets"].as_array().into_iter().flatten() {
+        println!(
+            "kept bucket {}: {}",
+            kept["name"].as_str().unwrap_or_default(),
+            kept["reason"].as_str().unwrap_or_default()
+        );
+    }
+    println!("deleted application {name}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `stratus apps ls`.
+pub(crate) async fn run(target: &Target, command: AppsCommand) -> anyhow::Result<ExitCode> {
+    let AppsCommand::Ls { json } = command;
+    let client = NativeClient::new(target)?;
+    let listed = client.call(http::Method::GET, "/v1/apps", None).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&listed["apps"])?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{:<24} {:<40} BUCKETS", "NAME", "FUNCTIONS");
+    for app in listed["apps"].as_array().into_iter().flatten() {
+        let resources: AppResources =
+            serde_json::from_value(app["resources"].clone()).unwrap_or_default();
+        let functions: Vec<&str> = resources
+            .functions
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        println!(
+            "{:<24} {:<40} {}",
+            app["name"].as_str().unwrap_or_default(),
+            functions.join(", "),
+            resources.buckets.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

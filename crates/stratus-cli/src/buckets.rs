@@ -1,0 +1,219 @@
+//! `stratus buckets ls|mk|rm` and `stratus cp`, and the native bucket/object client calls they
+//! share with `stratus apply` and the examples (`NativeClient::ensure_bucket`, `put_object`,
+//! `get_object`, ...).
+
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+use bytes::Bytes;
+use clap::Subcommand;
+use http_body_util::BodyExt as _;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::client::{NativeClient, Target, problem_detail};
+
+/// Everything but unreserved characters and `/` is escaped in an object key, so keys with
+/// spaces, `?`, `#` or `%` reach the server intact while `a/b/c` stays readable.
+const KEY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+fn object_path(bucket: &str, key: &str) -> String {
+    format!(
+        "/v1/buckets/{}/objects/{}",
+        utf8_percent_encode(bucket, KEY),
+        utf8_percent_encode(key, KEY)
+    )
+}
+
+/// Whether `ensure_bucket` made the bucket or found it already the project's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BucketState {
+    Created,
+    Existed,
+}
+
+impl NativeClient {
+    /// The project's buckets, as the server lists them.
+    pub(crate) async fn list_buckets(&self) -> anyhow::Result<Vec<serde_json::Value>> {
+        let listed = self.call(http::Method::GET, "/v1/buckets", None).await?;
+        Ok(listed["buckets"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// Creates the bucket unless the project already owns it; another project's name fails.
+    pub(crate) async fn ensure_bucket(&self, bucket: &str) -> anyhow::Result<BucketState> {
+        let path = format!("/v1/buckets/{}", utf8_percent_encode(bucket, KEY));
+        let (status, _, body) = self
+            .call_raw(http::Method::PUT, &path, Bytes::new())
+            .await?;
+        match status {
+            http::StatusCode::CREATED => Ok(BucketState::Created),
+            http::StatusCode::OK => Ok(BucketState::Existed),
+            _ => bail!("bucket {bucket}: {} ({status})", problem_detail(&body)),
+        }
+    }
+
+    pub(crate) async fn delete_bucket(&self, bucket: &str) -> anyhow::Result<()> {
+        let path = format!("/v1/buckets/{}", utf8_percent_encode(bucket, KEY));
+        self.call(http::Method::DELETE, &path, None).await?;
+        Ok(())
+    }
+
+    /// Every key under `prefix`, following pages.
+    pub(crate) async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> anyhow::Result<Vec<serde_json::Value>> {
+        let mut objects = Vec::new();
+        let mut after = String::new();
+        loop {
+            let path = format!(
+                "/v1/buckets/{}/objects?prefix={}&after={}",
+                utf8_percent_encode(bucket, KEY),
+                utf8_percent_encode(prefix, NON_ALPHANUMERIC),
+                utf8_percent_encode(&after, NON_ALPHANUMERIC)
+            );
+            let page = self.call(http::Method::GET, &path, None).await?;
+            objects.extend(page["objects"].as_array().cloned().unwrap_or_default());
+            match page["next_after"].as_str() {
+                Some(next) => after = next.to_owned(),
+                None => return Ok(objects),
+            }
+        }
+    }
+
+    /// Stores `body` as `bucket/key`; returns the server's description (etag, size).
+    pub(crate) async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+    ) -> anyhow::Result<serde_json::Value> {
+        let response = self
+            .send(
+                http::Method::PUT,
+                &object_path(bucket, key),
+                body,
+                content_type,
+            )
+            .await?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        if !status.is_success() {
+            bail!("{bucket}/{key}: {} ({status})", problem_detail(&bytes));
+        }
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+
+    /// The bytes of `bucket/key`.
+    pub(crate) async fn get_object(&self, bucket: &str, key: &str) -> anyhow::Result<Bytes> {
+        let (status, _, body) = self
+            .call_raw(http::Method::GET, &object_path(bucket, key), Bytes::new())
+            .await?;
+        if !status.is_success() {
+            bail!("{bucket}/{key}: {} ({status})", problem_detail(&body));
+        }
+        Ok(body)
+    }
+}
+
+#[derive(Subcommand)]
+pub(crate) enum BucketsCommand {
+    /// List the project's buckets, or with BUCKET[/PREFIX] the objects in it.
+    Ls {
+        location: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a bucket (succeeds if the project already owns it).
+    Mk { bucket: String },
+    /// Delete an empty bucket.
+    Rm { bucket: String },
+}
+
+pub(crate) async fn run(target: &Target, command: BucketsCommand) -> anyhow::Result<()> {
+    let client = NativeClient::new(target)?;
+    match command {
+        BucketsCommand::Ls {
+            location: None,
+            json,
+        } => {
+            let buckets = client.list_buckets().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&buckets)?);
+            } else {
+                for bucket in buckets {
+                    println!("{}", bucket["name"].as_str().unwrap_or_default());
+                }
+            }
+        }
+        BucketsCommand::Ls {
+            location: Some(location),
+            json,
+        } => {
+            let (bucket, prefix) = location.split_once('/').unwrap_or((&location, ""));
+            let objects = client.list_objects(bucket, prefix).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&objects)?);
+            } else {
+                for object in objects {
+                    println!(
+                        "{:>12}  {}",
+                        object["size"],
+                        object["key"].as_str().unwrap_or_default()
+                    );
+                }
+            }
+        }
+        BucketsCommand::Mk { bucket } => match client.ensure_bucket(&bucket).await? {
+            BucketState::Created => println!("created {bucket}"),
+            BucketState::Existed => println!("{bucket} already exists (yours)"),
+        },
+        BucketsCommand::Rm { bucket } => {
+            client.delete_bucket(&bucket).await?;
+            println!("deleted {bucket}");
+        }
+    }
+    Ok(())
+}
+
+/// `BUCKET/KEY`, optionally written `s3://BUCKET/KEY`.
+fn split_remote(text: &str) -> anyhow::Result<(&str, &str)> {
+    let text = text.strip_prefix("s3://").unwrap_or(text);
+    match text.split_once('/') {
+        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok((bucket, key)),
+        _ => bail!("{text:?} is not BUCKET/KEY"),
+    }
+}
+
+/// Copies a local file to `bucket/key` or `bucket/key` to a local file (`-` is stdout). The
+/// remote side is the one that is not an existing local path; `s3://` marks it explicitly.
+pub(crate) async fn cp(target: &Target, from: &str, to: &str) -> anyhow::Result<()> {
+    let client = NativeClient::new(target)?;
+    let upload =
+        !from.starts_with("s3://") && (to.starts_with("s3://") || Path::new(from).exists());
+    if upload {
+        let (bucket, key) = split_remote(to)?;
+        let body = std::fs::read(from).with_context(|| format!("cannot read {from}"))?;
+        let stored = client
+            .put_object(bucket, key, Bytes::from(body), "application/octet-stream")
+            .await?;
+        println!("{from} -> {bucket}/{key} ({} bytes)", stored["size"]);
+    } else {
+        let (bucket, key) = split_remote(from)?;
+        let body = client.get_object(bucket, key).await?;
+        if to == "-" {
+            use std::io::Write as _;
+            std::io::stdout().write_all(&body)?;
+        } else {
+            std::fs::write(to, &body).with_context(|| format!("cannot write {to}"))?;
+            eprintln!("{bucket}/{key} -> {to} ({} bytes)", body.len());
+        }
+    }
+    Ok(())
+}
