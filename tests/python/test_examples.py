@@ -144,3 +144,28 @@ def assert_read(text: str, expected_lines: list[str]) -> None:
     squeezed = "".join(text.split()).lower()
     for line in expected_lines:
         assert "".join(line.split()).lower() in squeezed, f"{line!r} not in OCR text {text!r}"
+
+
+def test_stratus_demo_prints_what_the_models_made(demo):
+    # Redeploys (environments cached), uploads the samples, waits for the triggered results.
+    out = run_stratus("demo", "--examples", str(EXAMPLES), env=demo.cli_env(), timeout=600).stdout
+    assert_read(section(out, "scans/invoice.png"), ["INVOICE 2024-117", "Total due 381.50 EUR"])
+    assert_read(section(out, "photos/poster.jpg"), ["STRATUS", "Warm models win"])
+    assert section(out, "files/script").split()[0] == "python"
+    assert section(out, "files/picture").split()[0] == "jpeg"
+    assert section(out, "files/notes").split()[0] == "markdown"
+    # A second run waits for new results, not the first run's.
+    again = run_stratus("demo", "--examples", str(EXAMPLES), env=demo.cli_env(), timeout=600)
+    assert again.stdout.count("after the upload") == 5, again.stdout
+
+
+def section(out: str, key: str) -> str:
+    """The lines `stratus demo` printed under the result of uploading `key`."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if f"s3://demo/{key} ->" in line)
+    body = []
+    for line in lines[start + 1:]:
+        if not line.startswith("    "):
+            break
+        body.append(line.strip())
+    return "\n".join(body)

@@ -3,6 +3,7 @@
 mod apply;
 mod buckets;
 mod client;
+mod demo;
 mod environments;
 mod functions;
 mod keys;
@@ -110,6 +111,15 @@ enum Command {
         #[command(subcommand)]
         command: apply::app::AppsCommand,
     },
+    /// Deploy the AI examples (OCR, Magika, thumbnail -> OCR) to a running server, upload
+    /// sample files and print what the models make of them.
+    Demo {
+        #[command(flatten)]
+        target: client::Target,
+        /// The examples directory (default: ./examples, else the source tree's).
+        #[arg(long)]
+        examples: Option<PathBuf>,
+    },
     /// Print a function's log (START/END/REPORT lines and its output).
     Logs {
         #[command(flatten)]
@@ -152,6 +162,7 @@ fn main() -> anyhow::Result<ExitCode> {
             qualifier.as_deref(),
         )),
         Command::Functions { target, command } => block_on_code(functions::run(&target, command)),
+        Command::Demo { target, examples } => block_on_code(demo::run(&target, examples)),
         Command::Apply {
             target,
             file,
