@@ -89,9 +89,11 @@ def test_magika_classifies_uploads_without_triggering_itself(demo):
         assert verdict["magika_version"]
     assert python["source"] == f"s3://{BUCKET}/files/app.py"
 
-    # The verdicts lie outside the watched prefix, so they start nothing...
+    # The verdicts lie outside the watched prefix, so they start nothing (no verdict of a verdict)...
     time.sleep(1)
-    assert keys(demo.client(), BUCKET, "magika/") == ["magika/app.py.json", "magika/picture.json"]
+    verdicts = keys(demo.client(), BUCKET, "magika/")
+    assert {"magika/app.py.json", "magika/picture.json"} <= set(verdicts)
+    assert not [key for key in verdicts if key.startswith("magika/magika/")], verdicts
     # ...and the handler refuses them anyway, should a trigger ever cover the whole bucket.
     verdict = wait_for(demo, "magika/app.py.json")
     assert invoke(demo, "filetype", "magika/app.py.json", len(verdict)) == {"verdicts": []}
@@ -120,10 +122,6 @@ def test_thumbnail_skips_what_is_not_an_image(demo):
     dead = http_request(f"{demo.endpoint}/v1/functions/thumbnail/dead-letters",
                         headers={"Authorization": f"Bearer {demo.admin.token}"})
     assert dead.status == 200 and not dead.json()["dead_letters"], dead.body
-
-
-def read(server: StratusServer, key: str) -> bytes:
-    return server.client().get_object(Bucket=BUCKET, Key=key)["Body"].read()
 
 
 def png(image: Image.Image) -> bytes:
