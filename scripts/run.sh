@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds Stratus, starts the server on 127.0.0.1:4566 with its data in ./.stratus, and seeds a
-# usable example: a bucket `demo` holding this README, uploaded with the aws CLI, and the function
-# `hello` (examples/functions/hello), invoked once. Ctrl-C stops it. Functions run under
-# bubblewrap: install it first (`apt-get install bubblewrap`) or set STRATUS_INSECURE_NO_SANDBOX=1.
+# usable example: a bucket `demo` holding this README, uploaded with the aws CLI, the function
+# `hello` (examples/functions/hello), invoked once, and `stratus demo`: the AI examples (RapidOCR,
+# Magika, a thumbnail -> OCR pipeline) deployed as bucket triggers on s3://demo, fed sample files,
+# their results printed. The first demo installs the models' packages from PyPI (a minute or
+# two); STRATUS_DEMO=0 skips it. Ctrl-C stops the server. Functions run under bubblewrap: install
+# it first (`apt-get install bubblewrap`) or set STRATUS_INSECURE_NO_SANDBOX=1.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -28,6 +31,9 @@ eval "$(target/release/stratus env --data-dir "${data_dir}")"
 .venv/bin/aws s3 cp README.md s3://demo/README.md >/dev/null
 target/release/stratus deploy examples/functions/hello
 target/release/stratus invoke hello --payload '{"name": "Stratus"}' 2>/dev/null || true
+if [[ "${STRATUS_DEMO:-1}" != "0" ]]; then
+    target/release/stratus demo || echo "stratus demo failed (is PyPI reachable?); the server keeps running"
+fi
 echo
 echo "example: s3://demo/README.md is stored. In another shell:"
 echo "  eval \"\$(target/release/stratus env --data-dir ${data_dir})\""
@@ -35,5 +41,6 @@ echo "  .venv/bin/aws s3 ls s3://demo/"
 echo "  .venv/bin/python -c 'import boto3; print(boto3.client(\"s3\").list_buckets()[\"Buckets\"])'"
 echo "  target/release/stratus invoke hello --payload '{\"name\": \"you\"}'"
 echo "  curl '${AWS_ENDPOINT_URL}/fn/hello/?name=curl'"
+echo "  .venv/bin/aws s3 cp examples/samples/scan.png s3://demo/scans/mine.png   # OCR text lands in s3://demo/text/"
 echo "  .venv/bin/aws lambda list-functions"
 wait "${server_pid}"
