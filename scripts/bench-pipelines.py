@@ -3,7 +3,7 @@
 baseline taken in the same run with the same client.
 
     .venv/bin/python scripts/bench-pipelines.py [--bin target/release/stratus] [--events 300]
-        [--files 400] [--json]
+        [--files 400] [--ocr-files 40] [--json]
 
 - Event latency: PUT acknowledged (the client has the 200) -> the handler's first line runs, for
   a warm function; p50/p99 over sequential uploads spaced 20 ms apart. Baseline: the same
@@ -11,7 +11,10 @@ baseline taken in the same run with the same client.
   The handler stamps `time.time_ns()` into its log; client and sandbox share the host's clock.
   A negative figure means the handler started before the client had read the 200.
 - Throughput: files/s through a no-op stage (upload -> trigger -> handler done), uploads from 8
-  client threads; baseline: the same uploads into a bucket without a trigger.
+  client threads; baseline: the same uploads into a bucket without a trigger. With
+  `--ocr-files N` (needs PyPI: the server pip-installs examples/ocr), also files/s through the OCR
+  stage: N copies of examples/samples/scan.png uploaded to s3://demo/scans/, timed until every
+  text/ result exists.
 
 Starts its own server in a temporary directory. Loads are bounded in count and time.
 """
@@ -91,10 +94,10 @@ def event_latency(server, s3, events: int) -> dict:
     for key in [f"warm-{i}" for i in range(10)]:
         s3.put_object(Bucket="lat", Key=key, Body=b"x")
     wait_for(lambda: len(started_stamps(server, "stamp")) >= 10, 60)
-    acked_put, acked_invoke, put_ms = {}, {}, []
+    sent_put, acked_put, acked_invoke, put_ms = {}, {}, {}, []
     for i in range(events):
         key = f"put-{i}"
-        sent = time.time_ns()
+        sent = sent_put[key] = time.time_ns()
         s3.put_object(Bucket="lat", Key=key, Body=b"x")
         acked_put[key] = time.time_ns()
         put_ms.append((acked_put[key] - sent) / 1e6)
@@ -106,10 +109,11 @@ def event_latency(server, s3, events: int) -> dict:
     wait_for(lambda: len(started_stamps(server, "stamp")) >= 10 + 2 * events, 60)
     stamps = started_stamps(server, "stamp")
     trigger = [(stamps[k] - t) / 1e6 for k, t in acked_put.items()]
+    from_send = [(stamps[k] - t) / 1e6 for k, t in sent_put.items()]
     invoke = [(stamps[k] - t) / 1e6 for k, t in acked_invoke.items()]
     summary = lambda xs: {"p50_ms": round(percentile(xs, 50), 3), "p99_ms": round(percentile(xs, 99), 3)}  # noqa: E731
     return {"events": events, "bucket_trigger": summary(trigger), "async_invoke_baseline": summary(invoke),
-            "put_itself": summary(put_ms)}
+            "put_sent_to_handler": summary(from_send), "put_itself": summary(put_ms)}
 
 
 def throughput(server, s3, files: int) -> dict:
@@ -135,12 +139,34 @@ def throughput(server, s3, files: int) -> dict:
             "upload_only_files_per_s": round(upload_only, 1), "ratio": round(pipeline / upload_only, 3)}
 
 
+def ocr_stage(server, s3, root: Path, files: int) -> dict:
+    """files/s through examples/ocr, driven by uploads, after one untimed warm-up file."""
+    s3.create_bucket(Bucket="demo")
+    subprocess.run([str(server_bin), "deploy", str(REPO / "examples" / "ocr")],
+                   env=base_subprocess_env(**server.cli_env()), check=True, capture_output=True)
+    image = (REPO / "examples" / "samples" / "scan.png").read_bytes()
+
+    def results() -> set[str]:
+        page = s3.list_objects_v2(Bucket="demo", Prefix="text/")
+        return {o["Key"] for o in page.get("Contents", [])}
+
+    s3.put_object(Bucket="demo", Key="scans/warmup.png", Body=image)
+    wait_for(lambda: "text/warmup.txt" in results(), 300)
+    started = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: s3.put_object(Bucket="demo", Key=f"scans/s{i:04d}.png", Body=image),
+                      range(files)))
+    wait_for(lambda: len(results()) >= files + 1, 600)
+    return {"files": files, "ocr_stage_files_per_s": round(files / (time.monotonic() - started), 2)}
+
+
 def main() -> None:
     global server_bin
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bin", default=str(REPO / "target" / "release" / "stratus"))
     parser.add_argument("--events", type=int, default=300)
     parser.add_argument("--files", type=int, default=400)
+    parser.add_argument("--ocr-files", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     server_bin = Path(args.bin).resolve()
@@ -157,6 +183,8 @@ def main() -> None:
         deploy(server, root, "noop", NOOP, "triggers:\n  - bucket: noop-in\n")
         report = {"latency": event_latency(server, s3, args.events),
                   "throughput": throughput(server, s3, args.files)}
+        if args.ocr_files:
+            report["ocr"] = ocr_stage(server, s3, root, args.ocr_files)
     finally:
         server.kill()
         shutil.rmtree(root, ignore_errors=True)
@@ -167,10 +195,13 @@ def main() -> None:
     print("| figure | p50 | p99 |\n|---|---|---|")
     for label, key in (("PUT acked -> handler started (bucket trigger)", "bucket_trigger"),
                        ("Invoke(Event) acked -> handler started (baseline)", "async_invoke_baseline"),
+                       ("PUT sent -> handler started (includes the durable commit)", "put_sent_to_handler"),
                        ("PUT itself (send -> ack)", "put_itself")):
         print(f"| {label} | {lat[key]['p50_ms']} ms | {lat[key]['p99_ms']} ms |")
     print(f"\nno-op stage: {tp['noop_stage_files_per_s']} files/s; upload only: "
           f"{tp['upload_only_files_per_s']} files/s; ratio {tp['ratio']} ({tp['files']} files, 8 client threads)")
+    if "ocr" in report:
+        print(f"OCR stage: {report['ocr']['ocr_stage_files_per_s']} files/s ({report['ocr']['files']} scans)")
 
 
 server_bin: Path
