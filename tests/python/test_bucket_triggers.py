@@ -193,6 +193,7 @@ def test_upload_loops_stop_after_16_hops(server, s3, tmp_path):
         time.sleep(0.2)
     # 16 invocations ran, each writing the next object; the 17th was stopped.
     assert sorted(keys(s3, bucket), key=lambda k: int(k.split("-")[1])) == [f"loop-{i}" for i in range(17)]
+    assert len(letters["dead_letters"]) == 1, letters
     [letter] = letters["dead_letters"]
     assert "recursive" in letter["error"] and letter["attempts"] == 1
     time.sleep(1)

@@ -105,17 +105,15 @@ async fn remove(
     };
     let mut deleted_functions = Vec::new();
     for function in &app.resources.functions {
-        match state.functions.delete(&caller, &function.name).await {
-            Ok(()) => {
-                crate::triggers::remove_all(
-                    &state.store,
-                    &state.functions,
-                    &caller,
-                    &function.name,
-                )
-                .await;
-                deleted_functions.push(function.name.clone());
-            }
+        let deleted = crate::triggers::delete_function(
+            &state.store,
+            &state.functions,
+            &caller,
+            &function.name,
+        )
+        .await;
+        match deleted {
+            Ok(()) => deleted_functions.push(function.name.clone()),
             // Already removed by hand: nothing left to do.
             Err(RuntimeError::NotFound(_)) => {}
             Err(error) => return Err(runtime_problem(&error)),

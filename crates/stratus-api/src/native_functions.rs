@@ -243,12 +243,9 @@ async fn remove(
     Caller(caller): Caller,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state
-        .functions
-        .delete(&caller, &name)
+    crate::triggers::delete_function(&state.store, &state.functions, &caller, &name)
         .await
         .map_err(|e| runtime_problem(&e))?;
-    crate::triggers::remove_all(&state.store, &state.functions, &caller, &name).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

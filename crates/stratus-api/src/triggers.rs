@@ -68,17 +68,23 @@ pub(crate) async fn replace(
     store.replace_owned_rules(caller, &owner, rules).await
 }
 
-/// Removes a deleted function's triggers. A failure leaves rules whose events dead-letter
-/// ("function unavailable"), as a dangling LambdaFunctionArn would on AWS, so it is logged.
-pub(crate) async fn remove_all(
+/// Deletes a function and then its bucket triggers, whichever API asked. Failing to remove the
+/// triggers leaves rules whose events dead-letter ("function unavailable"), as a dangling
+/// LambdaFunctionArn would on AWS, so it is logged rather than returned.
+///
+/// # Errors
+/// The function service's (NotFound, Forbidden, ...); the triggers are then left alone.
+pub(crate) async fn delete_function(
     store: &Store,
     functions: &Functions,
     caller: &Principal,
     function: &str,
-) {
+) -> Result<(), stratus_runtime::RuntimeError> {
+    functions.delete(caller, function).await?;
     if let Err(error) = replace(store, functions, caller, function, &[]).await {
         tracing::error!(%error, function, "cannot remove a deleted function's bucket triggers");
     }
+    Ok(())
 }
 
 /// The bucket triggers `function` declared, as they are stored.

@@ -206,17 +206,33 @@ pub(crate) fn zip_dir(dir: &Path) -> anyhow::Result<Vec<u8>> {
     let mut files = Vec::new();
     collect_files(dir, dir, &mut files)?;
     files.sort();
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut entries = Vec::with_capacity(files.len());
     for relative in files {
         let path = dir.join(&relative);
         let mode =
             std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path)?.permissions());
+        entries.push((
+            relative.to_string_lossy().into_owned(),
+            std::fs::read(&path)?,
+            mode & 0o777,
+        ));
+    }
+    reproducible_zip(entries)
+}
+
+/// A zip of (name, contents, unix mode) entries, in the order given, with one fixed timestamp:
+/// the same entries always make the same bytes, hence the same SHA-256.
+pub(crate) fn reproducible_zip(
+    entries: impl IntoIterator<Item = (String, Vec<u8>, u32)>,
+) -> anyhow::Result<Vec<u8>> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, body, mode) in entries {
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
             .last_modified_time(zip::DateTime::default())
-            .unix_permissions(mode & 0o777);
-        writer.start_file(relative.to_string_lossy(), options)?;
-        writer.write_all(&std::fs::read(&path)?)?;
+            .unix_permissions(mode);
+        writer.start_file(name, options)?;
+        writer.write_all(&body)?;
     }
     Ok(writer.finish()?.into_inner())
 }

@@ -86,7 +86,24 @@ fn start_due(service: &Arc<Functions>, queued: Vec<InvocationRecord>) -> Duratio
 }
 
 /// Runs one attempt and records it; true if a retry was scheduled.
-async fn attempt(service: &Functions, mut record: InvocationRecord) -> bool {
+async fn attempt(service: &Functions, record: InvocationRecord) -> bool {
+    // A pass works from a snapshot of the queue: an attempt that finished (and left `running`)
+    // after the snapshot was read still looks queued in it. The committed row is the truth, and
+    // a point read costs microseconds.
+    let mut record = match service.meta.get_invocation(&record.id).await {
+        Ok(Some(current))
+            if current.state == InvocationState::Queued
+                && current.attempts == record.attempts
+                && current.next_attempt_ms <= crate::now_ms() =>
+        {
+            current
+        }
+        Ok(_) => return false,
+        Err(error) => {
+            tracing::error!(%error, id = %record.id, "cannot re-read a queued invocation");
+            return false;
+        }
+    };
     if record.chain_depth > MAX_CHAIN_DEPTH {
         tracing::error!(id = %record.id, project = %record.project, function = %record.function, depth = record.chain_depth,
             "recursive invocation loop stopped: an event chain deeper than {MAX_CHAIN_DEPTH} is not run");

@@ -301,11 +301,9 @@ async fn delete(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
             "deleting a single version is not supported; delete the function",
         ));
     }
-    api.functions
-        .delete(&call.caller, name)
+    crate::triggers::delete_function(&api.store, &api.functions, &call.caller, name)
         .await
         .map_err(|e| runtime(&e))?;
-    crate::triggers::remove_all(&api.store, &api.functions, &call.caller, name).await;
     Ok(Response::builder()
         .status(StatusCode::NO_CONTENT)
         .body(Body::empty())

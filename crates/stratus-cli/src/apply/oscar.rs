@@ -4,7 +4,6 @@
 //! which buckets the project may use), and applying the same file twice changes nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
@@ -288,19 +287,14 @@ fn minimal(items: &[String], covers: impl Fn(&str, &str) -> bool) -> Vec<String>
 /// always makes the same package (and the same SHA-256, which is how a re-apply sees that
 /// nothing changed).
 fn package(script: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, body, mode) in [
-        ("stratus_oscar.py", SHIM.as_bytes(), 0o644),
-        ("script.sh", script, 0o755),
-    ] {
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .last_modified_time(zip::DateTime::default())
-            .unix_permissions(mode);
-        writer.start_file(name, options)?;
-        writer.write_all(body)?;
-    }
-    Ok(writer.finish()?.into_inner())
+    crate::functions::reproducible_zip([
+        (
+            "stratus_oscar.py".to_owned(),
+            SHIM.as_bytes().to_vec(),
+            0o644,
+        ),
+        ("script.sh".to_owned(), script.to_vec(), 0o755),
+    ])
 }
 
 /// ` (line N)` for the first line holding both `key` and `value`, to point at a field that
