@@ -108,36 +108,44 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                problem(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "send Authorization: Bearer $STRATUS_TOKEN",
-                )
-            })?;
-        let chain_depth = crate::chain_depth(&parts.headers);
-        state
-            .identity
-            .authenticate_token(token.trim())
+        bearer_caller(&state.identity, &parts.headers, "")
             .await
-            .map(|principal| {
-                Caller(Principal {
-                    chain_depth,
-                    ..principal
-                })
-            })
-            .map_err(|err| match err {
-                IdentityError::Forbidden(detail) => {
-                    problem(StatusCode::UNAUTHORIZED, "unauthorized", &detail)
-                }
-                other => identity_problem(other),
-            })
+            .map(Caller)
     }
+}
+
+/// Authenticates `Authorization: Bearer <token>` (401 problem documents otherwise), with the
+/// event-chain depth of the request's trace header. `hint` is appended to the message that asks
+/// for a token.
+pub(crate) async fn bearer_caller(
+    identity: &Identity,
+    headers: &http::HeaderMap,
+    hint: &str,
+) -> ApiResult<Principal> {
+    let token = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            problem(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                &format!("send Authorization: Bearer $STRATUS_TOKEN{hint}"),
+            )
+        })?;
+    let principal = identity
+        .authenticate_token(token.trim())
+        .await
+        .map_err(|err| match err {
+            IdentityError::Forbidden(detail) => {
+                problem(StatusCode::UNAUTHORIZED, "unauthorized", &detail)
+            }
+            other => identity_problem(other),
+        })?;
+    Ok(Principal {
+        chain_depth: crate::chain_depth(headers),
+        ..principal
+    })
 }
 
 async fn health() -> Json<serde_json::Value> {

@@ -23,7 +23,7 @@ use serde_json::json;
 use stratus_identity::Identity;
 use stratus_runtime::{Functions, InvokeRequest, RuntimeError};
 
-use crate::native::problem;
+use crate::native::{bearer_caller, problem};
 use crate::native_functions::runtime_problem;
 
 /// The handler `stratus apply` gives every script service; only such functions are services.
@@ -95,25 +95,12 @@ impl OscarServices {
         name: &str,
     ) -> Result<Response<Body>, Response<Body>> {
         let (parts, body) = request.into_parts();
-        let token = parts
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                problem(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "send Authorization: Bearer $STRATUS_TOKEN (a key of the service's project)",
-                )
-            })?;
-        let caller = self
-            .identity
-            .authenticate_token(token.trim())
-            .await
-            .map_err(|error| {
-                problem(StatusCode::UNAUTHORIZED, "unauthorized", &error.to_string())
-            })?;
+        let caller = bearer_caller(
+            &self.identity,
+            &parts.headers,
+            " (a key of the service's project)",
+        )
+        .await?;
         let not_a_service = || {
             problem(
                 StatusCode::NOT_FOUND,

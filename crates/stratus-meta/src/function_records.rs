@@ -84,6 +84,36 @@ pub struct InvocationRecord {
     pub chain_depth: u32,
 }
 
+impl InvocationRecord {
+    /// A new invocation, queued to run now: how every source (Invoke with `Event`, a bucket
+    /// trigger, a schedule) accepts one.
+    #[must_use]
+    pub fn queued(
+        id: String,
+        function: (&str, &str, &str),
+        payload: Vec<u8>,
+        now_ms: i64,
+        chain_depth: u32,
+    ) -> Self {
+        let (project, name, qualifier) = function;
+        Self {
+            id,
+            project: project.to_owned(),
+            function: name.to_owned(),
+            qualifier: qualifier.to_owned(),
+            payload,
+            state: InvocationState::Queued,
+            attempts: 0,
+            accepted_ms: now_ms,
+            next_attempt_ms: now_ms,
+            finished_ms: None,
+            result: None,
+            error: None,
+            chain_depth,
+        }
+    }
+}
+
 /// A function's HTTP endpoint (Lambda's function URL), served at `/fn/FUNCTION/`. Only one
 /// function of a name across all projects can have a URL, as bucket names are unique, so that a
 /// URL needs no project in its path.

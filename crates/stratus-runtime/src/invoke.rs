@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use stratus_core::{Action, RuntimeKind};
 use stratus_identity::Principal;
-use stratus_meta::{InvocationRecord, InvocationState, VersionRecord};
+use stratus_meta::{InvocationRecord, VersionRecord};
 
 use crate::functions::{FunctionView, Functions, require};
 use crate::logs::LogLine;
@@ -133,22 +133,19 @@ impl Functions {
         let view = self.resolve(&caller.project, name, qualifier).await?;
         let id = crate::request_id();
         let now = crate::now_ms();
+        let function = (
+            caller.project.as_str(),
+            view.version.name.as_str(),
+            view.version.version.as_str(),
+        );
         self.meta
-            .put_invocation(InvocationRecord {
-                id: id.clone(),
-                project: caller.project.clone(),
-                function: view.version.name.clone(),
-                qualifier: view.version.version.clone(),
-                payload: payload.to_vec(),
-                state: InvocationState::Queued,
-                attempts: 0,
-                accepted_ms: now,
-                next_attempt_ms: now,
-                finished_ms: None,
-                result: None,
-                error: None,
-                chain_depth: 0,
-            })
+            .put_invocation(InvocationRecord::queued(
+                id.clone(),
+                function,
+                payload.to_vec(),
+                now,
+                0,
+            ))
             .await?;
         self.dispatcher.wake.notify_one();
         Ok(id)

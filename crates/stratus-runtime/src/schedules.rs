@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use stratus_core::{Action, Schedule, Trigger};
-use stratus_meta::{InvocationRecord, InvocationState, MetaError, ScheduleRecord};
+use stratus_meta::{InvocationRecord, MetaError, ScheduleRecord};
 use time::OffsetDateTime;
 
 use crate::functions::{Functions, LATEST, not_found, require};
@@ -281,21 +281,12 @@ fn plan_fire(
             .to_string()
             .into_bytes(),
     };
-    let invocation = InvocationRecord {
-        id,
-        project: schedule.project.clone(),
-        function: schedule.function.clone(),
-        qualifier: LATEST.to_owned(),
-        payload,
-        state: InvocationState::Queued,
-        attempts: 0,
-        accepted_ms: now,
-        next_attempt_ms: now,
-        finished_ms: None,
-        result: None,
-        error: None,
-        chain_depth: 0,
-    };
+    let function = (
+        schedule.project.as_str(),
+        schedule.function.as_str(),
+        LATEST,
+    );
+    let invocation = InvocationRecord::queued(id, function, payload, now, 0);
     (next, Some(invocation))
 }
 

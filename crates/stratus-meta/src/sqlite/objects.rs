@@ -8,9 +8,9 @@ use stratus_core::{NotificationRule, ObjectEvent};
 
 use super::{SqliteMeta, uploads};
 use crate::{
-    BucketRecord, Garbage, InvocationRecord, InvocationState, MetaError, MetaResult, ObjectRecord,
-    ObjectRepository, ObjectSummary, OutboxRecord, PartRecord, PendingEvent, Segment, StoredBody,
-    UploadRecord, WriteCondition,
+    BucketRecord, Garbage, InvocationRecord, MetaError, MetaResult, ObjectRecord, ObjectRepository,
+    ObjectSummary, OutboxRecord, PartRecord, PendingEvent, Segment, StoredBody, UploadRecord,
+    WriteCondition,
 };
 
 fn bucket_from_row(row: &Row<'_>) -> rusqlite::Result<(String, String, i64, String)> {
@@ -105,21 +105,13 @@ fn queue_invocation(
     let project: String = conn
         .prepare_cached("SELECT project FROM buckets WHERE name = ?1")?
         .query_row([&event.bucket], |row| row.get(0))?;
-    let invocation = InvocationRecord {
-        id: event_id.to_owned(),
-        project,
-        function: function.to_owned(),
-        qualifier: qualifier.unwrap_or("$LATEST").to_owned(),
-        payload: payload.as_bytes().to_vec(),
-        state: InvocationState::Queued,
-        attempts: 0,
-        accepted_ms: now_ms,
-        next_attempt_ms: now_ms,
-        finished_ms: None,
-        result: None,
-        error: None,
-        chain_depth: event.chain_depth.saturating_add(1),
-    };
+    let invocation = InvocationRecord::queued(
+        event_id.to_owned(),
+        (&project, function, qualifier.unwrap_or("$LATEST")),
+        payload.as_bytes().to_vec(),
+        now_ms,
+        event.chain_depth.saturating_add(1),
+    );
     super::functions::insert_invocation(conn, &invocation, false)
 }
 
