@@ -2,10 +2,12 @@
 //! the S3 event shape and the function model. Nothing here performs IO, so every rule in it is unit-testable in isolation.
 
 pub mod app;
+pub mod arn;
 pub mod event;
 pub mod function;
 pub mod ids;
 pub mod lineage;
+pub mod message;
 pub mod role;
 pub mod schedule;
 pub mod trigger;

@@ -100,16 +100,7 @@ pub(crate) fn uuid_text(bytes: [u8; 16], version: char) -> String {
     )
 }
 
-/// The 12-digit account id that stands for a project in ARNs: stable, derived from its name.
-#[must_use]
-pub fn account_id(project: &str) -> String {
-    // FNV-1a: stable across releases, unlike std's hasher.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in project.bytes() {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{:012}", hash % 1_000_000_000_000)
-}
+pub use stratus_core::arn::account_id;
 
 /// `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`.
 #[must_use]

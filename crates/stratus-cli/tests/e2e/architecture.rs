@@ -64,9 +64,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["stratus-core", "stratus-identity", "stratus-meta"],
     ),
     (
+        "stratus-events",
+        &["stratus-core", "stratus-identity", "stratus-meta"],
+    ),
+    (
         "stratus-api",
         &[
             "stratus-core",
+            "stratus-events",
             "stratus-identity",
             "stratus-meta",
             "stratus-runtime",
@@ -77,6 +82,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "stratus-server",
         &[
             "stratus-api",
+            "stratus-events",
             "stratus-identity",
             "stratus-meta",
             "stratus-runtime",
@@ -98,6 +104,7 @@ const DOMAIN: &[&str] = &[
     "stratus-meta",
     "stratus-identity",
     "stratus-store",
+    "stratus-events",
 ];
 const WIRE: &[&str] = &[
     "axum",
