@@ -70,3 +70,26 @@ pub trait HttpDelivery: Send + Sync {
         body: Vec<u8>,
     ) -> Result<u16, DeliveryError>;
 }
+
+/// Publishes messages to topics (implemented by `topics::Topics`).
+#[async_trait]
+pub trait TopicDelivery: Send + Sync {
+    /// Publishes `message` to `topic_arn`, which must belong to `project`, exactly as an SNS
+    /// Publish would (fan-out, filter policies). `delivery_id` makes it idempotent: a repeat
+    /// publishes nothing new. Resolves once the publication is committed.
+    async fn publish_to_topic(
+        &self,
+        project: &str,
+        topic_arn: &str,
+        delivery_id: &str,
+        message: TopicMessage,
+    ) -> Result<(), DeliveryError>;
+}
+
+/// One message for a topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicMessage {
+    pub message: String,
+    pub subject: Option<String>,
+    pub attributes: MessageAttributes,
+}

@@ -8,4 +8,7 @@
 
 pub mod delivery;
 
-pub use delivery::{DeliveryError, FunctionDelivery, HttpDelivery, QueueDelivery};
+pub use delivery::{
+    DeliveryError, FunctionDelivery, HttpDelivery, QueueDelivery, QueueMessage, TopicDelivery,
+    TopicMessage,
+};
