@@ -26,6 +26,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use http::{Request, Response};
 use hyper::body::Incoming;
+use stratus_events::mappings::Mappings;
 use stratus_identity::{Apps, Identity};
 use stratus_runtime::Functions;
 use stratus_store::Store;
@@ -75,6 +76,7 @@ impl Edge {
         identity: Arc<Identity>,
         functions: Arc<Functions>,
         apps: Arc<Apps>,
+        mappings: Arc<Mappings>,
     ) -> Self {
         let s3 = s3::service(
             Arc::clone(&store),
@@ -85,6 +87,7 @@ impl Edge {
             functions: Arc::clone(&functions),
             identity: Arc::clone(&identity),
             store: Arc::clone(&store),
+            mappings,
         };
         let urls = function_url::FunctionUrls {
             functions: Arc::clone(&functions),

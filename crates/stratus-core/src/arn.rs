@@ -61,6 +61,24 @@ pub fn topic_arn(project: &str, topic: &str) -> String {
     format!("arn:aws:sns:{REGION}:{}:{topic}", account_id(project))
 }
 
+/// A Lambda `FunctionName` as the API accepts it: a name, `name:qualifier`, a partial ARN
+/// (`ACCOUNT:function:name[:qualifier]`) or a full ARN. Returns the name, the qualifier it
+/// carries, and the account it names (ARNs only).
+#[must_use]
+pub fn function_ref(raw: &str) -> (&str, Option<&str>, Option<&str>) {
+    let parts: Vec<&str> = raw.split(':').collect();
+    match parts.as_slice() {
+        ["arn", _, "lambda", _, account, "function", name] => (name, None, Some(account)),
+        ["arn", _, "lambda", _, account, "function", name, qualifier] => {
+            (name, Some(qualifier), Some(account))
+        }
+        [account, "function", name] => (name, None, Some(account)),
+        [account, "function", name, qualifier] => (name, Some(qualifier), Some(account)),
+        [name, qualifier] => (name, Some(qualifier), None),
+        _ => (raw, None, None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,16 +92,27 @@ mod tests {
 
     #[test]
     fn parses_arns_and_keeps_resource_colons() {
-        let arn = Arn::parse("arn:aws:lambda:us-east-1:123456789012:function:f:3").unwrap();
+        let arn = Arn::parse("arn:aws:lambda:us-east-1:123456789012:function:f:3").expect("arn");
         assert_eq!(arn.service, "lambda");
         assert_eq!(arn.account, "123456789012");
         assert_eq!(arn.resource, "function:f:3");
         assert!(Arn::parse("arn:aws:sqs:r:1").is_none());
         assert!(Arn::parse("nope:aws:sqs:r:1:q").is_none());
         let queue = queue_arn("team", "jobs");
-        let parsed = Arn::parse(&queue).unwrap();
+        let parsed = Arn::parse(&queue).expect("queue arn");
         assert!(parsed.in_project("team"));
         assert!(!parsed.in_project("other"));
         assert_eq!(parsed.resource, "jobs");
+    }
+
+    #[test]
+    fn function_references_in_every_form() {
+        assert_eq!(function_ref("f"), ("f", None, None));
+        assert_eq!(function_ref("f:3"), ("f", Some("3"), None));
+        assert_eq!(function_ref("12:function:f"), ("f", None, Some("12")));
+        assert_eq!(
+            function_ref("arn:aws:lambda:us-east-1:12:function:f:$LATEST"),
+            ("f", Some("$LATEST"), Some("12"))
+        );
     }
 }

@@ -307,10 +307,10 @@ mod tests {
             string_value: None,
             binary_value: Some(vec![0, 255, 16]),
         };
-        let json = serde_json::to_string(&value).unwrap();
+        let json = serde_json::to_string(&value).expect("json");
         assert!(json.contains("00ff10"), "{json}");
         assert_eq!(
-            serde_json::from_str::<MessageAttributeValue>(&json).unwrap(),
+            serde_json::from_str::<MessageAttributeValue>(&json).expect("parse"),
             value
         );
     }

@@ -7,6 +7,7 @@
 //! every delivery is at-least-once and idempotent by an id fixed before the first attempt.
 
 pub mod delivery;
+pub mod mappings;
 
 pub use delivery::{
     DeliveryError, FunctionDelivery, HttpDelivery, QueueDelivery, QueueMessage, TopicDelivery,

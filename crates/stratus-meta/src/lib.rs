@@ -5,14 +5,18 @@
 
 mod app_records;
 mod function_records;
+mod mapping_records;
 mod records;
 mod repository;
 mod sqlite;
 
 pub use app_records::AppRecord;
 pub use function_records::*;
+pub use mapping_records::MappingRecord;
 pub use records::*;
-pub use repository::{AppRepository, FunctionRepository, IdentityRepository, ObjectRepository};
+pub use repository::{
+    AppRepository, FunctionRepository, IdentityRepository, MappingRepository, ObjectRepository,
+};
 pub use sqlite::SqliteMeta;
 
 /// Failures of the metadata layer, named by meaning so callers can map them to protocol errors.

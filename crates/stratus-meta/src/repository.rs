@@ -7,8 +7,8 @@ use stratus_core::NotificationRule;
 
 use crate::{
     AppRecord, BucketRecord, FunctionRecord, FunctionUrlRecord, Garbage, InvocationRecord,
-    KeyRecord, MetaResult, ObjectRecord, ObjectSummary, OutboxRecord, PartRecord, PendingEvent,
-    ScheduleRecord, UploadRecord, VersionRecord, WriteCondition,
+    KeyRecord, MappingRecord, MetaResult, ObjectRecord, ObjectSummary, OutboxRecord, PartRecord,
+    PendingEvent, ScheduleRecord, UploadRecord, VersionRecord, WriteCondition,
 };
 
 /// Projects and access keys.
@@ -218,4 +218,18 @@ pub trait AppRepository: Send + Sync + 'static {
     async fn list_apps(&self, project: &str) -> MetaResult<Vec<AppRecord>>;
     /// Returns false when no such application existed.
     async fn delete_app(&self, project: &str, name: &str) -> MetaResult<bool>;
+}
+
+/// Lambda event source mappings (a queue consumed by a function).
+#[async_trait]
+pub trait MappingRepository: Send + Sync + 'static {
+    /// Creates or replaces a mapping. NotFound when its function does not exist.
+    async fn put_mapping(&self, mapping: MappingRecord) -> MetaResult<()>;
+    async fn get_mapping(&self, uuid: &str) -> MetaResult<Option<MappingRecord>>;
+    /// One project's mappings, or every project's with `None` (the pollers' view).
+    async fn list_mappings(&self, project: Option<&str>) -> MetaResult<Vec<MappingRecord>>;
+    /// Records what the last batch did, without touching the rest of the row.
+    async fn set_mapping_result(&self, uuid: &str, result: &str) -> MetaResult<()>;
+    /// Returns false when no such mapping existed.
+    async fn delete_mapping(&self, uuid: &str) -> MetaResult<bool>;
 }

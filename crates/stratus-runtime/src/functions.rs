@@ -338,6 +338,24 @@ impl Functions {
         self.resolve(&caller.project, name, qualifier).await
     }
 
+    /// Whether `project` has the function (and version); for services that act for a project
+    /// whose caller was authorised earlier, such as event source mappings.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn exists(
+        &self,
+        project: &str,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> RuntimeResult<bool> {
+        match self.resolve(project, name, qualifier).await {
+            Ok(_) => Ok(true),
+            Err(RuntimeError::NotFound(_)) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
     pub(crate) async fn resolve(
         &self,
         project: &str,

@@ -98,6 +98,38 @@ impl Functions {
         self.run(&view, run, OnThrottle::Fail).await
     }
 
+    /// Invokes for an event source mapping, in `project` (the mapping was authorised when it
+    /// was created): waits for capacity instead of failing when the function is at its
+    /// concurrency, because the batch is already received and would otherwise only come back
+    /// after its visibility timeout.
+    ///
+    /// # Errors
+    /// NotFound, TooLarge, worker start failures. A failing function is a response with
+    /// `function_error` set.
+    pub async fn invoke_for_mapping(
+        &self,
+        project: &str,
+        name: &str,
+        qualifier: Option<&str>,
+        payload: Bytes,
+    ) -> RuntimeResult<InvokeResponse> {
+        if payload.len() > MAX_SYNC_PAYLOAD {
+            return Err(RuntimeError::TooLarge(format!(
+                "{} byte batch is too large for a synchronous invocation ({MAX_SYNC_PAYLOAD} bytes)",
+                payload.len()
+            )));
+        }
+        let view = self.resolve(project, name, qualifier).await?;
+        let run = Run {
+            request_id: crate::request_id(),
+            payload,
+            client_context: None,
+            tail_log: false,
+            chain_depth: 0,
+        };
+        self.run(&view, run, OnThrottle::Wait).await
+    }
+
     /// Checks that an invocation could run (`DryRun`), without running it.
     ///
     /// # Errors

@@ -3,6 +3,8 @@
 
 mod config_file;
 mod files;
+mod mapping_invoker;
+mod placeholder;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -137,6 +139,8 @@ pub struct Server {
     listener: TcpListener,
     edge: Edge,
     functions: Arc<stratus_runtime::Functions>,
+    /// Set when serving ends; background services (event source mappings, ...) stop on it.
+    stopping: tokio::sync::watch::Sender<bool>,
     address: SocketAddr,
     created_admin: Option<KeyRecord>,
     config: Config,
@@ -150,6 +154,11 @@ impl std::fmt::Debug for Server {
             .field("address", &self.address)
             .finish_non_exhaustive()
     }
+}
+
+/// Resolves once the server is told to stop: background services take it as their shutdown.
+async fn stopped(mut stop_requested: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop_requested.wait_for(|stop| *stop).await;
 }
 
 /// Takes an exclusive lock on `DIR/lock`; the kernel releases it when the process dies, even by
@@ -210,12 +219,23 @@ impl Server {
         // transaction; this wakes the dispatcher right after that commit.
         store.notify_invocations_queued(functions.dispatch_waker());
         let apps = Arc::new(stratus_identity::Apps::new(meta.clone()));
-        let edge = Edge::new(store, identity, Arc::clone(&functions), apps);
+        let (stopping, stop_requested) = tokio::sync::watch::channel(false);
+        let mappings = stratus_events::mappings::Mappings::new(
+            meta.clone(),
+            Arc::new(placeholder::NoQueues),
+            Arc::new(mapping_invoker::RuntimeInvoker {
+                functions: Arc::clone(&functions),
+                region: config.region.clone(),
+            }),
+        );
+        tokio::spawn(Arc::clone(&mappings).run(stopped(stop_requested)));
+        let edge = Edge::new(store, identity, Arc::clone(&functions), apps, mappings);
         files::write_server_info(&config.data_dir, address)?;
         Ok(Self {
             listener,
             edge,
             functions,
+            stopping,
             address,
             created_admin,
             config,
@@ -281,6 +301,7 @@ impl Server {
             tracing::warn!("drain deadline passed; closing remaining connections");
         }
         self.functions.shutdown();
+        let _ = self.stopping.send(true);
         files::remove_server_info(&self.config.data_dir);
         Ok(())
     }

@@ -15,7 +15,7 @@ use stratus_runtime::{CodeUpdate, ConfigUpdate, NewFunction, RuntimeError};
 
 use super::errors::{from_runtime, invalid, lambda_error};
 use super::model::{self, CreateFunction, PutConcurrency, UpdateCode, UpdateConfiguration};
-use super::{Call, LambdaApi, url_config};
+use super::{Call, LambdaApi, mappings, url_config};
 
 type Reply = Result<Response<Body>, Response<Body>>;
 
@@ -56,6 +56,15 @@ pub(crate) async fn route(api: &LambdaApi, call: Call) -> Response<Body> {
         (&Method::POST, [_, "functions", name, "invocations"]) => {
             super::invoke::invoke(api, &call, name).await
         }
+        (&Method::POST, [_, "event-source-mappings"]) => mappings::create(api, &call).await,
+        (&Method::GET, [_, "event-source-mappings"]) => mappings::list(api, &call).await,
+        (&Method::GET, [_, "event-source-mappings", uuid]) => mappings::get(api, &call, uuid).await,
+        (&Method::PUT, [_, "event-source-mappings", uuid]) => {
+            mappings::update(api, &call, uuid).await
+        }
+        (&Method::DELETE, [_, "event-source-mappings", uuid]) => {
+            mappings::delete(api, &call, uuid).await
+        }
         _ => Err(lambda_error(
             StatusCode::NOT_FOUND,
             "UnknownOperationException",
@@ -74,15 +83,7 @@ pub(crate) fn function_ref<'a>(
     raw: &'a str,
     query_qualifier: Option<&'a str>,
 ) -> (&'a str, Option<&'a str>) {
-    let parts: Vec<&str> = raw.split(':').collect();
-    let (name, qualifier) = match parts.as_slice() {
-        ["arn", _, "lambda", _, _, "function", name] => (*name, None),
-        ["arn", _, "lambda", _, _, "function", name, qualifier] => (*name, Some(*qualifier)),
-        [_, "function", name] => (*name, None),
-        [_, "function", name, qualifier] => (*name, Some(*qualifier)),
-        [name, qualifier] => (*name, Some(*qualifier)),
-        _ => (raw, None),
-    };
+    let (name, qualifier, _account) = stratus_core::arn::function_ref(raw);
     (name, query_qualifier.or(qualifier))
 }
 

@@ -5,6 +5,7 @@
 mod errors;
 mod handlers;
 mod invoke;
+mod mappings;
 mod model;
 mod url_config;
 
@@ -14,6 +15,7 @@ use axum::body::Body;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming;
+use stratus_events::mappings::Mappings;
 use stratus_identity::{Identity, Principal};
 use stratus_runtime::Functions;
 use stratus_store::Store;
@@ -28,6 +30,7 @@ pub(crate) struct LambdaApi {
     pub functions: Arc<Functions>,
     pub identity: Arc<Identity>,
     pub store: Arc<Store>,
+    pub mappings: Arc<Mappings>,
 }
 
 /// A verified request: who sent it and what.

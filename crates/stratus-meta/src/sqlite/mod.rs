@@ -10,6 +10,7 @@ mod apps;
 mod function_urls;
 mod functions;
 mod identity;
+mod mappings;
 mod objects;
 mod schedules;
 mod schema;
