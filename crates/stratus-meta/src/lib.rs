@@ -5,14 +5,18 @@
 
 mod app_records;
 mod function_records;
+mod queue_records;
 mod records;
 mod repository;
 mod sqlite;
 
 pub use app_records::AppRecord;
 pub use function_records::*;
+pub use queue_records::*;
 pub use records::*;
-pub use repository::{AppRepository, FunctionRepository, IdentityRepository, ObjectRepository};
+pub use repository::{
+    AppRepository, FunctionRepository, IdentityRepository, ObjectRepository, QueueRepository,
+};
 pub use sqlite::SqliteMeta;
 
 /// Failures of the metadata layer, named by meaning so callers can map them to protocol errors.
