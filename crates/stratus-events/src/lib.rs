@@ -7,8 +7,10 @@
 //! every delivery is at-least-once and idempotent by an id fixed before the first attempt.
 
 pub mod delivery;
+pub mod queues;
 
 pub use delivery::{
     DeliveryError, FunctionDelivery, HttpDelivery, QueueDelivery, QueueMessage, TopicDelivery,
     TopicMessage,
 };
+pub use queues::Queues;
