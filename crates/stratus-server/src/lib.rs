@@ -140,6 +140,8 @@ pub struct Server {
     address: SocketAddr,
     created_admin: Option<KeyRecord>,
     config: Config,
+    /// Ends the queue retention sweeper.
+    stop_sweeper: tokio::sync::oneshot::Sender<()>,
     /// Held for the server's lifetime: two servers on one data directory would corrupt it.
     _data_dir_lock: std::fs::File,
 }
@@ -210,7 +212,13 @@ impl Server {
         // transaction; this wakes the dispatcher right after that commit.
         store.notify_invocations_queued(functions.dispatch_waker());
         let apps = Arc::new(stratus_identity::Apps::new(meta.clone()));
-        let edge = Edge::new(store, identity, Arc::clone(&functions), apps);
+        let queues = Arc::new(stratus_events::Queues::new(meta.clone()));
+        // Stopped by `serve` on shutdown, like the function service's tasks.
+        let (stop_sweeper, sweeper_stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(Arc::clone(&queues).run_sweeper(async move {
+            let _ = sweeper_stopped.await;
+        }));
+        let edge = Edge::new(store, identity, Arc::clone(&functions), apps, queues);
         files::write_server_info(&config.data_dir, address)?;
         Ok(Self {
             listener,
@@ -219,6 +227,7 @@ impl Server {
             address,
             created_admin,
             config,
+            stop_sweeper,
             _data_dir_lock: data_dir_lock,
         })
     }
@@ -281,6 +290,7 @@ impl Server {
             tracing::warn!("drain deadline passed; closing remaining connections");
         }
         self.functions.shutdown();
+        let _ = self.stop_sweeper.send(());
         files::remove_server_info(&self.config.data_dir);
         Ok(())
     }
