@@ -40,15 +40,27 @@ async fn deliveries_are_idempotent_and_stay_in_their_project() {
     let (_dir, queues) = queues();
     let team = principal("team", Role::Member);
     let none = BTreeMap::new();
-    queues.create_queue(&team, "jobs", &none, &none).await.unwrap();
+    queues
+        .create_queue(&team, "jobs", &none, &none)
+        .await
+        .expect("test step");
     let arn = queue_arn("team", "jobs");
-    queues.deliver_to_queue("team", &arn, "event-1", text("one")).await.unwrap();
-    queues.deliver_to_queue("team", &arn, "event-1", text("one again")).await.unwrap();
-    queues.deliver_to_queue("team", &arn, "event-2", text("two")).await.unwrap();
+    queues
+        .deliver_to_queue("team", &arn, "event-1", text("one"))
+        .await
+        .expect("test step");
+    queues
+        .deliver_to_queue("team", &arn, "event-1", text("one again"))
+        .await
+        .expect("test step");
+    queues
+        .deliver_to_queue("team", &arn, "event-2", text("two"))
+        .await
+        .expect("test step");
     let got = queues
         .receive_for("team", "jobs", 10, Some(30), Duration::ZERO)
         .await
-        .unwrap();
+        .expect("test step");
     let mut bodies: Vec<&str> = got.iter().map(|m| m.body.as_str()).collect();
     bodies.sort_unstable();
     assert_eq!(bodies, ["one", "two"]);
@@ -57,15 +69,23 @@ async fn deliveries_are_idempotent_and_stay_in_their_project() {
     let refused = queues.deliver_to_queue("other", &arn, "e", text("x")).await;
     assert!(matches!(refused, Err(DeliveryError::Permanent(_))));
     let missing = queue_arn("team", "nope");
-    let refused = queues.deliver_to_queue("team", &missing, "e", text("x")).await;
+    let refused = queues
+        .deliver_to_queue("team", &missing, "e", text("x"))
+        .await;
     assert!(matches!(refused, Err(DeliveryError::Permanent(_))));
     // The poller deletes by handle; a foreign handle is reported, not applied.
     let handles = got.iter().map(|m| m.receipt_handle.clone()).collect();
-    assert!(queues.delete_for("team", "jobs", handles).await.unwrap().is_empty());
+    assert!(
+        queues
+            .delete_for("team", "jobs", handles)
+            .await
+            .expect("test step")
+            .is_empty()
+    );
     let invalid = queues
         .delete_for("team", "jobs", vec!["bogus".into()])
         .await
-        .unwrap();
+        .expect("test step");
     assert_eq!(invalid, ["bogus"]);
 }
 
@@ -74,14 +94,23 @@ async fn fifo_deliveries_use_the_delivery_id_and_a_default_group() {
     let (_dir, queues) = queues();
     let team = principal("team", Role::Member);
     let none = BTreeMap::new();
-    queues.create_queue(&team, "ordered.fifo", &none, &none).await.unwrap();
+    queues
+        .create_queue(&team, "ordered.fifo", &none, &none)
+        .await
+        .expect("test step");
     let arn = queue_arn("team", "ordered.fifo");
-    queues.deliver_to_queue("team", &arn, "d1", text("first")).await.unwrap();
-    queues.deliver_to_queue("team", &arn, "d1", text("first")).await.unwrap();
+    queues
+        .deliver_to_queue("team", &arn, "d1", text("first"))
+        .await
+        .expect("test step");
+    queues
+        .deliver_to_queue("team", &arn, "d1", text("first"))
+        .await
+        .expect("test step");
     let got = queues
         .receive_for("team", "ordered.fifo", 10, None, Duration::ZERO)
         .await
-        .unwrap();
+        .expect("test step");
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].attributes["MessageDeduplicationId"], "d1");
     assert_eq!(got[0].attributes["MessageGroupId"], "default");
@@ -92,7 +121,10 @@ async fn long_poll_wakes_when_a_message_is_sent() {
     let (_dir, queues) = queues();
     let team = principal("team", Role::Member);
     let none = BTreeMap::new();
-    queues.create_queue(&team, "wait", &none, &none).await.unwrap();
+    queues
+        .create_queue(&team, "wait", &none, &none)
+        .await
+        .expect("test step");
     let waiting = {
         let queues = Arc::clone(&queues);
         let team = team.clone();
@@ -102,7 +134,10 @@ async fn long_poll_wakes_when_a_message_is_sent() {
                 ..ReceiveRequest::default()
             };
             let started = Instant::now();
-            let got = queues.receive_message(&team, "wait", &request).await.unwrap();
+            let got = queues
+                .receive_message(&team, "wait", &request)
+                .await
+                .expect("test step");
             (got, started.elapsed())
         })
     };
@@ -111,8 +146,11 @@ async fn long_poll_wakes_when_a_message_is_sent() {
         body: "ping".into(),
         ..SendRequest::default()
     };
-    queues.send_message(&team, "wait", request).await.unwrap();
-    let (got, waited) = waiting.await.unwrap();
+    queues
+        .send_message(&team, "wait", request)
+        .await
+        .expect("test step");
+    let (got, waited) = waiting.await.expect("test step");
     assert_eq!(got.len(), 1);
     assert!(waited < Duration::from_secs(5), "{waited:?}");
 }
@@ -125,7 +163,10 @@ async fn read_only_keys_and_other_projects_are_refused() {
     let refused = queues.create_queue(&reader, "q", &none, &none).await;
     assert!(matches!(refused, Err(QueueError::AccessDenied(_))));
     let team = principal("team", Role::Member);
-    queues.create_queue(&team, "q", &none, &none).await.unwrap();
+    queues
+        .create_queue(&team, "q", &none, &none)
+        .await
+        .expect("test step");
     let other = principal("other", Role::Member);
     let hidden = queues.get_queue(&other, "q").await;
     assert!(matches!(hidden, Err(QueueError::QueueDoesNotExist)));

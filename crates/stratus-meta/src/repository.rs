@@ -273,8 +273,12 @@ pub trait QueueRepository: Send + Sync + 'static {
         queue: &str,
         changes: Vec<VisibilityChange>,
     ) -> MetaResult<Vec<ReceiptOutcome>>;
-    async fn queue_counts(&self, project: &str, queue: &str, now_ms: i64)
-    -> MetaResult<QueueCounts>;
+    async fn queue_counts(
+        &self,
+        project: &str,
+        queue: &str,
+        now_ms: i64,
+    ) -> MetaResult<QueueCounts>;
     /// Deletes messages older than their queue's `MessageRetentionPeriod` and deduplication
     /// entries past their window; returns how many messages went.
     async fn sweep_queues(&self, now_ms: i64) -> MetaResult<u64>;

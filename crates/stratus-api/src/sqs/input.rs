@@ -141,9 +141,7 @@ pub(crate) fn queue_name(url: &str, project: &str) -> Result<String, SqsError> {
         .split_once("://")
         .map_or(url, |(_, rest)| rest.split_once('/').map_or("", |(_, p)| p));
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let not_found = || {
-        SqsError::from(stratus_events::queues::QueueError::QueueDoesNotExist)
-    };
+    let not_found = || SqsError::from(stratus_events::queues::QueueError::QueueDoesNotExist);
     match segments.as_slice() {
         [name] => Ok((*name).to_owned()),
         [account, name] if *account == account_id(project) => Ok((*name).to_owned()),
@@ -163,15 +161,18 @@ mod tests {
     fn parses_queue_urls_of_the_callers_account() {
         let account = account_id("team");
         let url = format!("http://localhost:4566/{account}/jobs");
-        assert_eq!(queue_name(&url, "team").unwrap(), "jobs");
-        assert_eq!(queue_name("jobs", "team").unwrap(), "jobs");
+        assert_eq!(queue_name(&url, "team").expect("test step"), "jobs");
+        assert_eq!(queue_name("jobs", "team").expect("test step"), "jobs");
         assert_eq!(
-            queue_name(&format!("https://sqs.us-east-1.amazonaws.com/{account}/q.fifo"), "team")
-                .unwrap(),
+            queue_name(
+                &format!("https://sqs.us-east-1.amazonaws.com/{account}/q.fifo"),
+                "team"
+            )
+            .expect("test step"),
             "q.fifo"
         );
         assert_eq!(
-            queue_name(&url, "other").unwrap_err().shape,
+            queue_name(&url, "other").expect_err("must fail").shape,
             "QueueDoesNotExist"
         );
         assert!(queue_name("http://h/a/b/c", "team").is_err());

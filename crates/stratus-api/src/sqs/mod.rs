@@ -44,7 +44,11 @@ impl SqsApi {
         let target = header(&parts.headers, "x-amz-target")
             .and_then(|t| t.strip_prefix("AmazonSQS."))
             .map(str::to_owned);
-        let protocol = if target.is_some() { Protocol::Json } else { Protocol::Query };
+        let protocol = if target.is_some() {
+            Protocol::Json
+        } else {
+            Protocol::Query
+        };
         let operation = target.clone().unwrap_or_default();
         let body = match Limited::new(body, MAX_BODY).collect().await {
             Ok(body) => body.to_bytes(),
@@ -64,7 +68,9 @@ impl SqsApi {
         };
         let caller = match crate::aws_auth::verify(&self.identity, &signed).await {
             Ok(caller) => caller,
-            Err((code, message)) => return error_response(protocol, &SqsError::auth(code, message)),
+            Err((code, message)) => {
+                return error_response(protocol, &SqsError::auth(code, message));
+            }
         };
         let base_url = format!(
             "http://{}",
@@ -119,7 +125,10 @@ fn query_input(raw_path: &str, raw_query: &str, body: &[u8]) -> Result<(String, 
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (crate::decode_query_component(k), crate::decode_query_component(v))
+            (
+                crate::decode_query_component(k),
+                crate::decode_query_component(v),
+            )
         })
         .filter(|(k, _)| !k.starts_with("X-Amz-"))
         .collect();
@@ -156,7 +165,11 @@ fn success_response(protocol: Protocol, operation: &str, output: &Value) -> Resp
 
 fn error_response(protocol: Protocol, error: &SqsError) -> Response<Body> {
     let id = request_id();
-    let fault = if error.sender_fault { "Sender" } else { "Receiver" };
+    let fault = if error.sender_fault {
+        "Sender"
+    } else {
+        "Receiver"
+    };
     let builder = Response::builder()
         .status(error.status)
         .header("x-amzn-RequestId", &id);

@@ -3,7 +3,9 @@
 
 use serde_json::{Map, Value, json};
 use stratus_events::Queues;
-use stratus_events::queues::{QueueResult, ReceiveRequest, ReceivedMessage, SendRequest, Sent, VisibilityEntry};
+use stratus_events::queues::{
+    QueueResult, ReceiveRequest, ReceivedMessage, SendRequest, Sent, VisibilityEntry,
+};
 use stratus_identity::Principal;
 
 use base64::Engine as _;
@@ -88,9 +90,7 @@ pub(crate) async fn dispatch(
             Ok(json!({ "Tags": tags }))
         }
         "ListDeadLetterSourceQueues" => {
-            let names = queues
-                .dead_letter_sources(caller, &input.queue()?)
-                .await?;
+            let names = queues.dead_letter_sources(caller, &input.queue()?).await?;
             let urls: Vec<String> = names.iter().map(|n| input.queue_url(n)).collect();
             Ok(json!({ "queueUrls": urls }))
         }
@@ -113,7 +113,9 @@ pub(crate) async fn dispatch(
                 .iter()
                 .map(|e| Ok((entry_id(e)?, required_of(e, "ReceiptHandle")?.to_owned())))
                 .collect::<Result<Vec<_>, SqsError>>()?;
-            let results = queues.delete_batch(caller, &input.queue()?, entries).await?;
+            let results = queues
+                .delete_batch(caller, &input.queue()?, entries)
+                .await?;
             Ok(batch_json(results, |()| Map::new()))
         }
         "ChangeMessageVisibility" => {
@@ -121,7 +123,12 @@ pub(crate) async fn dispatch(
                 .int("VisibilityTimeout")?
                 .ok_or_else(|| SqsError::missing("VisibilityTimeout"))?;
             queues
-                .change_visibility(caller, &input.queue()?, input.required("ReceiptHandle")?, timeout)
+                .change_visibility(
+                    caller,
+                    &input.queue()?,
+                    input.required("ReceiptHandle")?,
+                    timeout,
+                )
                 .await?;
             Ok(json!({}))
         }

@@ -63,7 +63,12 @@ fn build<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Map<String, Val
                     value.insert(part.to_owned(), v);
                 }
             }
-            insert_pair(&mut out, "MessageAttributes", field("Name"), Some(Value::Object(value)));
+            insert_pair(
+                &mut out,
+                "MessageAttributes",
+                field("Name"),
+                Some(Value::Object(value)),
+            );
         } else if head.ends_with("RequestEntry") {
             let entry = build(fields.iter().copied());
             push(&mut out, "Entries", Value::Object(entry));
@@ -81,7 +86,12 @@ fn push(out: &mut Map<String, Value>, member: &str, value: Value) {
     }
 }
 
-fn insert_pair(out: &mut Map<String, Value>, member: &str, key: Option<Value>, value: Option<Value>) {
+fn insert_pair(
+    out: &mut Map<String, Value>,
+    member: &str,
+    key: Option<Value>,
+    value: Option<Value>,
+) {
     if let (Some(Value::String(key)), Some(value)) = (key, value)
         && let Value::Object(map) = out
             .entry(member.to_owned())
@@ -150,12 +160,21 @@ fn render(out: &mut String, operation: &str, key: &str, value: &Value) {
         }
         ("Tags", Value::Object(map)) => {
             for (name, v) in map {
-                let _ = write!(out, "<Tag><Key>{}</Key><Value>{}</Value></Tag>", escape(name), scalar(v));
+                let _ = write!(
+                    out,
+                    "<Tag><Key>{}</Key><Value>{}</Value></Tag>",
+                    escape(name),
+                    scalar(v)
+                );
             }
         }
         ("MessageAttributes", Value::Object(map)) => {
             for (name, v) in map {
-                let _ = write!(out, "<MessageAttribute><Name>{}</Name><Value>", escape(name));
+                let _ = write!(
+                    out,
+                    "<MessageAttribute><Name>{}</Name><Value>",
+                    escape(name)
+                );
                 if let Value::Object(parts) = v {
                     for (part, pv) in parts {
                         let _ = write!(out, "<{part}>{}</{part}>", scalar(pv));
@@ -196,7 +215,11 @@ fn element(out: &mut String, operation: &str, name: &str, value: &Value) {
 }
 
 pub(crate) fn error_xml(error: &SqsError, request_id: &str) -> String {
-    let kind = if error.sender_fault { "Sender" } else { "Receiver" };
+    let kind = if error.sender_fault {
+        "Sender"
+    } else {
+        "Receiver"
+    };
     format!(
         "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"{NAMESPACE}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message><Detail/></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
         escape(error.code),
@@ -209,7 +232,10 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
     }
 
     #[test]
@@ -239,7 +265,9 @@ mod tests {
     fn writes_results_and_errors_as_xml() {
         let output = serde_json::json!({"QueueUrl": "http://h/1/q&"});
         let xml = response_xml("CreateQueue", &output, "r1");
-        assert!(xml.contains("<CreateQueueResult><QueueUrl>http://h/1/q&amp;</QueueUrl></CreateQueueResult>"));
+        assert!(xml.contains(
+            "<CreateQueueResult><QueueUrl>http://h/1/q&amp;</QueueUrl></CreateQueueResult>"
+        ));
         let error = SqsError::missing("QueueName");
         assert!(error_xml(&error, "r2").contains("<Code>MissingParameter</Code>"));
     }

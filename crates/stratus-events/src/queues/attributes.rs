@@ -82,9 +82,7 @@ pub struct Redrive {
 /// # Errors
 /// [`QueueError::InvalidAttributeValue`] for malformed JSON, ARN or count.
 pub fn parse_redrive(project: &str, value: &str) -> QueueResult<Redrive> {
-    let invalid = |why: &str| {
-        QueueError::InvalidAttributeValue(format!("{REDRIVE}: {why}"))
-    };
+    let invalid = |why: &str| QueueError::InvalidAttributeValue(format!("{REDRIVE}: {why}"));
     let policy: RedriveJson =
         serde_json::from_str(value).map_err(|_| invalid("not a valid redrive policy"))?;
     let count = match &policy.max_receive_count {
@@ -166,7 +164,8 @@ pub fn normalise(
         }
     }
     for (key, _, _, default) in NUMERIC {
-        out.entry(key.to_owned()).or_insert_with(|| default.to_string());
+        out.entry(key.to_owned())
+            .or_insert_with(|| default.to_string());
     }
     if fifo {
         out.insert(FIFO.to_owned(), "true".to_owned());
@@ -246,7 +245,8 @@ mod tests {
     #[test]
     fn fills_defaults_and_checks_ranges() {
         let empty = BTreeMap::new();
-        let out = normalise("q", &empty, &map(&[("VisibilityTimeout", "5")]), true).unwrap();
+        let out =
+            normalise("q", &empty, &map(&[("VisibilityTimeout", "5")]), true).expect("test step");
         assert_eq!(out["VisibilityTimeout"], "5");
         assert_eq!(out["MaximumMessageSize"], "262144");
         assert!(!out.contains_key(FIFO));
@@ -260,7 +260,8 @@ mod tests {
             Err(QueueError::InvalidAttributeName(_))
         ));
         assert!(normalise("q", &empty, &map(&[("FifoQueue", "true")]), true).is_err());
-        let fifo = normalise("q.fifo", &empty, &map(&[("FifoQueue", "true")]), true).unwrap();
+        let fifo =
+            normalise("q.fifo", &empty, &map(&[("FifoQueue", "true")]), true).expect("test step");
         assert_eq!(fifo[CONTENT_DEDUP], "false");
     }
 
@@ -268,7 +269,7 @@ mod tests {
     fn parses_redrive_policies_of_the_same_project_only() {
         let arn = stratus_core::arn::queue_arn("team", "dlq");
         let policy = format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":"3"}}"#);
-        let redrive = parse_redrive("team", &policy).unwrap();
+        let redrive = parse_redrive("team", &policy).expect("test step");
         assert_eq!(redrive.queue, "dlq");
         assert_eq!(redrive.max_receive_count, 3);
         assert!(parse_redrive("other", &policy).is_err());

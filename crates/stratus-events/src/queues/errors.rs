@@ -31,7 +31,9 @@ pub enum QueueError {
     BatchEntryIdsNotDistinct,
     #[error("there should be at least one entry in the request")]
     EmptyBatchRequest,
-    #[error("a batch entry id can only contain alphanumeric characters, hyphens and underscores, at most 80")]
+    #[error(
+        "a batch entry id can only contain alphanumeric characters, hyphens and underscores, at most 80"
+    )]
     InvalidBatchEntryId,
     #[error("the message is not in flight")]
     MessageNotInflight,

@@ -10,7 +10,7 @@ use stratus_identity::Principal;
 use stratus_meta::QueueRecord;
 
 use super::attributes::{self, COMPUTED, REDRIVE, Settings, normalise, parse_redrive};
-use super::{Queues, QueueError, QueueResult, now_ms, require};
+use super::{QueueError, QueueResult, Queues, now_ms, require};
 
 /// One page of queue names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +45,8 @@ impl Queues {
         if let Some(existing) = self.meta.get_queue(&principal.project, name).await? {
             return same_attributes(&existing, &wanted);
         }
-        self.check_redrive(&principal.project, name, &wanted).await?;
+        self.check_redrive(&principal.project, name, &wanted)
+            .await?;
         let now = now_ms();
         let record = QueueRecord {
             project: principal.project.clone(),
@@ -168,10 +169,19 @@ impl Queues {
                 .await?;
             let computed = [
                 ("ApproximateNumberOfMessages", counts.visible.to_string()),
-                ("ApproximateNumberOfMessagesNotVisible", counts.in_flight.to_string()),
-                ("ApproximateNumberOfMessagesDelayed", counts.delayed.to_string()),
+                (
+                    "ApproximateNumberOfMessagesNotVisible",
+                    counts.in_flight.to_string(),
+                ),
+                (
+                    "ApproximateNumberOfMessagesDelayed",
+                    counts.delayed.to_string(),
+                ),
                 ("CreatedTimestamp", (queue.created_ms / 1000).to_string()),
-                ("LastModifiedTimestamp", (queue.modified_ms / 1000).to_string()),
+                (
+                    "LastModifiedTimestamp",
+                    (queue.modified_ms / 1000).to_string(),
+                ),
                 ("QueueArn", queue_arn(&principal.project, name)),
             ];
             for (key, value) in computed {
@@ -196,7 +206,8 @@ impl Queues {
         require(principal, Action::Write)?;
         let mut queue = self.queue(&principal.project, name).await?;
         let merged = normalise(name, &queue.attributes, given, false)?;
-        self.check_redrive(&principal.project, name, &merged).await?;
+        self.check_redrive(&principal.project, name, &merged)
+            .await?;
         queue.attributes = merged;
         queue.modified_ms = now_ms();
         self.meta.update_queue(queue).await.map_err(not_found)

@@ -50,7 +50,7 @@ mod tests {
     #[test]
     fn handles_round_trip_only_for_their_queue() {
         let handle = encode("team", "jobs", 42, "abc");
-        let receipt = decode("team", "jobs", &handle).unwrap();
+        let receipt = decode("team", "jobs", &handle).expect("test step");
         assert_eq!(receipt.seq, 42);
         assert_eq!(receipt.nonce, "abc");
         assert!(decode("team", "other", &handle).is_err());

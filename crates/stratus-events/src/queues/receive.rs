@@ -76,8 +76,9 @@ fn wanted_attribute(names: &[String], key: &str) -> bool {
         n == "All"
             || n == ".*"
             || n == key
-            || n.strip_suffix(".*")
-                .is_some_and(|prefix| key.starts_with(prefix) && key[prefix.len()..].starts_with('.'))
+            || n.strip_suffix(".*").is_some_and(|prefix| {
+                key.starts_with(prefix) && key[prefix.len()..].starts_with('.')
+            })
     })
 }
 
@@ -99,7 +100,10 @@ pub(crate) fn present(
     };
     put("SenderId", Some(message.sender_id.clone()));
     put("SentTimestamp", Some(message.sent_ms.to_string()));
-    put("ApproximateReceiveCount", Some(message.receive_count.to_string()));
+    put(
+        "ApproximateReceiveCount",
+        Some(message.receive_count.to_string()),
+    );
     put(
         "ApproximateFirstReceiveTimestamp",
         message.first_receive_ms.map(|t| t.to_string()),
@@ -250,7 +254,11 @@ impl Queues {
     ) -> QueueResult<()> {
         require(principal, Action::Write)?;
         let mut results = self
-            .delete_in(&principal.project, queue, vec![(String::new(), receipt_handle.to_owned())])
+            .delete_in(
+                &principal.project,
+                queue,
+                vec![(String::new(), receipt_handle.to_owned())],
+            )
             .await?;
         results.pop().map_or(Ok(()), |(_, r)| r)
     }

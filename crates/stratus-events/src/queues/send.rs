@@ -40,7 +40,14 @@ pub(crate) fn message_id() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 /// Ids of FIFO groups and deduplication: 1–128 printable ASCII characters.
@@ -55,16 +62,16 @@ pub(crate) fn prepare(
     request: SendRequest,
     now: i64,
 ) -> QueueResult<NewMessage> {
-    validate_message(&request.body, &request.attributes, settings.max_size).map_err(|e| {
-        match e {
+    validate_message(&request.body, &request.attributes, settings.max_size).map_err(
+        |e| match e {
             stratus_core::message::InvalidMessage::InvalidCharacters => {
                 QueueError::InvalidMessageContents(e.to_string())
             }
             other => QueueError::InvalidParameterValue(format!(
                 "One or more parameters are invalid. Reason: {other}"
             )),
-        }
-    })?;
+        },
+    )?;
     if request.delay_seconds.is_some_and(|d| d > 900) {
         return Err(QueueError::InvalidParameterValue(
             "Value for parameter DelaySeconds is invalid. Reason: must be 0 to 900".into(),
@@ -110,7 +117,11 @@ pub(crate) fn prepare(
         sent_ms: now,
         visible_ms: now + i64::from(delay) * 1000,
         sender_id: sender_id.to_owned(),
-        group_id: if settings.fifo { request.group_id } else { None },
+        group_id: if settings.fifo {
+            request.group_id
+        } else {
+            None
+        },
         dedup_id,
     })
 }
@@ -189,7 +200,10 @@ impl Queues {
             }
         }
         if !accepted.is_empty() {
-            for (slot, sent) in slots.into_iter().zip(self.commit(&record, &settings, accepted).await?) {
+            for (slot, sent) in slots
+                .into_iter()
+                .zip(self.commit(&record, &settings, accepted).await?)
+            {
                 results[slot].1 = Ok(sent);
             }
         }

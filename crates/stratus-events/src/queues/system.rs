@@ -104,7 +104,9 @@ impl QueueDelivery for Queues {
         let record = match self.queue(project, arn.resource).await {
             Ok(record) => record,
             Err(QueueError::QueueDoesNotExist) => {
-                return Err(DeliveryError::Permanent(format!("{queue_arn} does not exist")));
+                return Err(DeliveryError::Permanent(format!(
+                    "{queue_arn} does not exist"
+                )));
             }
             Err(error) => return Err(DeliveryError::Transient(error.to_string())),
         };

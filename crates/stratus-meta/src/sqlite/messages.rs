@@ -86,10 +86,9 @@ pub(super) fn send(
                     "SELECT message_id, sequence_number FROM queue_dedup \
                      WHERE project = ?1 AND queue = ?2 AND dedup_id = ?3 AND expires_ms > ?4",
                 )?
-                .query_row(
-                    params![project, queue, dedup_id, message.sent_ms],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
+                .query_row(params![project, queue, dedup_id, message.sent_ms], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
                 .optional()?;
             if let Some((message_id, sequence_number)) = seen {
                 outcomes.push(SendOutcome {
