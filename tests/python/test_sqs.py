@@ -42,6 +42,7 @@ def test_create_get_list_delete(sqs):
     assert attrs["VisibilityTimeout"] == "7"
     assert attrs["QueueArn"].endswith(":" + name)
     assert int(attrs["CreatedTimestamp"]) > 1_600_000_000
+    assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=url)  # no names: none, as SQS
     sqs.delete_queue(QueueUrl=url)
     with raises_sqs("AWS.SimpleQueueService.NonExistentQueue"):
         sqs.get_queue_url(QueueName=name)

@@ -58,13 +58,14 @@ pub(crate) async fn dispatch(
             Ok(json!({}))
         }
         "GetQueueAttributes" => {
-            let mut names = input.strings("AttributeNames")?;
-            if names.is_empty() {
-                names.push("All".into());
-            }
+            // Without names SQS returns no attributes (but still checks the queue).
+            let names = input.strings("AttributeNames")?;
             let attributes = queues
                 .get_attributes(caller, &input.queue()?, &names)
                 .await?;
+            if attributes.is_empty() {
+                return Ok(json!({}));
+            }
             Ok(json!({ "Attributes": attributes }))
         }
         "SetQueueAttributes" => {
