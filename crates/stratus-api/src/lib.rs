@@ -19,6 +19,7 @@ mod oscar;
 mod routing;
 mod s3;
 mod sigv4;
+mod sqs;
 mod triggers;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use http::{Request, Response};
 use hyper::body::Incoming;
+use stratus_events::Queues;
 use stratus_events::mappings::Mappings;
 use stratus_identity::{Apps, Identity};
 use stratus_runtime::Functions;
@@ -58,6 +60,7 @@ pub const MAX_PUT_BYTES: u64 = stratus_store::MAX_BODY_BYTES;
 pub struct Edge {
     s3: s3s::service::S3Service,
     lambda: lambda::LambdaApi,
+    sqs: sqs::SqsApi,
     urls: function_url::FunctionUrls,
     oscar: oscar::OscarServices,
     native: axum::Router,
@@ -77,7 +80,12 @@ impl Edge {
         functions: Arc<Functions>,
         apps: Arc<Apps>,
         mappings: Arc<Mappings>,
+        queues: Arc<Queues>,
     ) -> Self {
+        let sqs = sqs::SqsApi {
+            queues,
+            identity: Arc::clone(&identity),
+        };
         let s3 = s3::service(
             Arc::clone(&store),
             Arc::clone(&identity),
@@ -106,6 +114,7 @@ impl Edge {
         Self {
             s3,
             lambda,
+            sqs,
             urls,
             oscar,
             native,
@@ -118,6 +127,7 @@ impl Edge {
             Destination::FunctionUrl => self.urls.handle(request).await,
             Destination::Aws(service) if service == "s3" => self.serve_s3(request).await,
             Destination::Aws(service) if service == "lambda" => self.lambda.handle(request).await,
+            Destination::Aws(service) if service == "sqs" => self.sqs.handle(request).await,
             Destination::Aws(service) => native::problem(
                 http::StatusCode::NOT_IMPLEMENTED,
                 "service not available",

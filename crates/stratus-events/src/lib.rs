@@ -8,8 +8,10 @@
 
 pub mod delivery;
 pub mod mappings;
+pub mod queues;
 
 pub use delivery::{
     DeliveryError, FunctionDelivery, HttpDelivery, QueueDelivery, QueueMessage, TopicDelivery,
     TopicMessage,
 };
+pub use queues::Queues;

@@ -6,6 +6,7 @@
 mod app_records;
 mod function_records;
 mod mapping_records;
+mod queue_records;
 mod records;
 mod repository;
 mod sqlite;
@@ -13,9 +14,11 @@ mod sqlite;
 pub use app_records::AppRecord;
 pub use function_records::*;
 pub use mapping_records::MappingRecord;
+pub use queue_records::*;
 pub use records::*;
 pub use repository::{
     AppRepository, FunctionRepository, IdentityRepository, MappingRepository, ObjectRepository,
+    QueueRepository,
 };
 pub use sqlite::SqliteMeta;
 

@@ -10,6 +10,10 @@ use crate::{
     KeyRecord, MappingRecord, MetaResult, ObjectRecord, ObjectSummary, OutboxRecord, PartRecord,
     PendingEvent, ScheduleRecord, UploadRecord, VersionRecord, WriteCondition,
 };
+use crate::{
+    ClaimOutcome, ClaimRequest, NewMessage, QueueCounts, QueueRecord, ReceiptOutcome, SendOutcome,
+    VisibilityChange,
+};
 
 /// Projects and access keys.
 #[async_trait]
@@ -232,4 +236,64 @@ pub trait MappingRepository: Send + Sync + 'static {
     async fn set_mapping_result(&self, uuid: &str, result: &str) -> MetaResult<()>;
     /// Returns false when no such mapping existed.
     async fn delete_mapping(&self, uuid: &str) -> MetaResult<bool>;
+}
+
+/// Queues and their messages. Every method that changes messages is one transaction, receives
+/// included: claiming a message (new visibility time, receive count, receipt) is a write, so two
+/// receivers never get the same visible message and a restart keeps every timer and count.
+#[async_trait]
+pub trait QueueRepository: Send + Sync + 'static {
+    /// Creates the queue, or returns the one already stored under that name (the caller decides
+    /// whether its attributes match).
+    async fn create_queue(&self, queue: QueueRecord) -> MetaResult<QueueRecord>;
+    async fn get_queue(&self, project: &str, name: &str) -> MetaResult<Option<QueueRecord>>;
+    /// The project's queues whose names start with `prefix`, by name.
+    async fn list_queues(&self, project: &str, prefix: &str) -> MetaResult<Vec<QueueRecord>>;
+    /// Replaces attributes and tags; [`crate::MetaError::NotFound`] without such a queue.
+    async fn update_queue(&self, queue: QueueRecord) -> MetaResult<()>;
+    /// Deletes the queue with its messages; false when there was none.
+    async fn delete_queue(&self, project: &str, name: &str) -> MetaResult<bool>;
+    /// Deletes every message of the queue; returns how many.
+    async fn purge_queue(&self, project: &str, name: &str) -> MetaResult<u64>;
+
+    /// Commits all `messages` in one transaction. A message whose `dedup_id` was seen on this
+    /// queue in the last `dedup_window_ms` is not added (its outcome names the first one).
+    /// [`crate::MetaError::NotFound`] without such a queue.
+    async fn send_messages(
+        &self,
+        project: &str,
+        queue: &str,
+        messages: Vec<NewMessage>,
+        dedup_window_ms: i64,
+    ) -> MetaResult<Vec<SendOutcome>>;
+    /// Claims up to `request.max` visible messages (see [`ClaimRequest`]).
+    async fn claim_messages(
+        &self,
+        project: &str,
+        queue: &str,
+        request: ClaimRequest,
+    ) -> MetaResult<ClaimOutcome>;
+    /// Deletes each `(seq, receipt)` whose receipt is current, in one transaction.
+    async fn delete_messages(
+        &self,
+        project: &str,
+        queue: &str,
+        receipts: Vec<(i64, String)>,
+    ) -> MetaResult<Vec<ReceiptOutcome>>;
+    /// Applies each change whose receipt is current, in one transaction.
+    async fn change_visibility(
+        &self,
+        project: &str,
+        queue: &str,
+        changes: Vec<VisibilityChange>,
+    ) -> MetaResult<Vec<ReceiptOutcome>>;
+    async fn queue_counts(
+        &self,
+        project: &str,
+        queue: &str,
+        now_ms: i64,
+    ) -> MetaResult<QueueCounts>;
+    /// Deletes messages older than their queue's `MessageRetentionPeriod` and deduplication
+    /// entries past their window; returns how many messages went.
+    async fn sweep_queues(&self, now_ms: i64) -> MetaResult<u64>;
 }

@@ -4,7 +4,6 @@
 mod config_file;
 mod files;
 mod mapping_invoker;
-mod placeholder;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -219,17 +218,27 @@ impl Server {
         // transaction; this wakes the dispatcher right after that commit.
         store.notify_invocations_queued(functions.dispatch_waker());
         let apps = Arc::new(stratus_identity::Apps::new(meta.clone()));
+        // Background services stop when `serve` ends (see `stopped`).
         let (stopping, stop_requested) = tokio::sync::watch::channel(false);
+        let queues = Arc::new(stratus_events::Queues::new(meta.clone()));
+        tokio::spawn(Arc::clone(&queues).run_sweeper(stopped(stop_requested.clone())));
         let mappings = stratus_events::mappings::Mappings::new(
             meta.clone(),
-            Arc::new(placeholder::NoQueues),
+            Arc::clone(&queues) as _,
             Arc::new(mapping_invoker::RuntimeInvoker {
                 functions: Arc::clone(&functions),
                 region: config.region.clone(),
             }),
         );
         tokio::spawn(Arc::clone(&mappings).run(stopped(stop_requested)));
-        let edge = Edge::new(store, identity, Arc::clone(&functions), apps, mappings);
+        let edge = Edge::new(
+            store,
+            identity,
+            Arc::clone(&functions),
+            apps,
+            mappings,
+            queues,
+        );
         files::write_server_info(&config.data_dir, address)?;
         Ok(Self {
             listener,

@@ -6,6 +6,7 @@
 
 mod event;
 mod poller;
+mod queue_source;
 mod service;
 
 use std::collections::BTreeMap;

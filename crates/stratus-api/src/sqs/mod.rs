@@ -1,0 +1,192 @@
+//! The SQS API, signed with SigV4 for `sqs`, in both of its protocols: AWS JSON 1.0
+//! (`X-Amz-Target: AmazonSQS.Op`, what current SDKs send) and the older query protocol
+//! (form-encoded `Action=Op`, XML answers). Both parse into one input shape and run the same
+//! operation functions (`ops.rs`); errors become SQS codes only in `errors.rs`.
+
+mod errors;
+mod input;
+mod ops;
+mod query;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use http::{HeaderMap, Request, Response, StatusCode};
+use http_body_util::{BodyExt as _, Limited};
+use hyper::body::Incoming;
+use serde_json::Value;
+use stratus_events::Queues;
+use stratus_identity::Identity;
+
+use errors::SqsError;
+use input::Input;
+
+/// The largest request body read: a 1 MiB batch, base64-encoded binary attributes and framing.
+const MAX_BODY: usize = 4 * 1024 * 1024;
+const JSON_TYPE: &str = "application/x-amz-json-1.0";
+
+#[derive(Clone)]
+pub(crate) struct SqsApi {
+    pub queues: Arc<Queues>,
+    pub identity: Arc<Identity>,
+}
+
+/// Which protocol a request speaks, and so how to answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Json,
+    Query,
+}
+
+impl SqsApi {
+    pub(crate) async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
+        let (parts, body) = request.into_parts();
+        let target = header(&parts.headers, "x-amz-target")
+            .and_then(|t| t.strip_prefix("AmazonSQS."))
+            .map(str::to_owned);
+        let protocol = if target.is_some() {
+            Protocol::Json
+        } else {
+            Protocol::Query
+        };
+        let operation = target.clone().unwrap_or_default();
+        let body = match Limited::new(body, MAX_BODY).collect().await {
+            Ok(body) => body.to_bytes(),
+            Err(_) => {
+                let error = SqsError::invalid("request body is too large");
+                return error_response(protocol, &error);
+            }
+        };
+        let raw_path = parts.uri.path().to_owned();
+        let raw_query = parts.uri.query().unwrap_or("").to_owned();
+        let signed = crate::sigv4::SignedParts {
+            method: parts.method.as_str(),
+            raw_path: &raw_path,
+            raw_query: &raw_query,
+            headers: &parts.headers,
+            body: &body,
+        };
+        let caller = match crate::aws_auth::verify(&self.identity, &signed).await {
+            Ok(caller) => caller,
+            Err((code, message)) => {
+                return error_response(protocol, &SqsError::auth(code, message));
+            }
+        };
+        let base_url = format!(
+            "http://{}",
+            header(&parts.headers, "host").unwrap_or("localhost")
+        );
+        let (operation, value) = match protocol {
+            Protocol::Json => match parse_json(&body) {
+                Ok(value) => (operation, value),
+                Err(error) => return error_response(protocol, &error),
+            },
+            Protocol::Query => match query_input(&raw_path, &raw_query, &body) {
+                Ok(parsed) => parsed,
+                Err(error) => return error_response(protocol, &error),
+            },
+        };
+        let input = Input {
+            value: &value,
+            project: &caller.project,
+            base_url: &base_url,
+        };
+        match ops::dispatch(&self.queues, &caller, &operation, &input).await {
+            Ok(output) => success_response(protocol, &operation, &output),
+            Err(error) => error_response(protocol, &error),
+        }
+    }
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn parse_json(body: &[u8]) -> Result<Value, SqsError> {
+    if body.is_empty() {
+        return Ok(Value::Object(serde_json::Map::new()));
+    }
+    match serde_json::from_slice(body) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        _ => Err(SqsError::new(
+            "SerializationException",
+            "SerializationException",
+            "the request body is not a JSON object",
+        )),
+    }
+}
+
+/// Parameters from the URL query and the form body; a queue URL path stands for `QueueUrl`.
+fn query_input(raw_path: &str, raw_query: &str, body: &[u8]) -> Result<(String, Value), SqsError> {
+    let form = String::from_utf8_lossy(body);
+    let mut params: Vec<(String, String)> = raw_query
+        .split('&')
+        .chain(form.split('&'))
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (
+                crate::decode_query_component(k),
+                crate::decode_query_component(v),
+            )
+        })
+        .filter(|(k, _)| !k.starts_with("X-Amz-"))
+        .collect();
+    let action = params
+        .iter()
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.clone())
+        .ok_or_else(|| SqsError::missing("Action"))?;
+    params.retain(|(k, _)| k != "Action" && k != "Version");
+    let segments = raw_path.split('/').filter(|s| !s.is_empty()).count();
+    if segments == 2 && !params.iter().any(|(k, _)| k == "QueueUrl") {
+        params.push(("QueueUrl".into(), raw_path.to_owned()));
+    }
+    Ok((action, query::to_input(&params)))
+}
+
+fn request_id() -> String {
+    stratus_runtime::request_id()
+}
+
+fn success_response(protocol: Protocol, operation: &str, output: &Value) -> Response<Body> {
+    let id = request_id();
+    let (content_type, body) = match protocol {
+        Protocol::Json => (JSON_TYPE, output.to_string()),
+        Protocol::Query => ("text/xml", query::response_xml(operation, output, &id)),
+    };
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("x-amzn-RequestId", id)
+        .header(http::header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+fn error_response(protocol: Protocol, error: &SqsError) -> Response<Body> {
+    let id = request_id();
+    let fault = if error.sender_fault {
+        "Sender"
+    } else {
+        "Receiver"
+    };
+    let builder = Response::builder()
+        .status(error.status)
+        .header("x-amzn-RequestId", &id);
+    let response = match protocol {
+        Protocol::Json => {
+            let body = serde_json::json!({
+                "__type": format!("com.amazonaws.sqs#{}", error.shape),
+                "message": error.message,
+            });
+            builder
+                .header(http::header::CONTENT_TYPE, JSON_TYPE)
+                .header("x-amzn-query-error", format!("{};{fault}", error.code))
+                .body(Body::from(body.to_string()))
+        }
+        Protocol::Query => builder
+            .header(http::header::CONTENT_TYPE, "text/xml")
+            .body(Body::from(query::error_xml(error, &id))),
+    };
+    response.unwrap_or_else(|_| Response::new(Body::empty()))
+}
