@@ -196,7 +196,7 @@ def test_bad_input_gets_lambdas_errors_and_changes_nothing(server, setup):
     with raises_lambda("ResourceConflictException", 409):
         lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=function)
     with raises_lambda("InvalidParameterValueException", 400):
-        lam.update_event_source_mapping(UUID=mapping["UUID"], BatchSize=0)
+        lam.update_event_source_mapping(UUID=mapping["UUID"], BatchSize=20, MaximumBatchingWindowInSeconds=0)
     assert lam.get_event_source_mapping(UUID=mapping["UUID"])["BatchSize"] == 10
     # Another project sees nothing of it and cannot map this project's queue.
     other = lambda_client(server, server.create_key(f"p{setup['bucket'].split('-')[-1]}"))
