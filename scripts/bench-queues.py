@@ -143,12 +143,15 @@ def render(results: dict[str, dict], args) -> str:
     header = "| figure | " + " | ".join(names) + (" | Stratus vs moto |" if both else " |")
     lines = [header, "|---" * (len(names) + 1 + both) + "|"]
 
-    def row(label, get, fmt, better_high: bool):
+    def row(label, get, fmt, better_high: bool | None):
         values = [get(results[n]) for n in names]
         cells = [fmt(v) for v in values]
         if both:
             stratus, moto = values
-            cells.append(ratio(stratus, moto) if better_high else ratio(moto, stratus) + " faster")
+            if better_high is None:  # near zero or negative: a ratio would mean nothing
+                cells.append("-")
+            else:
+                cells.append(ratio(stratus, moto) if better_high else ratio(moto, stratus) + " faster")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
 
     per_s = lambda v: f"{v:,.0f} msg/s"  # noqa: E731
@@ -160,7 +163,7 @@ def render(results: dict[str, dict], args) -> str:
             lambda r, p=p: r["long_poll_latency"]["from_send_started"][f"{p}_ms"], ms, False)
     for p in ("p50", "p99"):
         row(f"long poll: send acknowledged -> received, {p}",
-            lambda r, p=p: r["long_poll_latency"]["from_send_acknowledged"][f"{p}_ms"], ms, False)
+            lambda r, p=p: r["long_poll_latency"]["from_send_acknowledged"][f"{p}_ms"], ms, None)
     cpu = lambda key: lambda r: r[key]["server_cpu_s_per_1000"]  # noqa: E731
     secs = lambda v: f"{v * 1000:.0f} ms"  # noqa: E731
     lines.append("")
