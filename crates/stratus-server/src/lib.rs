@@ -2,7 +2,10 @@
 //! edge together, and serves them on one listener until told to shut down.
 
 mod config_file;
+mod destinations;
 mod files;
+mod messaging_placeholders;
+mod outbox_relay;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -132,6 +135,28 @@ fn runtime_config(config: &Config, endpoint: String) -> stratus_runtime::Runtime
     runtime
 }
 
+/// Connects functions and buckets to queues and topics: Lambda destinations, and the outbox
+/// relay that delivers bucket notifications for queue and topic rules.
+fn wire_messaging(store: &Arc<Store>, functions: &Arc<stratus_runtime::Functions>) {
+    // The integrator replaces these two by the queue and topic services.
+    let queues: Arc<dyn stratus_events::QueueDelivery> = Arc::new(messaging_placeholders::NoQueues);
+    let topics: Arc<dyn stratus_events::TopicDelivery> = Arc::new(messaging_placeholders::NoTopics);
+    functions.set_destination_sink(Arc::new(destinations::Destinations {
+        queues: Arc::clone(&queues),
+        topics: Arc::clone(&topics),
+        functions: Arc::downgrade(functions),
+    }));
+    let wake = Arc::new(tokio::sync::Notify::new());
+    store.notify_outbox_written(Arc::clone(&wake));
+    let relay = outbox_relay::OutboxRelay {
+        store: Arc::downgrade(store),
+        queues,
+        topics,
+        wake,
+    };
+    tokio::spawn(relay.run());
+}
+
 /// A started (bound, not yet serving) server.
 pub struct Server {
     listener: TcpListener,
@@ -209,6 +234,7 @@ impl Server {
         // Uploads that match a bucket trigger queue their invocation in the upload's own
         // transaction; this wakes the dispatcher right after that commit.
         store.notify_invocations_queued(functions.dispatch_waker());
+        wire_messaging(&store, &functions);
         let apps = Arc::new(stratus_identity::Apps::new(meta.clone()));
         let edge = Edge::new(store, identity, Arc::clone(&functions), apps);
         files::write_server_info(&config.data_dir, address)?;

@@ -82,6 +82,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "stratus-server",
         &[
             "stratus-api",
+            "stratus-core",
             "stratus-events",
             "stratus-identity",
             "stratus-meta",
