@@ -9,7 +9,7 @@ use stratus_core::arn::Arn;
 use stratus_identity::Principal;
 use stratus_meta::EventInvokeConfigRecord;
 
-use crate::functions::{Functions, LATEST, not_found, require};
+use crate::functions::{Functions, not_found, require};
 use crate::{RuntimeError, RuntimeResult};
 
 /// Lambda's bounds on `MaximumRetryAttempts`.
@@ -390,6 +390,7 @@ fn no_config(project: &str, name: &str, qualifier: &str, region: &str) -> Runtim
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::functions::LATEST;
 
     fn settings(
         retries: Option<u32>,

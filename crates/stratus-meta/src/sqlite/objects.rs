@@ -517,9 +517,9 @@ impl ObjectRepository for SqliteMeta {
 
     async fn consume_event(&self, event_id: &str, failure: Option<String>) -> MetaResult<()> {
         let event_id = event_id.to_owned();
-        let now_ms =
-            i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
-                .unwrap_or(i64::MAX);
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         self.write(move |conn| {
             conn.prepare_cached(
                 "UPDATE outbox SET consumed_ms = ?2, failure = ?3 WHERE event_id = ?1 AND consumed_ms IS NULL",
