@@ -166,7 +166,8 @@ mod tests {
     #[test]
     fn failure_record_has_lambdas_shape() {
         let error = br#"{"errorMessage":"boom","errorType":"ValueError"}"#;
-        let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let now =
+            time::OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("valid timestamp");
         let record = invocation_record(
             &invocation(Some(error)),
             "arn:aws:lambda:us-east-1:1:function:f:$LATEST",
@@ -192,7 +193,7 @@ mod tests {
 
     #[test]
     fn success_record_carries_the_result_and_no_function_error() {
-        let now = time::OffsetDateTime::from_unix_timestamp(0).unwrap();
+        let now = time::OffsetDateTime::from_unix_timestamp(0).expect("valid timestamp");
         let record = invocation_record(
             &invocation(Some(b"\"done\"")),
             "arn",
@@ -207,7 +208,7 @@ mod tests {
 
     #[test]
     fn expired_event_without_an_attempt_explains_itself() {
-        let now = time::OffsetDateTime::from_unix_timestamp(0).unwrap();
+        let now = time::OffsetDateTime::from_unix_timestamp(0).expect("valid timestamp");
         let mut never_ran = invocation(None);
         never_ran.payload = b"not json".to_vec();
         let record = invocation_record(

@@ -431,7 +431,8 @@ mod tests {
         let bus = format!("arn:aws:events:us-east-1:{account}:event-bus/default");
         let bucket = "arn:aws:s3:::bucket".to_owned();
         for bad in [&foreign, &bus, &bucket, &"queue".to_owned()] {
-            let error = validate("p", &settings(None, None, Some(bad))).unwrap_err();
+            let error =
+                validate("p", &settings(None, None, Some(bad))).expect_err("must be refused");
             assert!(matches!(error, RuntimeError::Invalid { .. }), "{bad}");
         }
         let layer = format!("arn:aws:lambda:us-east-1:{account}:layer:l:1");

@@ -13,10 +13,13 @@ use stratus_store::{BodyStream, ObjectHeaders, ObjectWrite, WriteCondition};
 
 use super::*;
 
+/// What a destination received: project, ARN, delivery id, body, subject.
+type Received = (String, String, String, String, Option<String>);
+
 /// A destination that records deliveries; scripted failures are answered first, in order.
 #[derive(Default)]
 struct Recorder {
-    received: Mutex<Vec<(String, String, String, String, Option<String>)>>,
+    received: Mutex<Vec<Received>>,
     failures: Mutex<VecDeque<DeliveryError>>,
 }
 
@@ -29,10 +32,10 @@ impl Recorder {
         body: String,
         subject: Option<String>,
     ) -> Result<(), DeliveryError> {
-        if let Some(failure) = self.failures.lock().unwrap().pop_front() {
+        if let Some(failure) = self.failures.lock().expect("lock").pop_front() {
             return Err(failure);
         }
-        self.received.lock().unwrap().push((
+        self.received.lock().expect("lock").push((
             project.to_owned(),
             arn.to_owned(),
             id.to_owned(),
@@ -42,8 +45,8 @@ impl Recorder {
         Ok(())
     }
 
-    fn received(&self) -> Vec<(String, String, String, String, Option<String>)> {
-        self.received.lock().unwrap().clone()
+    fn received(&self) -> Vec<Received> {
+        self.received.lock().expect("lock").clone()
     }
 }
 
@@ -105,14 +108,21 @@ fn topic_arn() -> String {
 }
 
 async fn fixture(buckets: &[&str]) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let meta = Arc::new(SqliteMeta::open(&dir.path().join("meta.db")).unwrap());
-    let store = Arc::new(Store::open(dir.path(), meta, "us-east-1").await.unwrap());
+    let dir = tempfile::tempdir().expect("valid test input");
+    let meta = Arc::new(SqliteMeta::open(&dir.path().join("meta.db")).expect("valid test input"));
+    let store = Arc::new(
+        Store::open(dir.path(), meta, "us-east-1")
+            .await
+            .expect("valid test input"),
+    );
     for bucket in buckets {
         store
-            .create_bucket(&caller(), &BucketName::parse(bucket).unwrap())
+            .create_bucket(
+                &caller(),
+                &BucketName::parse(bucket).expect("valid test input"),
+            )
             .await
-            .unwrap();
+            .expect("valid test input");
         let rules = vec![
             NotificationRule {
                 id: "q".into(),
@@ -132,7 +142,7 @@ async fn fixture(buckets: &[&str]) -> Fixture {
         store
             .set_notifications(&caller(), bucket, rules)
             .await
-            .unwrap();
+            .expect("valid test input");
     }
     let (queues, topics) = (Arc::new(Recorder::default()), Arc::new(Recorder::default()));
     let relay = OutboxRelay {
@@ -152,7 +162,7 @@ async fn fixture(buckets: &[&str]) -> Fixture {
 
 async fn upload(store: &Store, bucket: &str, key: &str) {
     let body: BodyStream = Box::pin(futures::stream::iter([Ok(Bytes::from_static(b"x"))]));
-    let staged = store.stage(body, true).await.unwrap();
+    let staged = store.stage(body, true).await.expect("valid test input");
     let write = ObjectWrite {
         bucket: bucket.into(),
         key: key.into(),
@@ -160,14 +170,17 @@ async fn upload(store: &Store, bucket: &str, key: &str) {
         condition: WriteCondition::Always,
         kind: EventKind::Put,
     };
-    store.put_object(&caller(), write, staged).await.unwrap();
+    store
+        .put_object(&caller(), write, staged)
+        .await
+        .expect("valid test input");
 }
 
 fn key_of(body: &str) -> String {
-    let event: serde_json::Value = serde_json::from_str(body).unwrap();
+    let event: serde_json::Value = serde_json::from_str(body).expect("valid test input");
     event["Records"][0]["s3"]["object"]["key"]
         .as_str()
-        .unwrap()
+        .expect("valid test input")
         .to_owned()
 }
 
@@ -181,12 +194,12 @@ async fn delivers_matching_events_once_with_the_event_id() {
         .store
         .pending_events(10)
         .await
-        .unwrap()
+        .expect("valid test input")
         .into_iter()
         .map(|e| e.event_id)
         .collect();
     assert_eq!(event_ids.len(), 3);
-    let pass = f.relay.pass(&f.store).await.unwrap();
+    let pass = f.relay.pass(&f.store).await.expect("valid test input");
     assert_eq!((pass.delivered, pass.dropped, pass.held_back), (3, 0, 0));
 
     let queued = f.queues.received();
@@ -205,10 +218,16 @@ async fn delivers_matching_events_once_with_the_event_id() {
         delivered_ids.iter().all(|id| event_ids.contains(id)),
         "{delivered_ids:?}"
     );
-    let body: serde_json::Value = serde_json::from_str(&queued[0].3).unwrap();
+    let body: serde_json::Value = serde_json::from_str(&queued[0].3).expect("valid test input");
     assert_eq!(body["Records"][0]["eventName"], "ObjectCreated:Put");
-    assert!(f.store.pending_events(10).await.unwrap().is_empty());
-    let again = f.relay.pass(&f.store).await.unwrap();
+    assert!(
+        f.store
+            .pending_events(10)
+            .await
+            .expect("valid test input")
+            .is_empty()
+    );
+    let again = f.relay.pass(&f.store).await.expect("valid test input");
     assert_eq!(again.delivered, 0);
     assert_eq!(f.queues.received().len(), 2);
 }
@@ -221,18 +240,25 @@ async fn a_transient_failure_holds_back_only_that_buckets_later_events() {
     f.queues
         .failures
         .lock()
-        .unwrap()
+        .expect("valid test input")
         .push_back(DeliveryError::Transient("busy".into()));
-    let pass = f.relay.pass(&f.store).await.unwrap();
+    let pass = f.relay.pass(&f.store).await.expect("valid test input");
     assert_eq!((pass.delivered, pass.held_back), (0, 1));
     assert!(
         f.queues.received().is_empty(),
         "in/2 must not overtake in/1"
     );
-    assert_eq!(f.store.pending_events(10).await.unwrap().len(), 2);
+    assert_eq!(
+        f.store
+            .pending_events(10)
+            .await
+            .expect("valid test input")
+            .len(),
+        2
+    );
 
     upload(&f.store, "second", "in/3").await;
-    let pass = f.relay.pass(&f.store).await.unwrap();
+    let pass = f.relay.pass(&f.store).await.expect("valid test input");
     assert_eq!(pass.delivered, 3);
     let mut keys: Vec<_> = f.queues.received().iter().map(|m| key_of(&m.3)).collect();
     let first: Vec<_> = keys.iter().filter(|k| *k != "in/3").cloned().collect();
@@ -249,9 +275,9 @@ async fn a_permanent_failure_is_consumed_and_does_not_block() {
     f.queues
         .failures
         .lock()
-        .unwrap()
+        .expect("valid test input")
         .push_back(DeliveryError::Permanent("no such queue".into()));
-    let pass = f.relay.pass(&f.store).await.unwrap();
+    let pass = f.relay.pass(&f.store).await.expect("valid test input");
     assert_eq!((pass.delivered, pass.dropped), (1, 1));
     assert_eq!(
         f.queues
@@ -261,7 +287,13 @@ async fn a_permanent_failure_is_consumed_and_does_not_block() {
             .collect::<Vec<_>>(),
         ["in/next"]
     );
-    assert!(f.store.pending_events(10).await.unwrap().is_empty());
+    assert!(
+        f.store
+            .pending_events(10)
+            .await
+            .expect("valid test input")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
