@@ -83,6 +83,23 @@ def http_request(url: str, method: str = "GET", data: bytes | None = None, heade
         return HttpResult(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
 
 
+def account_id(project: str) -> str:
+    """The 12-digit account id that stands for `project` in ARNs (stratus_core::arn::account_id)."""
+    value = 0xCBF29CE484222325
+    for byte in project.encode():
+        value = ((value ^ byte) * 0x100000001B3) % (1 << 64)
+    return f"{value % 1_000_000_000_000:012d}"
+
+
+def aws_client(server, service: str, creds: "Creds | None" = None):
+    """A boto3 client of `service` (sqs, sns, ...) for this server."""
+    creds = creds or server.admin
+    session = boto3.session.Session(aws_access_key_id=creds.access_key_id,
+                                    aws_secret_access_key=creds.secret_access_key, region_name=REGION)
+    return session.client(service, endpoint_url=server.endpoint,
+                          config=client_config(signature_version="v4", read_timeout=60))
+
+
 def unique_bucket(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:16]}"
 

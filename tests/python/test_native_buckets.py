@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import urllib.parse
 
-from stratus_testlib import http_request, run_stratus, unique_bucket
+from stratus_testlib import account_id, http_request, run_stratus, unique_bucket
 
 
 def native(server, method, path, data=None, token=None, headers=None):
@@ -82,7 +82,7 @@ def test_uploads_through_the_native_api_raise_events(server):
     name = unique_bucket("nb")
     native(server, "PUT", f"/v1/buckets/{name}")
     server.client().put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={
-        "QueueConfigurations": [{"QueueArn": "arn:aws:sqs:us-east-1:000000000000:q",
+        "QueueConfigurations": [{"QueueArn": f"arn:aws:sqs:us-east-1:{account_id(server.admin.project)}:q",
                                  "Events": ["s3:ObjectCreated:*"]}]})
     native(server, "PUT", object_path(name, "a b.txt"), data=b"hi")
     events = [e for e in server.events() if e["bucket"] == name]

@@ -14,9 +14,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lambda_helpers import create_python_function, lambda_client
-from stratus_testlib import MIB, http_request, md5_hex, multipart_etag, raises_s3, unique_bucket
+from stratus_testlib import MIB, account_id, http_request, md5_hex, multipart_etag, raises_s3, unique_bucket
 
-ACCOUNT = "123456789012"
+# Queue and topic destinations must be in the bucket's project: the admin key's, "admin".
+ACCOUNT = account_id("admin")
 QUEUE_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:removed-images"
 TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:new-documents"
 IMAGES_TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:new-images"

@@ -150,3 +150,21 @@ pub struct ScheduleRecord {
     pub next_fire_ms: Option<i64>,
     pub created_ms: i64,
 }
+
+/// How a function's asynchronous invocations are retried and where their outcomes go (Lambda's
+/// `FunctionEventInvokeConfig`), per function and qualifier. `None` fields take Lambda's
+/// defaults: two retries, a six-hour event age, no destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventInvokeConfigRecord {
+    pub project: String,
+    pub function: String,
+    /// `$LATEST` or a published version number.
+    pub qualifier: String,
+    pub maximum_retry_attempts: Option<u32>,
+    pub maximum_event_age_s: Option<u32>,
+    /// Destination ARN for successful invocations.
+    pub on_success: Option<String>,
+    /// Destination ARN for invocations that failed for good (retries exhausted, too old).
+    pub on_failure: Option<String>,
+    pub last_modified_ms: i64,
+}

@@ -148,9 +148,11 @@ pub struct PendingEvent {
 }
 
 /// What a committed write leaves for the store to do: blob files it made unreachable (to delete)
-/// and whether it queued asynchronous invocations (bucket triggers), so the dispatcher is woken.
+/// and whether it queued asynchronous invocations (bucket triggers) or wrote outbox events for
+/// queues and topics, so the dispatcher or the outbox relay is woken.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Garbage {
     pub blobs: Vec<String>,
     pub invocations_queued: bool,
+    pub outbox_written: bool,
 }

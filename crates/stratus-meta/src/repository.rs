@@ -6,9 +6,10 @@ use async_trait::async_trait;
 use stratus_core::NotificationRule;
 
 use crate::{
-    AppRecord, BucketRecord, FunctionRecord, FunctionUrlRecord, Garbage, InvocationRecord,
-    KeyRecord, MappingRecord, MetaResult, ObjectRecord, ObjectSummary, OutboxRecord, PartRecord,
-    PendingEvent, ScheduleRecord, UploadRecord, VersionRecord, WriteCondition,
+    AppRecord, BucketRecord, EventInvokeConfigRecord, FunctionRecord, FunctionUrlRecord, Garbage,
+    InvocationRecord, KeyRecord, MappingRecord, MetaResult, ObjectRecord, ObjectSummary,
+    OutboxRecord, PartRecord, PendingEvent, ScheduleRecord, UploadRecord, VersionRecord,
+    WriteCondition,
 };
 use crate::{
     ClaimOutcome, ClaimRequest, NewMessage, QueueCounts, QueueRecord, ReceiptOutcome, SendOutcome,
@@ -93,6 +94,9 @@ pub trait ObjectRepository: Send + Sync + 'static {
 
     /// Outbox events not yet consumed, oldest first.
     async fn pending_events(&self, limit: usize) -> MetaResult<Vec<OutboxRecord>>;
+    /// Marks an outbox event consumed (delivered, or given up on with `failure` saying why).
+    /// Consuming an event twice changes nothing.
+    async fn consume_event(&self, event_id: &str, failure: Option<String>) -> MetaResult<()>;
     /// Every blob id referenced by an object or a part; start-up garbage collection keeps these.
     async fn referenced_blobs(&self) -> MetaResult<HashSet<String>>;
     /// The highest event sequencer ever stored, so sequencers keep increasing across restarts.
@@ -209,6 +213,34 @@ pub trait FunctionRepository: Send + Sync + 'static {
         fired_ms: i64,
         next_fire_ms: Option<i64>,
         invocation: Option<InvocationRecord>,
+    ) -> MetaResult<bool>;
+
+    /// Queues `invocation` unless one with its id exists (a redelivered event queues nothing
+    /// new); returns whether it was inserted.
+    async fn queue_invocation_once(&self, invocation: InvocationRecord) -> MetaResult<bool>;
+
+    /// Creates or replaces a function's asynchronous-invocation settings for one qualifier;
+    /// [`crate::MetaError::NotFound`] if there is no such function. Deleting the function
+    /// deletes them.
+    async fn put_event_invoke_config(&self, config: EventInvokeConfigRecord) -> MetaResult<()>;
+    async fn get_event_invoke_config(
+        &self,
+        project: &str,
+        function: &str,
+        qualifier: &str,
+    ) -> MetaResult<Option<EventInvokeConfigRecord>>;
+    /// A function's settings for every qualifier that has some, by qualifier.
+    async fn list_event_invoke_configs(
+        &self,
+        project: &str,
+        function: &str,
+    ) -> MetaResult<Vec<EventInvokeConfigRecord>>;
+    /// Returns false when there was nothing to delete.
+    async fn delete_event_invoke_config(
+        &self,
+        project: &str,
+        function: &str,
+        qualifier: &str,
     ) -> MetaResult<bool>;
 }
 

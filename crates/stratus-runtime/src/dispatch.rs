@@ -10,6 +10,8 @@ use bytes::Bytes;
 use stratus_meta::{InvocationRecord, InvocationState};
 use tokio::sync::Notify;
 
+use crate::destinations::{self, Condition, invocation_record};
+use crate::event_invoke::InvokePolicy;
 use crate::functions::Functions;
 use crate::invoke::{OnThrottle, Run};
 use stratus_core::lineage::MAX_CHAIN_DEPTH;
@@ -115,15 +117,30 @@ async fn attempt(service: &Functions, record: InvocationRecord) -> bool {
         dead_letter(service, record, error).await;
         return false;
     }
+    let policy = service
+        .invoke_policy(&record.project, &record.function, &record.qualifier)
+        .await;
+    let age = event_age(&record, crate::now_ms());
+    if age >= policy.max_age {
+        let error = format!(
+            "the event expired before it could be processed: its age {}s reached MaximumEventAgeInSeconds {}s",
+            age.as_secs(),
+            policy.max_age.as_secs()
+        );
+        give_up(service, record, &policy, Condition::EventAgeExceeded, error).await;
+        return false;
+    }
     let view = match service
         .resolve(&record.project, &record.function, Some(&record.qualifier))
         .await
     {
         Ok(view) => view,
         Err(error) => {
+            // Not an attempt (attempts stays as it was): a missing function is not retried.
             return finish(
                 service,
                 record,
+                &policy,
                 Err(format!("function unavailable: {error}")),
             )
             .await;
@@ -146,48 +163,133 @@ async fn attempt(service: &Functions, record: InvocationRecord) -> bool {
         }
         Err(error) => Err(error.to_string()),
     };
-    finish(service, record, outcome).await
+    finish(service, record, &policy, outcome).await
+}
+
+fn event_age(record: &InvocationRecord, now_ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(now_ms - record.accepted_ms).unwrap_or(0))
+}
+
+/// What follows a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterFailure {
+    RetryIn(Duration),
+    GiveUp(Condition),
+}
+
+/// `attempts` counts the attempt that just failed; retries are `attempts - 1`. Backoff doubles
+/// from `base`. An event that has reached its maximum age is not retried.
+fn after_failure(
+    attempts: u32,
+    age: Duration,
+    policy: &InvokePolicy,
+    base: Duration,
+) -> AfterFailure {
+    if age >= policy.max_age {
+        AfterFailure::GiveUp(Condition::EventAgeExceeded)
+    } else if attempts > 0 && attempts <= policy.retries {
+        AfterFailure::RetryIn(base * 2u32.saturating_pow(attempts.saturating_sub(1)))
+    } else {
+        AfterFailure::GiveUp(Condition::RetriesExhausted)
+    }
 }
 
 /// Records the attempt: success, a retry later, or the dead-letter store; true for a retry.
+/// A final outcome goes to its destination first (see [`deliver_outcome`]).
 async fn finish(
     service: &Functions,
     mut record: InvocationRecord,
+    policy: &InvokePolicy,
     outcome: Result<Vec<u8>, String>,
 ) -> bool {
     let now = crate::now_ms();
-    let mut retry = false;
     match outcome {
         Ok(payload) => {
             record.state = InvocationState::Succeeded;
             record.result = Some(payload);
             record.error = None;
             record.finished_ms = Some(now);
+            deliver_outcome(service, &record, policy, Condition::Success, None).await;
+            record_outcome(service, record).await;
+            false
         }
         Err(error) => {
-            let config = &service.config;
-            let age = Duration::from_millis(u64::try_from(now - record.accepted_ms).unwrap_or(0));
-            let retries_left = record.attempts <= config.async_retries && record.attempts > 0;
-            if retries_left && age < config.max_event_age {
-                let backoff = config.async_retry_base
-                    * 2u32.saturating_pow(record.attempts.saturating_sub(1));
-                record.next_attempt_ms =
-                    now + i64::try_from(backoff.as_millis()).unwrap_or(i64::MAX);
-                retry = true;
-                tracing::info!(id = %record.id, function = %record.function, attempt = record.attempts, %error, "asynchronous invocation failed; retrying");
-            } else {
-                record.state = InvocationState::DeadLettered;
-                record.finished_ms = Some(now);
-                tracing::warn!(id = %record.id, function = %record.function, attempts = record.attempts, %error, "asynchronous invocation dead-lettered");
+            let age = event_age(&record, now);
+            match after_failure(
+                record.attempts,
+                age,
+                policy,
+                service.config.async_retry_base,
+            ) {
+                AfterFailure::RetryIn(backoff) => {
+                    record.next_attempt_ms =
+                        now + i64::try_from(backoff.as_millis()).unwrap_or(i64::MAX);
+                    tracing::info!(id = %record.id, function = %record.function, attempt = record.attempts, %error, "asynchronous invocation failed; retrying");
+                    record.error = Some(error);
+                    record_outcome(service, record).await;
+                    true
+                }
+                AfterFailure::GiveUp(condition) => {
+                    give_up(service, record, policy, condition, error).await;
+                    false
+                }
             }
-            record.error = Some(error);
         }
     }
-    record_outcome(service, record).await;
-    retry
 }
 
-/// Dead-letters an invocation without running it.
+/// Dead-letters an invocation that will not be attempted again and sends its record to the
+/// OnFailure destination.
+async fn give_up(
+    service: &Functions,
+    mut record: InvocationRecord,
+    policy: &InvokePolicy,
+    condition: Condition,
+    error: String,
+) {
+    tracing::warn!(id = %record.id, function = %record.function, attempts = record.attempts, condition = condition.as_str(), %error, "asynchronous invocation dead-lettered");
+    deliver_outcome(service, &record, policy, condition, Some(&error)).await;
+    record.state = InvocationState::DeadLettered;
+    record.finished_ms = Some(crate::now_ms());
+    record.error = Some(error);
+    record_outcome(service, record).await;
+}
+
+/// Sends the invocation record to the destination for `condition`, if one is configured and a
+/// sink is wired. This happens before the invocation's end is recorded: a crash in between
+/// re-runs the invocation and re-delivers with the same delivery id, which the destination
+/// keeps once.
+async fn deliver_outcome(
+    service: &Functions,
+    record: &InvocationRecord,
+    policy: &InvokePolicy,
+    condition: Condition,
+    error: Option<&str>,
+) {
+    let destination = match condition {
+        Condition::Success => policy.on_success.as_deref(),
+        Condition::RetriesExhausted | Condition::EventAgeExceeded => policy.on_failure.as_deref(),
+    };
+    let (Some(destination), Some(sink)) = (destination, service.destinations.get()) else {
+        return;
+    };
+    let function_arn = crate::function_arn(
+        &service.config.region,
+        &record.project,
+        &record.function,
+        Some(&record.qualifier),
+    );
+    let document = invocation_record(
+        record,
+        &function_arn,
+        condition,
+        error,
+        time::OffsetDateTime::now_utc(),
+    );
+    destinations::deliver(sink, record, destination, condition, document).await;
+}
+
+/// Dead-letters an invocation without running it (no destination: this stops event loops).
 async fn dead_letter(service: &Functions, mut record: InvocationRecord, error: String) {
     record.state = InvocationState::DeadLettered;
     record.finished_ms = Some(crate::now_ms());
@@ -199,5 +301,50 @@ async fn record_outcome(service: &Functions, record: InvocationRecord) {
     if let Err(error) = service.meta.put_invocation(record).await {
         // The row stays queued and runs again: at least once.
         tracing::error!(%error, "cannot record an asynchronous invocation's outcome");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(retries: u32, max_age_s: u64) -> InvokePolicy {
+        InvokePolicy {
+            retries,
+            max_age: Duration::from_secs(max_age_s),
+            on_success: None,
+            on_failure: None,
+        }
+    }
+
+    #[test]
+    fn retries_follow_maximum_retry_attempts() {
+        let base = Duration::from_secs(1);
+        let young = Duration::from_secs(1);
+        assert_eq!(
+            after_failure(1, young, &policy(0, 60), base),
+            AfterFailure::GiveUp(Condition::RetriesExhausted)
+        );
+        assert_eq!(
+            after_failure(1, young, &policy(2, 60), base),
+            AfterFailure::RetryIn(Duration::from_secs(1))
+        );
+        assert_eq!(
+            after_failure(2, young, &policy(2, 60), base),
+            AfterFailure::RetryIn(Duration::from_secs(2))
+        );
+        assert_eq!(
+            after_failure(3, young, &policy(2, 60), base),
+            AfterFailure::GiveUp(Condition::RetriesExhausted)
+        );
+    }
+
+    #[test]
+    fn an_old_event_is_not_retried() {
+        let base = Duration::from_secs(1);
+        assert_eq!(
+            after_failure(1, Duration::from_secs(60), &policy(2, 60), base),
+            AfterFailure::GiveUp(Condition::EventAgeExceeded)
+        );
     }
 }

@@ -111,6 +111,8 @@ pub struct Functions {
     pub(crate) cold_starts: Arc<tokio::sync::Semaphore>,
     pub(crate) views: crate::views::ViewCache,
     pub(crate) dispatcher: Dispatcher,
+    /// Where invocation records go (Lambda destinations); set once by the composition root.
+    pub(crate) destinations: std::sync::OnceLock<Arc<dyn crate::DestinationSink>>,
     /// Where the runtime client lives on the host (mounted at `/opt/stratus`).
     pub(crate) runtime_dir: PathBuf,
     pub(crate) run_dir: PathBuf,
@@ -193,6 +195,7 @@ impl Functions {
             cold_starts: Arc::new(tokio::sync::Semaphore::new(cold_start_limit())),
             views: crate::views::ViewCache::default(),
             dispatcher: Dispatcher::default(),
+            destinations: std::sync::OnceLock::new(),
             meta,
             identity,
             code,
@@ -210,6 +213,11 @@ impl Functions {
     #[must_use]
     pub fn dispatch_waker(&self) -> std::sync::Arc<tokio::sync::Notify> {
         std::sync::Arc::clone(&self.dispatcher.wake)
+    }
+
+    /// Connects the dispatcher to the services that receive invocation records (set once).
+    pub fn set_destination_sink(&self, sink: Arc<dyn crate::DestinationSink>) {
+        let _ = self.destinations.set(sink);
     }
 
     #[must_use]

@@ -7,9 +7,11 @@
 
 pub mod cgroup;
 pub mod code;
+mod destinations;
 mod dispatch;
 mod env_build;
 pub mod envs;
+mod event_invoke;
 mod functions;
 mod host;
 mod invoke;
@@ -23,8 +25,12 @@ mod urls;
 mod views;
 mod worker;
 
+pub use destinations::{
+    Condition, DeliveryFailed, DestinationSink, delivery_id, invocation_record,
+};
 pub use env_build::{BuildEvent, Built, EnvironmentBuild, MAX_REQUIREMENTS_BYTES};
 pub use envs::{EnvInfo, environment_hash};
+pub use event_invoke::{EventInvokeSettings, MAX_EVENT_AGE_S, MAX_RETRY_ATTEMPTS, MIN_EVENT_AGE_S};
 pub use functions::{CodeUpdate, ConfigUpdate, FunctionView, Functions, NewFunction};
 pub use host::{HostPython, RuntimeConfig};
 pub use invoke::{InvokeRequest, InvokeResponse, Metering};

@@ -2,8 +2,11 @@
 //! edge together, and serves them on one listener until told to shut down.
 
 mod config_file;
+mod destinations;
 mod files;
 mod mapping_invoker;
+mod messaging_placeholders;
+mod outbox_relay;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -133,6 +136,30 @@ fn runtime_config(config: &Config, endpoint: String) -> stratus_runtime::Runtime
     runtime
 }
 
+/// Connects functions and buckets to queues and topics: Lambda destinations, and the outbox
+/// relay that delivers bucket notifications for queue and topic rules.
+fn wire_messaging(
+    store: &Arc<Store>,
+    functions: &Arc<stratus_runtime::Functions>,
+    queues: Arc<dyn stratus_events::QueueDelivery>,
+) {
+    let topics: Arc<dyn stratus_events::TopicDelivery> = Arc::new(messaging_placeholders::NoTopics);
+    functions.set_destination_sink(Arc::new(destinations::Destinations {
+        queues: Arc::clone(&queues),
+        topics: Arc::clone(&topics),
+        functions: Arc::downgrade(functions),
+    }));
+    let wake = Arc::new(tokio::sync::Notify::new());
+    store.notify_outbox_written(Arc::clone(&wake));
+    let relay = outbox_relay::OutboxRelay {
+        store: Arc::downgrade(store),
+        queues,
+        topics,
+        wake,
+    };
+    tokio::spawn(relay.run());
+}
+
 /// A started (bound, not yet serving) server.
 pub struct Server {
     listener: TcpListener,
@@ -222,6 +249,7 @@ impl Server {
         let (stopping, stop_requested) = tokio::sync::watch::channel(false);
         let queues = Arc::new(stratus_events::Queues::new(meta.clone()));
         tokio::spawn(Arc::clone(&queues).run_sweeper(stopped(stop_requested.clone())));
+        wire_messaging(&store, &functions, Arc::clone(&queues) as _);
         let mappings = stratus_events::mappings::Mappings::new(
             meta.clone(),
             Arc::clone(&queues) as _,

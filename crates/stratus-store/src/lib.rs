@@ -102,6 +102,9 @@ pub struct Store {
     /// Signalled after a commit that queued invocations (bucket triggers); the function
     /// dispatcher waits on it, so a triggered handler starts without polling delay.
     invocations_queued: OnceLock<Arc<Notify>>,
+    /// Signalled after a commit that wrote outbox events for queues or topics; the outbox relay
+    /// waits on it.
+    outbox_written: OnceLock<Arc<Notify>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -151,12 +154,19 @@ impl Store {
             owners: RwLock::new(HashMap::new()),
             sequencer: AtomicU64::new(seed),
             invocations_queued: OnceLock::new(),
+            outbox_written: OnceLock::new(),
         })
     }
 
     /// Connects the store to whoever runs queued invocations (set once, by the composition root).
     pub fn notify_invocations_queued(&self, wake: Arc<Notify>) {
         let _ = self.invocations_queued.set(wake);
+    }
+
+    /// Connects the store to whoever delivers outbox events to queues and topics (set once, by
+    /// the composition root).
+    pub fn notify_outbox_written(&self, wake: Arc<Notify>) {
+        let _ = self.outbox_written.set(wake);
     }
 
     #[must_use]
@@ -246,6 +256,11 @@ impl Store {
         {
             wake.notify_one();
         }
+        if garbage.outbox_written
+            && let Some(wake) = self.outbox_written.get()
+        {
+            wake.notify_one();
+        }
         if !garbage.blobs.is_empty() {
             self.blobs.remove(garbage.blobs).await;
         }
@@ -260,5 +275,21 @@ impl Store {
         limit: usize,
     ) -> StoreResult<Vec<stratus_meta::OutboxRecord>> {
         Ok(self.meta.pending_events(limit).await?)
+    }
+
+    /// Marks an outbox event consumed: delivered, or (with `failure`) given up on.
+    ///
+    /// # Errors
+    /// Metadata failures.
+    pub async fn consume_event(&self, event_id: &str, failure: Option<String>) -> StoreResult<()> {
+        Ok(self.meta.consume_event(event_id, failure).await?)
+    }
+
+    /// The project a bucket belongs to; `None` once the bucket is deleted.
+    ///
+    /// # Errors
+    /// Metadata failures.
+    pub async fn bucket_project(&self, bucket: &str) -> StoreResult<Option<String>> {
+        self.owner_of(bucket).await
     }
 }

@@ -15,7 +15,7 @@ use stratus_runtime::{CodeUpdate, ConfigUpdate, NewFunction, RuntimeError};
 
 use super::errors::{from_runtime, invalid, lambda_error};
 use super::model::{self, CreateFunction, PutConcurrency, UpdateCode, UpdateConfiguration};
-use super::{Call, LambdaApi, mappings, url_config};
+use super::{Call, LambdaApi, event_invoke_config, mappings, url_config};
 
 type Reply = Result<Response<Body>, Response<Body>>;
 
@@ -53,6 +53,21 @@ pub(crate) async fn route(api: &LambdaApi, call: Call) -> Response<Body> {
             url_config::delete(api, &call, name).await
         }
         (&Method::GET, [_, "functions", name, "urls"]) => url_config::list(api, &call, name).await,
+        (&Method::PUT, [_, "functions", name, "event-invoke-config"]) => {
+            event_invoke_config::put(api, &call, name).await
+        }
+        (&Method::POST, [_, "functions", name, "event-invoke-config"]) => {
+            event_invoke_config::update(api, &call, name).await
+        }
+        (&Method::GET, [_, "functions", name, "event-invoke-config"]) => {
+            event_invoke_config::get(api, &call, name).await
+        }
+        (&Method::DELETE, [_, "functions", name, "event-invoke-config"]) => {
+            event_invoke_config::delete(api, &call, name).await
+        }
+        (&Method::GET, [_, "functions", name, "event-invoke-config", "list"]) => {
+            event_invoke_config::list(api, &call, name).await
+        }
         (&Method::POST, [_, "functions", name, "invocations"]) => {
             super::invoke::invoke(api, &call, name).await
         }

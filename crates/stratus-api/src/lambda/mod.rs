@@ -3,6 +3,7 @@
 //! signature verified, then routed by method and path to the function service.
 
 mod errors;
+mod event_invoke_config;
 mod handlers;
 mod invoke;
 mod mappings;

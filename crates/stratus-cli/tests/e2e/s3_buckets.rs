@@ -103,14 +103,14 @@ async fn notifications_are_stored_and_matching_writes_leave_outbox_events() {
     // Topic (and queue) events wait in the outbox; Lambda destinations are delivered at once.
     let topic = TopicConfiguration::builder()
         .id("ocr")
-        .topic_arn("arn:aws:sns:us-east-1:000000000000:scans")
+        .topic_arn(stratus_core::arn::topic_arn("admin", "scans"))
         .events(Event::from("s3:ObjectCreated:*"))
         .filter(filter("in/", ".png"))
         .build()
         .expect("topic config");
     let queue = QueueConfiguration::builder()
         .id("deletions")
-        .queue_arn("arn:aws:sqs:us-east-1:000000000000:deleted")
+        .queue_arn(stratus_core::arn::queue_arn("admin", "deleted"))
         .events(Event::from("s3:ObjectRemoved:*"))
         .build()
         .expect("queue config");

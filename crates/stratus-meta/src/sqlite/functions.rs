@@ -5,8 +5,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::SqliteMeta;
 use crate::{
-    FunctionRecord, FunctionRepository, FunctionUrlRecord, InvocationRecord, InvocationState,
-    MetaError, MetaResult, ScheduleRecord, VersionRecord,
+    EventInvokeConfigRecord, FunctionRecord, FunctionRepository, FunctionUrlRecord,
+    InvocationRecord, InvocationState, MetaError, MetaResult, ScheduleRecord, VersionRecord,
 };
 
 pub(super) const SCHEMA: &str = r"
@@ -489,6 +489,54 @@ impl FunctionRepository for SqliteMeta {
         let id = id.to_owned();
         self.write(move |conn| {
             super::schedules::advance(conn, &id, fired_ms, next_fire_ms, invocation.as_ref())
+        })
+        .await
+    }
+
+    async fn queue_invocation_once(&self, invocation: InvocationRecord) -> MetaResult<bool> {
+        self.write(move |conn| {
+            let before = conn.total_changes();
+            insert_invocation(conn, &invocation, false)?;
+            Ok(conn.total_changes() > before)
+        })
+        .await
+    }
+
+    async fn put_event_invoke_config(&self, config: EventInvokeConfigRecord) -> MetaResult<()> {
+        self.write(move |conn| super::event_invoke_configs::put(conn, &config))
+            .await
+    }
+
+    async fn get_event_invoke_config(
+        &self,
+        project: &str,
+        function: &str,
+        qualifier: &str,
+    ) -> MetaResult<Option<EventInvokeConfigRecord>> {
+        self.read_point(|conn| super::event_invoke_configs::get(conn, project, function, qualifier))
+    }
+
+    async fn list_event_invoke_configs(
+        &self,
+        project: &str,
+        function: &str,
+    ) -> MetaResult<Vec<EventInvokeConfigRecord>> {
+        self.read_point(|conn| super::event_invoke_configs::list(conn, project, function))
+    }
+
+    async fn delete_event_invoke_config(
+        &self,
+        project: &str,
+        function: &str,
+        qualifier: &str,
+    ) -> MetaResult<bool> {
+        let (project, function, qualifier) = (
+            project.to_owned(),
+            function.to_owned(),
+            qualifier.to_owned(),
+        );
+        self.write(move |conn| {
+            super::event_invoke_configs::delete(conn, &project, &function, &qualifier)
         })
         .await
     }

@@ -50,11 +50,11 @@ pub(super) fn record_events(
     conn: &Connection,
     rules: &[NotificationRule],
     pending: &PendingEvent,
-) -> MetaResult<bool> {
+    garbage: &mut Garbage,
+) -> MetaResult<()> {
     let event = &pending.event;
     let created_ms =
         i64::try_from(event.time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
-    let mut queued = false;
     for (index, rule) in rules
         .iter()
         .enumerate()
@@ -67,10 +67,14 @@ pub(super) fn record_events(
                 queue_invocation(
                     conn, &event_id, event, function, qualifier, &payload, created_ms,
                 )?;
-                queued = true;
+                garbage.invocations_queued = true;
                 Some(created_ms)
             }
-            None => None,
+            None => {
+                // Queue and topic targets: the outbox relay delivers these after the commit.
+                garbage.outbox_written = true;
+                None
+            }
         };
         conn.prepare_cached("INSERT INTO outbox (event_id, bucket, key, event_name, target, payload, sequencer, created_ms, consumed_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(
@@ -87,7 +91,7 @@ pub(super) fn record_events(
             ],
         )?;
     }
-    Ok(queued)
+    Ok(())
 }
 
 /// Queues the invocation a bucket trigger asks for, in the bucket's project (a bucket's events
@@ -203,7 +207,7 @@ pub(super) fn upsert_object(
     )?;
     Ok(Garbage {
         blobs: existing.map(|(_, blobs)| blobs).unwrap_or_default(),
-        invocations_queued: false,
+        ..Garbage::default()
     })
 }
 
@@ -359,7 +363,7 @@ impl ObjectRepository for SqliteMeta {
         self.write(move |conn| {
             let rules = bucket_rules(conn, &object.bucket)?;
             let mut garbage = upsert_object(conn, &object, &condition)?;
-            garbage.invocations_queued = record_events(conn, &rules, &event)?;
+            record_events(conn, &rules, &event, &mut garbage)?;
             Ok(garbage)
         })
         .await
@@ -392,11 +396,12 @@ impl ObjectRepository for SqliteMeta {
             };
             conn.prepare_cached("DELETE FROM objects WHERE bucket = ?1 AND key = ?2")?
                 .execute(params![bucket, key.as_bytes()])?;
-            let invocations_queued = record_events(conn, &rules, &event)?;
-            Ok(Garbage {
+            let mut garbage = Garbage {
                 blobs,
-                invocations_queued,
-            })
+                ..Garbage::default()
+            };
+            record_events(conn, &rules, &event, &mut garbage)?;
+            Ok(garbage)
         })
         .await
     }
@@ -506,6 +511,21 @@ impl ObjectRepository for SqliteMeta {
                 });
             }
             Ok(events)
+        })
+        .await
+    }
+
+    async fn consume_event(&self, event_id: &str, failure: Option<String>) -> MetaResult<()> {
+        let event_id = event_id.to_owned();
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "UPDATE outbox SET consumed_ms = ?2, failure = ?3 WHERE event_id = ?1 AND consumed_ms IS NULL",
+            )?
+            .execute(params![event_id, now_ms, failure])?;
+            Ok(())
         })
         .await
     }

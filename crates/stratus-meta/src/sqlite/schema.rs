@@ -74,6 +74,7 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(super::schedules::SCHEMA)?;
     conn.execute_batch(super::mappings::SCHEMA)?;
     conn.execute_batch(super::queues::SCHEMA)?;
+    conn.execute_batch(super::event_invoke_configs::SCHEMA)?;
     // Columns added after a table first shipped: `CREATE TABLE IF NOT EXISTS` leaves older data
     // directories' tables as they were.
     add_column_if_missing(
@@ -81,7 +82,9 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         "invocations",
         "chain_depth",
         "INTEGER NOT NULL DEFAULT 0",
-    )
+    )?;
+    // Why an outbox event was consumed without being delivered (its destination refused it).
+    add_column_if_missing(conn, "outbox", "failure", "TEXT")
 }
 
 fn add_column_if_missing(

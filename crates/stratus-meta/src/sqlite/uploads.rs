@@ -109,7 +109,7 @@ pub(super) fn put_part(
     ])?;
     Ok(Garbage {
         blobs: replaced.into_iter().collect(),
-        invocations_queued: false,
+        ..Garbage::default()
     })
 }
 
@@ -134,7 +134,7 @@ pub(super) fn complete(
     );
     conn.prepare_cached("DELETE FROM uploads WHERE upload_id = ?1")?
         .execute([upload_id])?;
-    garbage.invocations_queued = record_events(conn, &rules, event)?;
+    record_events(conn, &rules, event, &mut garbage)?;
     Ok(garbage)
 }
 
@@ -150,7 +150,7 @@ pub(super) fn abort(conn: &Connection, upload_id: &str) -> MetaResult<Garbage> {
         .execute([upload_id])?;
     Ok(Garbage {
         blobs,
-        invocations_queued: false,
+        ..Garbage::default()
     })
 }
 
