@@ -208,3 +208,42 @@ def test_bad_input_gets_lambdas_errors_and_changes_nothing(server, setup):
     with raises_lambda("InvalidParameterValueException", 400):
         other.create_event_source_mapping(EventSourceArn=arn, FunctionName=function)
     lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+# Consumes its own queue and sends the next number back to it: a loop only the chain-depth rule
+# stops. boto3 inside the function forwards the invocation's trace header, which SQS keeps as the
+# message's AWSTraceHeader.
+LOOPER = '''
+import os
+import boto3
+import s3mini
+
+sqs = boto3.client("sqs")
+
+def handler(event, context):
+    for record in event["Records"]:
+        n = int(record["body"])
+        s3mini.request("PUT", os.environ["OUT_BUCKET"], f"loop/{n:02d}", record["attributes"].get("AWSTraceHeader", "").encode())
+        sqs.send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=str(n + 1))
+'''
+
+
+def test_a_function_feeding_its_own_queue_stops_at_the_depth_limit(server, s3, tmp_path):
+    sqs, lam = sqs_client(server), lambda_client(server)
+    bucket = unique_bucket("loop")
+    s3.create_bucket(Bucket=bucket)
+    url = sqs.create_queue(QueueName=f"loop-{bucket.split('-')[-1]}")["QueueUrl"]
+    name = f"looper-{bucket.split('-')[-1]}"
+    deploy_handler(server, tmp_path, name, LOOPER, f"environment:\n  OUT_BUCKET: {bucket}\n  QUEUE_URL: {url}\n")
+    mapping = lam.create_event_source_mapping(EventSourceArn=queue_arn(sqs, url), FunctionName=name, BatchSize=1)
+    sqs.send_message(QueueUrl=url, MessageBody="1")
+    wait_until(lambda: "loop/16" in keys(s3, bucket, "loop/"), timeout=90, what="sixteen hops")
+    time.sleep(3)
+    seen = keys(s3, bucket, "loop/")
+    # Hop N ran at depth N; the message hop 16 sent would start depth 17 and is dropped.
+    assert seen == [f"loop/{n:02d}" for n in range(1, 17)], seen
+    assert "Lineage=" in s3.get_object(Bucket=bucket, Key="loop/02")["Body"].read().decode()
+    wait_until(lambda: visible_count(sqs, url) == 0, what="the looping message dropped")
+    got = lam.get_event_source_mapping(UUID=mapping["UUID"])
+    lam.delete_event_source_mapping(UUID=mapping["UUID"])
+    assert "PROBLEM" in got["LastProcessingResult"] or got["LastProcessingResult"] == "OK"

@@ -31,6 +31,9 @@ pub struct NewMessage {
     pub group_id: Option<String>,
     /// FIFO deduplication id, or a system delivery's idempotency id.
     pub dedup_id: Option<String>,
+    /// The sender's `X-Amzn-Trace-Id` (SQS's `AWSTraceHeader`), which carries the event-chain
+    /// depth a consuming function inherits.
+    pub trace_header: Option<String>,
 }
 
 /// What one send did.
@@ -61,6 +64,7 @@ pub struct MessageRecord {
     pub sender_id: String,
     pub group_id: Option<String>,
     pub dedup_id: Option<String>,
+    pub trace_header: Option<String>,
 }
 
 /// How to claim messages in one receive.

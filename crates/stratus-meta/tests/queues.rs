@@ -35,6 +35,7 @@ fn message(body: &str, sent_ms: i64, group: Option<&str>, dedup: Option<&str>) -
         sender_id: "AKID".into(),
         group_id: group.map(str::to_owned),
         dedup_id: dedup.map(str::to_owned),
+        trace_header: None,
     }
 }
 

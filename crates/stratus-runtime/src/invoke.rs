@@ -112,6 +112,7 @@ impl Functions {
         name: &str,
         qualifier: Option<&str>,
         payload: Bytes,
+        chain_depth: u32,
     ) -> RuntimeResult<InvokeResponse> {
         if payload.len() > MAX_SYNC_PAYLOAD {
             return Err(RuntimeError::TooLarge(format!(
@@ -125,7 +126,7 @@ impl Functions {
             payload,
             client_context: None,
             tail_log: false,
-            chain_depth: 0,
+            chain_depth,
         };
         self.run(&view, run, OnThrottle::Wait).await
     }

@@ -48,10 +48,11 @@ impl FunctionInvoker for RuntimeInvoker {
         function: &str,
         qualifier: Option<&str>,
         payload: Vec<u8>,
+        chain_depth: u32,
     ) -> Result<InvokeOutcome, DeliveryError> {
         let response = self
             .functions
-            .invoke_for_mapping(project, function, qualifier, payload.into())
+            .invoke_for_mapping(project, function, qualifier, payload.into(), chain_depth)
             .await
             .map_err(|e| delivery_error(&e))?;
         Ok(InvokeOutcome {

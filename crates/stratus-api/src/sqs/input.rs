@@ -17,6 +17,8 @@ pub(crate) struct Input<'a> {
     pub project: &'a str,
     /// `http://HOST` of the request, for the queue URLs we answer with.
     pub base_url: &'a str,
+    /// The request's `X-Amzn-Trace-Id`: sends store it as the message's `AWSTraceHeader`.
+    pub trace_header: Option<&'a str>,
 }
 
 impl Input<'_> {

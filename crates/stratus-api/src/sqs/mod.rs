@@ -90,6 +90,7 @@ impl SqsApi {
             value: &value,
             project: &caller.project,
             base_url: &base_url,
+            trace_header: header(&parts.headers, "x-amzn-trace-id"),
         };
         match ops::dispatch(&self.queues, &caller, &operation, &input).await {
             Ok(output) => success_response(protocol, &operation, &output),

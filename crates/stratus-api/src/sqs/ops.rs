@@ -97,7 +97,11 @@ pub(crate) async fn dispatch(
         }
         "SendMessage" => {
             let sent = queues
-                .send_message(caller, &input.queue()?, send_request(input.value)?)
+                .send_message(
+                    caller,
+                    &input.queue()?,
+                    send_request(input.value, input.trace_header)?,
+                )
                 .await?;
             Ok(sent_json(&sent, None))
         }
@@ -175,8 +179,16 @@ fn entry_id(entry: &Value) -> Result<String, SqsError> {
     Ok(required_of(entry, "Id")?.to_owned())
 }
 
-fn send_request(value: &Value) -> Result<SendRequest, SqsError> {
+/// One message to send. Its `AWSTraceHeader` is the one given in `MessageSystemAttributes`,
+/// else the request's own trace header, as SQS records it.
+fn send_request(value: &Value, request_trace: Option<&str>) -> Result<SendRequest, SqsError> {
+    let explicit_trace = value
+        .get("MessageSystemAttributes")
+        .and_then(|a| a.get("AWSTraceHeader"))
+        .and_then(|a| a.get("StringValue"))
+        .and_then(Value::as_str);
     Ok(SendRequest {
+        trace_header: explicit_trace.or(request_trace).map(str::to_owned),
         body: required_of(value, "MessageBody")?.to_owned(),
         attributes: message_attributes(value.get("MessageAttributes"))?,
         delay_seconds: int_of(value, "DelaySeconds")?,
@@ -204,7 +216,7 @@ fn sent_json(sent: &Sent, id: Option<&str>) -> Value {
 async fn send_batch(queues: &Queues, caller: &Principal, input: &Input<'_>) -> OpResult {
     let entries = entries(input.value)?
         .iter()
-        .map(|e| Ok((entry_id(e)?, send_request(e)?)))
+        .map(|e| Ok((entry_id(e)?, send_request(e, input.trace_header)?)))
         .collect::<Result<Vec<_>, SqsError>>()?;
     let results = queues.send_batch(caller, &input.queue()?, entries).await?;
     Ok(batch_json(results, |sent| match sent_json(&sent, None) {

@@ -80,12 +80,14 @@ pub trait FunctionInvoker: Send + Sync {
         function: &str,
     ) -> Result<Option<(String, Option<String>)>, DeliveryError>;
     /// Invokes and waits for the result; waits for capacity instead of failing when throttled.
+    /// `chain_depth` is the invocation's event-chain depth (see `stratus_core::lineage`).
     async fn invoke_sync(
         &self,
         project: &str,
         function: &str,
         qualifier: Option<&str>,
         payload: Vec<u8>,
+        chain_depth: u32,
     ) -> Result<InvokeOutcome, DeliveryError>;
     /// The function's ARN for responses and events.
     fn function_arn(&self, project: &str, function: &str, qualifier: Option<&str>) -> String;

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use stratus_core::lineage::{self, MAX_CHAIN_DEPTH};
 use stratus_meta::MappingRecord;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -166,6 +167,30 @@ impl Mappings {
     /// Invokes the function with one batch and deletes what it processed; returns Lambda's
     /// `LastProcessingResult` for it.
     async fn process(&self, mapping: &MappingRecord, batch: Vec<SourceMessage>) -> String {
+        let (batch, too_deep) = split_by_depth(batch);
+        if !too_deep.is_empty() {
+            // Lambda's recursive-loop rule: a function that sends to the queue it consumes
+            // would otherwise run forever. The messages are dropped with an error, not retried.
+            tracing::error!(
+                queue = %mapping.source_arn,
+                function = %mapping.function,
+                count = too_deep.len(),
+                max_depth = MAX_CHAIN_DEPTH,
+                "recursive invocation loop detected: messages dropped unprocessed"
+            );
+            let handles = too_deep.into_iter().map(|m| m.receipt_handle).collect();
+            if let Err(error) = self
+                .queues
+                .delete(&mapping.project, &mapping.source_arn, handles)
+                .await
+            {
+                return format!("PROBLEM: cannot drop looping messages: {error}");
+            }
+            if batch.is_empty() {
+                return "PROBLEM: Recursive invocation loop detected".into();
+            }
+        }
+        let depth = batch.iter().map(message_depth).max().unwrap_or(0) + 1;
         let payload = sqs_event(&mapping.source_arn, &batch)
             .to_string()
             .into_bytes();
@@ -176,6 +201,7 @@ impl Mappings {
                 &mapping.function,
                 mapping.qualifier.as_deref(),
                 payload,
+                depth,
             )
             .await;
         let outcome = match outcome {
@@ -206,6 +232,21 @@ impl Mappings {
             Err(error) => format!("PROBLEM: cannot delete processed messages: {error}"),
         }
     }
+}
+
+/// The event-chain depth a message was sent at, from its `AWSTraceHeader`.
+fn message_depth(message: &SourceMessage) -> u32 {
+    message
+        .system_attributes
+        .get("AWSTraceHeader")
+        .map_or(0, |header| lineage::chain_depth(header))
+}
+
+/// Separates the messages whose invocation would exceed the chain-depth limit.
+fn split_by_depth(batch: Vec<SourceMessage>) -> (Vec<SourceMessage>, Vec<SourceMessage>) {
+    batch
+        .into_iter()
+        .partition(|m| message_depth(m) < MAX_CHAIN_DEPTH)
 }
 
 /// The receipt handles to delete: every message but the failed ones and, in a FIFO group, every
@@ -248,6 +289,23 @@ mod tests {
                 .unwrap_or_default(),
             attributes: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn messages_at_the_depth_limit_are_split_off() {
+        let mut deep = message("deep", None);
+        deep.system_attributes.insert(
+            "AWSTraceHeader".into(),
+            lineage::trace_header("r", MAX_CHAIN_DEPTH),
+        );
+        let mut shallow = message("shallow", None);
+        shallow
+            .system_attributes
+            .insert("AWSTraceHeader".into(), lineage::trace_header("r", 3));
+        assert_eq!(message_depth(&shallow), 3);
+        let (kept, dropped) = split_by_depth(vec![deep, shallow, message("plain", None)]);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(dropped[0].message_id, "deep");
     }
 
     #[test]

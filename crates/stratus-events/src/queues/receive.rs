@@ -99,6 +99,7 @@ pub(crate) fn present(
         }
     };
     put("SenderId", Some(message.sender_id.clone()));
+    put("AWSTraceHeader", message.trace_header.clone());
     put("SentTimestamp", Some(message.sent_ms.to_string()));
     put(
         "ApproximateReceiveCount",

@@ -22,6 +22,8 @@ pub struct SendRequest {
     pub delay_seconds: Option<u32>,
     pub group_id: Option<String>,
     pub dedup_id: Option<String>,
+    /// `AWSTraceHeader`: the sender's trace header (see `stratus_core::lineage`).
+    pub trace_header: Option<String>,
 }
 
 /// What a send answers.
@@ -123,6 +125,7 @@ pub(crate) fn prepare(
             None
         },
         dedup_id,
+        trace_header: request.trace_header,
     })
 }
 

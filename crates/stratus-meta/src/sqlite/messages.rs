@@ -12,7 +12,7 @@ use crate::{
 };
 
 const COLUMNS: &str = "seq, message_id, body, attributes, md5_body, md5_attrs, sent_ms, visible_ms, \
-     receive_count, first_receive_ms, receipt, sender_id, group_id, dedup_id";
+     receive_count, first_receive_ms, receipt, sender_id, group_id, dedup_id, trace_header";
 
 /// How many messages of a FIFO queue one receive looks at to find unblocked groups.
 const FIFO_SCAN: i64 = 10_000;
@@ -37,6 +37,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<RawMessage> {
             sender_id: row.get(11)?,
             group_id: row.get(12)?,
             dedup_id: row.get(13)?,
+            trace_header: row.get(14)?,
         },
         row.get(3)?,
     ))
@@ -50,8 +51,8 @@ fn decode((mut message, attributes): RawMessage) -> MetaResult<MessageRecord> {
 fn insert(conn: &Connection, project: &str, queue: &str, m: &NewMessage) -> MetaResult<i64> {
     conn.prepare_cached(
         "INSERT INTO messages (project, queue, message_id, body, attributes, md5_body, md5_attrs, \
-         sent_ms, visible_ms, sender_id, group_id, dedup_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         sent_ms, visible_ms, sender_id, group_id, dedup_id, trace_header) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         project,
@@ -65,7 +66,8 @@ fn insert(conn: &Connection, project: &str, queue: &str, m: &NewMessage) -> Meta
         m.visible_ms,
         m.sender_id,
         m.group_id,
-        m.dedup_id
+        m.dedup_id,
+        m.trace_header
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -249,6 +251,7 @@ fn redrive(
         sender_id: message.sender_id.clone(),
         group_id: message.group_id.clone(),
         dedup_id: message.dedup_id.clone(),
+        trace_header: message.trace_header.clone(),
     };
     insert(conn, project, &dead_letter.queue, &moved)?;
     conn.prepare_cached("DELETE FROM messages WHERE seq = ?1 AND project = ?2 AND queue = ?3")?

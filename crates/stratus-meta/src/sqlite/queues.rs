@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS messages (
     receipt TEXT,
     sender_id TEXT NOT NULL,
     group_id TEXT,
-    dedup_id TEXT
+    dedup_id TEXT,
+    trace_header TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_visible ON messages(project, queue, visible_ms, seq);
 CREATE INDEX IF NOT EXISTS messages_in_order ON messages(project, queue, seq);
