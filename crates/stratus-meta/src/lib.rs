@@ -8,12 +8,16 @@ mod function_records;
 mod records;
 mod repository;
 mod sqlite;
+mod topic_records;
 
 pub use app_records::AppRecord;
 pub use function_records::*;
 pub use records::*;
-pub use repository::{AppRepository, FunctionRepository, IdentityRepository, ObjectRepository};
+pub use repository::{
+    AppRepository, FunctionRepository, IdentityRepository, ObjectRepository, TopicRepository,
+};
 pub use sqlite::SqliteMeta;
+pub use topic_records::*;
 
 /// Failures of the metadata layer, named by meaning so callers can map them to protocol errors.
 #[derive(Debug, thiserror::Error)]

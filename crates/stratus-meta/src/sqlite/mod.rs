@@ -13,6 +13,8 @@ mod identity;
 mod objects;
 mod schedules;
 mod schema;
+mod sns_deliveries;
+mod topics;
 mod uploads;
 
 use std::path::Path;

@@ -72,6 +72,7 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(super::function_urls::SCHEMA)?;
     conn.execute_batch(super::apps::SCHEMA)?;
     conn.execute_batch(super::schedules::SCHEMA)?;
+    conn.execute_batch(super::topics::SCHEMA)?;
     // Columns added after a table first shipped: `CREATE TABLE IF NOT EXISTS` leaves older data
     // directories' tables as they were.
     add_column_if_missing(
