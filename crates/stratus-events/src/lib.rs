@@ -12,3 +12,6 @@ pub use delivery::{
     DeliveryError, FunctionDelivery, HttpDelivery, QueueDelivery, QueueMessage, TopicDelivery,
     TopicMessage,
 };
+pub mod topics;
+
+pub use topics::{RetryPolicy, TopicError, Topics};

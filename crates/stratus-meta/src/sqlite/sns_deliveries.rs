@@ -5,7 +5,8 @@ use rusqlite::{Connection, Row, params};
 
 use crate::{MetaResult, SnsDeliveryRecord};
 
-const COLUMNS: &str = "id, subscription_arn, project, payload, attempts, next_attempt_ms, created_ms";
+const COLUMNS: &str =
+    "id, subscription_arn, project, payload, attempts, next_attempt_ms, created_ms";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<SnsDeliveryRecord> {
     Ok(SnsDeliveryRecord {
@@ -48,7 +49,9 @@ pub(super) fn due(
         .query_map(params![now_ms, limit as i64], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let next: Option<i64> = conn
-        .prepare_cached("SELECT MIN(next_attempt_ms) FROM sns_deliveries WHERE next_attempt_ms > ?1")?
+        .prepare_cached(
+            "SELECT MIN(next_attempt_ms) FROM sns_deliveries WHERE next_attempt_ms > ?1",
+        )?
         .query_row(params![now_ms], |row| row.get(0))?;
     Ok((rows, next))
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::{
-    DeliverySelector, MetaError, MetaResult, PublishOutcome, SnsDeliveryRecord,
-    SubscriptionRecord, TopicRecord, TopicRepository,
+    DeliverySelector, MetaError, MetaResult, PublishOutcome, SnsDeliveryRecord, SubscriptionRecord,
+    TopicRecord, TopicRepository,
 };
 
 use super::SqliteMeta;
@@ -344,7 +344,10 @@ impl TopicRepository for SqliteMeta {
                 );
                 Ok(conn
                     .prepare_cached(&sql)?
-                    .query_map(params![project, topic, after, limit as i64], subscription_row)?
+                    .query_map(
+                        params![project, topic, after, limit as i64],
+                        subscription_row,
+                    )?
                     .collect::<rusqlite::Result<Vec<_>>>()?)
             })
             .await?;
