@@ -19,6 +19,7 @@ mod oscar;
 mod routing;
 mod s3;
 mod sigv4;
+mod sns;
 mod triggers;
 
 use std::sync::Arc;
@@ -26,12 +27,14 @@ use std::sync::Arc;
 use axum::body::Body;
 use http::{Request, Response};
 use hyper::body::Incoming;
+use stratus_events::Topics;
 use stratus_identity::{Apps, Identity};
 use stratus_runtime::Functions;
 use stratus_store::Store;
 
 pub use function_url::PeerAddr;
 pub use routing::{Destination, destination};
+pub use sns::HyperHttpDelivery;
 
 /// The event-chain depth a request carries in `X-Amzn-Trace-Id` (which AWS SDKs inside a
 /// function copy from `_X_AMZN_TRACE_ID`); 0 without one. See `stratus_core::lineage`.
@@ -59,6 +62,7 @@ pub struct Edge {
     lambda: lambda::LambdaApi,
     urls: function_url::FunctionUrls,
     oscar: oscar::OscarServices,
+    sns: sns::SnsApi,
     native: axum::Router,
 }
 
@@ -75,6 +79,7 @@ impl Edge {
         identity: Arc<Identity>,
         functions: Arc<Functions>,
         apps: Arc<Apps>,
+        topics: Arc<Topics>,
     ) -> Self {
         let s3 = s3::service(
             Arc::clone(&store),
@@ -94,6 +99,10 @@ impl Edge {
             functions: Arc::clone(&functions),
             identity: Arc::clone(&identity),
         };
+        let sns = sns::SnsApi {
+            topics,
+            identity: Arc::clone(&identity),
+        };
         let native = native::router(native::AppState {
             store,
             identity,
@@ -105,6 +114,7 @@ impl Edge {
             lambda,
             urls,
             oscar,
+            sns,
             native,
         }
     }
@@ -115,6 +125,8 @@ impl Edge {
             Destination::FunctionUrl => self.urls.handle(request).await,
             Destination::Aws(service) if service == "s3" => self.serve_s3(request).await,
             Destination::Aws(service) if service == "lambda" => self.lambda.handle(request).await,
+            Destination::Aws(service) if service == "sns" => self.sns.handle(request).await,
+            Destination::SnsConfirmation => self.sns.handle_confirmation_link(request).await,
             Destination::Aws(service) => native::problem(
                 http::StatusCode::NOT_IMPLEMENTED,
                 "service not available",

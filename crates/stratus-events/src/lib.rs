@@ -14,4 +14,7 @@ pub use delivery::{
 };
 pub mod topics;
 
+/// What implementers of the delivery traits need to read endpoints and act for a project
+/// (the composition root does not depend on `stratus-core` itself).
+pub use stratus_core::{Role, arn::Arn};
 pub use topics::{RetryPolicy, TopicError, Topics};

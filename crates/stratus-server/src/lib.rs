@@ -2,6 +2,7 @@
 //! edge together, and serves them on one listener until told to shut down.
 
 mod config_file;
+mod deliveries;
 mod files;
 
 use std::future::Future;
@@ -132,6 +133,19 @@ fn runtime_config(config: &Config, endpoint: String) -> stratus_runtime::Runtime
     runtime
 }
 
+/// SNS delivery retries; `STRATUS_SNS_RETRY_BASE_MS` shortens the first wait (tests use it so
+/// a failing endpoint is retried within milliseconds).
+fn sns_retry_policy() -> stratus_events::RetryPolicy {
+    let mut policy = stratus_events::RetryPolicy::default();
+    if let Some(ms) = std::env::var("STRATUS_SNS_RETRY_BASE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        policy.base = Duration::from_millis(ms);
+    }
+    policy
+}
+
 /// A started (bound, not yet serving) server.
 pub struct Server {
     listener: TcpListener,
@@ -210,7 +224,21 @@ impl Server {
         // transaction; this wakes the dispatcher right after that commit.
         store.notify_invocations_queued(functions.dispatch_waker());
         let apps = Arc::new(stratus_identity::Apps::new(meta.clone()));
-        let edge = Edge::new(store, identity, Arc::clone(&functions), apps);
+        let topics = Arc::new(stratus_events::Topics::new(
+            meta.clone(),
+            Arc::new(deliveries::NoQueues),
+            Arc::new(deliveries::FunctionInvocations {
+                meta: meta.clone(),
+                functions: Arc::clone(&functions),
+            }),
+            Arc::new(stratus_api::HyperHttpDelivery::default()),
+            format!("http://{address}"),
+            sns_retry_policy(),
+        ));
+        tokio::spawn(stratus_events::Topics::run_deliveries(Arc::downgrade(
+            &topics,
+        )));
+        let edge = Edge::new(store, identity, Arc::clone(&functions), apps, topics);
         files::write_server_info(&config.data_dir, address)?;
         Ok(Self {
             listener,
