@@ -270,7 +270,12 @@ impl Topics {
     /// AuthorizationError, a malformed ARN, storage failures.
     pub async fn delete_topic(&self, caller: &Principal, arn: &str) -> TopicResult<()> {
         require(caller, Action::Write)?;
-        let name = Self::topic_name(caller, arn)?;
+        let name = match Self::topic_name(caller, arn) {
+            Ok(name) => name,
+            // Another project's topic: as absent, which deleting ignores.
+            Err(TopicError::NotFound(_)) => return Ok(()),
+            Err(other) => return Err(other),
+        };
         self.meta.delete_topic(&caller.project, &name).await?;
         Ok(())
     }
