@@ -106,7 +106,7 @@ impl FilterPolicy {
         if object.is_empty() {
             return Err(invalid("Filter policy can not be empty"));
         }
-        let root = parse_node(&object, scope, 0)?;
+        let root = parse_node(&object, scope)?;
         let keys = leaf_paths(&root, "").len();
         if keys > MAX_KEYS {
             return Err(invalid(format!(
@@ -167,11 +167,7 @@ fn scalar(value: &Value) -> Option<Scalar> {
     }
 }
 
-fn parse_node(
-    object: &Map<String, Value>,
-    scope: Scope,
-    depth: usize,
-) -> Result<Node, InvalidPolicy> {
+fn parse_node(object: &Map<String, Value>, scope: Scope) -> Result<Node, InvalidPolicy> {
     let mut node = Node {
         keys: Vec::new(),
         any_of: Vec::new(),
@@ -187,7 +183,7 @@ fn parse_node(
             let parsed = alternatives
                 .iter()
                 .map(|alternative| match alternative {
-                    Value::Object(o) if !o.is_empty() => parse_node(o, scope, depth),
+                    Value::Object(o) if !o.is_empty() => parse_node(o, scope),
                     _ => Err(invalid("$or alternatives must be non-empty objects")),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -200,7 +196,7 @@ fn parse_node(
                 if nested.is_empty() {
                     return Err(invalid(format!("\"{key}\" must not be an empty object")));
                 }
-                Rule::Nested(parse_node(nested, scope, depth + 1)?)
+                Rule::Nested(parse_node(nested, scope)?)
             }
             _ => {
                 return Err(invalid(format!("\"{key}\" must be an object or an array")));

@@ -155,7 +155,8 @@ fn body_scope_with_nested_keys() {
 
 #[test]
 fn refuses_bad_policies() {
-    let refused = |text: &str| FilterPolicy::parse(text, Scope::MessageAttributes).unwrap_err();
+    let refused =
+        |text: &str| FilterPolicy::parse(text, Scope::MessageAttributes).expect_err("refused");
     refused("{");
     refused("[]");
     refused("{}");
