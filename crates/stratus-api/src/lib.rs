@@ -19,6 +19,7 @@ mod oscar;
 mod routing;
 mod s3;
 mod sigv4;
+mod sns;
 mod sqs;
 mod triggers;
 
@@ -28,6 +29,7 @@ use axum::body::Body;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use stratus_events::Queues;
+use stratus_events::Topics;
 use stratus_events::mappings::Mappings;
 use stratus_identity::{Apps, Identity};
 use stratus_runtime::Functions;
@@ -35,6 +37,7 @@ use stratus_store::Store;
 
 pub use function_url::PeerAddr;
 pub use routing::{Destination, destination};
+pub use sns::HyperHttpDelivery;
 
 /// The event-chain depth a request carries in `X-Amzn-Trace-Id` (which AWS SDKs inside a
 /// function copy from `_X_AMZN_TRACE_ID`); 0 without one. See `stratus_core::lineage`.
@@ -63,6 +66,7 @@ pub struct Edge {
     sqs: sqs::SqsApi,
     urls: function_url::FunctionUrls,
     oscar: oscar::OscarServices,
+    sns: sns::SnsApi,
     native: axum::Router,
 }
 
@@ -81,6 +85,7 @@ impl Edge {
         apps: Arc<Apps>,
         mappings: Arc<Mappings>,
         queues: Arc<Queues>,
+        topics: Arc<Topics>,
     ) -> Self {
         let sqs = sqs::SqsApi {
             queues,
@@ -105,6 +110,10 @@ impl Edge {
             functions: Arc::clone(&functions),
             identity: Arc::clone(&identity),
         };
+        let sns = sns::SnsApi {
+            topics,
+            identity: Arc::clone(&identity),
+        };
         let native = native::router(native::AppState {
             store,
             identity,
@@ -117,6 +126,7 @@ impl Edge {
             sqs,
             urls,
             oscar,
+            sns,
             native,
         }
     }
@@ -128,6 +138,8 @@ impl Edge {
             Destination::Aws(service) if service == "s3" => self.serve_s3(request).await,
             Destination::Aws(service) if service == "lambda" => self.lambda.handle(request).await,
             Destination::Aws(service) if service == "sqs" => self.sqs.handle(request).await,
+            Destination::Aws(service) if service == "sns" => self.sns.handle(request).await,
+            Destination::SnsConfirmation => self.sns.handle_confirmation_link(request).await,
             Destination::Aws(service) => native::problem(
                 http::StatusCode::NOT_IMPLEMENTED,
                 "service not available",

@@ -16,6 +16,9 @@ pub enum Destination {
     /// after the SigV4 scope, so signed S3 requests to buckets named `run` or `job` still work;
     /// only their anonymous requests, which S3 would refuse anyway, land here.
     Oscar,
+    /// Unsigned `GET /?Action=ConfirmSubscription&TopicArn=..&Token=..`: the SubscribeURL an
+    /// SNS HTTP subscriber follows (the token is its credential, as in AWS).
+    SnsConfirmation,
     /// Unsigned and not native: handed to S3, which answers AccessDenied in S3's own XML.
     AnonymousS3,
 }
@@ -64,6 +67,9 @@ pub fn destination<B>(request: &Request<B>) -> Destination {
     if path.starts_with("/run/") || path.starts_with("/job/") {
         return Destination::Oscar;
     }
+    if crate::sns::is_confirmation_link(request) {
+        return Destination::SnsConfirmation;
+    }
     Destination::AnonymousS3
 }
 
@@ -111,6 +117,28 @@ mod tests {
         assert_eq!(
             destination(&request("/job/key", Some(s3_auth))),
             Destination::Aws("s3".into())
+        );
+    }
+
+    #[test]
+    fn unsigned_confirmation_links_reach_sns() {
+        let link =
+            "/?Action=ConfirmSubscription&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A1%3At&Token=abc";
+        assert_eq!(
+            destination(&request(link, None)),
+            Destination::SnsConfirmation
+        );
+        let mut post = request(link, None);
+        *post.method_mut() = http::Method::POST;
+        assert_eq!(destination(&post), Destination::AnonymousS3);
+        assert_eq!(
+            destination(&request("/?Action=Publish", None)),
+            Destination::AnonymousS3
+        );
+        let signed = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=x";
+        assert_eq!(
+            destination(&request("/", Some(signed))),
+            Destination::Aws("sns".into())
         );
     }
 }

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod arn;
 pub mod event;
+pub mod filter_policy;
 pub mod function;
 pub mod ids;
 pub mod lineage;

@@ -9,9 +9,11 @@
 pub mod delivery;
 pub mod mappings;
 pub mod queues;
+pub mod topics;
 
 pub use delivery::{
     DeliveryError, FunctionDelivery, HttpDelivery, QueueDelivery, QueueMessage, TopicDelivery,
     TopicMessage,
 };
 pub use queues::Queues;
+pub use topics::{RetryPolicy, TopicError, Topics};

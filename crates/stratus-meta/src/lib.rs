@@ -10,6 +10,7 @@ mod queue_records;
 mod records;
 mod repository;
 mod sqlite;
+mod topic_records;
 
 pub use app_records::AppRecord;
 pub use function_records::*;
@@ -18,9 +19,10 @@ pub use queue_records::*;
 pub use records::*;
 pub use repository::{
     AppRepository, FunctionRepository, IdentityRepository, MappingRepository, ObjectRepository,
-    QueueRepository,
+    QueueRepository, TopicRepository,
 };
 pub use sqlite::SqliteMeta;
+pub use topic_records::*;
 
 /// Failures of the metadata layer, named by meaning so callers can map them to protocol errors.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,6 @@
 //! The repository traits: the only way domain crates reach persistent metadata.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use async_trait::async_trait;
 use stratus_core::NotificationRule;
@@ -15,6 +15,7 @@ use crate::{
     ClaimOutcome, ClaimRequest, NewMessage, QueueCounts, QueueRecord, ReceiptOutcome, SendOutcome,
     VisibilityChange,
 };
+use crate::{DeliverySelector, PublishOutcome, SnsDeliveryRecord, SubscriptionRecord, TopicRecord};
 
 /// Projects and access keys.
 #[async_trait]
@@ -328,4 +329,77 @@ pub trait QueueRepository: Send + Sync + 'static {
     /// Deletes messages older than their queue's `MessageRetentionPeriod` and deduplication
     /// entries past their window; returns how many messages went.
     async fn sweep_queues(&self, now_ms: i64) -> MetaResult<u64>;
+}
+
+/// SNS-compatible topics, their subscriptions and the durable delivery outbox.
+#[async_trait]
+pub trait TopicRepository: Send + Sync + 'static {
+    /// Creates the topic, or returns the existing one of that name unchanged.
+    async fn create_topic(&self, topic: TopicRecord) -> MetaResult<TopicRecord>;
+    async fn get_topic(&self, project: &str, name: &str) -> MetaResult<Option<TopicRecord>>;
+    /// Up to `limit` topics of `project` whose names sort after `after`, by name.
+    async fn list_topics(
+        &self,
+        project: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> MetaResult<Vec<TopicRecord>>;
+    /// Replaces a topic's attributes; false when there is no such topic.
+    async fn set_topic_attributes(
+        &self,
+        project: &str,
+        name: &str,
+        attributes: BTreeMap<String, String>,
+    ) -> MetaResult<bool>;
+    /// Deletes a topic with its subscriptions and their pending deliveries.
+    async fn delete_topic(&self, project: &str, name: &str) -> MetaResult<bool>;
+
+    /// Stores a subscription and, in the same transaction, `first_delivery` (an HTTP
+    /// endpoint's confirmation request). When the topic already has a subscription of that
+    /// protocol and endpoint, returns it and stores nothing. NotFound("topic") without the topic.
+    async fn subscribe(
+        &self,
+        subscription: SubscriptionRecord,
+        first_delivery: Option<SnsDeliveryRecord>,
+    ) -> MetaResult<SubscriptionRecord>;
+    async fn get_subscription(&self, arn: &str) -> MetaResult<Option<SubscriptionRecord>>;
+    async fn subscription_by_token(&self, token: &str) -> MetaResult<Option<SubscriptionRecord>>;
+    /// Subscriptions of `project` (of one topic when given) whose ARNs sort after `after`.
+    async fn list_subscriptions(
+        &self,
+        project: &str,
+        topic: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> MetaResult<Vec<SubscriptionRecord>>;
+    /// Rewrites a subscription's attributes and confirmation; false when it is gone.
+    async fn update_subscription(&self, subscription: SubscriptionRecord) -> MetaResult<bool>;
+    /// Deletes a subscription and its pending deliveries.
+    async fn delete_subscription(&self, arn: &str) -> MetaResult<bool>;
+
+    /// Publishes to a topic in one transaction: `select` picks each subscription's delivery
+    /// and every chosen one is queued. With `idempotency_id` (kept until `expires_ms`), a second
+    /// publish of the same id queues nothing. NotFound("topic") without the topic.
+    async fn publish(
+        &self,
+        project: &str,
+        topic: &str,
+        idempotency_id: Option<(String, i64)>,
+        select: DeliverySelector,
+    ) -> MetaResult<PublishOutcome>;
+    /// Pending deliveries due by `now_ms`, earliest first, and the earliest later due time.
+    async fn due_sns_deliveries(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> MetaResult<(Vec<SnsDeliveryRecord>, Option<i64>)>;
+    /// Records a failed attempt: the new attempt count and when to try again.
+    async fn retry_sns_delivery(
+        &self,
+        id: &str,
+        attempts: u32,
+        next_attempt_ms: i64,
+    ) -> MetaResult<()>;
+    /// Removes a delivered (or abandoned) delivery.
+    async fn delete_sns_delivery(&self, id: &str) -> MetaResult<()>;
 }

@@ -2,10 +2,10 @@
 //! edge together, and serves them on one listener until told to shut down.
 
 mod config_file;
+mod deliveries;
 mod destinations;
 mod files;
 mod mapping_invoker;
-mod messaging_placeholders;
 mod outbox_relay;
 
 use std::future::Future;
@@ -142,8 +142,8 @@ fn wire_messaging(
     store: &Arc<Store>,
     functions: &Arc<stratus_runtime::Functions>,
     queues: Arc<dyn stratus_events::QueueDelivery>,
+    topics: Arc<dyn stratus_events::TopicDelivery>,
 ) {
-    let topics: Arc<dyn stratus_events::TopicDelivery> = Arc::new(messaging_placeholders::NoTopics);
     functions.set_destination_sink(Arc::new(destinations::Destinations {
         queues: Arc::clone(&queues),
         topics: Arc::clone(&topics),
@@ -158,6 +158,19 @@ fn wire_messaging(
         wake,
     };
     tokio::spawn(relay.run());
+}
+
+/// SNS delivery retries; `STRATUS_SNS_RETRY_BASE_MS` shortens the first wait (tests use it so
+/// a failing endpoint is retried within milliseconds).
+fn sns_retry_policy() -> stratus_events::RetryPolicy {
+    let mut policy = stratus_events::RetryPolicy::default();
+    if let Some(ms) = std::env::var("STRATUS_SNS_RETRY_BASE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        policy.base = Duration::from_millis(ms);
+    }
+    policy
 }
 
 /// A started (bound, not yet serving) server.
@@ -249,7 +262,6 @@ impl Server {
         let (stopping, stop_requested) = tokio::sync::watch::channel(false);
         let queues = Arc::new(stratus_events::Queues::new(meta.clone()));
         tokio::spawn(Arc::clone(&queues).run_sweeper(stopped(stop_requested.clone())));
-        wire_messaging(&store, &functions, Arc::clone(&queues) as _);
         let mappings = stratus_events::mappings::Mappings::new(
             meta.clone(),
             Arc::clone(&queues) as _,
@@ -259,6 +271,25 @@ impl Server {
             }),
         );
         tokio::spawn(Arc::clone(&mappings).run(stopped(stop_requested)));
+        let topics = Arc::new(stratus_events::Topics::new(
+            meta.clone(),
+            Arc::clone(&queues) as _,
+            Arc::new(deliveries::FunctionInvocations {
+                functions: Arc::clone(&functions),
+            }),
+            Arc::new(stratus_api::HyperHttpDelivery::default()),
+            format!("http://{address}"),
+            sns_retry_policy(),
+        ));
+        tokio::spawn(stratus_events::Topics::run_deliveries(Arc::downgrade(
+            &topics,
+        )));
+        wire_messaging(
+            &store,
+            &functions,
+            Arc::clone(&queues) as _,
+            Arc::clone(&topics) as _,
+        );
         let edge = Edge::new(
             store,
             identity,
@@ -266,6 +297,7 @@ impl Server {
             apps,
             mappings,
             queues,
+            topics,
         );
         files::write_server_info(&config.data_dir, address)?;
         Ok(Self {

@@ -17,6 +17,8 @@ mod objects;
 mod queues;
 mod schedules;
 mod schema;
+mod sns_deliveries;
+mod topics;
 mod uploads;
 
 use std::path::Path;
