@@ -11,7 +11,7 @@ import time
 import pytest
 
 from lambda_helpers import ROLE, lambda_client, unique_name, zip_code
-from stratus_testlib import account_id, http_request, run_stratus, unique_bucket
+from stratus_testlib import account_id, aws_client, http_request, run_stratus, unique_bucket
 from trigger_helpers import S3MINI, deploy_handler, keys, wait_for_object
 
 # Writes the event it got to OUT_BUCKET/<key>.json (or fails for keys containing "bad").
@@ -101,6 +101,7 @@ def test_boto3_notification_configuration_invokes_lambda(server, s3, buckets):
 
 def test_redeploy_replaces_triggers_and_keeps_other_rules(server, s3, buckets, tmp_path):
     source, out = buckets
+    aws_client(server, "sns").create_topic(Name="t")
     topic = {"Id": "mine", "TopicArn": f"arn:aws:sns:us-east-1:{account_id(server.admin.project)}:t",
              "Events": ["s3:ObjectCreated:*"]}
     s3.put_bucket_notification_configuration(Bucket=source, NotificationConfiguration={

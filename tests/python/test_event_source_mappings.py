@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 import time
 
-import boto3
 import pytest
 
 from lambda_helpers import lambda_client, raises_lambda
-from stratus_testlib import REGION, client_config, unique_bucket
+from stratus_testlib import aws_client, unique_bucket
 from trigger_helpers import deploy_handler, keys
 
 # Writes one object per processed message (its body is the key); bodies starting with "bad" are
@@ -40,10 +39,7 @@ def handler(event, context):
 
 
 def sqs_client(server, creds=None):
-    creds = creds or server.admin
-    session = boto3.session.Session(aws_access_key_id=creds.access_key_id,
-                                    aws_secret_access_key=creds.secret_access_key, region_name=REGION)
-    return session.client("sqs", endpoint_url=server.endpoint, config=client_config())
+    return aws_client(server, "sqs", creds)
 
 
 def queue_arn(sqs, url: str) -> str:

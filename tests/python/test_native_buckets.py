@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import urllib.parse
 
-from stratus_testlib import account_id, http_request, run_stratus, unique_bucket
+from stratus_testlib import account_id, aws_client, http_request, run_stratus, unique_bucket
 
 
 def native(server, method, path, data=None, token=None, headers=None):
@@ -81,6 +81,7 @@ def test_uploads_through_the_native_api_raise_events(server):
     PUT produces the same S3 event as an S3 PUT."""
     name = unique_bucket("nb")
     native(server, "PUT", f"/v1/buckets/{name}")
+    aws_client(server, "sqs").create_queue(QueueName="q")
     server.client().put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={
         "QueueConfigurations": [{"QueueArn": f"arn:aws:sqs:us-east-1:{account_id(server.admin.project)}:q",
                                  "Events": ["s3:ObjectCreated:*"]}]})

@@ -80,8 +80,9 @@ def test_uploads_reach_a_topic(s3, sqs, sns, bucket):
     assert record["s3"]["object"]["key"] == "doc.pdf"
 
 
-def test_destinations_must_be_the_projects_queues_and_topics(server, s3, bucket):
+def test_destinations_must_be_the_projects_queues_and_topics(server, s3, bucket, sqs):
     account = account_id(server.admin.project)
+    _, queue = new_queue(sqs)
     foreign = account_id("someone-else")
     bad = [
         {"QueueConfigurations": [{"QueueArn": f"arn:aws:sqs:us-east-1:{foreign}:q", "Events": ["s3:ObjectCreated:*"]}]},
@@ -89,8 +90,13 @@ def test_destinations_must_be_the_projects_queues_and_topics(server, s3, bucket)
         # A topic ARN in a queue configuration.
         {"QueueConfigurations": [{"QueueArn": f"arn:aws:sns:us-east-1:{account}:t", "Events": ["s3:ObjectCreated:*"]}]},
         {"TopicConfigurations": [{"TopicArn": f"arn:aws:sns:us-east-1:{foreign}:t", "Events": ["s3:ObjectCreated:*"]}]},
+        # Well-formed ARNs of the project, but nothing by those names exists.
+        {"QueueConfigurations": [{"QueueArn": f"arn:aws:sqs:us-east-1:{account}:no-such-queue",
+                                  "Events": ["s3:ObjectCreated:*"]}]},
+        {"TopicConfigurations": [{"TopicArn": f"arn:aws:sns:us-east-1:{account}:no-such-topic",
+                                  "Events": ["s3:ObjectCreated:*"]}]},
     ]
-    good = {"QueueConfigurations": [{"Id": "kept", "QueueArn": f"arn:aws:sqs:us-east-1:{account}:q",
+    good = {"QueueConfigurations": [{"Id": "kept", "QueueArn": queue,
                                      "Events": ["s3:ObjectCreated:*"]}]}
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=good)
     for config in bad:

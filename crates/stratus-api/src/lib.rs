@@ -88,13 +88,14 @@ impl Edge {
         topics: Arc<Topics>,
     ) -> Self {
         let sqs = sqs::SqsApi {
-            queues,
+            queues: Arc::clone(&queues),
             identity: Arc::clone(&identity),
         };
         let s3 = s3::service(
             Arc::clone(&store),
             Arc::clone(&identity),
             Arc::clone(&functions),
+            (Arc::clone(&queues), Arc::clone(&topics)),
         );
         let lambda = lambda::LambdaApi {
             functions: Arc::clone(&functions),

@@ -29,7 +29,7 @@ pub(crate) fn router(state: AppState) -> axum::Router {
         .route("/v1/health", get(health))
         .route("/v1/keys", get(list_keys).post(create_key))
         .route("/v1/keys/{access_key_id}", delete(delete_key))
-        .route("/v1/events", get(pending_events))
+        .route("/v1/events", get(recent_events))
         .merge(crate::native_functions::routes())
         .merge(crate::native_urls::routes())
         .merge(crate::code_location::routes())
@@ -232,15 +232,16 @@ struct EventsQuery {
     limit: Option<usize>,
 }
 
-/// Pending outbox events, read-only: the consumers arrive with the pipelines work. Operators see
-/// all events; other callers see only events of their project's buckets.
-async fn pending_events(
+/// The newest outbox events with their delivery state (`pending`, `delivered` or `failed` with
+/// the reason), read-only. Operators see all events; other callers see only events of their
+/// project's buckets.
+async fn recent_events(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Query(query): Query<EventsQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let limit = query.limit.unwrap_or(1000).min(10_000);
-    let events = state.store.pending_events(limit).await.map_err(|error| {
+    let events = state.store.recent_events(limit).await.map_err(|error| {
         tracing::error!(?error, "reading the outbox failed");
         problem(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -276,6 +277,13 @@ async fn pending_events(
                 "target": e.target,
                 "payload": e.payload,
                 "created_ms": e.created_ms,
+                "state": match (e.consumed_ms, &e.failure) {
+                    (None, _) => "pending",
+                    (Some(_), None) => "delivered",
+                    (Some(_), Some(_)) => "failed",
+                },
+                "consumed_ms": e.consumed_ms,
+                "failure": e.failure,
             })
         })
         .collect();

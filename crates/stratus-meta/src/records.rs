@@ -137,6 +137,10 @@ pub struct OutboxRecord {
     pub target: NotificationTarget,
     pub payload: serde_json::Value,
     pub created_ms: i64,
+    /// When it was delivered or given up on; `None` while pending.
+    pub consumed_ms: Option<i64>,
+    /// Why it was given up on, when it was.
+    pub failure: Option<String>,
 }
 
 /// An object change plus the region events are stamped with; the repository matches it against

@@ -95,6 +95,8 @@ pub trait ObjectRepository: Send + Sync + 'static {
 
     /// Outbox events not yet consumed, oldest first.
     async fn pending_events(&self, limit: usize) -> MetaResult<Vec<OutboxRecord>>;
+    /// The newest `limit` outbox events, pending or consumed, oldest first.
+    async fn recent_events(&self, limit: usize) -> MetaResult<Vec<OutboxRecord>>;
     /// Marks an outbox event consumed (delivered, or given up on with `failure` saying why).
     /// Consuming an event twice changes nothing.
     async fn consume_event(&self, event_id: &str, failure: Option<String>) -> MetaResult<()>;

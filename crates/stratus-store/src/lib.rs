@@ -277,6 +277,17 @@ impl Store {
         Ok(self.meta.pending_events(limit).await?)
     }
 
+    /// The newest `limit` outbox events with their delivery state, oldest first.
+    ///
+    /// # Errors
+    /// Metadata failures.
+    pub async fn recent_events(
+        &self,
+        limit: usize,
+    ) -> StoreResult<Vec<stratus_meta::OutboxRecord>> {
+        Ok(self.meta.recent_events(limit).await?)
+    }
+
     /// Marks an outbox event consumed: delivered, or (with `failure`) given up on.
     ///
     /// # Errors

@@ -3,6 +3,7 @@
 use s3s::dto::*;
 use s3s::{S3ErrorCode, S3Request, S3Response, S3Result};
 use stratus_core::{BucketName, NotificationRule, NotificationTarget};
+use stratus_events::mappings::QueueSource as _;
 
 use super::StratusS3;
 use super::convert::timestamp;
@@ -249,7 +250,7 @@ async fn check_destinations(
             NotificationTarget::Topic(arn) => (arn, "sns"),
         };
         if service != "lambda" {
-            check_messaging_destination(caller, arn, service)?;
+            check_messaging_destination(s3, caller, arn, service).await?;
             continue;
         }
         let unable = || {
@@ -275,17 +276,21 @@ async fn check_destinations(
 
 /// A queue or topic destination must be an ARN of that service in the bucket's project (the
 /// caller's: the bucket was checked first) and must exist.
-fn check_messaging_destination(
+async fn check_messaging_destination(
+    s3: &StratusS3,
     caller: &stratus_identity::Principal,
     arn: &str,
     service: &str,
 ) -> S3Result<()> {
-    let valid = stratus_core::arn::Arn::parse(arn).is_some_and(|parsed| {
-        parsed.service == service
-            && parsed.in_project(&caller.project)
-            && messaging_destination_exists(caller, arn)
-    });
-    if valid {
+    let well_formed = stratus_core::arn::Arn::parse(arn)
+        .is_some_and(|parsed| parsed.service == service && parsed.in_project(&caller.project));
+    let exists = well_formed
+        && if service == "sqs" {
+            s3.queues.source_queue(&caller.project, arn).await.is_ok()
+        } else {
+            s3.topics.topic_attributes(caller, arn).await.is_ok()
+        };
+    if exists {
         Ok(())
     } else {
         s3_err(
@@ -293,14 +298,6 @@ fn check_messaging_destination(
             format!("Unable to validate the following destination configurations: {arn}"),
         )
     }
-}
-
-/// TODO(messaging integration): ask the queue and topic services whether `arn` exists in the
-/// caller's project. Until they are wired into the edge, a well-formed ARN of the project is
-/// accepted; delivery to a queue that does not exist is then a permanent failure the outbox
-/// relay logs.
-fn messaging_destination_exists(_caller: &stratus_identity::Principal, _arn: &str) -> bool {
-    true
 }
 
 pub(super) async fn get_notification(

@@ -12,6 +12,7 @@ mod multipart;
 mod objects;
 
 use std::sync::Arc;
+use stratus_events::{Queues, Topics};
 
 use s3s::dto::*;
 use s3s::{S3, S3ErrorCode, S3Request, S3Response, S3Result};
@@ -26,11 +27,15 @@ pub(crate) fn service(
     store: Arc<Store>,
     identity: Arc<Identity>,
     functions: Arc<Functions>,
+    messaging: (Arc<Queues>, Arc<Topics>),
 ) -> s3s::service::S3Service {
+    let (queues, topics) = messaging;
     let s3 = StratusS3 {
         store,
         identity: Arc::clone(&identity),
         functions,
+        queues,
+        topics,
     };
     let mut builder = s3s::service::S3ServiceBuilder::new(s3);
     builder.set_auth(auth::KeyAuth { identity });
@@ -40,8 +45,10 @@ pub(crate) fn service(
 pub(crate) struct StratusS3 {
     store: Arc<Store>,
     identity: Arc<Identity>,
-    /// Only to check that a notification configuration's functions exist.
+    /// Only to check that a notification configuration's functions, queues and topics exist.
     functions: Arc<Functions>,
+    queues: Arc<Queues>,
+    topics: Arc<Topics>,
 }
 
 impl StratusS3 {

@@ -488,29 +488,20 @@ impl ObjectRepository for SqliteMeta {
 
     async fn pending_events(&self, limit: usize) -> MetaResult<Vec<OutboxRecord>> {
         self.read(move |conn| {
-            let mut stmt = conn.prepare(
-                "SELECT seq, event_id, bucket, key, event_name, target, payload, created_ms FROM outbox
-                 WHERE consumed_ms IS NULL ORDER BY seq LIMIT ?1",
-            )?;
-            let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
-                let key: Vec<u8> = row.get(3)?;
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, key, row.get(4)?, row.get::<_, String>(5)?, row.get::<_, String>(6)?, row.get(7)?))
-            })?;
-            let mut events = Vec::new();
-            for row in rows {
-                let (seq, event_id, bucket, key, event_name, target, payload, created_ms) = row?;
-                events.push(OutboxRecord {
-                    seq,
-                    event_id,
-                    bucket,
-                    key: String::from_utf8_lossy(&key).into_owned(),
-                    event_name,
-                    target: serde_json::from_str(&target)?,
-                    payload: serde_json::from_str(&payload)?,
-                    created_ms,
-                });
-            }
-            Ok(events)
+            outbox_rows(
+                conn,
+                "WHERE consumed_ms IS NULL ORDER BY seq LIMIT ?1",
+                limit,
+            )
+        })
+        .await
+    }
+
+    async fn recent_events(&self, limit: usize) -> MetaResult<Vec<OutboxRecord>> {
+        self.read(move |conn| {
+            let mut newest_first = outbox_rows(conn, "ORDER BY seq DESC LIMIT ?1", limit)?;
+            newest_first.reverse();
+            Ok(newest_first)
         })
         .await
     }
@@ -572,4 +563,33 @@ mod tests {
         assert_eq!(prefix_upper_bound(b"a\xff"), Some(b"b".to_vec()));
         assert_eq!(prefix_upper_bound(b""), None);
     }
+}
+
+/// Outbox rows selected by `tail` (a WHERE/ORDER/LIMIT clause whose `?1` is the limit).
+fn outbox_rows(conn: &Connection, tail: &str, limit: usize) -> MetaResult<Vec<OutboxRecord>> {
+    let sql = format!(
+        "SELECT seq, event_id, bucket, key, event_name, target, payload, created_ms, consumed_ms, failure \
+         FROM outbox {tail}"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query([i64::try_from(limit).unwrap_or(i64::MAX)])?;
+    let mut events = Vec::new();
+    while let Some(row) = rows.next()? {
+        let key: Vec<u8> = row.get(3)?;
+        let target: String = row.get(5)?;
+        let payload: String = row.get(6)?;
+        events.push(OutboxRecord {
+            seq: row.get(0)?,
+            event_id: row.get(1)?,
+            bucket: row.get(2)?,
+            key: String::from_utf8_lossy(&key).into_owned(),
+            event_name: row.get(4)?,
+            target: serde_json::from_str(&target)?,
+            payload: serde_json::from_str(&payload)?,
+            created_ms: row.get(7)?,
+            consumed_ms: row.get(8)?,
+            failure: row.get(9)?,
+        });
+    }
+    Ok(events)
 }
