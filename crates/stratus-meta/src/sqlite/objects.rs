@@ -553,18 +553,6 @@ impl ObjectRepository for SqliteMeta {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::prefix_upper_bound;
-
-    #[test]
-    fn upper_bound_of_prefix() {
-        assert_eq!(prefix_upper_bound(b"a/"), Some(b"a0".to_vec()));
-        assert_eq!(prefix_upper_bound(b"a\xff"), Some(b"b".to_vec()));
-        assert_eq!(prefix_upper_bound(b""), None);
-    }
-}
-
 /// Outbox rows selected by `tail` (a WHERE/ORDER/LIMIT clause whose `?1` is the limit).
 fn outbox_rows(conn: &Connection, tail: &str, limit: usize) -> MetaResult<Vec<OutboxRecord>> {
     let sql = format!(
@@ -592,4 +580,16 @@ fn outbox_rows(conn: &Connection, tail: &str, limit: usize) -> MetaResult<Vec<Ou
         });
     }
     Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_upper_bound;
+
+    #[test]
+    fn upper_bound_of_prefix() {
+        assert_eq!(prefix_upper_bound(b"a/"), Some(b"a0".to_vec()));
+        assert_eq!(prefix_upper_bound(b"a\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_upper_bound(b""), None);
+    }
 }
