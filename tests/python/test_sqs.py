@@ -119,6 +119,23 @@ def test_long_poll_returns_promptly_when_a_message_arrives(sqs, queue):
     assert result["elapsed"] < 2.0, result["elapsed"]
 
 
+def test_a_waiting_long_poll_claims_with_the_queues_current_visibility_timeout(sqs, queue):
+    """Attributes changed while a receive waits apply to what it claims (a poller's long poll
+    must not keep a message hidden for a visibility timeout the queue no longer has)."""
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "600"})
+    result = {}
+    waiter = threading.Thread(target=lambda: result.update(
+        sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10)))
+    waiter.start()
+    time.sleep(0.5)
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "1"})
+    sqs.send_message(QueueUrl=queue, MessageBody="short")
+    waiter.join(15)
+    assert [m["Body"] for m in result["Messages"]] == ["short"]
+    again = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5, AttributeNames=["ApproximateReceiveCount"])
+    assert [m["Attributes"]["ApproximateReceiveCount"] for m in again["Messages"]] == ["2"]
+
+
 def test_long_poll_times_out_empty(sqs, queue):
     started = time.monotonic()
     assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", []) == []

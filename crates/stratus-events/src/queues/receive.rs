@@ -180,22 +180,28 @@ impl Queues {
             check_visibility(visibility)?;
         }
         let record = self.queue(project, queue).await?;
-        let settings = Settings::of(project, &record.attributes);
-        let visibility = request
-            .visibility_timeout
-            .unwrap_or(settings.visibility_timeout_s);
-        let wait = Duration::from_secs(u64::from(request.wait_seconds.unwrap_or(settings.wait_s)));
-        let deadline = tokio::time::Instant::now() + wait;
-        let dead_letter = settings.redrive.as_ref().map(|r| DeadLetter {
-            queue: r.queue.clone(),
-            max_receive_count: r.max_receive_count,
-        });
+        let wait_s = request
+            .wait_seconds
+            .unwrap_or(Settings::of(project, &record.attributes).wait_s);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(u64::from(wait_s));
         let waker = self.waker(project, queue);
         loop {
             // Registered before the claim, so a send committing in between still wakes us.
             let woken = waker.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
+            // Read again on every attempt: a long poll outlives attribute changes (a shorter
+            // visibility timeout, a new redrive policy), and each claim must follow the queue
+            // as it is now.
+            let record = self.queue(project, queue).await?;
+            let settings = Settings::of(project, &record.attributes);
+            let visibility = request
+                .visibility_timeout
+                .unwrap_or(settings.visibility_timeout_s);
+            let dead_letter = settings.redrive.as_ref().map(|r| DeadLetter {
+                queue: r.queue.clone(),
+                max_receive_count: r.max_receive_count,
+            });
             let now = now_ms();
             let claim = ClaimRequest {
                 max: request.max as usize,
