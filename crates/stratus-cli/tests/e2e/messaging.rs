@@ -38,11 +38,8 @@ fn md5_of_string_attributes(attributes: &[(&str, &str, &str)]) -> String {
 }
 
 fn attribute(data_type: &str, value: &str) -> MessageAttributeValue {
-    MessageAttributeValue::builder()
-        .data_type(data_type)
-        .string_value(value)
-        .build()
-        .expect("attribute")
+    let builder = MessageAttributeValue::builder().data_type(data_type);
+    builder.string_value(value).build().expect("attribute")
 }
 
 async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str, fifo: bool) -> String {
@@ -69,21 +66,29 @@ async fn queue_attribute(sqs: &aws_sdk_sqs::Client, url: &str, name: QueueAttrib
         .unwrap_or_default()
 }
 
+/// One receive of up to ten messages with all their attributes, long-polling `wait_seconds`.
+async fn receive_once(sqs: &aws_sdk_sqs::Client, url: &str, wait_seconds: i32) -> Vec<Message> {
+    let request = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10);
+    let request = request
+        .wait_time_seconds(wait_seconds)
+        .message_attribute_names("All");
+    request
+        .send()
+        .await
+        .expect("receive")
+        .messages
+        .unwrap_or_default()
+}
+
 /// Long-polls until `count` messages arrived (or 20 s passed), deleting none.
 async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, count: usize) -> Vec<Message> {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut received = Vec::new();
     while received.len() < count && Instant::now() < deadline {
-        let answer = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(2)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .expect("receive");
-        received.extend(answer.messages().iter().cloned());
+        received.extend(receive_once(sqs, url, 2).await);
     }
     received
 }
@@ -99,18 +104,7 @@ async fn sqs_batches_long_polling_and_unknown_queues() {
         let (sqs, url) = (sqs.clone(), url.clone());
         async move {
             let started = Instant::now();
-            let answer = sqs
-                .receive_message()
-                .queue_url(url)
-                .wait_time_seconds(15)
-                .max_number_of_messages(10)
-                .message_attribute_names("All")
-                .send()
-                .await;
-            (
-                answer.expect("long poll").messages().to_vec(),
-                started.elapsed(),
-            )
+            (receive_once(&sqs, &url, 15).await, started.elapsed())
         }
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -146,7 +140,7 @@ async fn sqs_batches_long_polling_and_unknown_queues() {
     assert!(!messages.is_empty(), "the long poll saw the batch");
     assert!(
         waited < Duration::from_secs(10),
-        "long poll returned early: {waited:?}"
+        "the long poll answered on arrival, not at its timeout: {waited:?}"
     );
     let rest = 3 - messages.len();
     messages.extend(receive(&sqs, &url, rest).await);
@@ -159,7 +153,9 @@ async fn sqs_batches_long_polling_and_unknown_queues() {
         );
         let attributes: HashMap<_, _> = message.message_attributes().cloned().unwrap_or_default();
         assert_eq!(attributes["kind"].string_value(), Some("report"));
-        assert_eq!(attributes["n"].data_type(), "Number");
+        let number = ("n", "Number", &body[4..]);
+        let expected = md5_of_string_attributes(&[("kind", "String", "report"), number]);
+        assert_eq!(message.md5_of_message_attributes(), Some(expected.as_str()));
         assert_eq!(Some(&body[4..]), attributes["n"].string_value());
     }
     let in_flight = QueueAttributeName::ApproximateNumberOfMessagesNotVisible;
@@ -189,12 +185,8 @@ async fn sqs_batches_long_polling_and_unknown_queues() {
     let error = missing.expect_err("unknown queue").into_service_error();
     assert!(error.is_queue_does_not_exist(), "{error:?}");
     let missing_url = url.replace("/work", "/missing");
-    let send = sqs
-        .send_message()
-        .queue_url(missing_url)
-        .message_body("x")
-        .send()
-        .await;
+    let send = sqs.send_message().queue_url(missing_url).message_body("x");
+    let send = send.send().await;
     let error = send.expect_err("unknown queue url").into_service_error();
     assert!(error.is_queue_does_not_exist(), "{error:?}");
 }
@@ -204,32 +196,23 @@ async fn fifo_keeps_group_order_and_drops_duplicates() {
     let server = TestServer::start();
     let sqs = server.sqs();
     let url = create_queue(&sqs, "orders.fifo", true).await;
+    let send = |body: String, group: &'static str, dedup: String| {
+        let request = sqs.send_message().queue_url(&url).message_body(body);
+        let request = request
+            .message_group_id(group)
+            .message_deduplication_id(dedup);
+        async move { request.send().await.expect("send").message_id.expect("id") }
+    };
     let mut first_ids = HashMap::new();
     for i in 0..3 {
         for group in ["a", "b"] {
-            let sent = sqs
-                .send_message()
-                .queue_url(&url)
-                .message_body(format!("{group}{i}"))
-                .message_group_id(group)
-                .message_deduplication_id(format!("{group}-{i}"))
-                .send()
-                .await
-                .expect("send");
-            first_ids.insert(format!("{group}-{i}"), sent.message_id().map(str::to_owned));
+            let id = send(format!("{group}{i}"), group, format!("{group}-{i}")).await;
+            first_ids.insert(format!("{group}-{i}"), id);
         }
     }
     // Same deduplication id within the window: accepted, answered with the first id, dropped.
-    let again = sqs
-        .send_message()
-        .queue_url(&url)
-        .message_body("a1 again")
-        .message_group_id("a")
-        .message_deduplication_id("a-1")
-        .send()
-        .await
-        .expect("duplicate send");
-    assert_eq!(again.message_id().map(str::to_owned), first_ids["a-1"]);
+    let again = send("a1 again".into(), "a", "a-1".into()).await;
+    assert_eq!(again, first_ids["a-1"]);
 
     let mut bodies = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -237,49 +220,35 @@ async fn fifo_keeps_group_order_and_drops_duplicates() {
         for message in receive(&sqs, &url, 1).await {
             bodies.push(message.body().expect("body").to_owned());
             let handle = message.receipt_handle().expect("handle");
-            sqs.delete_message()
-                .queue_url(&url)
-                .receipt_handle(handle)
-                .send()
-                .await
-                .expect("delete");
+            let delete = sqs.delete_message().queue_url(&url).receipt_handle(handle);
+            delete.send().await.expect("delete");
         }
-    }
-    for group in ["a", "b"] {
-        let order: Vec<_> = bodies.iter().filter(|b| b.starts_with(group)).collect();
-        assert_eq!(
-            order,
-            [0, 1, 2]
-                .map(|i| format!("{group}{i}"))
-                .iter()
-                .collect::<Vec<_>>()
-        );
     }
     assert_eq!(
         bodies.len(),
         6,
-        "the duplicate was not delivered: {bodies:?}"
+        "the duplicate is not delivered: {bodies:?}"
     );
-    let leftover = sqs
-        .receive_message()
-        .queue_url(&url)
-        .wait_time_seconds(1)
-        .send()
-        .await;
-    assert!(leftover.expect("receive").messages().is_empty());
+    for group in ["a", "b"] {
+        let order: Vec<&str> = bodies
+            .iter()
+            .map(String::as_str)
+            .filter(|b| b.starts_with(group))
+            .collect();
+        assert_eq!(
+            order,
+            (0..3).map(|i| format!("{group}{i}")).collect::<Vec<_>>()
+        );
+    }
+    assert!(receive_once(&sqs, &url, 1).await.is_empty());
 }
 
 #[tokio::test]
 async fn sns_fans_out_raw_messages_to_a_queue_and_unknown_topics_are_not_found() {
     let server = TestServer::start();
     let (sns, sqs) = (server.sns(), server.sqs());
-    let created = sns
-        .create_topic()
-        .name("alerts")
-        .send()
-        .await
-        .expect("create topic");
-    let topic = created.topic_arn().expect("topic arn").to_owned();
+    let created = sns.create_topic().name("alerts").send().await;
+    let topic = created.expect("create topic").topic_arn.expect("topic arn");
     assert_eq!(topic, stratus_core::arn::topic_arn("admin", "alerts"));
     let url = create_queue(&sqs, "inbox", false).await;
     let queue_arn = queue_attribute(&sqs, &url, QueueAttributeName::QueueArn).await;
@@ -300,11 +269,8 @@ async fn sns_fans_out_raw_messages_to_a_queue_and_unknown_topics_are_not_found()
         "{subscription}"
     );
 
-    let level = aws_sdk_sns::types::MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value("high")
-        .build()
-        .expect("attribute");
+    let level = aws_sdk_sns::types::MessageAttributeValue::builder().data_type("String");
+    let level = level.string_value("high").build().expect("attribute");
     let published = sns
         .publish()
         .topic_arn(&topic)
