@@ -131,6 +131,44 @@ impl TestServer {
         aws_sdk_lambda::Client::from_conf(config)
     }
 
+    /// An SQS client with the operator's key; retries off, as for [`Self::lambda`].
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        use aws_sdk_sqs::config;
+        let config = aws_sdk_sqs::Config::builder()
+            .behavior_version(config::BehaviorVersion::latest())
+            .region(config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(config::Credentials::new(
+                &self.access_key_id,
+                &self.secret,
+                None,
+                None,
+                "e2e",
+            ))
+            .retry_config(config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_sqs::Client::from_conf(config)
+    }
+
+    /// An SNS client with the operator's key; retries off, as for [`Self::lambda`].
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        use aws_sdk_sns::config;
+        let config = aws_sdk_sns::Config::builder()
+            .behavior_version(config::BehaviorVersion::latest())
+            .region(config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(config::Credentials::new(
+                &self.access_key_id,
+                &self.secret,
+                None,
+                None,
+                "e2e",
+            ))
+            .retry_config(config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_sns::Client::from_conf(config)
+    }
+
     /// Runs the stratus CLI against this server with the operator token unless `token` is given.
     pub fn cli(&self, args: &[&str], token: Option<&str>) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_stratus"))

@@ -1,4 +1,5 @@
-//! Buckets and notification configuration, and the outbox events writes leave behind.
+//! Buckets and notification configuration, the outbox events writes leave behind, and their
+//! delivery to an SQS queue.
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
@@ -100,10 +101,31 @@ async fn notifications_are_stored_and_matching_writes_leave_outbox_events() {
         .send()
         .await
         .expect("create");
-    // Topic (and queue) events wait in the outbox; Lambda destinations are delivered at once.
+    // S3 refuses destinations that do not exist, so the topic and queue come first.
+    let topic_arn = server
+        .sns()
+        .create_topic()
+        .name("scans")
+        .send()
+        .await
+        .expect("create topic")
+        .topic_arn()
+        .expect("topic arn")
+        .to_owned();
+    assert_eq!(topic_arn, stratus_core::arn::topic_arn("admin", "scans"));
+    let sqs = server.sqs();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("deleted")
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url()
+        .expect("queue url")
+        .to_owned();
     let topic = TopicConfiguration::builder()
         .id("ocr")
-        .topic_arn(stratus_core::arn::topic_arn("admin", "scans"))
+        .topic_arn(&topic_arn)
         .events(Event::from("s3:ObjectCreated:*"))
         .filter(filter("in/", ".png"))
         .build()
@@ -150,16 +172,8 @@ async fn notifications_are_stored_and_matching_writes_leave_outbox_events() {
         .await
         .expect("delete");
 
-    let (status, _, body) = http(
-        "GET",
-        &format!("{}/v1/events", server.endpoint),
-        &[("authorization", &format!("Bearer {}", server.token))],
-        Vec::new(),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let events: serde_json::Value = serde_json::from_slice(&body).expect("events json");
-    let events = events["events"].as_array().expect("array");
+    // The relay delivers queue and topic events at once, so an event may already be delivered.
+    let events = recent_events(&server).await;
     assert_eq!(
         events.len(),
         2,
@@ -183,6 +197,24 @@ async fn notifications_are_stored_and_matching_writes_leave_outbox_events() {
         })
         .collect();
     assert!(sequencers[0] < sequencers[1], "sequencers increase");
+    for event in &events {
+        let state = event["state"].as_str().expect("state");
+        assert!(state == "pending" || state == "delivered", "{event:#?}");
+    }
+
+    // The removal reaches the queue as an S3 event record (skipping any s3:TestEvent).
+    let record = receive_s3_record(&sqs, &queue_url).await;
+    assert_eq!(record["eventName"], "ObjectRemoved:Delete");
+    assert_eq!(record["s3"]["object"]["key"], "out/page.png");
+    assert_eq!(record["s3"]["configurationId"], "deletions");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while recent_events(&server).await[1]["state"] != "delivered" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "removal event not marked delivered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 
     let bad = NotificationConfiguration::builder()
         .lambda_function_configurations(
@@ -210,6 +242,44 @@ async fn notifications_are_stored_and_matching_writes_leave_outbox_events() {
             .len(),
         1
     );
+}
+
+/// The server's recent outbox events, oldest first, read with the operator token.
+async fn recent_events(server: &TestServer) -> Vec<serde_json::Value> {
+    let (status, _, body) = http(
+        "GET",
+        &format!("{}/v1/events", server.endpoint),
+        &[("authorization", &format!("Bearer {}", server.token))],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let mut events: serde_json::Value = serde_json::from_slice(&body).expect("events json");
+    events["events"]
+        .as_array_mut()
+        .map(std::mem::take)
+        .expect("array")
+}
+
+/// Long-polls `queue_url` for the first message carrying S3 event records; returns its first.
+async fn receive_s3_record(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> serde_json::Value {
+    for _ in 0..4 {
+        let answer = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .wait_time_seconds(5)
+            .send()
+            .await
+            .expect("receive");
+        for message in answer.messages() {
+            let body: serde_json::Value =
+                serde_json::from_str(message.body().expect("body")).expect("json body");
+            if body["Records"].is_array() {
+                return body["Records"][0].clone();
+            }
+        }
+    }
+    panic!("no S3 event arrived on the queue");
 }
 
 #[tokio::test]
