@@ -229,8 +229,10 @@ def test_redrive_to_dead_letter_queue(sqs):
         got = sqs.receive_message(QueueUrl=src, VisibilityTimeout=0, WaitTimeSeconds=1)["Messages"]
         assert got[0]["MessageId"] == sent["MessageId"]
     assert sqs.receive_message(QueueUrl=src).get("Messages", []) == []
-    moved = sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1)["Messages"]
+    moved = sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1, AttributeNames=["ApproximateReceiveCount"])["Messages"]
     assert [m["MessageId"] for m in moved] == [sent["MessageId"]]
+    # Moved, not sent anew: its two receives on the source count, plus this one.
+    assert moved[0]["Attributes"]["ApproximateReceiveCount"] == "3"
     assert sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"] == [src]
 
 

@@ -87,8 +87,9 @@ def test_content_based_deduplication_and_sequence_numbers(sqs):
 
 
 def test_fifo_rules(sqs, fifo):
-    with raises_sqs("MissingParameter"):
+    with raises_sqs("MissingParameter") as info:
         sqs.send_message(QueueUrl=fifo, MessageBody="x", MessageDeduplicationId="d")
+    assert info.value.response["Error"]["Message"] == "The request must contain the parameter MessageGroupId."
     with raises_sqs("InvalidParameterValue"):
         sqs.send_message(QueueUrl=fifo, MessageBody="x", MessageGroupId="g")  # no dedup id, no CBD
     with raises_sqs("InvalidParameterValue"):
@@ -96,6 +97,11 @@ def test_fifo_rules(sqs, fifo):
                          DelaySeconds=1)
     with raises_sqs("InvalidParameterValue"):
         sqs.create_queue(QueueName=queue_name("notfifo"), Attributes={"FifoQueue": "true"})
+    # A `.fifo` name is a FIFO queue's only; without FifoQueue it is not a valid standard name.
+    dotted = queue_name("dotted", fifo=True)
+    with raises_sqs("InvalidParameterValue"):
+        sqs.create_queue(QueueName=dotted)
+    assert not any(u.endswith("/" + dotted) for u in sqs.list_queues().get("QueueUrls", []))
     with raises_sqs("InvalidAttributeName"):
         sqs.create_queue(QueueName=queue_name("std"), Attributes={"ContentBasedDeduplication": "true"})
     attrs = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["ApproximateNumberOfMessages"])

@@ -73,7 +73,7 @@ impl From<QueueError> for SqsError {
             QueueError::InvalidParameterValue(_) => {
                 ("InvalidParameterValue", "InvalidParameterValue")
             }
-            QueueError::MissingParameter(_) => ("MissingParameter", "MissingParameter"),
+            QueueError::MissingParameter(name) => return Self::missing(name),
             QueueError::InvalidMessageContents(_) => {
                 ("InvalidMessageContents", "InvalidMessageContents")
             }

@@ -113,6 +113,13 @@ pub fn normalise(
     creating: bool,
 ) -> QueueResult<BTreeMap<String, String>> {
     let fifo = name.ends_with(".fifo");
+    if creating && fifo && !given.contains_key(FIFO) {
+        // A standard queue's name has no '.': SQS refuses `NAME.fifo` without FifoQueue=true.
+        return Err(QueueError::InvalidParameterValue(
+            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"
+                .into(),
+        ));
+    }
     let mut out = base.clone();
     for (key, value) in given {
         let key = key.as_str();

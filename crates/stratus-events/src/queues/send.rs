@@ -87,9 +87,7 @@ pub(crate) fn prepare(
             ));
         }
         let Some(group) = &request.group_id else {
-            return Err(QueueError::MissingParameter(
-                "The request must contain the parameter MessageGroupId.".into(),
-            ));
+            return Err(QueueError::MissingParameter("MessageGroupId".into()));
         };
         if !valid_fifo_id(group) || dedup_id.as_deref().is_some_and(|d| !valid_fifo_id(d)) {
             return Err(QueueError::InvalidParameterValue(

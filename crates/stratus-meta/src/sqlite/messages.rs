@@ -253,7 +253,17 @@ fn redrive(
         dedup_id: message.dedup_id.clone(),
         trace_header: message.trace_header.clone(),
     };
-    insert(conn, project, &dead_letter.queue, &moved)?;
+    let seq = insert(conn, project, &dead_letter.queue, &moved)?;
+    // The message moves, it is not sent anew: it keeps its receive count and first receive
+    // time, so the dead-letter queue shows how often it was tried.
+    conn.prepare_cached(
+        "UPDATE messages SET receive_count = ?2, first_receive_ms = ?3 WHERE seq = ?1",
+    )?
+    .execute(params![
+        seq,
+        message.receive_count,
+        message.first_receive_ms
+    ])?;
     conn.prepare_cached("DELETE FROM messages WHERE seq = ?1 AND project = ?2 AND queue = ?3")?
         .execute(params![message.seq, project, queue])?;
     Ok(true)
