@@ -8,6 +8,22 @@ use crate::sigv4::{self, SigV4Error, SignedParts};
 
 pub(crate) type AuthError = (&'static str, String);
 
+/// Verifies a request whose body has been read in full: the path, query and headers as received.
+pub(crate) async fn verify_request(
+    identity: &Identity,
+    parts: &http::request::Parts,
+    body: &[u8],
+) -> Result<Principal, AuthError> {
+    let signed = SignedParts {
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body,
+    };
+    verify(identity, &signed).await
+}
+
 pub(crate) async fn verify(
     identity: &Identity,
     parts: &SignedParts<'_>,

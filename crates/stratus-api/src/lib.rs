@@ -22,6 +22,7 @@ mod sigv4;
 mod sns;
 mod sqs;
 mod triggers;
+mod xml;
 
 use std::sync::Arc;
 

@@ -189,13 +189,8 @@ impl FunctionUrls {
         if let Some(token) = auth.strip_prefix("Bearer ") {
             return self.identity.authenticate_token(token.trim()).await.ok();
         }
-        let signed = crate::sigv4::SignedParts {
-            method: parts.method.as_str(),
-            raw_path: parts.uri.path(),
-            raw_query: parts.uri.query().unwrap_or(""),
-            headers: &parts.headers,
-            body,
-        };
-        crate::aws_auth::verify(&self.identity, &signed).await.ok()
+        crate::aws_auth::verify_request(&self.identity, parts, body)
+            .await
+            .ok()
     }
 }

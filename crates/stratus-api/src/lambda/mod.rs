@@ -80,14 +80,7 @@ impl LambdaApi {
         };
         let raw_path = parts.uri.path().to_owned();
         let raw_query = parts.uri.query().unwrap_or("").to_owned();
-        let signed = crate::sigv4::SignedParts {
-            method: parts.method.as_str(),
-            raw_path: &raw_path,
-            raw_query: &raw_query,
-            headers: &parts.headers,
-            body: &body,
-        };
-        let caller = crate::aws_auth::verify(&self.identity, &signed)
+        let caller = crate::aws_auth::verify_request(&self.identity, &parts, &body)
             .await
             .map_err(|(code, message)| lambda_error(StatusCode::FORBIDDEN, code, &message))?;
         let segments = raw_path

@@ -57,16 +57,8 @@ impl SnsApi {
             .await
             .map_err(|_| SnsError::invalid("Invalid parameter: request too large"))?
             .to_bytes();
-        let raw_path = parts.uri.path().to_owned();
         let raw_query = parts.uri.query().unwrap_or("").to_owned();
-        let signed = crate::sigv4::SignedParts {
-            method: parts.method.as_str(),
-            raw_path: &raw_path,
-            raw_query: &raw_query,
-            headers: &parts.headers,
-            body: &body,
-        };
-        let mut caller = crate::aws_auth::verify(&self.identity, &signed)
+        let mut caller = crate::aws_auth::verify_request(&self.identity, &parts, &body)
             .await
             .map_err(|(code, message)| {
                 SnsError::new(StatusCode::FORBIDDEN, auth_code(code), message)

@@ -5,21 +5,7 @@ use http::{Response, StatusCode};
 
 pub(crate) const NAMESPACE: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
 
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use crate::xml::escape;
 
 pub(crate) fn request_id() -> String {
     let bytes: [u8; 16] = rand::random();

@@ -57,16 +57,7 @@ impl SqsApi {
                 return error_response(protocol, &error);
             }
         };
-        let raw_path = parts.uri.path().to_owned();
-        let raw_query = parts.uri.query().unwrap_or("").to_owned();
-        let signed = crate::sigv4::SignedParts {
-            method: parts.method.as_str(),
-            raw_path: &raw_path,
-            raw_query: &raw_query,
-            headers: &parts.headers,
-            body: &body,
-        };
-        let caller = match crate::aws_auth::verify(&self.identity, &signed).await {
+        let caller = match crate::aws_auth::verify_request(&self.identity, &parts, &body).await {
             Ok(caller) => caller,
             Err((code, message)) => {
                 return error_response(protocol, &SqsError::auth(code, message));
@@ -81,10 +72,12 @@ impl SqsApi {
                 Ok(value) => (operation, value),
                 Err(error) => return error_response(protocol, &error),
             },
-            Protocol::Query => match query_input(&raw_path, &raw_query, &body) {
-                Ok(parsed) => parsed,
-                Err(error) => return error_response(protocol, &error),
-            },
+            Protocol::Query => {
+                match query_input(parts.uri.path(), parts.uri.query().unwrap_or(""), &body) {
+                    Ok(parsed) => parsed,
+                    Err(error) => return error_response(protocol, &error),
+                }
+            }
         };
         let input = Input {
             value: &value,

@@ -1,6 +1,7 @@
 //! The query protocol (form-encoded `Action=...`, XML answers): form parameters become the JSON
 //! protocol's input shape, outputs are written as SQS's XML.
 
+use crate::xml::escape;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -99,21 +100,6 @@ fn insert_pair(
     {
         map.insert(key, value);
     }
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn scalar(value: &Value) -> String {
