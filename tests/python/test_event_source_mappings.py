@@ -243,3 +243,40 @@ def test_a_function_feeding_its_own_queue_stops_at_the_depth_limit(server, s3, t
     got = lam.get_event_source_mapping(UUID=mapping["UUID"])
     lam.delete_event_source_mapping(UUID=mapping["UUID"])
     assert "PROBLEM" in got["LastProcessingResult"] or got["LastProcessingResult"] == "OK"
+
+
+# Consumes S3 events from a queue and uploads the next object into the bucket that feeds the
+# same queue: upload -> queue -> function -> upload, a loop only the chain depth stops. The
+# depth travels in the upload's trace header, the outbox row, and the message's AWSTraceHeader.
+UPLOAD_LOOPER = '''
+import json, os
+import s3mini
+
+def handler(event, context):
+    for record in event["Records"]:
+        s3_event = json.loads(record["body"])
+        for s3_record in s3_event.get("Records", []):
+            n = int(s3_record["s3"]["object"]["key"].split("/")[-1])
+            s3mini.request("PUT", os.environ["BUCKET"], f"loop/{n + 1:02d}", b"x")
+'''
+
+
+def test_an_upload_queue_function_loop_stops_at_the_depth_limit(server, s3, tmp_path):
+    sqs, lam = sqs_client(server), lambda_client(server)
+    bucket = unique_bucket("uloop")
+    s3.create_bucket(Bucket=bucket)
+    url = sqs.create_queue(QueueName=f"uloop-{bucket.split('-')[-1]}")["QueueUrl"]
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "QueueConfigurations": [{"QueueArn": queue_arn(sqs, url), "Events": ["s3:ObjectCreated:*"],
+                                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "loop/"}]}}}]})
+    name = f"uploop-{bucket.split('-')[-1]}"
+    deploy_handler(server, tmp_path, name, UPLOAD_LOOPER, f"environment:\n  BUCKET: {bucket}\n")
+    mapping = lam.create_event_source_mapping(EventSourceArn=queue_arn(sqs, url), FunctionName=name, BatchSize=1)
+    s3.put_object(Bucket=bucket, Key="loop/01", Body=b"x")
+    wait_until(lambda: "loop/17" in keys(s3, bucket, "loop/"), timeout=90, what="sixteen hops")
+    time.sleep(3)
+    # Invocation N (depth N) wrote loop/N+1; the message loop/17's upload caused would start
+    # depth 17 and is dropped.
+    assert keys(s3, bucket, "loop/") == [f"loop/{n:02d}" for n in range(1, 18)]
+    wait_until(lambda: visible_count(sqs, url) == 0, what="the looping message dropped")
+    lam.delete_event_source_mapping(UUID=mapping["UUID"])

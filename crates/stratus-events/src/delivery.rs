@@ -25,6 +25,9 @@ pub struct QueueMessage {
     pub attributes: MessageAttributes,
     /// FIFO queues: the group; standard queues ignore it.
     pub group_id: Option<String>,
+    /// The event-chain depth of what sent it (see `stratus_core::lineage`), kept as the
+    /// message's `AWSTraceHeader`: a function consuming it runs one level deeper.
+    pub chain_depth: u32,
 }
 
 /// Puts messages on queues (implemented by `queues::Queues`).
@@ -92,4 +95,6 @@ pub struct TopicMessage {
     pub message: String,
     pub subject: Option<String>,
     pub attributes: MessageAttributes,
+    /// The event-chain depth of what sent it, as for [`QueueMessage`].
+    pub chain_depth: u32,
 }

@@ -32,6 +32,7 @@ fn text(body: &str) -> QueueMessage {
         body: body.into(),
         attributes: BTreeMap::new(),
         group_id: None,
+        chain_depth: 0,
     }
 }
 
@@ -94,8 +95,9 @@ async fn fifo_deliveries_use_the_delivery_id_and_a_default_group() {
     let (_dir, queues) = queues();
     let team = principal("team", Role::Member);
     let none = BTreeMap::new();
+    let fifo = BTreeMap::from([("FifoQueue".to_owned(), "true".to_owned())]);
     queues
-        .create_queue(&team, "ordered.fifo", &none, &none)
+        .create_queue(&team, "ordered.fifo", &fifo, &none)
         .await
         .expect("test step");
     let arn = queue_arn("team", "ordered.fifo");

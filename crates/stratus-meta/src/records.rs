@@ -141,6 +141,8 @@ pub struct OutboxRecord {
     pub consumed_ms: Option<i64>,
     /// Why it was given up on, when it was.
     pub failure: Option<String>,
+    /// The event-chain depth of the write that caused it (see `stratus_core::lineage`).
+    pub chain_depth: u32,
 }
 
 /// An object change plus the region events are stamped with; the repository matches it against

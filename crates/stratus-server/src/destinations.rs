@@ -41,6 +41,9 @@ impl DestinationSink for Destinations {
         record: serde_json::Value,
         chain_depth: u32,
     ) -> Result<(), DeliveryFailed> {
+        // `chain_depth` is the depth of an invocation the record causes; a message carries its
+        // sender's depth, and whoever consumes it adds one.
+        let sender_depth = chain_depth.saturating_sub(1);
         let service = stratus_core::arn::Arn::parse(destination_arn).map(|arn| arn.service);
         match service {
             Some("sqs") => {
@@ -48,6 +51,7 @@ impl DestinationSink for Destinations {
                     body: record.to_string(),
                     attributes: MessageAttributes::default(),
                     group_id: None,
+                    chain_depth: sender_depth,
                 };
                 self.queues
                     .deliver_to_queue(project, destination_arn, delivery_id, message)
@@ -59,6 +63,7 @@ impl DestinationSink for Destinations {
                     message: record.to_string(),
                     subject: None,
                     attributes: MessageAttributes::default(),
+                    chain_depth: sender_depth,
                 };
                 self.topics
                     .publish_to_topic(project, destination_arn, delivery_id, message)

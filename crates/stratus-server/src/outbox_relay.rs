@@ -152,6 +152,7 @@ impl OutboxRelay {
                     body: document,
                     attributes: MessageAttributes::default(),
                     group_id: None,
+                    chain_depth: event.chain_depth,
                 };
                 self.queues
                     .deliver_to_queue(&project, arn, &event.event_id, message)
@@ -162,6 +163,7 @@ impl OutboxRelay {
                     message: document,
                     subject: Some(S3_SUBJECT.into()),
                     attributes: MessageAttributes::default(),
+                    chain_depth: event.chain_depth,
                 };
                 self.topics
                     .publish_to_topic(&project, arn, &event.event_id, message)

@@ -117,6 +117,8 @@ impl QueueDelivery for Queues {
         let request = SendRequest {
             body: message.body,
             attributes: message.attributes,
+            trace_header: (message.chain_depth > 0)
+                .then(|| stratus_core::lineage::trace_header(delivery_id, message.chain_depth)),
             ..SendRequest::default()
         };
         // Validated as a standard send, then the delivery id becomes the deduplication id on

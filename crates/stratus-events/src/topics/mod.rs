@@ -16,7 +16,7 @@ use std::time::Duration;
 use stratus_core::Action;
 use stratus_core::arn::{Arn, account_id, topic_arn};
 use stratus_identity::Principal;
-use stratus_meta::{MetaError, SqliteMeta, TopicRecord, TopicRepository};
+use stratus_meta::{MetaError, TopicRecord, TopicRepository};
 use tokio::sync::Notify;
 
 use crate::delivery::{FunctionDelivery, HttpDelivery, QueueDelivery};
@@ -70,7 +70,7 @@ impl Default for RetryPolicy {
 
 /// The topic service.
 pub struct Topics {
-    meta: Arc<SqliteMeta>,
+    meta: Arc<dyn TopicRepository>,
     queues: Arc<dyn QueueDelivery>,
     functions: Arc<dyn FunctionDelivery>,
     http: Arc<dyn HttpDelivery>,
@@ -145,7 +145,7 @@ fn valid_topic_name(name: &str) -> bool {
 impl Topics {
     #[must_use]
     pub fn new(
-        meta: Arc<SqliteMeta>,
+        meta: Arc<dyn TopicRepository>,
         queues: Arc<dyn QueueDelivery>,
         functions: Arc<dyn FunctionDelivery>,
         http: Arc<dyn HttpDelivery>,

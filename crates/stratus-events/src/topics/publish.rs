@@ -11,7 +11,7 @@ use stratus_core::arn::topic_arn;
 use stratus_core::filter_policy::{FilterPolicy, Scope};
 use stratus_core::message::{MessageAttributes, message_size, validate_attributes};
 use stratus_identity::Principal;
-use stratus_meta::{PublishOutcome, SnsDeliveryRecord, SubscriptionRecord, TopicRepository};
+use stratus_meta::{PublishOutcome, SnsDeliveryRecord, SubscriptionRecord};
 
 use super::envelope::{Kind, Publication, timestamp};
 use super::{TopicError, TopicResult, Topics, attributes, new_uuid, now_ms, require, uuid_text};
@@ -233,6 +233,7 @@ impl TopicDelivery for Topics {
             .ok_or_else(|| {
                 DeliveryError::Permanent(format!("{topic_arn} is not a topic of this project"))
             })?;
+        let chain_depth = message.chain_depth;
         let request = PublishRequest {
             message: message.message,
             subject: message.subject,
@@ -252,7 +253,7 @@ impl TopicDelivery for Topics {
             Some(message_id.clone()),
             request,
             messages,
-            0,
+            chain_depth,
         )
         .await
         .map(|_| ())

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use stratus_core::Action;
 use stratus_core::arn::{Arn, account_id, topic_arn};
 use stratus_identity::Principal;
-use stratus_meta::{SnsDeliveryRecord, SubscriptionRecord, TopicRepository};
+use stratus_meta::{SnsDeliveryRecord, SubscriptionRecord};
 
 use super::envelope::{Kind, Publication, encode, timestamp};
 use super::{

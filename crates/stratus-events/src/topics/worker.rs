@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use stratus_meta::{SnsDeliveryRecord, TopicRepository};
+use stratus_meta::SnsDeliveryRecord;
 
 use super::envelope::{Kind, Publication, Signer};
 use super::{Topics, attributes, now_ms};
@@ -122,12 +122,14 @@ impl Topics {
                         body: publication.message.clone(),
                         attributes: publication.attributes.clone(),
                         group_id: None,
+                        chain_depth: publication.chain_depth,
                     }
                 } else {
                     QueueMessage {
                         body: envelope(),
                         attributes: BTreeMap::new(),
                         group_id: None,
+                        chain_depth: publication.chain_depth,
                     }
                 };
                 self.queues
@@ -149,7 +151,8 @@ impl Topics {
                         &subscription.endpoint,
                         &delivery.id,
                         event.into_bytes(),
-                        publication.chain_depth,
+                        // The publisher's depth; the function it triggers runs one deeper.
+                        publication.chain_depth.saturating_add(1),
                     )
                     .await
             }

@@ -76,8 +76,8 @@ pub(super) fn record_events(
                 None
             }
         };
-        conn.prepare_cached("INSERT INTO outbox (event_id, bucket, key, event_name, target, payload, sequencer, created_ms, consumed_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(
+        conn.prepare_cached("INSERT INTO outbox (event_id, bucket, key, event_name, target, payload, sequencer, created_ms, consumed_ms, chain_depth)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?.execute(
             params![
                 event_id,
                 event.bucket,
@@ -88,6 +88,7 @@ pub(super) fn record_events(
                 i64::try_from(event.sequencer).unwrap_or(i64::MAX),
                 created_ms,
                 consumed_ms,
+                event.chain_depth,
             ],
         )?;
     }
@@ -556,8 +557,8 @@ impl ObjectRepository for SqliteMeta {
 /// Outbox rows selected by `tail` (a WHERE/ORDER/LIMIT clause whose `?1` is the limit).
 fn outbox_rows(conn: &Connection, tail: &str, limit: usize) -> MetaResult<Vec<OutboxRecord>> {
     let sql = format!(
-        "SELECT seq, event_id, bucket, key, event_name, target, payload, created_ms, consumed_ms, failure \
-         FROM outbox {tail}"
+        "SELECT seq, event_id, bucket, key, event_name, target, payload, created_ms, consumed_ms, failure, \
+         chain_depth FROM outbox {tail}"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query([i64::try_from(limit).unwrap_or(i64::MAX)])?;
@@ -577,6 +578,7 @@ fn outbox_rows(conn: &Connection, tail: &str, limit: usize) -> MetaResult<Vec<Ou
             created_ms: row.get(7)?,
             consumed_ms: row.get(8)?,
             failure: row.get(9)?,
+            chain_depth: row.get(10)?,
         });
     }
     Ok(events)

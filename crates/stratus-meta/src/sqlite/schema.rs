@@ -85,7 +85,9 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         "INTEGER NOT NULL DEFAULT 0",
     )?;
     // Why an outbox event was consumed without being delivered (its destination refused it).
-    add_column_if_missing(conn, "outbox", "failure", "TEXT")
+    add_column_if_missing(conn, "outbox", "failure", "TEXT")?;
+    // The event-chain depth of the write, for the queue or topic message the relay sends.
+    add_column_if_missing(conn, "outbox", "chain_depth", "INTEGER NOT NULL DEFAULT 0")
 }
 
 fn add_column_if_missing(
