@@ -53,8 +53,8 @@ pub trait QueueSource: Send + Sync {
 /// What a mapping needs to know of its queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceQueue {
+    /// FIFO queues take batches of at most 10 and no batching window.
     pub fifo: bool,
-    pub visibility_timeout_s: u32,
 }
 
 /// One received message, with what Lambda's SQS event carries of it.

@@ -38,7 +38,6 @@ impl QueueSource for Queues {
         let settings = Settings::of(project, &record.attributes);
         Ok(SourceQueue {
             fifo: settings.fifo,
-            visibility_timeout_s: settings.visibility_timeout_s,
         })
     }
 

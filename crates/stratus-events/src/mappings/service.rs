@@ -232,11 +232,6 @@ impl Mappings {
         Ok(mapping)
     }
 
-    /// Wakes the supervisor, e.g. after a function (and with it its mappings) was deleted.
-    pub fn reconcile_soon(&self) {
-        self.changed.notify_one();
-    }
-
     /// Whether the source is a queue of the project; returns whether it is FIFO.
     async fn check_source(&self, project: &str, source_arn: &str) -> Result<bool, MappingError> {
         let arn = Arn::parse(source_arn).ok_or_else(|| {

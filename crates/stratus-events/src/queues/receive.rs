@@ -179,12 +179,8 @@ impl Queues {
         if let Some(visibility) = request.visibility_timeout {
             check_visibility(visibility)?;
         }
-        let record = self.queue(project, queue).await?;
-        let wait_s = request
-            .wait_seconds
-            .unwrap_or(Settings::of(project, &record.attributes).wait_s);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(u64::from(wait_s));
         let waker = self.waker(project, queue);
+        let mut deadline = None;
         loop {
             // Registered before the claim, so a send committing in between still wakes us.
             let woken = waker.notified();
@@ -195,6 +191,10 @@ impl Queues {
             // as it is now.
             let record = self.queue(project, queue).await?;
             let settings = Settings::of(project, &record.attributes);
+            let deadline = *deadline.get_or_insert_with(|| {
+                let wait_s = request.wait_seconds.unwrap_or(settings.wait_s);
+                tokio::time::Instant::now() + Duration::from_secs(u64::from(wait_s))
+            });
             let visibility = request
                 .visibility_timeout
                 .unwrap_or(settings.visibility_timeout_s);

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use stratus_core::arn::{Arn, account_id};
 
 use super::attributes::Settings;
-use super::receive::{ReceiveRequest, ReceivedMessage, VisibilityEntry};
+use super::receive::{ReceiveRequest, ReceivedMessage};
 use super::send::{SendRequest, prepare};
 use super::{QueueError, QueueResult, Queues, now_ms};
 use crate::{DeliveryError, QueueDelivery, QueueMessage};
@@ -62,28 +62,6 @@ impl Queues {
             }
         }
         Ok(invalid)
-    }
-
-    /// Makes a received message visible again after `timeout_s` seconds (0: at once, how a
-    /// poller hands back a batch its function failed).
-    ///
-    /// # Errors
-    /// `QueueDoesNotExist`, `ReceiptHandleIsInvalid`, `InvalidParameterValue` (expired handle).
-    pub async fn change_visibility_for(
-        &self,
-        project: &str,
-        queue: &str,
-        receipt_handle: &str,
-        timeout_s: u32,
-    ) -> QueueResult<()> {
-        let entry = VisibilityEntry {
-            receipt_handle: receipt_handle.to_owned(),
-            visibility_timeout: timeout_s,
-        };
-        let mut results = self
-            .change_visibility_in(project, queue, vec![(String::new(), entry)])
-            .await?;
-        results.pop().map_or(Ok(()), |(_, r)| r)
     }
 }
 
