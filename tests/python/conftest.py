@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from stratus_testlib import ALL_SERVERS, StratusServer, unique_bucket
+from stratus_testlib import ALL_SERVERS, StratusServer, aws_client, unique_bucket
 
 
 def _start_server(tmp_path_factory, name: str) -> StratusServer:
@@ -44,6 +44,16 @@ def new_server(tmp_path_factory):
     yield make
     for srv in made:
         srv.kill()
+
+
+@pytest.fixture
+def sqs(server):
+    return aws_client(server, "sqs")
+
+
+@pytest.fixture
+def sns(server):
+    return aws_client(server, "sns")
 
 
 @pytest.fixture

@@ -26,6 +26,16 @@ def queue_name(stem: str = "q", fifo: bool = False) -> str:
     return name + ".fifo" if fifo else name
 
 
+def queue_arn(sqs, url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def new_queue(sqs, stem: str = "q") -> tuple[str, str]:
+    """A new standard queue: its URL and ARN."""
+    url = sqs.create_queue(QueueName=queue_name(stem))["QueueUrl"]
+    return url, queue_arn(sqs, url)
+
+
 @contextlib.contextmanager
 def raises_sqs(code: str):
     """Expects a ClientError whose (legacy, as botocore reports it) code is `code`."""

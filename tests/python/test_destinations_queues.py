@@ -1,9 +1,6 @@
 """Lambda destinations that are queues and topics: a failed asynchronous invocation's record
 arrives on the SQS queue named by OnFailure (directly, or through an SNS topic the queue is
-subscribed to), read back with boto3's receive_message.
-
-These need the SQS and SNS services; until they are merged, the server's placeholders keep the
-records from being delivered and these tests fail."""
+subscribed to), read back with boto3's receive_message."""
 
 from __future__ import annotations
 
@@ -12,7 +9,8 @@ import json
 import pytest
 
 from lambda_helpers import create_python_function, lambda_client
-from stratus_testlib import aws_client, unique_bucket
+from sqs_helpers import new_queue
+from stratus_testlib import unique_bucket
 
 FAILING = "def handler(event, context):\n    raise ValueError('boom')\n"
 
@@ -21,21 +19,6 @@ FAILING = "def handler(event, context):\n    raise ValueError('boom')\n"
 def lam(server):
     return lambda_client(server)
 
-
-@pytest.fixture
-def sqs(server):
-    return aws_client(server, "sqs")
-
-
-@pytest.fixture
-def sns(server):
-    return aws_client(server, "sns")
-
-
-def new_queue(sqs) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=unique_bucket("dq"))["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    return url, arn
 
 
 def receive_one(sqs, url: str) -> dict:

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from sqs_helpers import queue_arn
 from lambda_helpers import lambda_client, raises_lambda
 from stratus_testlib import aws_client, unique_bucket
 from trigger_helpers import deploy_handler, keys
@@ -40,10 +41,6 @@ def handler(event, context):
 
 def sqs_client(server, creds=None):
     return aws_client(server, "sqs", creds)
-
-
-def queue_arn(sqs, url: str) -> str:
-    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
 def visible_count(sqs, url: str) -> int:

@@ -12,23 +12,9 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from stratus_testlib import account_id, aws_client, unique_bucket
+from sqs_helpers import new_queue
+from stratus_testlib import account_id, unique_bucket
 
-
-@pytest.fixture
-def sqs(server):
-    return aws_client(server, "sqs")
-
-
-@pytest.fixture
-def sns(server):
-    return aws_client(server, "sns")
-
-
-def new_queue(sqs) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=unique_bucket("nq"))["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    return url, arn
 
 
 def receive_all(sqs, url: str, expected: int) -> list[dict]:
