@@ -161,6 +161,8 @@ class StratusServer:
     def __init__(self, data_dir: Path, log_path: Path, extra_args: tuple[str, ...] = ()):
         self.data_dir = Path(data_dir)
         self.extra_args = tuple(extra_args)
+        # Environment for the server process beyond the scrubbed base (e.g. STRATUS_* knobs).
+        self.extra_env: dict[str, str] = {}
         self.log_path = Path(log_path)
         self.proc: subprocess.Popen | None = None
         self.info: dict = {}
@@ -185,7 +187,7 @@ class StratusServer:
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             # Functions run on this interpreter (the test venv's, which has boto3, as Lambda's
             # base environment does).
-            env=base_subprocess_env(RUST_BACKTRACE="1", STRATUS_PYTHON=sys.executable))
+            env=base_subprocess_env(RUST_BACKTRACE="1", STRATUS_PYTHON=sys.executable, **self.extra_env))
         log.close()
         self._wait_ready(timeout)
         return self

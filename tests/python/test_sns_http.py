@@ -68,9 +68,10 @@ def test_boto3_confirm_subscription(server, endpoint):
     assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"][0]["SubscriptionArn"] == arn
 
 
-def test_failing_endpoint_is_retried(new_server, monkeypatch):
-    monkeypatch.setenv("STRATUS_SNS_RETRY_BASE_MS", "50")
-    srv = new_server("retry").start()
+def test_failing_endpoint_is_retried(new_server):
+    srv = new_server("retry")
+    srv.extra_env["STRATUS_SNS_RETRY_BASE_MS"] = "50"
+    srv.start()
     flaky = Endpoint()
     try:
         sns = sns_client(srv)

@@ -102,6 +102,7 @@ const SUBSCRIPTION_SETTABLE: &[&str] = &[
 /// Checks subscription attributes as they would stand after applying `changes` to `current`;
 /// returns the merged set. The filter policy is checked against the resulting scope.
 pub(super) fn merge_subscription_attributes(
+    project: &str,
     protocol: &str,
     current: &BTreeMap<String, String>,
     changes: &BTreeMap<String, String>,
@@ -125,7 +126,18 @@ pub(super) fn merge_subscription_attributes(
                     "Invalid parameter: FilterPolicyScope: Invalid value [{value}]. Please use either MessageBody or MessageAttributes"
                 )));
             }
-            "RedrivePolicy" | "DeliveryPolicy" if !value.is_empty() => json_object(name, value)?,
+            "RedrivePolicy" if !value.is_empty() => {
+                json_object(name, value)?;
+                let target = redrive_target_of(value).unwrap_or_default();
+                let in_project = stratus_core::arn::Arn::parse(&target)
+                    .is_some_and(|arn| arn.service == "sqs" && arn.in_project(project));
+                if !in_project {
+                    return Err(invalid(format!(
+                        "Invalid parameter: RedrivePolicy: deadLetterTargetArn is an invalid arn: {target:?} is not a queue of this account"
+                    )));
+                }
+            }
+            "DeliveryPolicy" if !value.is_empty() => json_object(name, value)?,
             _ => {}
         }
         if value.is_empty() && name == "FilterPolicy" {
@@ -139,6 +151,21 @@ pub(super) fn merge_subscription_attributes(
             .map_err(|why| invalid(format!("Invalid parameter: FilterPolicy: {why}")))?;
     }
     Ok(merged)
+}
+
+/// The dead-letter queue of a subscription's `RedrivePolicy`, if it names one.
+pub(super) fn dead_letter_queue(attributes: &BTreeMap<String, String>) -> Option<String> {
+    attributes
+        .get("RedrivePolicy")
+        .and_then(|policy| redrive_target_of(policy))
+}
+
+fn redrive_target_of(policy: &str) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(policy)
+        .ok()?
+        .get("deadLetterTargetArn")?
+        .as_str()
+        .map(str::to_owned)
 }
 
 pub(super) fn scope_of(attributes: &BTreeMap<String, String>) -> Scope {

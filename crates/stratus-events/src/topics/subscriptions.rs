@@ -113,8 +113,12 @@ impl Topics {
         require(caller, Action::Write)?;
         let existing = self.existing_topic(caller, topic).await?;
         validate_endpoint(caller, protocol, endpoint)?;
-        let attributes =
-            attributes::merge_subscription_attributes(protocol, &BTreeMap::new(), &attributes)?;
+        let attributes = attributes::merge_subscription_attributes(
+            &caller.project,
+            protocol,
+            &BTreeMap::new(),
+            &attributes,
+        )?;
         let arn = format!(
             "{}:{}",
             topic_arn(&caller.project, &existing.name),
@@ -312,6 +316,7 @@ impl Topics {
         let mut subscription = self.own_subscription(caller, arn).await?;
         let change = BTreeMap::from([(name.to_owned(), value.to_owned())]);
         subscription.attributes = attributes::merge_subscription_attributes(
+            &caller.project,
             &subscription.protocol,
             &subscription.attributes,
             &change,

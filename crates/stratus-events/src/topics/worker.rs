@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use stratus_meta::SnsDeliveryRecord;
+use stratus_meta::{SnsDeliveryRecord, SubscriptionRecord};
 
 use super::envelope::{Kind, Publication, Signer};
 use super::{Topics, attributes, now_ms};
@@ -71,14 +71,14 @@ impl Topics {
         let result = match outcome {
             Ok(()) => self.meta.delete_sns_delivery(&delivery.id).await,
             Err(DeliveryError::Permanent(why)) => {
-                tracing::error!(id = %delivery.id, subscription = %delivery.subscription_arn, reason = %why, "SNS delivery refused; dropped");
-                self.meta.delete_sns_delivery(&delivery.id).await
+                tracing::error!(id = %delivery.id, subscription = %delivery.subscription_arn, reason = %why, "SNS delivery refused");
+                self.give_up(&delivery).await
             }
             Err(DeliveryError::Transient(why)) => {
                 let attempts = delivery.attempts + 1;
                 if attempts >= self.retry.attempts {
-                    tracing::error!(id = %delivery.id, subscription = %delivery.subscription_arn, attempts, reason = %why, "SNS delivery failed after every retry; dropped");
-                    self.meta.delete_sns_delivery(&delivery.id).await
+                    tracing::error!(id = %delivery.id, subscription = %delivery.subscription_arn, attempts, reason = %why, "SNS delivery failed after every retry");
+                    self.give_up(&delivery).await
                 } else {
                     let factor = 1u32 << (attempts - 1).min(20);
                     let wait = self.retry.base.saturating_mul(factor).min(self.retry.max);
@@ -95,6 +95,69 @@ impl Topics {
         };
         if let Err(error) = result {
             tracing::error!(%error, id = %delivery.id, "cannot record an SNS delivery attempt");
+        }
+    }
+
+    /// Ends a delivery that will not succeed: into the subscription's dead-letter queue when its
+    /// `RedrivePolicy` names one (before the outbox row goes, with an id derived from the
+    /// delivery's, so a crash in between cannot lose or double it), otherwise dropped.
+    async fn give_up(&self, delivery: &SnsDeliveryRecord) -> Result<(), stratus_meta::MetaError> {
+        if let Err(why) = self.dead_letter(delivery).await {
+            tracing::error!(id = %delivery.id, reason = %why, "SNS delivery dropped");
+        }
+        self.meta.delete_sns_delivery(&delivery.id).await
+    }
+
+    async fn dead_letter(&self, delivery: &SnsDeliveryRecord) -> Result<(), DeliveryError> {
+        let subscription = self
+            .meta
+            .get_subscription(&delivery.subscription_arn)
+            .await
+            .map_err(|e| DeliveryError::Transient(e.to_string()))?
+            .ok_or_else(|| DeliveryError::Permanent("the subscription is gone".into()))?;
+        let queue = attributes::dead_letter_queue(&subscription.attributes).ok_or_else(|| {
+            DeliveryError::Permanent("the subscription has no dead-letter queue".into())
+        })?;
+        let publication: Publication = serde_json::from_str(&delivery.payload)
+            .map_err(|e| DeliveryError::Permanent(format!("unreadable delivery: {e}")))?;
+        let message = self.queue_message(&publication, &subscription);
+        self.queues
+            .deliver_to_queue(
+                &subscription.project,
+                &queue,
+                &format!("{}:dlq", delivery.id),
+                message,
+            )
+            .await?;
+        tracing::warn!(id = %delivery.id, %queue, "SNS delivery moved to the subscription's dead-letter queue");
+        Ok(())
+    }
+
+    /// What an `sqs` subscription (or a dead-letter queue) receives: the JSON envelope, or the
+    /// message and its attributes with raw delivery.
+    fn queue_message(
+        &self,
+        publication: &Publication,
+        subscription: &SubscriptionRecord,
+    ) -> QueueMessage {
+        if attributes::raw_delivery(&subscription.attributes) {
+            QueueMessage {
+                body: publication.message.clone(),
+                attributes: publication.attributes.clone(),
+                group_id: None,
+                chain_depth: publication.chain_depth,
+            }
+        } else {
+            let signer = Signer {
+                key: &self.signing_key,
+                public_endpoint: &self.public_endpoint,
+            };
+            QueueMessage {
+                body: signer.envelope(publication, &subscription.arn).to_string(),
+                attributes: BTreeMap::new(),
+                group_id: None,
+                chain_depth: publication.chain_depth,
+            }
         }
     }
 
@@ -117,21 +180,7 @@ impl Topics {
         let envelope = || signer.envelope(&publication, &subscription.arn).to_string();
         match subscription.protocol.as_str() {
             "sqs" => {
-                let message = if raw {
-                    QueueMessage {
-                        body: publication.message.clone(),
-                        attributes: publication.attributes.clone(),
-                        group_id: None,
-                        chain_depth: publication.chain_depth,
-                    }
-                } else {
-                    QueueMessage {
-                        body: envelope(),
-                        attributes: BTreeMap::new(),
-                        group_id: None,
-                        chain_depth: publication.chain_depth,
-                    }
-                };
+                let message = self.queue_message(&publication, &subscription);
                 self.queues
                     .deliver_to_queue(
                         &subscription.project,
