@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 
 from sns_helpers import (Endpoint, confirmed_http_subscription, endpoint, sns_client,  # noqa: F401
                          unique_topic)
@@ -29,7 +31,6 @@ def test_confirmation_then_notification_envelope(server, endpoint):
     # Publishing before confirmation delivers nothing.
     sns.publish(TopicArn=topic, Message="too early")
 
-    import urllib.request
     with urllib.request.urlopen(confirmation["SubscribeURL"], timeout=10) as response:
         body = response.read().decode()
     arn = body.split("<SubscriptionArn>")[1].split("</SubscriptionArn>")[0]
@@ -57,6 +58,19 @@ def test_confirmation_then_notification_envelope(server, endpoint):
     assert "SubscriptionArn=" in envelope["UnsubscribeURL"]
     time.sleep(0.3)
     assert len(endpoint.received) == 2, "the message published before confirmation was delivered"
+    # The UnsubscribeURL works unsigned, as the subscriber would follow it; then nothing arrives.
+    with urllib.request.urlopen(envelope["UnsubscribeURL"], timeout=10) as response:
+        assert response.status == 200 and "<UnsubscribeResponse" in response.read().decode()
+    assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+    sns.publish(TopicArn=topic, Message="after unsubscribing")
+    time.sleep(0.3)
+    assert len(endpoint.received) == 2
+    # A link for a subscription that does not exist changes nothing and says so.
+    try:
+        urllib.request.urlopen(envelope["UnsubscribeURL"], timeout=10)
+        raise AssertionError("unsubscribing twice succeeded")
+    except urllib.error.HTTPError as error:
+        assert error.code == 404 and b"NotFound" in error.read()
 
 
 def test_boto3_confirm_subscription(server, endpoint):

@@ -16,8 +16,9 @@ pub enum Destination {
     /// after the SigV4 scope, so signed S3 requests to buckets named `run` or `job` still work;
     /// only their anonymous requests, which S3 would refuse anyway, land here.
     Oscar,
-    /// Unsigned `GET /?Action=ConfirmSubscription&TopicArn=..&Token=..`: the SubscribeURL an
-    /// SNS HTTP subscriber follows (the token is its credential, as in AWS).
+    /// Unsigned `GET /?Action=ConfirmSubscription&TopicArn=..&Token=..` or
+    /// `GET /?Action=Unsubscribe&SubscriptionArn=..`: the SubscribeURL and UnsubscribeURL an SNS
+    /// subscriber follows (the token or the subscription ARN is its credential, as in AWS).
     SnsConfirmation,
     /// Unsigned and not native: handed to S3, which answers AccessDenied in S3's own XML.
     AnonymousS3,
@@ -126,6 +127,12 @@ mod tests {
             "/?Action=ConfirmSubscription&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A1%3At&Token=abc";
         assert_eq!(
             destination(&request(link, None)),
+            Destination::SnsConfirmation
+        );
+        let unsubscribe =
+            "/?Action=Unsubscribe&SubscriptionArn=arn%3Aaws%3Asns%3Aus-east-1%3A1%3At%3Aid";
+        assert_eq!(
+            destination(&request(unsubscribe, None)),
             Destination::SnsConfirmation
         );
         let mut post = request(link, None);

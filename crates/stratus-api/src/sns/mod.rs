@@ -32,14 +32,15 @@ pub(crate) struct SnsApi {
     pub identity: Arc<Identity>,
 }
 
-/// Whether an unsigned request is an SNS subscription confirmation link.
+/// Whether an unsigned request is one of the links SNS hands subscribers: the SubscribeURL of a
+/// confirmation or the UnsubscribeURL of a notification.
 pub(crate) fn is_confirmation_link<B>(request: &Request<B>) -> bool {
     request.method() == http::Method::GET
         && request.uri().path() == "/"
-        && request
-            .uri()
-            .query()
-            .is_some_and(|q| q.split('&').any(|p| p == "Action=ConfirmSubscription"))
+        && request.uri().query().is_some_and(|q| {
+            q.split('&')
+                .any(|p| p == "Action=ConfirmSubscription" || p == "Action=Unsubscribe")
+        })
 }
 
 impl SnsApi {
@@ -75,6 +76,9 @@ impl SnsApi {
         request: Request<Incoming>,
     ) -> Response<Body> {
         let params = Params::parse(request.uri().query().unwrap_or(""));
+        if params.get("Action") == Some("Unsubscribe") {
+            return self.handle_unsubscribe_link(&params).await;
+        }
         let outcome = async {
             let topic = params.required("TopicArn")?;
             let token = params.required("Token")?;
@@ -83,6 +87,17 @@ impl SnsApi {
                 "ConfirmSubscription",
                 Some(&xml::element("SubscriptionArn", &arn)),
             ))
+        };
+        outcome.await.unwrap_or_else(|error| error.response())
+    }
+
+    /// The unsigned UnsubscribeURL: the subscription ARN (random, known only to the subscriber)
+    /// is the credential, as on AWS.
+    async fn handle_unsubscribe_link(&self, params: &Params) -> Response<Body> {
+        let outcome = async {
+            let arn = params.required("SubscriptionArn")?;
+            self.topics.unsubscribe_by_link(arn).await?;
+            Ok::<_, SnsError>(xml::ok("Unsubscribe", None))
         };
         outcome.await.unwrap_or_else(|error| error.response())
     }

@@ -228,6 +228,21 @@ impl Topics {
         Ok(subscription.arn)
     }
 
+    /// Unsubscribe through a notification's `UnsubscribeURL`, unsigned: whoever holds the
+    /// subscription ARN (its last part is random) may end it, as on AWS.
+    ///
+    /// # Errors
+    /// NotFound.
+    pub async fn unsubscribe_by_link(&self, arn: &str) -> TopicResult<()> {
+        let subscription = self
+            .meta
+            .get_subscription(arn)
+            .await?
+            .ok_or_else(not_found_subscription)?;
+        self.meta.delete_subscription(&subscription.arn).await?;
+        Ok(())
+    }
+
     /// Unsubscribe.
     ///
     /// # Errors
