@@ -189,24 +189,8 @@ impl Functions {
         qualifier: Option<&str>,
         settings: EventInvokeSettings,
     ) -> RuntimeResult<EventInvokeConfigRecord> {
-        let qualifier = self
-            .event_config_target(caller, name, qualifier, Action::Write)
-            .await?;
-        validate(&caller.project, &settings)?;
-        self.check_function_destinations(&caller.project, &settings)
-            .await?;
-        let mut record = EventInvokeConfigRecord {
-            project: caller.project.clone(),
-            function: name.to_owned(),
-            qualifier,
-            maximum_retry_attempts: None,
-            maximum_event_age_s: None,
-            on_success: None,
-            on_failure: None,
-            last_modified_ms: crate::now_ms(),
-        };
-        merge(&mut record, settings);
-        self.store_event_invoke_config(record).await
+        self.write_event_invoke_config(caller, name, qualifier, settings, Write::Replace)
+            .await
     }
 
     /// UpdateFunctionEventInvokeConfig: changes only the settings named; creates the
@@ -221,26 +205,44 @@ impl Functions {
         qualifier: Option<&str>,
         settings: EventInvokeSettings,
     ) -> RuntimeResult<EventInvokeConfigRecord> {
+        self.write_event_invoke_config(caller, name, qualifier, settings, Write::Merge)
+            .await
+    }
+
+    /// Put and Update: the same checks, then `settings` over an empty configuration (Replace)
+    /// or over the stored one (Merge).
+    async fn write_event_invoke_config(
+        &self,
+        caller: &Principal,
+        name: &str,
+        qualifier: Option<&str>,
+        settings: EventInvokeSettings,
+        write: Write,
+    ) -> RuntimeResult<EventInvokeConfigRecord> {
         let qualifier = self
             .event_config_target(caller, name, qualifier, Action::Write)
             .await?;
         validate(&caller.project, &settings)?;
         self.check_function_destinations(&caller.project, &settings)
             .await?;
-        let mut record = self
-            .meta
-            .get_event_invoke_config(&caller.project, name, &qualifier)
-            .await?
-            .unwrap_or_else(|| EventInvokeConfigRecord {
-                project: caller.project.clone(),
-                function: name.to_owned(),
-                qualifier,
-                maximum_retry_attempts: None,
-                maximum_event_age_s: None,
-                on_success: None,
-                on_failure: None,
-                last_modified_ms: 0,
-            });
+        let stored = match write {
+            Write::Replace => None,
+            Write::Merge => {
+                self.meta
+                    .get_event_invoke_config(&caller.project, name, &qualifier)
+                    .await?
+            }
+        };
+        let mut record = stored.unwrap_or_else(|| EventInvokeConfigRecord {
+            project: caller.project.clone(),
+            function: name.to_owned(),
+            qualifier,
+            maximum_retry_attempts: None,
+            maximum_event_age_s: None,
+            on_success: None,
+            on_failure: None,
+            last_modified_ms: 0,
+        });
         merge(&mut record, settings);
         record.last_modified_ms = crate::now_ms();
         self.store_event_invoke_config(record).await
@@ -378,6 +380,13 @@ impl Functions {
         self.dispatcher.wake.notify_one();
         Ok(inserted)
     }
+}
+
+/// How Put and Update apply their settings.
+#[derive(Clone, Copy)]
+enum Write {
+    Replace,
+    Merge,
 }
 
 fn no_config(project: &str, name: &str, qualifier: &str, region: &str) -> RuntimeError {

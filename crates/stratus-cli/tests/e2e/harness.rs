@@ -29,6 +29,28 @@ fn ini_field(text: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("credentials file lacks {name}"))
 }
 
+/// An AWS SDK client of crate `$sdk` for `$server` with the operator's key and retries off
+/// (every SDK crate has the same builder, but no common trait to write this once as a function).
+macro_rules! operator_client {
+    ($server:expr, $sdk:ident) => {{
+        use $sdk::config;
+        let config = $sdk::Config::builder()
+            .behavior_version(config::BehaviorVersion::latest())
+            .region(config::Region::new("us-east-1"))
+            .endpoint_url(&$server.endpoint)
+            .credentials_provider(config::Credentials::new(
+                &$server.access_key_id,
+                &$server.secret,
+                None,
+                None,
+                "e2e",
+            ))
+            .retry_config(config::retry::RetryConfig::disabled())
+            .build();
+        $sdk::Client::from_conf(config)
+    }};
+}
+
 impl TestServer {
     pub fn start() -> Self {
         let temp = tempfile::tempdir().expect("temp dir");
@@ -115,58 +137,17 @@ impl TestServer {
     /// A Lambda client with the operator's key. Retries are off so that a test sees the
     /// server's first answer (a throttle, a timeout) instead of the SDK's retried outcome.
     pub fn lambda(&self) -> aws_sdk_lambda::Client {
-        let config = aws_sdk_lambda::Config::builder()
-            .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
-            .region(aws_sdk_lambda::config::Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_sdk_lambda::config::Credentials::new(
-                &self.access_key_id,
-                &self.secret,
-                None,
-                None,
-                "e2e",
-            ))
-            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_lambda::Client::from_conf(config)
+        operator_client!(self, aws_sdk_lambda)
     }
 
     /// An SQS client with the operator's key; retries off, as for [`Self::lambda`].
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
-        use aws_sdk_sqs::config;
-        let config = aws_sdk_sqs::Config::builder()
-            .behavior_version(config::BehaviorVersion::latest())
-            .region(config::Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(config::Credentials::new(
-                &self.access_key_id,
-                &self.secret,
-                None,
-                None,
-                "e2e",
-            ))
-            .retry_config(config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_sqs::Client::from_conf(config)
+        operator_client!(self, aws_sdk_sqs)
     }
 
     /// An SNS client with the operator's key; retries off, as for [`Self::lambda`].
     pub fn sns(&self) -> aws_sdk_sns::Client {
-        use aws_sdk_sns::config;
-        let config = aws_sdk_sns::Config::builder()
-            .behavior_version(config::BehaviorVersion::latest())
-            .region(config::Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(config::Credentials::new(
-                &self.access_key_id,
-                &self.secret,
-                None,
-                None,
-                "e2e",
-            ))
-            .retry_config(config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_sns::Client::from_conf(config)
+        operator_client!(self, aws_sdk_sns)
     }
 
     /// Runs the stratus CLI against this server with the operator token unless `token` is given.
