@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The full test suite: Rust unit and end-to-end tests (aws-sdk-s3 and aws-sdk-lambda against the
+# The full test suite: Rust unit and end-to-end tests (aws-sdk-s3, -lambda, -sqs, -sns against the
 # real binary), then the Python end-to-end tests (boto3, the aws CLI, crash recovery) against the
 # same binary.
 set -euo pipefail
