@@ -71,9 +71,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "stratus-api",
         &[
             "stratus-core",
+            "stratus-cost",
             "stratus-events",
             "stratus-identity",
             "stratus-meta",
+            "stratus-planner",
             "stratus-runtime",
             "stratus-store",
         ],
@@ -83,6 +85,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "stratus-api",
             "stratus-core",
+            "stratus-cost",
             "stratus-events",
             "stratus-identity",
             "stratus-meta",
@@ -92,10 +95,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "stratus-cli",
-        &["stratus-core", "stratus-planner", "stratus-server"],
+        &["stratus-core", "stratus-cost", "stratus-planner", "stratus-server"],
     ),
     ("stratus-bench", &[]),
     ("stratus-planner", &[]),
+    ("stratus-cost", &[]),
     // A test fixture: a `provided` function built on the lambda_runtime crate.
     ("stratus-rust-bootstrap", &[]),
 ];
