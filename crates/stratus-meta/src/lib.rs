@@ -18,7 +18,8 @@ pub use mapping_records::MappingRecord;
 pub use queue_records::*;
 pub use records::*;
 pub use repository::{
-    AppRepository, FunctionRepository, IdentityRepository, MappingRepository, ObjectRepository,
+    AppRepository, FunctionRepository, IdentityRepository, LogRetentionRepository,
+    MappingRepository, ObjectRepository,
     QueueRepository, TopicRepository,
 };
 pub use sqlite::SqliteMeta;

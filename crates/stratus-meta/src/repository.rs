@@ -106,9 +106,27 @@ pub trait ObjectRepository: Send + Sync + 'static {
     async fn max_sequencer(&self) -> MetaResult<u64>;
 }
 
+/// How long each function's logs are kept (CloudWatch Logs' retention policy of its group).
+/// A function without a row keeps its logs forever; deleting the function deletes its row.
+#[async_trait]
+pub trait LogRetentionRepository: Send + Sync + 'static {
+    /// Sets (`Some(days)`) or removes (`None`) a function's retention;
+    /// [`crate::MetaError::NotFound`] if there is no such function.
+    async fn set_log_retention(
+        &self,
+        project: &str,
+        function: &str,
+        days: Option<u32>,
+    ) -> MetaResult<()>;
+    /// The retention of every function of `project` that has one, by function name.
+    async fn log_retentions(&self, project: &str) -> MetaResult<BTreeMap<String, u32>>;
+    /// Every retention of every project, as `(project, function, days)`: for the sweeper.
+    async fn all_log_retentions(&self) -> MetaResult<Vec<(String, String, u32)>>;
+}
+
 /// Functions, their versions and schedules, and durable asynchronous invocations.
 #[async_trait]
-pub trait FunctionRepository: Send + Sync + 'static {
+pub trait FunctionRepository: LogRetentionRepository + Send + Sync + 'static {
     /// Creates a function with its `$LATEST` version; [`crate::MetaError::AlreadyExists`] if the
     /// project already has one of that name.
     async fn create_function(

@@ -647,6 +647,37 @@ async fn firing_advances_once_and_inserts_its_invocation_once(repo: &dyn Functio
     repo.delete_function("p", "tick").await.expect("delete");
 }
 
+async fn log_retention_is_set_replaced_removed_and_dies_with_its_function(
+    repo: &dyn FunctionRepository,
+) {
+    assert!(matches!(
+        repo.set_log_retention("p", "logged", Some(7)).await,
+        Err(MetaError::NotFound(_))
+    ));
+    create_function(repo, "p", "logged").await;
+    repo.set_log_retention("p", "logged", Some(7))
+        .await
+        .expect("set");
+    repo.set_log_retention("p", "logged", Some(30))
+        .await
+        .expect("replace");
+    assert_eq!(repo.log_retentions("p").await.expect("list")["logged"], 30);
+    assert!(repo.log_retentions("q").await.expect("list").is_empty());
+    assert_eq!(
+        repo.all_log_retentions().await.expect("all"),
+        [("p".to_owned(), "logged".to_owned(), 30)]
+    );
+    repo.set_log_retention("p", "logged", None)
+        .await
+        .expect("remove");
+    assert!(repo.all_log_retentions().await.expect("all").is_empty());
+    repo.set_log_retention("p", "logged", Some(1))
+        .await
+        .expect("set again");
+    repo.delete_function("p", "logged").await.expect("delete");
+    assert!(repo.all_log_retentions().await.expect("all").is_empty());
+}
+
 fn sqlite() -> (tempfile::TempDir, Arc<SqliteMeta>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let meta = SqliteMeta::open(&dir.path().join("meta.db")).expect("open");
@@ -682,6 +713,7 @@ async fn sqlite_function_repository_conforms() {
     let (_dir, meta) = sqlite();
     schedules_are_replaced_kept_and_deleted_with_their_function(meta.as_ref()).await;
     firing_advances_once_and_inserts_its_invocation_once(meta.as_ref()).await;
+    log_retention_is_set_replaced_removed_and_dies_with_its_function(meta.as_ref()).await;
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ mod event_invoke_configs;
 mod function_urls;
 mod functions;
 mod identity;
+mod log_retention;
 mod mappings;
 mod messages;
 mod objects;
