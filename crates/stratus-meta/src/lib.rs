@@ -19,8 +19,7 @@ pub use queue_records::*;
 pub use records::*;
 pub use repository::{
     AppRepository, FunctionRepository, IdentityRepository, LogRetentionRepository,
-    MappingRepository, ObjectRepository,
-    QueueRepository, TopicRepository,
+    MappingRepository, ObjectRepository, QueueRepository, TopicRepository,
 };
 pub use sqlite::SqliteMeta;
 pub use topic_records::*;

@@ -207,6 +207,7 @@ impl Functions {
         tokio::spawn(crate::dispatch::run(Arc::downgrade(&service)));
         tokio::spawn(crate::schedules::run(Arc::downgrade(&service)));
         tokio::spawn(keep_warm(Arc::downgrade(&service)));
+        tokio::spawn(crate::log_groups::sweeper(Arc::downgrade(&service)));
         Ok(service)
     }
 
@@ -652,6 +653,12 @@ impl Functions {
         limit: usize,
     ) -> RuntimeResult<Vec<crate::LogLine>> {
         self.get(caller, name, None).await?;
+        // Events past the function's log retention are never shown.
+        let retention = self.meta.log_retentions(&caller.project).await?;
+        let since_ms = match retention.get(name) {
+            Some(days) => since_ms.max(now_ms() - i64::from(*days) * 86_400_000),
+            None => since_ms,
+        };
         let logs = self.logs.clone();
         let (project, name) = (caller.project.clone(), name.to_owned());
         tokio::task::spawn_blocking(move || logs.read(&project, &name, since_ms, limit))

@@ -59,6 +59,15 @@ pub(crate) struct Run {
     pub chain_depth: u32,
 }
 
+/// What `finish` needs to know about an invocation besides its outcome.
+struct Finished<'a> {
+    request_id: &'a str,
+    started_ms: i64,
+    /// The stream of the worker that ran it.
+    log_stream: String,
+    tail_log: bool,
+}
+
 /// Whether a throttled invocation fails at once (sync) or waits for capacity (async).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OnThrottle {
@@ -230,11 +239,18 @@ impl Functions {
         let started_ms = crate::now_ms();
         let outcome = worker.invoke(event, timeout).await;
         let healthy = outcome.result.is_ok();
+        let log_stream = worker.log_stream.clone();
         // Before `release`, whose notification wakes those waiting for a start.
         drop(cold_start_permit);
         self.pools
             .release(&key, healthy.then_some(worker), config.memory_mb);
-        Ok(self.finish(view, &request_id, started_ms, outcome, tail_log))
+        let finished = Finished {
+            request_id: &request_id,
+            started_ms,
+            log_stream,
+            tail_log,
+        };
+        Ok(self.finish(view, outcome, finished))
     }
 
     /// A warm worker or a slot to start one. Queued (asynchronous) invocations also need one of
@@ -383,15 +399,14 @@ impl Functions {
         set("AWS_LAMBDA_FUNCTION_VERSION", version.version.clone());
         set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into());
         set("AWS_LAMBDA_LOG_GROUP_NAME", log_group);
-        set(
-            "AWS_LAMBDA_LOG_STREAM_NAME",
-            format!(
-                "{}/[{}]{}",
-                time_date(),
-                version.version,
-                version.revision_id
-            ),
+        // Lambda's shape: the worker's start date, the version, 32 hex digits of its own.
+        let log_stream = format!(
+            "{}/[{}]{}",
+            time_date(),
+            version.version,
+            hex::encode(rand::random::<[u8; 16]>())
         );
+        set("AWS_LAMBDA_LOG_STREAM_NAME", log_stream.clone());
         set("LAMBDA_TASK_ROOT", TASK_ROOT.into());
         set("LAMBDA_RUNTIME_DIR", RUNTIME_DIR.into());
         set("AWS_ENDPOINT_URL", self.config.endpoint.clone());
@@ -424,6 +439,7 @@ impl Functions {
             .collect::<std::io::Result<Vec<_>>>()?;
         Ok(WorkerSpec {
             id: format!("w{}", &crate::request_id()[..8]),
+            log_stream,
             memory_mb: config.memory_mb,
             code_dir,
             runtime_dir: self.runtime_dir.clone(),
@@ -503,11 +519,15 @@ impl Functions {
     fn finish(
         &self,
         view: &FunctionView,
-        request_id: &str,
-        started_ms: i64,
         outcome: Outcome,
-        tail_log: bool,
+        finished: Finished<'_>,
     ) -> InvokeResponse {
+        let Finished {
+            request_id,
+            started_ms,
+            log_stream,
+            tail_log,
+        } = finished;
         let version = &view.version;
         let config = &version.config;
         let (payload, function_error, status, extra_line) = match outcome.result {
@@ -589,6 +609,7 @@ impl Functions {
                     ended_ms.min(started_ms + i as i64)
                 },
                 version: version.version.clone(),
+                stream: log_stream.clone(),
                 message,
             })
             .collect();

@@ -15,6 +15,7 @@ mod event_invoke;
 mod functions;
 mod host;
 mod invoke;
+mod log_groups;
 pub mod logs;
 mod pool;
 mod report;
@@ -34,7 +35,12 @@ pub use event_invoke::{EventInvokeSettings, MAX_EVENT_AGE_S, MAX_RETRY_ATTEMPTS,
 pub use functions::{CodeUpdate, ConfigUpdate, FunctionView, Functions, NewFunction};
 pub use host::{HostPython, RuntimeConfig};
 pub use invoke::{InvokeRequest, InvokeResponse, Metering};
-pub use logs::LogLine;
+pub use log_groups::{
+    EventsPage, EventsQuery, FilterCursor, FilterPage, FilterQuery, LogGroup, RETENTION_DAYS,
+    StreamCursor, group_function, group_name,
+};
+pub use logs::filter::{FilterPattern, PatternError};
+pub use logs::{LogLine, StoredEvent, StreamSummary};
 pub use schedules::{ScheduleSpecs, ScheduleView};
 pub use stratus_identity::Principal;
 pub use urls::{UrlAuth, UrlSettings};

@@ -50,6 +50,8 @@ pub struct Outcome {
 #[derive(Debug)]
 pub struct WorkerSpec {
     pub id: String,
+    /// The CloudWatch log stream this worker's invocations log to.
+    pub log_stream: String,
     pub memory_mb: u32,
     pub code_dir: PathBuf,
     pub runtime_dir: PathBuf,
@@ -63,6 +65,7 @@ pub struct WorkerSpec {
 
 pub struct Worker {
     pub id: String,
+    pub log_stream: String,
     pub memory_mb: u32,
     child: Child,
     api: runtime_api::Handle,
@@ -119,6 +122,7 @@ impl Worker {
         let output = std::fs::File::open(&output_path).ok();
         Ok(Self {
             id: spec.id,
+            log_stream: spec.log_stream,
             memory_mb: spec.memory_mb,
             child,
             api,
