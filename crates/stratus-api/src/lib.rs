@@ -9,6 +9,7 @@ mod aws_auth;
 mod code_location;
 mod function_url;
 mod lambda;
+mod logs;
 mod native;
 mod native_apps;
 mod native_buckets;
@@ -65,6 +66,7 @@ pub struct Edge {
     s3: s3s::service::S3Service,
     lambda: lambda::LambdaApi,
     sqs: sqs::SqsApi,
+    logs: logs::LogsApi,
     urls: function_url::FunctionUrls,
     oscar: oscar::OscarServices,
     sns: sns::SnsApi,
@@ -104,6 +106,10 @@ impl Edge {
             store: Arc::clone(&store),
             mappings,
         };
+        let logs = logs::LogsApi {
+            functions: Arc::clone(&functions),
+            identity: Arc::clone(&identity),
+        };
         let urls = function_url::FunctionUrls {
             functions: Arc::clone(&functions),
             identity: Arc::clone(&identity),
@@ -126,6 +132,7 @@ impl Edge {
             s3,
             lambda,
             sqs,
+            logs,
             urls,
             oscar,
             sns,
@@ -141,6 +148,7 @@ impl Edge {
             Destination::Aws(service) if service == "lambda" => self.lambda.handle(request).await,
             Destination::Aws(service) if service == "sqs" => self.sqs.handle(request).await,
             Destination::Aws(service) if service == "sns" => self.sns.handle(request).await,
+            Destination::Aws(service) if service == "logs" => self.logs.handle(request).await,
             Destination::SnsConfirmation => self.sns.handle_confirmation_link(request).await,
             Destination::Aws(service) => native::problem(
                 http::StatusCode::NOT_IMPLEMENTED,
