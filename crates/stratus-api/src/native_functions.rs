@@ -349,7 +349,7 @@ async fn logs(
         .map_err(|e| runtime_problem(&e))?;
     let events: Vec<Value> = lines
         .iter()
-        .map(|l| json!({ "timestamp_ms": l.timestamp_ms, "version": l.version, "message": l.message }))
+        .map(|l| json!({ "timestamp_ms": l.timestamp_ms, "version": l.version, "stream": l.stream, "message": l.message }))
         .collect();
     Ok(Json(json!({ "events": events })))
 }
