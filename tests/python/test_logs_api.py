@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lambda_helpers import create_python_function, lambda_client
-from stratus_testlib import aws_client, base_subprocess_env, Creds
+from stratus_testlib import STRATUS_BIN, Creds, aws_client, base_subprocess_env
 
 STREAM_NAME = re.compile(r"^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$")
 REPORT = re.compile(r"^REPORT RequestId: (\S+)\tDuration: ([0-9.]+) ms\tBilled Duration: (\d+) ms\t"
@@ -365,3 +365,19 @@ def test_every_line_survives_sigkill(fresh_server):
     server.start()
     after = all_filtered(aws_client(server, "logs"), group)
     assert [(e["eventId"], e["message"]) for e in after] == [(e["eventId"], e["message"]) for e in before]
+
+
+def test_stratus_logs_follow_sees_new_lines_from_every_stream(server, lam):
+    name = create_python_function(lam, PRINTER)
+    invoke(lam, name, {"n": 1, "tag": "before"})
+    proc = subprocess.Popen([str(STRATUS_BIN), "logs", name, "--follow"], env=server.cli_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        invoke(lam, name, {"n": 1, "tag": "followed"})
+        deadline, seen = time.monotonic() + 20, ""
+        while "tag=followed" not in seen and time.monotonic() < deadline:
+            seen += proc.stdout.readline()
+        assert "tag=before" in seen and "tag=followed" in seen, seen
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
