@@ -121,6 +121,7 @@ def test_profile_bad_input_changes_nothing(server, tmp_path):
         (["sleeper-bad", "--rate", "5,x", "--duration", "1s"], "positive rate"),
         (["sleeper-bad", "--rate", "5", "--duration", "soon"], "duration"),
         (["sleeper-bad", "--rate", "5", "--duration", "0s"], "duration"),
+        (["sleeper-bad", "--rate", "1000", "--duration", "1h"], "more than 2000000 requests"),
         (["no-such-function", "--rate", "5", "--duration", "1s"], "not found"),
         (["sleeper-bad", "--rate", "5", "--duration", "1s", "--memory", "64"], "memory size"),
         (["sleeper-bad", "--rate", "5", "--duration", "1s", "--memory", "128,99999"], "memory size"),

@@ -44,7 +44,9 @@ impl Observation {
                 continue;
             };
             let server = duration + sample.init.unwrap_or(0.0);
-            observation.overhead.push((sample.latency - server).max(0.0));
+            observation
+                .overhead
+                .push((sample.latency - server).max(0.0));
             if sample.cold() {
                 observation.cold_service.push(server);
             } else {

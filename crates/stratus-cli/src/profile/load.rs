@@ -146,7 +146,10 @@ impl Outcome {
     /// Requests sent per second over the sending window (the rate actually offered).
     pub(crate) fn offered_rate(&self) -> f64 {
         let sent = self.scheduled - self.late;
-        let window = self.plan.due(self.scheduled.saturating_sub(1)).as_secs_f64();
+        let window = self
+            .plan
+            .due(self.scheduled.saturating_sub(1))
+            .as_secs_f64();
         if window > 0.0 {
             sent.saturating_sub(1) as f64 / window
         } else {

@@ -67,7 +67,11 @@ async fn slow_answers_do_not_lower_the_offered_rate() {
     assert_eq!((outcome.ok(), outcome.errors(), outcome.late), (120, 0, 0));
     // Every request left within a few timer ticks of its due instant: no drift.
     assert!(outcome.max_lag() < 0.05, "lag {}", outcome.max_lag());
-    assert!((outcome.offered_rate() - 100.0).abs() < 5.0, "{}", outcome.offered_rate());
+    assert!(
+        (outcome.offered_rate() - 100.0).abs() < 5.0,
+        "{}",
+        outcome.offered_rate()
+    );
     // The last one was due at 1.19 s and took 0.3 s: the attack ends near 1.5 s, not 36 s.
     assert!(started.elapsed() < Duration::from_millis(2500));
     let latency = outcome.latency();
@@ -89,7 +93,10 @@ async fn requests_beyond_the_in_flight_bound_are_counted_late() {
     let outcome = attack(&http_client(5), &template(address), plan, |_| reports += 1).await;
     assert_eq!(outcome.scheduled, 50);
     assert!(outcome.late >= 30, "late {}", outcome.late);
-    assert_eq!(outcome.ok() + outcome.errors() + outcome.late, outcome.scheduled);
+    assert_eq!(
+        outcome.ok() + outcome.errors() + outcome.late,
+        outcome.scheduled
+    );
     assert!(reports >= 1, "no progress reported");
 }
 
@@ -108,7 +115,10 @@ async fn unanswered_requests_are_errors() {
         timeout: Duration::from_secs(2),
     };
     let outcome = attack(&http_client(10), &template(unused), plan, |_| {}).await;
-    assert_eq!((outcome.scheduled, outcome.errors(), outcome.ok()), (10, 10, 0));
+    assert_eq!(
+        (outcome.scheduled, outcome.errors(), outcome.ok()),
+        (10, 10, 0)
+    );
     assert!(outcome.samples.iter().all(|s| s.status == 0));
 }
 

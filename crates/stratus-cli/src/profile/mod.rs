@@ -20,8 +20,10 @@ use stratus_core::function::{MAX_MEMORY_MB, MIN_MEMORY_MB};
 use crate::client::{NativeClient, Target};
 use load::{Plan, RequestTemplate};
 
-/// At most this many requests in one run, whatever the rate and duration.
-const MAX_REQUESTS: f64 = 10_000_000.0;
+/// At most this many requests in one run (each keeps a sample of about 100 bytes).
+const MAX_REQUESTS: f64 = 2_000_000.0;
+/// At most this long per run.
+const MAX_DURATION: Duration = Duration::from_secs(3600);
 
 #[derive(Args)]
 pub struct ProfileArgs {
@@ -69,15 +71,17 @@ pub struct ProfileArgs {
 fn parse_rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
-        _ => Err(format!("`{text}` is not a positive rate (requests per second)")),
+        _ => Err(format!(
+            "`{text}` is not a positive rate (requests per second)"
+        )),
     }
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
     match stratus_server::parse_duration(text) {
-        Some(d) if !d.is_zero() => Ok(d),
+        Some(d) if !d.is_zero() && d <= MAX_DURATION => Ok(d),
         _ => Err(format!(
-            "`{text}` is not a positive duration like 500ms, 10s or 2m"
+            "`{text}` is not a positive duration like 500ms, 10s or 2m (at most 1h)"
         )),
     }
 }
@@ -101,7 +105,10 @@ pub(crate) struct Run {
 pub async fn run(args: ProfileArgs) -> anyhow::Result<ExitCode> {
     for &rate in &args.rate {
         if rate * args.duration.as_secs_f64() > MAX_REQUESTS {
-            bail!("{rate} requests/s for {:?} is more than {MAX_REQUESTS} requests", args.duration);
+            bail!(
+                "{rate} requests/s for {:?} is more than {MAX_REQUESTS} requests",
+                args.duration
+            );
         }
     }
     let payload = read_payload(args.payload.as_deref())?;
@@ -132,14 +139,23 @@ fn plan(args: &ProfileArgs, rate: f64) -> Plan {
     }
 }
 
-async fn attack_url(args: &ProfileArgs, url: &str, payload: Option<Bytes>) -> anyhow::Result<ExitCode> {
-    let uri: http::Uri = url.parse().with_context(|| format!("`{url}` is not a URL"))?;
+async fn attack_url(
+    args: &ProfileArgs,
+    url: &str,
+    payload: Option<Bytes>,
+) -> anyhow::Result<ExitCode> {
+    let uri: http::Uri = url
+        .parse()
+        .with_context(|| format!("`{url}` is not a URL"))?;
     if uri.scheme_str() != Some("http") {
         bail!("`{url}`: only http:// URLs can be attacked");
     }
     let mut headers = http::HeaderMap::new();
     let method = if payload.is_some() {
-        headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
         http::Method::POST
     } else {
         http::Method::GET
@@ -169,7 +185,10 @@ async fn attack_url(args: &ProfileArgs, url: &str, payload: Option<Bytes>) -> an
 }
 
 async fn profile_function(args: &ProfileArgs, payload: Option<Bytes>) -> anyhow::Result<ExitCode> {
-    let name = args.name.as_deref().context("a function NAME is required")?;
+    let name = args
+        .name
+        .as_deref()
+        .context("a function NAME is required")?;
     let client = NativeClient::new(&args.target)?;
     let path = format!(
         "/v1/functions/{}",
@@ -197,12 +216,19 @@ async fn profile_function(args: &ProfileArgs, payload: Option<Bytes>) -> anyhow:
     let mut headers = http::HeaderMap::new();
     headers.insert(
         http::header::AUTHORIZATION,
-        format!("Bearer {}", client.token()).parse().context("the token is not a header value")?,
+        format!("Bearer {}", client.token())
+            .parse()
+            .context("the token is not a header value")?,
     );
-    headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     let template = RequestTemplate {
         method: http::Method::POST,
-        uri: format!("{}{path}/invoke", client.endpoint()).parse().context("bad endpoint")?,
+        uri: format!("{}{path}/invoke", client.endpoint())
+            .parse()
+            .context("bad endpoint")?,
         headers,
         body: payload.unwrap_or_else(|| Bytes::from_static(b"{}")),
     };
@@ -252,7 +278,13 @@ async fn profile_function(args: &ProfileArgs, payload: Option<Bytes>) -> anyhow:
             target.write()?;
         }
     }
-    report::print_function(name, &runs, &models, spec_target.as_ref().map(|t| (t.path(), &updated[..])), args.json)?;
+    report::print_function(
+        name,
+        &runs,
+        &models,
+        spec_target.as_ref().map(|t| (t.path(), &updated[..])),
+        args.json,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -55,7 +55,12 @@ pub(super) fn models(memories: &[u32], runs: &[Run], idle_timeout_s: f64) -> Vec
 
 fn run_json(run: &Run) -> Value {
     let o = &run.outcome;
-    let server = Summary::of(o.samples.iter().filter(|s| !s.error).filter_map(|s| s.duration));
+    let server = Summary::of(
+        o.samples
+            .iter()
+            .filter(|s| !s.error)
+            .filter_map(|s| s.duration),
+    );
     json!({
         "memory_mb": run.memory_mb,
         "rate": run.rate,

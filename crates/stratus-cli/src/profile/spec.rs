@@ -239,8 +239,14 @@ networks:
         let spec = Spec::from_yaml(&text).expect("parse");
         let candidates = &spec.components[0].deployments[0].partitions[0].candidates;
         assert_eq!(candidates[0].demand, Some(0.2));
-        assert_eq!((candidates[1].warm, candidates[1].cold), (Some(0.05), Some(0.4)));
-        assert_eq!((candidates[2].warm, candidates[2].cold), (Some(0.03), Some(2.0)));
+        assert_eq!(
+            (candidates[1].warm, candidates[1].cold),
+            (Some(0.05), Some(0.4))
+        );
+        assert_eq!(
+            (candidates[2].warm, candidates[2].cold),
+            (Some(0.03), Some(2.0))
+        );
         let backup = std::fs::read_to_string(dir.path().join("app.yaml.bak")).expect("backup");
         assert_eq!(backup, SPEC);
     }
@@ -252,7 +258,9 @@ networks:
         std::fs::write(&path, SPEC).expect("write");
         let error = SpecTarget::load(&path, "nope").err().expect("unknown");
         assert!(error.to_string().contains("no component `nope`"));
-        let error = target(dir.path()).check_covers(&[512]).err().expect("uncovered");
+        let error = target(dir.path())
+            .check_covers(&[512])
+            .expect_err("uncovered");
         assert!(error.to_string().contains("512 MB"), "{error}");
         assert!(error.to_string().contains("128, 256"), "{error}");
         let json = dir.path().join("app.json");
