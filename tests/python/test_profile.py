@@ -15,12 +15,13 @@ SLEEP_S = 0.05
 SPEC = """lambda: 2.0
 components:
   - name: sleeper
+    max_response_time: 1.0
     deployments:
       - name: whole
         partitions:
           - name: all
             candidates:
-              - {resource: vm1, memory: 512, demand: 0.2}
+              - {resource: vm1, memory: 512, demand: 5.0}
               - {resource: fn-128, memory: 128, warm: 9.0, cold: 9.0}
               - {resource: fn-256, memory: 256, warm: 9.0, cold: 9.0}
 resources:
@@ -57,6 +58,7 @@ def test_profile_recovers_a_known_demand_and_feeds_the_planner(server, tmp_path)
     before = deploy_sleeper(server, tmp_path, "sleeper")
     spec = tmp_path / "app.yaml"
     spec.write_text(SPEC)
+    assert run_stratus("plan", str(spec), check=False).returncode == 2  # infeasible as written
     result = run_stratus("profile", "sleeper", "--rate", "5,10,20", "--duration", "3s",
                          "--memory", "128,256", "--spec", str(spec), "--component", "sleeper",
                          "--json", env=server.cli_env(), timeout=120)
@@ -100,10 +102,12 @@ def test_profile_recovers_a_known_demand_and_feeds_the_planner(server, tmp_path)
         assert math.isclose(candidates[resource]["warm"], model["warm_s"], rel_tol=1e-9)
         assert math.isclose(candidates[resource]["cold"], model["cold_s"], rel_tol=1e-9)
         assert updated[resource]["warm"] == candidates[resource]["warm"]
-    assert candidates["vm1"] == {"resource": "vm1", "memory": 512, "demand": 0.2}
+    assert candidates["vm1"] == {"resource": "vm1", "memory": 512, "demand": 5.0}
+    # Before, no candidate met the 1 s limit (warm 9 s; the VM 5 s); the measured demands do.
     plan = run_stratus("plan", str(spec), "--json", check=False)
     assert plan.returncode == 0, plan.stderr
-    assert "total_cost" in plan.stdout or json.loads(plan.stdout)
+    summary = json.loads(plan.stdout)
+    assert summary["total_cost"] > 0 and "fn-" in json.dumps(summary["components"]), summary
     assert (tmp_path / "app.yaml.bak").read_text() == SPEC
 
     # The function is back at its own memory size.
