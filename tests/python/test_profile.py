@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import subprocess
 
 import yaml
 
-from stratus_testlib import http_request, run_stratus
+from stratus_testlib import STRATUS_BIN, http_request, run_stratus
 
 SLEEP_S = 0.05
 
@@ -168,3 +170,21 @@ def test_patch_changes_only_the_memory(server, tmp_path):
     typo = http_request(url, "PATCH", json.dumps({"memroy_mb": 512}).encode(), headers)
     assert typo.status == 400 and typo.headers.get("content-type", "").startswith("application/problem")
     assert function_config(server, "sleeper-patch")["memory_mb"] == 256
+
+
+def test_ctrl_c_restores_the_memory_size(server, tmp_path):
+    deploy_sleeper(server, tmp_path, "sleeper-int")
+    proc = subprocess.Popen([str(STRATUS_BIN), "profile", "sleeper-int", "--rate", "5", "--duration", "60s",
+                             "--memory", "256"], env=server.cli_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        # Wait until the load runs at 256 MB (the first progress line), then interrupt.
+        assert "sent" in proc.stderr.readline()
+        assert function_config(server, "sleeper-int")["memory_mb"] == 256
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "back at 192 MB" in err
+    assert function_config(server, "sleeper-int")["memory_mb"] == 192
