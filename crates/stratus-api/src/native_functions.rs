@@ -20,7 +20,10 @@ use crate::native::{ApiResult, AppState, Caller, problem};
 pub(crate) fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/v1/functions", get(list))
-        .route("/v1/functions/{name}", get(show).put(deploy).delete(remove))
+        .route(
+            "/v1/functions/{name}",
+            get(show).put(deploy).patch(configure).delete(remove),
+        )
         .route("/v1/functions/{name}/invoke", post(invoke))
         .route("/v1/functions/{name}/logs", get(logs))
         .route("/v1/functions/{name}/dead-letters", get(dead_letters))
@@ -236,6 +239,41 @@ async fn deploy(
     let schedules = functions.set_schedules(&caller, &name, schedules).await;
     body["schedules"] = schedules_json(&schedules.map_err(|e| runtime_problem(&e))?);
     Ok((status, Json(body)))
+}
+
+/// `PATCH /v1/functions/NAME`: change configuration only (what `stratus profile` uses to try
+/// memory sizes). Every update is a new revision, so the next invocation starts a fresh worker.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Configure {
+    memory_mb: Option<u32>,
+    timeout_s: Option<u32>,
+}
+
+async fn configure(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let request: Configure = serde_json::from_slice(&body).map_err(|e| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "invalid request",
+            &format!("invalid configuration document: {e}"),
+        )
+    })?;
+    let update = ConfigUpdate {
+        memory_mb: request.memory_mb,
+        timeout_s: request.timeout_s,
+        ..ConfigUpdate::default()
+    };
+    let view = state
+        .functions
+        .update_config(&caller, &name, update)
+        .await
+        .map_err(|e| runtime_problem(&e))?;
+    Ok(Json(summary(&view)))
 }
 
 async fn remove(

@@ -51,6 +51,16 @@ impl NativeClient {
         })
     }
 
+    /// The server's base URL, without a trailing slash.
+    pub(crate) fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The bearer token requests carry.
+    pub(crate) fn token(&self) -> &str {
+        &self.token
+    }
+
     pub(crate) async fn send(
         &self,
         method: http::Method,

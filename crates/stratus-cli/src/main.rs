@@ -8,6 +8,7 @@ mod environments;
 mod functions;
 mod keys;
 mod plan;
+mod profile;
 mod server_args;
 
 use std::path::PathBuf;
@@ -45,6 +46,9 @@ enum Command {
     },
     /// Place an application's components on edge, VM or FaaS at the proven lowest cost.
     Plan(plan::PlanArgs),
+    /// Load a function (or any URL) at constant rates, report latency and fit its
+    /// performance model for the planner (docs/profiling.md).
+    Profile(profile::ProfileArgs),
     /// Create or update a function from DIR/function.yaml and the code in DIR.
     Deploy {
         #[command(flatten)]
@@ -147,6 +151,7 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Keys { target, command } => {
             block_on(keys::run(&target, command)).map(|()| ExitCode::SUCCESS)
         }
+        Command::Profile(args) => block_on_code(profile::run(args)),
         Command::Deploy { target, dir } => block_on_code(functions::deploy(&target, &dir)),
         Command::Invoke {
             target,
