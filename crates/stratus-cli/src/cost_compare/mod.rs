@@ -8,42 +8,33 @@ mod render;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use clap::Args;
+use clap::{ArgGroup, Args};
 use stratus_cost::PriceCatalog;
-use stratus_cost::compare::{Synthetic, SyntheticKind, Trace, Workload, compare};
+use stratus_cost::compare::{Comparison, Synthetic, SyntheticKind, Trace, Workload, compare};
+
+/// Synthetic trace defaults: 10 req/s for 30 days, intermittent on 5 minutes an hour.
+const DEFAULT_RATE: f64 = 10.0;
+const DEFAULT_DAYS: f64 = 30.0;
+const DEFAULT_ACTIVE_MINUTES: u32 = 5;
 
 #[derive(Args, Debug)]
+#[command(group(ArgGroup::new("source").required(true).args(["trace", "synthetic"])))]
 pub struct CompareArgs {
     /// A CSV trace: header `start_seconds,requests`, one row per evenly spaced interval.
-    #[arg(
-        long,
-        value_name = "FILE",
-        required_unless_present = "synthetic",
-        conflicts_with = "synthetic"
-    )]
+    #[arg(long, value_name = "FILE", conflicts_with = "synthetic")]
     trace: Option<PathBuf>,
     /// A generated trace: constant, diurnal, bursty or intermittent.
     #[arg(long, value_name = "KIND")]
     synthetic: Option<String>,
-    /// Mean requests per second of the synthetic trace.
-    #[arg(
-        long,
-        requires = "synthetic",
-        allow_negative_numbers = true,
-        default_value_t = 10.0
-    )]
-    rate: f64,
-    /// Length of the synthetic trace in days.
-    #[arg(
-        long,
-        requires = "synthetic",
-        allow_negative_numbers = true,
-        default_value_t = 30.0
-    )]
-    days: f64,
-    /// Minutes on per hour of the intermittent trace (its duty cycle is this ÷ 60).
-    #[arg(long, requires = "synthetic", default_value_t = 5)]
-    active_minutes: u32,
+    /// Mean requests per second of the synthetic trace [default: 10].
+    #[arg(long, conflicts_with = "trace", allow_negative_numbers = true)]
+    rate: Option<f64>,
+    /// Length of the synthetic trace in days [default: 30].
+    #[arg(long, conflicts_with = "trace", allow_negative_numbers = true)]
+    days: Option<f64>,
+    /// Minutes on per hour of the intermittent trace (its duty cycle is this ÷ 60) [default: 5].
+    #[arg(long, conflicts_with = "trace")]
+    active_minutes: Option<u32>,
     /// Mean service time of one request, ms (measure it with `stratus profile`).
     #[arg(long, allow_negative_numbers = true, default_value_t = 100.0)]
     service_ms: f64,
@@ -94,13 +85,23 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         chart::draw(path, &comparison, &source)?;
     }
     if args.json {
-        let mut value = serde_json::to_value(&comparison)?;
-        value["source"] = serde_json::Value::String(source);
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        let report = JsonReport {
+            source: &source,
+            comparison: &comparison,
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", render::table(&comparison, &source));
     }
     Ok(())
+}
+
+/// `--json`: where the traffic came from, then the comparison's fields.
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    source: &'a str,
+    #[serde(flatten)]
+    comparison: &'a Comparison,
 }
 
 /// The trace and a short description of where it came from.
@@ -115,20 +116,18 @@ fn load_trace(args: &CompareArgs) -> anyhow::Result<(Trace, String)> {
         (None, Some(kind)) => {
             let synthetic = Synthetic {
                 kind: kind.parse::<SyntheticKind>()?,
-                mean_rate: args.rate,
-                days: args.days,
-                active_minutes: args.active_minutes,
+                mean_rate: args.rate.unwrap_or(DEFAULT_RATE),
+                days: args.days.unwrap_or(DEFAULT_DAYS),
+                active_minutes: args.active_minutes.unwrap_or(DEFAULT_ACTIVE_MINUTES),
             };
             let trace = synthetic.generate()?;
+            let (rate, days) = (synthetic.mean_rate, synthetic.days);
             let source = match synthetic.kind {
                 SyntheticKind::Intermittent => format!(
-                    "synthetic intermittent ({} min/h), {} req/s mean, {} days",
-                    args.active_minutes, args.rate, args.days
+                    "synthetic intermittent ({} min/h), {rate} req/s mean, {days} days",
+                    synthetic.active_minutes
                 ),
-                kind => format!(
-                    "synthetic {kind}, {} req/s mean, {} days",
-                    args.rate, args.days
-                ),
+                kind => format!("synthetic {kind}, {rate} req/s mean, {days} days"),
             };
             Ok((trace, source))
         }
