@@ -3,6 +3,7 @@
 mod apply;
 mod buckets;
 mod client;
+mod cost_compare;
 mod demo;
 mod environments;
 mod functions;
@@ -124,6 +125,11 @@ enum Command {
         #[arg(long)]
         examples: Option<PathBuf>,
     },
+    /// Costs: `stratus cost compare` prices traffic on serverless and on always-on instances.
+    Cost {
+        #[command(subcommand)]
+        command: CostCommand,
+    },
     /// Print a function's log (START/END/REPORT lines and its output).
     Logs {
         #[command(flatten)]
@@ -133,6 +139,13 @@ enum Command {
         #[arg(long, short)]
         follow: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum CostCommand {
+    /// Price the same traffic on serverless billing and on the cheapest always-on fleet that
+    /// keeps the p95 bound (M/M/c), with the break-even utilisation. Offline.
+    Compare(cost_compare::CompareArgs),
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -181,6 +194,9 @@ fn main() -> anyhow::Result<ExitCode> {
         }
         Command::Delete { target, command } => block_on_code(apply::app::delete(&target, command)),
         Command::Apps { target, command } => block_on_code(apply::app::run(&target, command)),
+        Command::Cost {
+            command: CostCommand::Compare(args),
+        } => cost_compare::run(args).map(|()| ExitCode::SUCCESS),
         Command::Logs {
             target,
             name,

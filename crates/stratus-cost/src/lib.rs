@@ -3,6 +3,7 @@
 //! would cost (`compare/`). Like the planner, it depends on no other Stratus crate.
 
 pub mod bill;
+pub mod compare;
 pub mod prices;
 
 pub use bill::{InvocationUsage, S3Usage, invocation_cost, s3_cost};
