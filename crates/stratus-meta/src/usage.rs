@@ -120,6 +120,23 @@ impl UsageMeter {
         }
     }
 
+    /// Stored usage whose hour starts in `[since_ms, until_ms)`, of one project or of all,
+    /// after a flush, so a report includes every invocation that finished before it.
+    ///
+    /// # Errors
+    /// The repository's (a failed flush only logs: the report then lags by its deltas).
+    pub async fn usage_rows(
+        &self,
+        project: Option<&str>,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> MetaResult<crate::UsageRows> {
+        if let Err(error) = self.flush().await {
+            tracing::warn!(%error, "usage flush before a report failed");
+        }
+        self.repo.usage_rows(project, since_ms, until_ms).await
+    }
+
     /// Takes a storage sample now (see [`UsageRepository::add_storage_sample`]), crediting at
     /// most `interval` of storage. Returns the hours credited.
     ///
