@@ -3,6 +3,7 @@
 mod apply;
 mod buckets;
 mod client;
+mod cost;
 mod demo;
 mod environments;
 mod functions;
@@ -120,6 +121,13 @@ enum Command {
         #[arg(long)]
         examples: Option<PathBuf>,
     },
+    /// What the project's functions and storage cost over a period (metered usage × prices).
+    Cost {
+        #[command(flatten)]
+        target: client::Target,
+        #[command(flatten)]
+        args: cost::CostArgs,
+    },
     /// Print a function's log (START/END/REPORT lines and its output).
     Logs {
         #[command(flatten)]
@@ -176,6 +184,9 @@ fn main() -> anyhow::Result<ExitCode> {
         }
         Command::Delete { target, command } => block_on_code(apply::app::delete(&target, command)),
         Command::Apps { target, command } => block_on_code(apply::app::run(&target, command)),
+        Command::Cost { target, args } => {
+            block_on(cost::run(&target, args)).map(|()| ExitCode::SUCCESS)
+        }
         Command::Logs {
             target,
             name,
