@@ -63,13 +63,8 @@ pub(crate) fn report(rows: &UsageRows, prices: &PriceCatalog, by: GroupBy) -> Va
                 requests: totals.requests,
                 mb_ms: u128::from(totals.mb_ms),
             };
-            let request_usd = invocation_cost(
-                &InvocationUsage {
-                    mb_ms: 0,
-                    ..usage
-                },
-                &prices.lambda,
-            );
+            let request_usd =
+                invocation_cost(&InvocationUsage { mb_ms: 0, ..usage }, &prices.lambda);
             let compute_usd = invocation_cost(
                 &InvocationUsage {
                     requests: 0,
@@ -150,7 +145,13 @@ mod tests {
 
     use super::*;
 
-    fn row(project: &str, function: &str, hour_ms: i64, requests: u64, mb_ms: u64) -> FunctionUsageRow {
+    fn row(
+        project: &str,
+        function: &str,
+        hour_ms: i64,
+        requests: u64,
+        mb_ms: u64,
+    ) -> FunctionUsageRow {
         FunctionUsageRow {
             project: project.into(),
             function: function.into(),
@@ -194,7 +195,10 @@ mod tests {
         let s3 = &by_function["s3"][0];
         assert!((s3["usd"].as_f64().unwrap_or(0.0) - 0.037).abs() < 1e-12);
         let total = by_function["totals"]["usd"].as_f64().unwrap_or(0.0);
-        assert!((total - (0.40 + 1.666_67 + 0.1 + 0.037)).abs() < 1e-9, "{total}");
+        assert!(
+            (total - (0.40 + 1.666_67 + 0.1 + 0.037)).abs() < 1e-9,
+            "{total}"
+        );
         let by_project = report(&rows, &prices, GroupBy::Project);
         assert_eq!(by_project["functions"].as_array().map(Vec::len), Some(1));
         assert_eq!(by_project["functions"][0]["requests"], 2_500_000);

@@ -7,13 +7,13 @@
 
 mod aws_auth;
 mod code_location;
+mod cost_report;
 mod function_url;
 mod lambda;
 mod native;
 mod native_apps;
 mod native_buckets;
 mod native_cost;
-mod cost_report;
 mod native_environments;
 mod native_functions;
 mod native_urls;

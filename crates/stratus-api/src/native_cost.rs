@@ -24,8 +24,9 @@ fn bad_request(detail: &str) -> http::Response<axum::body::Body> {
     problem(StatusCode::BAD_REQUEST, "invalid request", detail)
 }
 
-/// RFC 3339 date-time, or a bare `YYYY-MM-DD` meaning its midnight UTC.
-fn parse_time(name: &str, text: &str) -> ApiResult<OffsetDateTime> {
+/// RFC 3339 date-time, or a bare `YYYY-MM-DD` meaning its midnight UTC; the error is the
+/// problem's detail.
+fn parse_time(name: &str, text: &str) -> Result<OffsetDateTime, String> {
     if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
         return Ok(at);
     }
@@ -33,9 +34,7 @@ fn parse_time(name: &str, text: &str) -> ApiResult<OffsetDateTime> {
     time::Date::parse(text, &date_format)
         .map(|date| date.midnight().assume_utc())
         .map_err(|_| {
-            bad_request(&format!(
-                "{name} must be an RFC 3339 date-time or a YYYY-MM-DD date, not {text:?}"
-            ))
+            format!("{name} must be an RFC 3339 date-time or a YYYY-MM-DD date, not {text:?}")
         })
 }
 
@@ -67,11 +66,11 @@ async fn cost(
     }
     let now = OffsetDateTime::now_utc();
     let since = match params.get("since") {
-        Some(text) => parse_time("since", text)?,
+        Some(text) => parse_time("since", text).map_err(|detail| bad_request(&detail))?,
         None => start_of_month(now),
     };
     let until = match params.get("until") {
-        Some(text) => parse_time("until", text)?,
+        Some(text) => parse_time("until", text).map_err(|detail| bad_request(&detail))?,
         None => now,
     };
     if until < since {
@@ -82,9 +81,8 @@ async fn cost(
         )));
     }
     let by = match params.get("by") {
-        Some(text) => GroupBy::parse(text).ok_or_else(|| {
-            bad_request(&format!("by must be function or project, not {text:?}"))
-        })?,
+        Some(text) => GroupBy::parse(text)
+            .ok_or_else(|| bad_request(&format!("by must be function or project, not {text:?}")))?,
         None => GroupBy::Function,
     };
     // Only an operator's project-wide view crosses projects; everything else is the caller's.

@@ -73,11 +73,19 @@ pub(crate) async fn run(target: &Target, args: CostArgs) -> anyhow::Result<()> {
     if let (Some(since), Some(until)) = (args.since, args.until)
         && until < since
     {
-        bail!("--until ({}) is before --since ({})", utc(until)?, utc(since)?);
+        bail!(
+            "--until ({}) is before --since ({})",
+            utc(until)?,
+            utc(since)?
+        );
     }
     let mut query = vec![format!(
         "by={}",
-        if args.by == By::Project { "project" } else { "function" }
+        if args.by == By::Project {
+            "project"
+        } else {
+            "function"
+        }
     )];
     if let Some(since) = args.since {
         query.push(format!("since={}", utc(since)?));
@@ -87,7 +95,11 @@ pub(crate) async fn run(target: &Target, args: CostArgs) -> anyhow::Result<()> {
     }
     let client = NativeClient::new(target)?;
     let report = client
-        .call(http::Method::GET, &format!("/v1/cost?{}", query.join("&")), None)
+        .call(
+            http::Method::GET,
+            &format!("/v1/cost?{}", query.join("&")),
+            None,
+        )
         .await
         .context("cannot get the cost report")?;
     if args.json {
@@ -109,7 +121,9 @@ fn usd(amount: f64) -> String {
 }
 
 fn text(value: &Value) -> String {
-    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
 }
 
 fn number(value: &Value) -> f64 {
@@ -187,10 +201,22 @@ mod tests {
     #[test]
     fn times_are_absolute_dates_or_ago() {
         let now = parse_when_at("2026-11-26T12:00:00Z", OffsetDateTime::UNIX_EPOCH).expect("rfc");
-        assert_eq!(utc(parse_when_at("7d", now).expect("7d")).expect("fmt"), "2026-11-19T12:00:00Z");
-        assert_eq!(utc(parse_when_at("24h", now).expect("24h")).expect("fmt"), "2026-11-25T12:00:00Z");
-        assert_eq!(utc(parse_when_at("30m", now).expect("30m")).expect("fmt"), "2026-11-26T11:30:00Z");
-        assert_eq!(utc(parse_when_at("2026-11-01", now).expect("date")).expect("fmt"), "2026-11-01T00:00:00Z");
+        assert_eq!(
+            utc(parse_when_at("7d", now).expect("7d")).expect("fmt"),
+            "2026-11-19T12:00:00Z"
+        );
+        assert_eq!(
+            utc(parse_when_at("24h", now).expect("24h")).expect("fmt"),
+            "2026-11-25T12:00:00Z"
+        );
+        assert_eq!(
+            utc(parse_when_at("30m", now).expect("30m")).expect("fmt"),
+            "2026-11-26T11:30:00Z"
+        );
+        assert_eq!(
+            utc(parse_when_at("2026-11-01", now).expect("date")).expect("fmt"),
+            "2026-11-01T00:00:00Z"
+        );
         for bad in ["yesterday", "7w", "d", "2026-13-01", ""] {
             assert!(parse_when_at(bad, now).is_err(), "{bad}");
         }

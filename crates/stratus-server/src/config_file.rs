@@ -50,9 +50,9 @@ impl FileConfig {
         let config: Self = toml::from_str(&text)
             .with_context(|| format!("invalid config file {}", path.display()))?;
         if let Some(prices) = &config.prices {
-            prices.validate().map_err(|why| {
-                anyhow::anyhow!("invalid config file {}: {why}", path.display())
-            })?;
+            prices
+                .validate()
+                .map_err(|why| anyhow::anyhow!("invalid config file {}: {why}", path.display()))?;
         }
         Ok(config)
     }

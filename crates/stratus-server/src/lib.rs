@@ -253,7 +253,10 @@ impl Server {
     /// # Errors
     /// Unusable data directory, database or address.
     pub async fn start(config: Config) -> anyhow::Result<Self> {
-        config.prices.validate().map_err(|why| anyhow::anyhow!("invalid prices: {why}"))?;
+        config
+            .prices
+            .validate()
+            .map_err(|why| anyhow::anyhow!("invalid prices: {why}"))?;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
         let data_dir_lock = lock_data_dir(&config.data_dir)?;

@@ -18,7 +18,14 @@ pub(crate) struct MeteredAccess {
 /// and AbortMultipartUpload (a cancel) are free, everything else (GET, HEAD, ...) is read-class.
 pub(crate) fn request_class(operation: &str) -> Option<RequestClass> {
     const WRITES: [&str; 8] = [
-        "Put", "Copy", "Create", "Complete", "UploadPart", "List", "Restore", "Post",
+        "Put",
+        "Copy",
+        "Create",
+        "Complete",
+        "UploadPart",
+        "List",
+        "Restore",
+        "Post",
     ];
     if operation.starts_with("Delete") || operation == "AbortMultipartUpload" {
         None

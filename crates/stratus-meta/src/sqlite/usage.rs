@@ -187,7 +187,7 @@ impl UsageRepository for SqliteMeta {
     }
 
     async fn stored_bytes(&self) -> MetaResult<Vec<(String, u64)>> {
-        self.read(|conn| stored_bytes(conn)).await
+        self.read(stored_bytes).await
     }
 
     async fn add_storage_sample(
