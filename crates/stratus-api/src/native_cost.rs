@@ -64,7 +64,9 @@ async fn cost(
             "unknown parameter {unknown:?}: use since, until and by"
         )));
     }
+    // Whole seconds: reports read better, and usage rows are hours anyway.
     let now = OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
     let since = match params.get("since") {
         Some(text) => parse_time("since", text).map_err(|detail| bad_request(&detail))?,
         None => start_of_month(now),

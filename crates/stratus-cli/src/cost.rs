@@ -33,7 +33,8 @@ enum By {
 
 /// Parses the forms `--since`/`--until` accept, relative ones against now.
 fn parse_when(text: &str) -> Result<OffsetDateTime, String> {
-    parse_when_at(text, OffsetDateTime::now_utc())
+    let now = OffsetDateTime::now_utc();
+    parse_when_at(text, now.replace_nanosecond(0).unwrap_or(now))
 }
 
 fn parse_when_at(text: &str, now: OffsetDateTime) -> Result<OffsetDateTime, String> {
