@@ -7,12 +7,14 @@
 
 mod aws_auth;
 mod code_location;
+mod cost_report;
 mod function_url;
 mod lambda;
 mod logs;
 mod native;
 mod native_apps;
 mod native_buckets;
+mod native_cost;
 mod native_environments;
 mod native_functions;
 mod native_urls;
@@ -60,6 +62,14 @@ pub(crate) fn decode_query_component(text: &str) -> String {
 /// The largest single PUT body S3 accepts; larger objects must use multipart upload.
 pub const MAX_PUT_BYTES: u64 = stratus_store::MAX_BODY_BYTES;
 
+/// What billing needs at the edge: the usage meter (S3 requests are counted into it, cost
+/// reports read through it) and the prices bills are computed with.
+#[derive(Clone)]
+pub struct Billing {
+    pub usage: Arc<stratus_meta::UsageMeter>,
+    pub prices: Arc<stratus_cost::PriceCatalog>,
+}
+
 /// The services the edge routes to.
 #[derive(Clone)]
 pub struct Edge {
@@ -81,6 +91,7 @@ impl std::fmt::Debug for Edge {
 
 impl Edge {
     #[must_use]
+    #[allow(clippy::too_many_arguments)] // the composition root hands over each service once
     pub fn new(
         store: Arc<Store>,
         identity: Arc<Identity>,
@@ -89,6 +100,7 @@ impl Edge {
         mappings: Arc<Mappings>,
         queues: Arc<Queues>,
         topics: Arc<Topics>,
+        billing: Billing,
     ) -> Self {
         let sqs = sqs::SqsApi {
             queues: Arc::clone(&queues),
@@ -99,6 +111,7 @@ impl Edge {
             Arc::clone(&identity),
             Arc::clone(&functions),
             (Arc::clone(&queues), Arc::clone(&topics)),
+            Arc::clone(&billing.usage),
         );
         let lambda = lambda::LambdaApi {
             functions: Arc::clone(&functions),
@@ -127,6 +140,7 @@ impl Edge {
             identity,
             functions,
             apps,
+            billing,
         });
         Self {
             s3,

@@ -22,6 +22,7 @@ pub(crate) struct AppState {
     pub identity: Arc<Identity>,
     pub functions: Arc<stratus_runtime::Functions>,
     pub apps: Arc<stratus_identity::Apps>,
+    pub billing: crate::Billing,
 }
 
 pub(crate) fn router(state: AppState) -> axum::Router {
@@ -36,6 +37,7 @@ pub(crate) fn router(state: AppState) -> axum::Router {
         .merge(crate::native_environments::routes())
         .merge(crate::native_apps::routes())
         .merge(crate::native_buckets::routes())
+        .merge(crate::native_cost::routes())
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "not found", "no such endpoint") })
         .with_state(state)
 }

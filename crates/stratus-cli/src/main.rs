@@ -3,6 +3,7 @@
 mod apply;
 mod buckets;
 mod client;
+mod cost;
 mod cost_compare;
 mod demo;
 mod environments;
@@ -125,10 +126,15 @@ enum Command {
         #[arg(long)]
         examples: Option<PathBuf>,
     },
-    /// Costs: `stratus cost compare` prices traffic on serverless and on always-on instances.
+    /// What the project's functions and storage cost over a period (metered usage × prices);
+    /// `stratus cost compare` prices traffic on serverless and on always-on instances instead.
     Cost {
+        #[command(flatten)]
+        target: client::Target,
+        #[command(flatten)]
+        args: cost::CostArgs,
         #[command(subcommand)]
-        command: CostCommand,
+        command: Option<CostCommand>,
     },
     /// Print a function's log (START/END/REPORT lines and its output).
     Logs {
@@ -195,8 +201,14 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Delete { target, command } => block_on_code(apply::app::delete(&target, command)),
         Command::Apps { target, command } => block_on_code(apply::app::run(&target, command)),
         Command::Cost {
-            command: CostCommand::Compare(args),
+            command: Some(CostCommand::Compare(args)),
+            ..
         } => cost_compare::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Cost {
+            target,
+            args,
+            command: None,
+        } => block_on(cost::run(&target, args)).map(|()| ExitCode::SUCCESS),
         Command::Logs {
             target,
             name,

@@ -38,11 +38,25 @@ pub(crate) struct ServerArgs {
     /// How long an idle function worker stays warm, e.g. 30s or 5m [default: 5m].
     #[arg(long, env = "STRATUS_KEEP_WARM", value_parser = parse_duration_arg)]
     keep_warm: Option<Duration>,
+    /// How often metered usage is written to the database, e.g. 5s [default: 5s].
+    #[arg(long, env = "STRATUS_USAGE_FLUSH", value_parser = parse_duration_arg)]
+    usage_flush: Option<Duration>,
+    /// How often stored bytes are sampled for storage billing, e.g. 1h [default: 1h].
+    #[arg(long, env = "STRATUS_STORAGE_SAMPLE_INTERVAL", value_parser = parse_duration_arg)]
+    storage_sample_interval: Option<Duration>,
 }
 
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {
     stratus_server::parse_duration(text)
         .ok_or_else(|| format!("invalid duration {text:?}: use ms, s, m or h"))
+}
+
+/// Periodic tasks need a period: zero would spin.
+fn positive(name: &str, period: Duration) -> anyhow::Result<Duration> {
+    if period.is_zero() {
+        anyhow::bail!("{name} must be longer than zero");
+    }
+    Ok(period)
 }
 
 impl ServerArgs {
@@ -73,6 +87,20 @@ impl ServerArgs {
                 .keep_warm
                 .or(file.keep_warm)
                 .unwrap_or(defaults.keep_warm),
+            usage_flush: positive(
+                "usage_flush",
+                self.usage_flush
+                    .or(file.usage_flush)
+                    .unwrap_or(defaults.usage_flush),
+            )?,
+            storage_sample_interval: positive(
+                "storage_sample_interval",
+                self.storage_sample_interval
+                    .or(file.storage_sample_interval)
+                    .unwrap_or(defaults.storage_sample_interval),
+            )?,
+            // Prices come from the file alone: a catalog is too big for flags.
+            prices: file.prices.unwrap_or(defaults.prices),
         })
     }
 }

@@ -11,6 +11,8 @@ mod records;
 mod repository;
 mod sqlite;
 mod topic_records;
+mod usage;
+mod usage_records;
 
 pub use app_records::AppRecord;
 pub use function_records::*;
@@ -19,10 +21,12 @@ pub use queue_records::*;
 pub use records::*;
 pub use repository::{
     AppRepository, FunctionRepository, IdentityRepository, LogRetentionRepository,
-    MappingRepository, ObjectRepository, QueueRepository, TopicRepository,
+    MappingRepository, ObjectRepository, QueueRepository, TopicRepository, UsageRepository,
 };
 pub use sqlite::SqliteMeta;
 pub use topic_records::*;
+pub use usage::{RequestClass, UsageMeter};
+pub use usage_records::*;
 
 /// Failures of the metadata layer, named by meaning so callers can map them to protocol errors.
 #[derive(Debug, thiserror::Error)]

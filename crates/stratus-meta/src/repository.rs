@@ -423,3 +423,29 @@ pub trait TopicRepository: Send + Sync + 'static {
     /// Removes a delivered (or abandoned) delivery.
     async fn delete_sns_delivery(&self, id: &str) -> MetaResult<()>;
 }
+
+/// Metered usage (billing): hourly totals per function and per project's S3 requests and
+/// storage. Writes add to what is stored; nothing is ever overwritten.
+#[async_trait]
+pub trait UsageRepository: Send + Sync + 'static {
+    /// Adds every delta to the stored totals in one transaction: all of them or none.
+    async fn add_usage(&self, deltas: crate::UsageDeltas) -> MetaResult<()>;
+    /// Σ object sizes per project, projects without objects left out (one grouped query).
+    async fn stored_bytes(&self) -> MetaResult<Vec<(String, u64)>>;
+    /// Records a storage sample taken at `now_ms`: each project's `stored` bytes × the hours
+    /// since the previous sample (at most `max_gap_ms`; none at the very first sample) are added
+    /// to the byte-hours of `now_ms`'s hour. Returns the hours credited.
+    async fn add_storage_sample(
+        &self,
+        now_ms: i64,
+        max_gap_ms: i64,
+        stored: Vec<(String, u64)>,
+    ) -> MetaResult<f64>;
+    /// Stored rows whose hour starts in `[since_ms, until_ms)`, of one project or of all.
+    async fn usage_rows(
+        &self,
+        project: Option<&str>,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> MetaResult<crate::UsageRows>;
+}

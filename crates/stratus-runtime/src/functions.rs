@@ -113,6 +113,8 @@ pub struct Functions {
     pub(crate) dispatcher: Dispatcher,
     /// Where invocation records go (Lambda destinations); set once by the composition root.
     pub(crate) destinations: std::sync::OnceLock<Arc<dyn crate::DestinationSink>>,
+    /// Where billed usage goes (see `usage.rs`); set once by the composition root.
+    pub(crate) usage: std::sync::OnceLock<Arc<stratus_meta::UsageMeter>>,
     /// Where the runtime client lives on the host (mounted at `/opt/stratus`).
     pub(crate) runtime_dir: PathBuf,
     pub(crate) run_dir: PathBuf,
@@ -196,6 +198,7 @@ impl Functions {
             views: crate::views::ViewCache::default(),
             dispatcher: Dispatcher::default(),
             destinations: std::sync::OnceLock::new(),
+            usage: std::sync::OnceLock::new(),
             meta,
             identity,
             code,

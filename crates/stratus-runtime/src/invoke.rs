@@ -588,6 +588,7 @@ impl Functions {
                 .map_or(0, |b| b.div_ceil(1024 * 1024)),
             outcome: status,
         };
+        self.meter_usage(version, &metering);
         let mut lines = Vec::with_capacity(outcome.output.len() + 4);
         lines.push(report::start_line(request_id, &version.version));
         lines.extend(outcome.output);

@@ -23,6 +23,7 @@ mod runtime_api;
 pub mod sandbox;
 mod schedules;
 mod urls;
+mod usage;
 mod views;
 mod worker;
 

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use serde::{Deserialize, Deserializer};
 
 /// What a configuration file may say. Unknown keys are an error, so a typo never goes unnoticed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
@@ -28,6 +28,15 @@ pub struct FileConfig {
     /// How long an idle worker stays warm, e.g. `"5m"`.
     #[serde(default, deserialize_with = "duration")]
     pub keep_warm: Option<Duration>,
+    /// How often metered usage is written to the database, e.g. `"5s"`.
+    #[serde(default, deserialize_with = "duration")]
+    pub usage_flush: Option<Duration>,
+    /// How often each project's stored bytes are sampled for storage billing, e.g. `"1h"`.
+    #[serde(default, deserialize_with = "duration")]
+    pub storage_sample_interval: Option<Duration>,
+    /// The price catalog bills use (`[prices.lambda]`, `[prices.s3]`, `[[prices.instances]]`);
+    /// omitted prices keep AWS's public defaults.
+    pub prices: Option<stratus_cost::PriceCatalog>,
 }
 
 impl FileConfig {
@@ -38,7 +47,14 @@ impl FileConfig {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+        let config: Self = toml::from_str(&text)
+            .with_context(|| format!("invalid config file {}", path.display()))?;
+        if let Some(prices) = &config.prices {
+            prices
+                .validate()
+                .map_err(|why| anyhow::anyhow!("invalid config file {}: {why}", path.display()))?;
+        }
+        Ok(config)
     }
 }
 
@@ -100,5 +116,27 @@ mod tests {
         assert!(error.contains("lisen"), "{error}");
         std::fs::write(&path, "drain_deadline = \"soon\"\n").expect("write");
         assert!(FileConfig::load(&path).is_err());
+    }
+
+    #[test]
+    fn prices_override_defaults_and_are_validated() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("stratus.toml");
+        std::fs::write(
+            &path,
+            "usage_flush = \"2s\"\n[prices.lambda]\nper_million_requests = 1.5\n",
+        )
+        .expect("write");
+        let config = FileConfig::load(&path).expect("valid file");
+        let prices = config.prices.expect("prices");
+        assert!((prices.lambda.per_million_requests - 1.5).abs() < f64::EPSILON);
+        assert_eq!(prices.s3, stratus_cost::S3Prices::default());
+        assert_eq!(config.usage_flush, Some(Duration::from_secs(2)));
+        std::fs::write(&path, "[prices.s3]\nper_gb_month = -1.0\n").expect("write");
+        let error = format!("{:#}", FileConfig::load(&path).expect_err("negative price"));
+        assert!(error.contains("prices.s3.per_gb_month"), "{error}");
+        std::fs::write(&path, "[prices.lambda]\nper_request = 1.0\n").expect("write");
+        let error = format!("{:#}", FileConfig::load(&path).expect_err("typo"));
+        assert!(error.contains("per_request"), "{error}");
     }
 }

@@ -46,6 +46,12 @@ pub struct Config {
     pub worker_memory_mb: u64,
     /// How long an idle worker stays warm.
     pub keep_warm: Duration,
+    /// How often metered usage is written to the database (kill -9 loses at most this much).
+    pub usage_flush: Duration,
+    /// How often stored bytes are sampled for storage billing.
+    pub storage_sample_interval: Duration,
+    /// The prices bills are computed with.
+    pub prices: stratus_cost::PriceCatalog,
 }
 
 impl Default for Config {
@@ -59,6 +65,9 @@ impl Default for Config {
             insecure_no_sandbox: false,
             worker_memory_mb: default_worker_memory_mb(),
             keep_warm: Duration::from_secs(300),
+            usage_flush: Duration::from_secs(5),
+            storage_sample_interval: Duration::from_secs(3600),
+            prices: stratus_cost::PriceCatalog::default(),
         }
     }
 }
@@ -173,11 +182,33 @@ fn sns_retry_policy() -> stratus_events::RetryPolicy {
     policy
 }
 
+/// Starts the usage meter: invocations count into it, a task flushes it and another samples
+/// stored bytes, both stopping with the server.
+fn start_metering(
+    config: &Config,
+    meta: &Arc<SqliteMeta>,
+    functions: &Arc<stratus_runtime::Functions>,
+    stop_requested: &tokio::sync::watch::Receiver<bool>,
+) -> Arc<stratus_meta::UsageMeter> {
+    let usage = Arc::new(stratus_meta::UsageMeter::new(meta.clone()));
+    functions.set_usage_meter(Arc::clone(&usage));
+    tokio::spawn(
+        Arc::clone(&usage).run_flusher(config.usage_flush, stopped(stop_requested.clone())),
+    );
+    tokio::spawn(Arc::clone(&usage).run_storage_sampler(
+        config.storage_sample_interval,
+        stopped(stop_requested.clone()),
+    ));
+    usage
+}
+
 /// A started (bound, not yet serving) server.
 pub struct Server {
     listener: TcpListener,
     edge: Edge,
     functions: Arc<stratus_runtime::Functions>,
+    /// Flushed once more after the drain, so a graceful stop keeps all metered usage.
+    usage: Arc<stratus_meta::UsageMeter>,
     /// Set when serving ends; background services (event source mappings, ...) stop on it.
     stopping: tokio::sync::watch::Sender<bool>,
     address: SocketAddr,
@@ -222,6 +253,10 @@ impl Server {
     /// # Errors
     /// Unusable data directory, database or address.
     pub async fn start(config: Config) -> anyhow::Result<Self> {
+        config
+            .prices
+            .validate()
+            .map_err(|why| anyhow::anyhow!("invalid prices: {why}"))?;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
         let data_dir_lock = lock_data_dir(&config.data_dir)?;
@@ -270,7 +305,7 @@ impl Server {
                 region: config.region.clone(),
             }),
         );
-        tokio::spawn(Arc::clone(&mappings).run(stopped(stop_requested)));
+        tokio::spawn(Arc::clone(&mappings).run(stopped(stop_requested.clone())));
         let topics = Arc::new(stratus_events::Topics::new(
             meta.clone(),
             Arc::clone(&queues) as _,
@@ -290,6 +325,7 @@ impl Server {
             Arc::clone(&queues) as _,
             Arc::clone(&topics) as _,
         );
+        let usage = start_metering(&config, &meta, &functions, &stop_requested);
         let edge = Edge::new(
             store,
             identity,
@@ -298,12 +334,17 @@ impl Server {
             mappings,
             queues,
             topics,
+            stratus_api::Billing {
+                usage: Arc::clone(&usage),
+                prices: Arc::new(config.prices.clone()),
+            },
         );
         files::write_server_info(&config.data_dir, address)?;
         Ok(Self {
             listener,
             edge,
             functions,
+            usage,
             stopping,
             address,
             created_admin,
@@ -370,6 +411,9 @@ impl Server {
             tracing::warn!("drain deadline passed; closing remaining connections");
         }
         self.functions.shutdown();
+        if let Err(error) = self.usage.flush().await {
+            tracing::error!(%error, "cannot store the last metered usage");
+        }
         let _ = self.stopping.send(true);
         files::remove_server_info(&self.config.data_dir);
         Ok(())

@@ -10,6 +10,7 @@ mod errors;
 mod listing;
 mod multipart;
 mod objects;
+mod usage;
 
 use std::sync::Arc;
 use stratus_events::{Queues, Topics};
@@ -28,6 +29,7 @@ pub(crate) fn service(
     identity: Arc<Identity>,
     functions: Arc<Functions>,
     messaging: (Arc<Queues>, Arc<Topics>),
+    usage: Arc<stratus_meta::UsageMeter>,
 ) -> s3s::service::S3Service {
     let (queues, topics) = messaging;
     let s3 = StratusS3 {
@@ -38,7 +40,10 @@ pub(crate) fn service(
         topics,
     };
     let mut builder = s3s::service::S3ServiceBuilder::new(s3);
-    builder.set_auth(auth::KeyAuth { identity });
+    builder.set_auth(auth::KeyAuth {
+        identity: Arc::clone(&identity),
+    });
+    builder.set_access(usage::MeteredAccess { identity, usage });
     builder.build()
 }
 

@@ -21,6 +21,7 @@ mod schema;
 mod sns_deliveries;
 mod topics;
 mod uploads;
+mod usage;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};

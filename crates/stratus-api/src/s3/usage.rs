@@ -1,0 +1,93 @@
+//! S3 request metering for billing: every S3 request that passes authentication is counted
+//! for its caller's project in AWS's price class (s3s calls [`S3Access::check`] once per
+//! request, with the operation already known, before the handler runs).
+
+use std::sync::Arc;
+
+use s3s::access::{S3Access, S3AccessContext};
+use s3s::{S3Result, s3_error};
+use stratus_identity::Identity;
+use stratus_meta::{RequestClass, UsageMeter};
+
+pub(crate) struct MeteredAccess {
+    pub(crate) identity: Arc<Identity>,
+    pub(crate) usage: Arc<UsageMeter>,
+}
+
+/// AWS's S3 price class of an operation: PUT, COPY, POST and LIST are write-class, DELETE
+/// and AbortMultipartUpload (a cancel) are free, everything else (GET, HEAD, ...) is read-class.
+pub(crate) fn request_class(operation: &str) -> Option<RequestClass> {
+    const WRITES: [&str; 8] = [
+        "Put",
+        "Copy",
+        "Create",
+        "Complete",
+        "UploadPart",
+        "List",
+        "Restore",
+        "Post",
+    ];
+    if operation.starts_with("Delete") || operation == "AbortMultipartUpload" {
+        None
+    } else if WRITES.iter().any(|prefix| operation.starts_with(prefix)) {
+        Some(RequestClass::Write)
+    } else {
+        Some(RequestClass::Read)
+    }
+}
+
+#[async_trait::async_trait]
+impl S3Access for MeteredAccess {
+    async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        // What s3s does without an access hook: anonymous requests are refused.
+        let Some(credentials) = cx.credentials() else {
+            return Err(s3_error!(AccessDenied, "Signature is required"));
+        };
+        if let Some(class) = request_class(cx.s3_op().name()) {
+            // The key was just verified, so the lookup is a cache hit; a failure here is the
+            // handler's to report, not the meter's.
+            if let Ok(principal) = self.identity.principal(&credentials.access_key).await {
+                self.usage.record_s3_request(&principal.project, class);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_fall_in_awss_price_classes() {
+        let write = Some(RequestClass::Write);
+        let read = Some(RequestClass::Read);
+        for op in [
+            "PutObject",
+            "CopyObject",
+            "CreateMultipartUpload",
+            "UploadPart",
+            "UploadPartCopy",
+            "CompleteMultipartUpload",
+            "ListObjects",
+            "ListObjectsV2",
+            "ListBuckets",
+            "ListMultipartUploads",
+            "CreateBucket",
+            "PutBucketNotificationConfiguration",
+        ] {
+            assert_eq!(request_class(op), write, "{op}");
+        }
+        for op in ["GetObject", "HeadObject", "HeadBucket", "GetBucketLocation"] {
+            assert_eq!(request_class(op), read, "{op}");
+        }
+        for op in [
+            "DeleteObject",
+            "DeleteObjects",
+            "DeleteBucket",
+            "AbortMultipartUpload",
+        ] {
+            assert_eq!(request_class(op), None, "{op}");
+        }
+    }
+}
