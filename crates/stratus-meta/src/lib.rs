@@ -18,8 +18,8 @@ pub use mapping_records::MappingRecord;
 pub use queue_records::*;
 pub use records::*;
 pub use repository::{
-    AppRepository, FunctionRepository, IdentityRepository, MappingRepository, ObjectRepository,
-    QueueRepository, TopicRepository,
+    AppRepository, FunctionRepository, IdentityRepository, MappingRepository, MetricsRepository,
+    ObjectRepository, QueueRepository, TopicRepository,
 };
 pub use sqlite::SqliteMeta;
 pub use topic_records::*;

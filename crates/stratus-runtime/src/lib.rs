@@ -14,6 +14,7 @@ pub mod envs;
 mod event_invoke;
 mod functions;
 mod host;
+mod invocation_metrics;
 mod invoke;
 pub mod logs;
 mod pool;

@@ -178,8 +178,11 @@ impl Metrics {
         );
         start.with(&[]).set(self.start_time_seconds);
         start.render(&mut out);
-        let build: Family<Gauge> =
-            Family::new("stratus_build_info", "The running build; always 1.", &["version"]);
+        let build: Family<Gauge> = Family::new(
+            "stratus_build_info",
+            "The running build; always 1.",
+            &["version"],
+        );
         build.with(&[&self.version]).set(1.0);
         build.render(&mut out);
         out
@@ -250,8 +253,14 @@ mod tests {
             queue_depths: vec![("p".into(), "q".into(), 7, 2)],
         };
         let text = Metrics::new("v", 0.0).render(&values);
-        assert!(text.contains("stratus_function_async_queue_depth{project=\"p\",function=\"slow\"} 3\n"));
-        assert!(text.contains("stratus_function_async_oldest_age_seconds{project=\"p\",function=\"slow\"} 1.5\n"));
+        assert!(
+            text.contains(
+                "stratus_function_async_queue_depth{project=\"p\",function=\"slow\"} 3\n"
+            )
+        );
+        assert!(text.contains(
+            "stratus_function_async_oldest_age_seconds{project=\"p\",function=\"slow\"} 1.5\n"
+        ));
         assert!(text.contains("stratus_sqs_messages_visible{project=\"p\",queue=\"q\"} 7\n"));
         assert!(text.contains("stratus_sqs_messages_in_flight{project=\"p\",queue=\"q\"} 2\n"));
     }

@@ -122,7 +122,10 @@ mod tests {
         family.with(&["say \"hi\"\\\n"]).set(1.5);
         let mut out = String::new();
         family.render(&mut out);
-        assert!(out.ends_with("g{name=\"say \\\"hi\\\"\\\\\\n\"} 1.5\n"), "{out}");
+        assert!(
+            out.ends_with("g{name=\"say \\\"hi\\\"\\\\\\n\"} 1.5\n"),
+            "{out}"
+        );
     }
 
     #[test]
