@@ -38,6 +38,10 @@ pub(crate) struct ServerArgs {
     /// How long an idle function worker stays warm, e.g. 30s or 5m [default: 5m].
     #[arg(long, env = "STRATUS_KEEP_WARM", value_parser = parse_duration_arg)]
     keep_warm: Option<Duration>,
+    /// Serve GET /metrics without a token (for Prometheus on a trusted network); by default it
+    /// needs an operator key (admin key of the `admin` project) as a bearer token.
+    #[arg(long, env = "STRATUS_PUBLIC_METRICS")]
+    public_metrics: bool,
 }
 
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {
@@ -73,6 +77,7 @@ impl ServerArgs {
                 .keep_warm
                 .or(file.keep_warm)
                 .unwrap_or(defaults.keep_warm),
+            public_metrics: self.public_metrics || file.public_metrics.unwrap_or(false),
         })
     }
 }

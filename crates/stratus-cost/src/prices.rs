@@ -112,7 +112,10 @@ impl PriceCatalog {
     /// A message naming the first offending field.
     pub fn validate(&self) -> Result<(), String> {
         let prices = [
-            ("lambda.per_million_requests", self.lambda.per_million_requests),
+            (
+                "lambda.per_million_requests",
+                self.lambda.per_million_requests,
+            ),
             ("lambda.per_gb_second", self.lambda.per_gb_second),
             ("s3.per_gb_month", self.s3.per_gb_month),
             ("s3.per_thousand_writes", self.s3.per_thousand_writes),
@@ -120,7 +123,9 @@ impl PriceCatalog {
         ];
         for (name, value) in prices {
             if !value.is_finite() || value < 0.0 {
-                return Err(format!("prices.{name} must be a non-negative number, not {value}"));
+                return Err(format!(
+                    "prices.{name} must be a non-negative number, not {value}"
+                ));
             }
         }
         let mut names = std::collections::HashSet::new();
@@ -167,7 +172,12 @@ mod tests {
     fn bad_prices_are_named() {
         let mut catalog = PriceCatalog::default();
         catalog.s3.per_gb_month = -1.0;
-        assert!(catalog.validate().expect_err("negative").contains("s3.per_gb_month"));
+        assert!(
+            catalog
+                .validate()
+                .expect_err("negative")
+                .contains("s3.per_gb_month")
+        );
         assert!(serde_json::from_str::<PriceCatalog>(r#"{"lamda": {}}"#).is_err());
     }
 }

@@ -28,6 +28,8 @@ pub struct FileConfig {
     /// How long an idle worker stays warm, e.g. `"5m"`.
     #[serde(default, deserialize_with = "duration")]
     pub keep_warm: Option<Duration>,
+    /// Serve `GET /metrics` without a token (scrapers on a trusted network).
+    pub public_metrics: Option<bool>,
 }
 
 impl FileConfig {

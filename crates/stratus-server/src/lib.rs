@@ -46,6 +46,9 @@ pub struct Config {
     pub worker_memory_mb: u64,
     /// How long an idle worker stays warm.
     pub keep_warm: Duration,
+    /// Serve `GET /metrics` to anyone; by default it needs an operator's bearer token,
+    /// because its series name every project's functions and queues.
+    pub public_metrics: bool,
 }
 
 impl Default for Config {
@@ -59,6 +62,7 @@ impl Default for Config {
             insecure_no_sandbox: false,
             worker_memory_mb: default_worker_memory_mb(),
             keep_warm: Duration::from_secs(300),
+            public_metrics: false,
         }
     }
 }
@@ -80,6 +84,17 @@ fn default_worker_memory_mb() -> u64 {
         })
         .unwrap_or(4 * 1024 * 1024);
     (total_kb / 1024 / 2).max(512)
+}
+
+/// The metrics every service records into, stamped with this process's start time.
+fn new_metrics() -> Arc<stratus_core::metrics::Metrics> {
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64());
+    Arc::new(stratus_core::metrics::Metrics::new(
+        env!("CARGO_PKG_VERSION"),
+        started,
+    ))
 }
 
 /// Detects the sandbox and Python; says at start what functions will and will not be able to do.
@@ -225,6 +240,7 @@ impl Server {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
         let data_dir_lock = lock_data_dir(&config.data_dir)?;
+        let metrics = new_metrics();
         let meta = Arc::new(
             SqliteMeta::open(&config.data_dir.join("meta.db"))
                 .context("cannot open metadata database")?,
@@ -247,20 +263,20 @@ impl Server {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let address = listener.local_addr()?;
-        let functions = stratus_runtime::Functions::open(
-            runtime_config(&config, format!("http://{address}")),
-            meta.clone(),
-            Arc::clone(&identity),
-        )
-        .await
-        .context("cannot open the function service")?;
+        let mut runtime = runtime_config(&config, format!("http://{address}"));
+        runtime.metrics = Arc::clone(&metrics);
+        let functions =
+            stratus_runtime::Functions::open(runtime, meta.clone(), Arc::clone(&identity))
+                .await
+                .context("cannot open the function service")?;
         // Uploads that match a bucket trigger queue their invocation in the upload's own
         // transaction; this wakes the dispatcher right after that commit.
         store.notify_invocations_queued(functions.dispatch_waker());
         let apps = Arc::new(stratus_identity::Apps::new(meta.clone()));
         // Background services stop when `serve` ends (see `stopped`).
         let (stopping, stop_requested) = tokio::sync::watch::channel(false);
-        let queues = Arc::new(stratus_events::Queues::new(meta.clone()));
+        let queues =
+            Arc::new(stratus_events::Queues::new(meta.clone()).with_metrics(Arc::clone(&metrics)));
         tokio::spawn(Arc::clone(&queues).run_sweeper(stopped(stop_requested.clone())));
         let mappings = stratus_events::mappings::Mappings::new(
             meta.clone(),
@@ -271,16 +287,19 @@ impl Server {
             }),
         );
         tokio::spawn(Arc::clone(&mappings).run(stopped(stop_requested)));
-        let topics = Arc::new(stratus_events::Topics::new(
-            meta.clone(),
-            Arc::clone(&queues) as _,
-            Arc::new(deliveries::FunctionInvocations {
-                functions: Arc::clone(&functions),
-            }),
-            Arc::new(stratus_api::HyperHttpDelivery::default()),
-            format!("http://{address}"),
-            sns_retry_policy(),
-        ));
+        let topics = Arc::new(
+            stratus_events::Topics::new(
+                meta.clone(),
+                Arc::clone(&queues) as _,
+                Arc::new(deliveries::FunctionInvocations {
+                    functions: Arc::clone(&functions),
+                }),
+                Arc::new(stratus_api::HyperHttpDelivery::default()),
+                format!("http://{address}"),
+                sns_retry_policy(),
+            )
+            .with_metrics(Arc::clone(&metrics)),
+        );
         tokio::spawn(stratus_events::Topics::run_deliveries(Arc::downgrade(
             &topics,
         )));
@@ -298,7 +317,8 @@ impl Server {
             mappings,
             queues,
             topics,
-        );
+        )
+        .with_metrics(metrics, meta, config.public_metrics);
         files::write_server_info(&config.data_dir, address)?;
         Ok(Self {
             listener,

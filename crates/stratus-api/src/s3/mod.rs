@@ -39,6 +39,8 @@ pub(crate) fn service(
     };
     let mut builder = s3s::service::S3ServiceBuilder::new(s3);
     builder.set_auth(auth::KeyAuth { identity });
+    // Notes each request's operation for the S3 metrics; keeps s3s's default access rule.
+    builder.set_access(crate::metrics_endpoint::NoteOperation);
     builder.build()
 }
 

@@ -95,7 +95,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "stratus-cli",
-        &["stratus-core", "stratus-cost", "stratus-planner", "stratus-server"],
+        &[
+            "stratus-core",
+            "stratus-cost",
+            "stratus-planner",
+            "stratus-server",
+        ],
     ),
     ("stratus-bench", &[]),
     ("stratus-planner", &[]),
