@@ -65,9 +65,8 @@ async fn plan(
         let options = Options {
             time_limit: Some(time_limit),
         };
-        let outcome = stratus_planner::solve(&system, &options);
-        let answer = match &outcome {
-            Ok(plan) => Ok(summary(&system, plan)),
+        match stratus_planner::solve(&system, &options) {
+            Ok(plan) => Ok(summary(&system, &plan)),
             Err(SolveError::Infeasible) => {
                 let deadline = Instant::now() + time_limit;
                 Err(Some(
@@ -75,8 +74,7 @@ async fn plan(
                 ))
             }
             Err(SolveError::OutOfTime { .. }) => Err(None),
-        };
-        answer
+        }
     })
     .await;
     let seconds = started.elapsed().as_secs_f64();
