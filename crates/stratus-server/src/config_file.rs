@@ -104,3 +104,23 @@ mod tests {
         assert!(FileConfig::load(&path).is_err());
     }
 }
+
+#[cfg(test)]
+mod public_metrics_tests {
+    use super::FileConfig;
+
+    #[test]
+    fn public_metrics_is_a_boolean_and_unset_by_default() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("stratus.toml");
+        std::fs::write(&path, "public_metrics = true\n").expect("write");
+        let config = FileConfig::load(&path).expect("valid file");
+        assert_eq!(config.public_metrics, Some(true));
+        assert_eq!(FileConfig::default().public_metrics, None);
+        std::fs::write(&path, "public_metrics = \"yes\"\n").expect("write");
+        assert!(
+            FileConfig::load(&path).is_err(),
+            "a string is not a boolean"
+        );
+    }
+}
