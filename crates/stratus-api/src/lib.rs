@@ -11,12 +11,14 @@ mod cost_report;
 mod function_url;
 mod lambda;
 mod logs;
+mod metrics_endpoint;
 mod native;
 mod native_apps;
 mod native_buckets;
 mod native_cost;
 mod native_environments;
 mod native_functions;
+mod native_plan;
 mod native_urls;
 mod oscar;
 mod routing;
@@ -81,6 +83,8 @@ pub struct Edge {
     oscar: oscar::OscarServices,
     sns: sns::SnsApi,
     native: axum::Router,
+    /// `GET /metrics` and the S3 request counts; set by [`Edge::with_metrics`].
+    metrics: Option<Arc<metrics_endpoint::MetricsEndpoint>>,
 }
 
 impl std::fmt::Debug for Edge {
@@ -151,7 +155,32 @@ impl Edge {
             oscar,
             sns,
             native,
+            metrics: None,
         }
+    }
+
+    /// Serves `GET /metrics` from `metrics` (and `source` for values read at scrape time),
+    /// counts S3 requests into it, and adds `POST /v1/plan`, whose runs it counts. `public`
+    /// drops the operator-token requirement of `/metrics`.
+    #[must_use]
+    pub fn with_metrics(
+        mut self,
+        metrics: Arc<stratus_core::metrics::Metrics>,
+        source: Arc<dyn stratus_meta::MetricsRepository>,
+        public: bool,
+    ) -> Self {
+        let identity = Arc::clone(&self.sqs.identity);
+        self.native = self.native.merge(native_plan::routes(
+            Arc::clone(&identity),
+            Arc::clone(&metrics),
+        ));
+        self.metrics = Some(Arc::new(metrics_endpoint::MetricsEndpoint {
+            metrics,
+            source,
+            identity,
+            public,
+        }));
+        self
     }
 
     /// Serves one request on whichever API it addresses.
@@ -170,15 +199,29 @@ impl Edge {
                 &format!("the AWS service {service:?} is not served by this Stratus version"),
             ),
             Destination::Native => self.serve_native(request).await,
+            Destination::Metrics => match &self.metrics {
+                Some(endpoint) => endpoint.handle(request).await,
+                None => native::problem(
+                    http::StatusCode::NOT_FOUND,
+                    "not found",
+                    "metrics are not enabled",
+                ),
+            },
             Destination::Oscar => self.oscar.handle(request).await,
             Destination::AnonymousS3 => self.serve_s3(request).await,
         }
     }
 
-    async fn serve_s3(&self, request: Request<Incoming>) -> Response<Body> {
+    async fn serve_s3(&self, mut request: Request<Incoming>) -> Response<Body> {
+        let probe = metrics_endpoint::S3Probe::attach(&mut request);
         let request = request.map(s3s::Body::http_body);
         match self.s3.call(request).await {
-            Ok(response) => response.map(Body::new),
+            Ok(response) => {
+                if let Some(endpoint) = &self.metrics {
+                    probe.record(&endpoint.metrics, &response);
+                }
+                response.map(Body::new)
+            }
             Err(error) => {
                 tracing::error!(?error, "s3 request failed outside the protocol");
                 native::problem(

@@ -20,6 +20,9 @@ pub enum Destination {
     /// `GET /?Action=Unsubscribe&SubscriptionArn=..`: the SubscribeURL and UnsubscribeURL an SNS
     /// subscriber follows (the token or the subscription ARN is its credential, as in AWS).
     SnsConfirmation,
+    /// Unsigned `/metrics`: the Prometheus exposition (a signed request to a bucket named
+    /// `metrics` still reaches S3).
+    Metrics,
     /// Unsigned and not native: handed to S3, which answers AccessDenied in S3's own XML.
     AnonymousS3,
 }
@@ -65,6 +68,9 @@ pub fn destination<B>(request: &Request<B>) -> Destination {
     if path == "/v1" || path.starts_with("/v1/") {
         return Destination::Native;
     }
+    if path == "/metrics" {
+        return Destination::Metrics;
+    }
     if path.starts_with("/run/") || path.starts_with("/job/") {
         return Destination::Oscar;
     }
@@ -109,6 +115,14 @@ mod tests {
         assert_eq!(
             destination(&request("/bucket/key", None)),
             Destination::AnonymousS3
+        );
+        assert_eq!(
+            destination(&request("/metrics", None)),
+            Destination::Metrics
+        );
+        assert_eq!(
+            destination(&request("/metrics", Some(auth))),
+            Destination::Aws("lambda".into())
         );
         assert_eq!(
             destination(&request("/run/upper", None)),

@@ -44,6 +44,10 @@ pub(crate) struct ServerArgs {
     /// How often stored bytes are sampled for storage billing, e.g. 1h [default: 1h].
     #[arg(long, env = "STRATUS_STORAGE_SAMPLE_INTERVAL", value_parser = parse_duration_arg)]
     storage_sample_interval: Option<Duration>,
+    /// Serve GET /metrics without a token (for Prometheus on a trusted network); by default it
+    /// needs an operator key (admin key of the `admin` project) as a bearer token.
+    #[arg(long, env = "STRATUS_PUBLIC_METRICS")]
+    public_metrics: bool,
 }
 
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {
@@ -101,6 +105,7 @@ impl ServerArgs {
             )?,
             // Prices come from the file alone: a catalog is too big for flags.
             prices: file.prices.unwrap_or(defaults.prices),
+            public_metrics: self.public_metrics || file.public_metrics.unwrap_or(false),
         })
     }
 }

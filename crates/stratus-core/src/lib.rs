@@ -9,6 +9,7 @@ pub mod function;
 pub mod ids;
 pub mod lineage;
 pub mod message;
+pub mod metrics;
 pub mod role;
 pub mod schedule;
 pub mod trigger;

@@ -21,7 +21,8 @@ pub use queue_records::*;
 pub use records::*;
 pub use repository::{
     AppRepository, FunctionRepository, IdentityRepository, LogRetentionRepository,
-    MappingRepository, ObjectRepository, QueueRepository, TopicRepository, UsageRepository,
+    MappingRepository, MetricsRepository, ObjectRepository, QueueRepository, TopicRepository,
+    UsageRepository,
 };
 pub use sqlite::SqliteMeta;
 pub use topic_records::*;

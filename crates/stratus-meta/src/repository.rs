@@ -449,3 +449,15 @@ pub trait UsageRepository: Send + Sync + 'static {
         until_ms: i64,
     ) -> MetaResult<crate::UsageRows>;
 }
+
+/// Aggregates read when metrics are scraped: one grouped query each, whatever the number of
+/// functions or queues.
+#[async_trait]
+pub trait MetricsRepository: Send + Sync + 'static {
+    /// Per function with queued asynchronous invocations: `(project, function, queued,
+    /// oldest accepted_ms)`.
+    async fn async_backlog(&self) -> MetaResult<Vec<(String, String, u64, i64)>>;
+    /// Per queue (every queue, empty ones too): `(project, queue, counts)` as of `now_ms`.
+    async fn all_queue_counts(&self, now_ms: i64)
+    -> MetaResult<Vec<(String, String, QueueCounts)>>;
+}

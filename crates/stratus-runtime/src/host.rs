@@ -103,6 +103,8 @@ pub struct RuntimeConfig {
     pub async_retry_base: Duration,
     /// Events older than this are dead-lettered instead of retried (Lambda: 6 hours).
     pub max_event_age: Duration,
+    /// Where invocations are counted (`GET /metrics`); the server shares one with the edge.
+    pub metrics: std::sync::Arc<stratus_core::metrics::Metrics>,
 }
 
 impl RuntimeConfig {
@@ -121,6 +123,10 @@ impl RuntimeConfig {
             async_retries: 2,
             async_retry_base: Duration::from_secs(1),
             max_event_age: Duration::from_secs(6 * 3600),
+            metrics: std::sync::Arc::new(stratus_core::metrics::Metrics::new(
+                env!("CARGO_PKG_VERSION"),
+                0.0,
+            )),
         }
     }
 }

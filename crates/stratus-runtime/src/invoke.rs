@@ -210,6 +210,11 @@ impl Functions {
         let config = &view.version.config;
         let key = Functions::pool_key(view);
         let (slot, cold_start_permit) = self.acquire(&key, view, on_throttle).await?;
+        let _in_flight = crate::invocation_metrics::InFlight::start(
+            &self.config.metrics,
+            &view.version.project,
+            &view.version.name,
+        );
         let mut worker = match slot {
             Slot::Warm(worker) => *worker,
             Slot::Cold => match self.start_worker(&view.version).await {
@@ -294,6 +299,11 @@ impl Functions {
                 Ok(Slot::Warm(worker)) => return Ok((Slot::Warm(worker), None)),
                 Ok(Slot::Cold) => return Ok((Slot::Cold, permit)),
                 Err(denied) if on_throttle == OnThrottle::Fail => {
+                    crate::invocation_metrics::throttled(
+                        &self.config.metrics,
+                        &view.version.project,
+                        &view.version.name,
+                    );
                     return Err(RuntimeError::Throttled(match denied {
                         Denied::Concurrency => "Rate Exceeded.".into(),
                         Denied::Memory => "the server's worker memory budget is exhausted".into(),
@@ -589,6 +599,12 @@ impl Functions {
             outcome: status,
         };
         self.meter_usage(version, &metering);
+        crate::invocation_metrics::finished(
+            &self.config.metrics,
+            &version.project,
+            &version.name,
+            &metering,
+        );
         let mut lines = Vec::with_capacity(outcome.output.len() + 4);
         lines.push(report::start_line(request_id, &version.version));
         lines.extend(outcome.output);

@@ -14,6 +14,7 @@ pub mod envs;
 mod event_invoke;
 mod functions;
 mod host;
+mod invocation_metrics;
 mod invoke;
 mod log_groups;
 pub mod logs;

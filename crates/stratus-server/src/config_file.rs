@@ -37,6 +37,8 @@ pub struct FileConfig {
     /// The price catalog bills use (`[prices.lambda]`, `[prices.s3]`, `[[prices.instances]]`);
     /// omitted prices keep AWS's public defaults.
     pub prices: Option<stratus_cost::PriceCatalog>,
+    /// Serve `GET /metrics` without a token (scrapers on a trusted network).
+    pub public_metrics: Option<bool>,
 }
 
 impl FileConfig {
@@ -138,5 +140,25 @@ mod tests {
         std::fs::write(&path, "[prices.lambda]\nper_request = 1.0\n").expect("write");
         let error = format!("{:#}", FileConfig::load(&path).expect_err("typo"));
         assert!(error.contains("per_request"), "{error}");
+    }
+}
+
+#[cfg(test)]
+mod public_metrics_tests {
+    use super::FileConfig;
+
+    #[test]
+    fn public_metrics_is_a_boolean_and_unset_by_default() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("stratus.toml");
+        std::fs::write(&path, "public_metrics = true\n").expect("write");
+        let config = FileConfig::load(&path).expect("valid file");
+        assert_eq!(config.public_metrics, Some(true));
+        assert_eq!(FileConfig::default().public_metrics, None);
+        std::fs::write(&path, "public_metrics = \"yes\"\n").expect("write");
+        assert!(
+            FileConfig::load(&path).is_err(),
+            "a string is not a boolean"
+        );
     }
 }

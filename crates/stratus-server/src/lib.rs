@@ -52,6 +52,9 @@ pub struct Config {
     pub storage_sample_interval: Duration,
     /// The prices bills are computed with.
     pub prices: stratus_cost::PriceCatalog,
+    /// Serve `GET /metrics` to anyone; by default it needs an operator's bearer token,
+    /// because its series name every project's functions and queues.
+    pub public_metrics: bool,
 }
 
 impl Default for Config {
@@ -68,6 +71,7 @@ impl Default for Config {
             usage_flush: Duration::from_secs(5),
             storage_sample_interval: Duration::from_secs(3600),
             prices: stratus_cost::PriceCatalog::default(),
+            public_metrics: false,
         }
     }
 }
@@ -89,6 +93,17 @@ fn default_worker_memory_mb() -> u64 {
         })
         .unwrap_or(4 * 1024 * 1024);
     (total_kb / 1024 / 2).max(512)
+}
+
+/// The metrics every service records into, stamped with this process's start time.
+fn new_metrics() -> Arc<stratus_core::metrics::Metrics> {
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64());
+    Arc::new(stratus_core::metrics::Metrics::new(
+        env!("CARGO_PKG_VERSION"),
+        started,
+    ))
 }
 
 /// Detects the sandbox and Python; says at start what functions will and will not be able to do.
@@ -260,6 +275,7 @@ impl Server {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
         let data_dir_lock = lock_data_dir(&config.data_dir)?;
+        let metrics = new_metrics();
         let meta = Arc::new(
             SqliteMeta::open(&config.data_dir.join("meta.db"))
                 .context("cannot open metadata database")?,
@@ -282,20 +298,20 @@ impl Server {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let address = listener.local_addr()?;
-        let functions = stratus_runtime::Functions::open(
-            runtime_config(&config, format!("http://{address}")),
-            meta.clone(),
-            Arc::clone(&identity),
-        )
-        .await
-        .context("cannot open the function service")?;
+        let mut runtime = runtime_config(&config, format!("http://{address}"));
+        runtime.metrics = Arc::clone(&metrics);
+        let functions =
+            stratus_runtime::Functions::open(runtime, meta.clone(), Arc::clone(&identity))
+                .await
+                .context("cannot open the function service")?;
         // Uploads that match a bucket trigger queue their invocation in the upload's own
         // transaction; this wakes the dispatcher right after that commit.
         store.notify_invocations_queued(functions.dispatch_waker());
         let apps = Arc::new(stratus_identity::Apps::new(meta.clone()));
         // Background services stop when `serve` ends (see `stopped`).
         let (stopping, stop_requested) = tokio::sync::watch::channel(false);
-        let queues = Arc::new(stratus_events::Queues::new(meta.clone()));
+        let queues =
+            Arc::new(stratus_events::Queues::new(meta.clone()).with_metrics(Arc::clone(&metrics)));
         tokio::spawn(Arc::clone(&queues).run_sweeper(stopped(stop_requested.clone())));
         let mappings = stratus_events::mappings::Mappings::new(
             meta.clone(),
@@ -306,16 +322,19 @@ impl Server {
             }),
         );
         tokio::spawn(Arc::clone(&mappings).run(stopped(stop_requested.clone())));
-        let topics = Arc::new(stratus_events::Topics::new(
-            meta.clone(),
-            Arc::clone(&queues) as _,
-            Arc::new(deliveries::FunctionInvocations {
-                functions: Arc::clone(&functions),
-            }),
-            Arc::new(stratus_api::HyperHttpDelivery::default()),
-            format!("http://{address}"),
-            sns_retry_policy(),
-        ));
+        let topics = Arc::new(
+            stratus_events::Topics::new(
+                meta.clone(),
+                Arc::clone(&queues) as _,
+                Arc::new(deliveries::FunctionInvocations {
+                    functions: Arc::clone(&functions),
+                }),
+                Arc::new(stratus_api::HyperHttpDelivery::default()),
+                format!("http://{address}"),
+                sns_retry_policy(),
+            )
+            .with_metrics(Arc::clone(&metrics)),
+        );
         tokio::spawn(stratus_events::Topics::run_deliveries(Arc::downgrade(
             &topics,
         )));
@@ -338,7 +357,8 @@ impl Server {
                 usage: Arc::clone(&usage),
                 prices: Arc::new(config.prices.clone()),
             },
-        );
+        )
+        .with_metrics(metrics, meta, config.public_metrics);
         files::write_server_info(&config.data_dir, address)?;
         Ok(Self {
             listener,

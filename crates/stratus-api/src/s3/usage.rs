@@ -1,6 +1,6 @@
-//! S3 request metering for billing: every S3 request that passes authentication is counted
-//! for its caller's project in AWS's price class (s3s calls [`S3Access::check`] once per
-//! request, with the operation already known, before the handler runs).
+//! The S3 access check, s3s's one hook per routed request with the operation known (called
+//! before the handler runs): it notes the operation for the metrics and counts the request for
+//! its caller's project in AWS's price class for billing.
 
 use std::sync::Arc;
 
@@ -39,6 +39,7 @@ pub(crate) fn request_class(operation: &str) -> Option<RequestClass> {
 #[async_trait::async_trait]
 impl S3Access for MeteredAccess {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        crate::metrics_endpoint::note_operation(cx);
         // What s3s does without an access hook: anonymous requests are refused.
         let Some(credentials) = cx.credentials() else {
             return Err(s3_error!(AccessDenied, "Signature is required"));

@@ -39,6 +39,8 @@ pub struct Queues {
     meta: Arc<dyn QueueRepository>,
     /// One wake-up per queue that has had a long poll, keyed by (project, queue).
     wakers: Mutex<HashMap<(String, String), Arc<Notify>>>,
+    /// Counts sent, received and deleted messages when the server shares its metrics.
+    metrics: Option<Arc<stratus_core::metrics::Metrics>>,
 }
 
 impl std::fmt::Debug for Queues {
@@ -69,6 +71,31 @@ impl Queues {
         Self {
             meta,
             wakers: Mutex::new(HashMap::new()),
+            metrics: None,
+        }
+    }
+
+    /// Records message counts in `metrics` (`GET /metrics`).
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<stratus_core::metrics::Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Adds `n` to one of the message counters (chosen by `family`) of a queue.
+    pub(crate) fn count(
+        &self,
+        family: fn(
+            &stratus_core::metrics::Metrics,
+        ) -> &stratus_core::metrics::Family<stratus_core::metrics::Counter>,
+        project: &str,
+        queue: &str,
+        n: usize,
+    ) {
+        if let Some(metrics) = &self.metrics
+            && n > 0
+        {
+            family(metrics).with(&[project, queue]).add(n as u64);
         }
     }
 

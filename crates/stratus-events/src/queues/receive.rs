@@ -219,6 +219,7 @@ impl Queues {
                     stratus_meta::MetaError::NotFound(_) => QueueError::QueueDoesNotExist,
                     other => QueueError::Storage(other),
                 })?;
+            self.count(|m| &m.sqs_received, project, queue, outcome.messages.len());
             let timed_out = tokio::time::Instant::now() >= deadline;
             if !outcome.messages.is_empty() || timed_out {
                 return Ok(outcome
@@ -305,13 +306,19 @@ impl Queues {
         }
         if !receipts.is_empty() {
             // Stale and gone are both success for a delete.
-            self.meta
+            let outcomes = self
+                .meta
                 .delete_messages(project, queue, receipts)
                 .await
                 .map_err(|e| match e {
                     stratus_meta::MetaError::NotFound(_) => QueueError::QueueDoesNotExist,
                     other => QueueError::Storage(other),
                 })?;
+            let deleted = outcomes
+                .iter()
+                .filter(|o| matches!(o, stratus_meta::ReceiptOutcome::Done))
+                .count();
+            self.count(|m| &m.sqs_deleted, project, queue, deleted);
         }
         Ok(results)
     }

@@ -227,6 +227,8 @@ impl Queues {
                 other => QueueError::Storage(other),
             })?;
         self.wake(&record.project, &record.name);
+        let added = outcomes.iter().filter(|o| !o.duplicate).count();
+        self.count(|m| &m.sqs_sent, &record.project, &record.name, added);
         Ok(messages
             .iter()
             .zip(outcomes)

@@ -83,6 +83,8 @@ pub struct Topics {
     wake: Notify,
     /// Deliveries being attempted now, so a pass does not start one twice.
     running: Mutex<HashSet<String>>,
+    /// Counts publications and deliveries when the server shares its metrics.
+    pub(crate) metrics: Option<Arc<stratus_core::metrics::Metrics>>,
 }
 
 impl std::fmt::Debug for Topics {
@@ -162,7 +164,15 @@ impl Topics {
             retry,
             wake: Notify::new(),
             running: Mutex::new(HashSet::new()),
+            metrics: None,
         }
+    }
+
+    /// Records publications and delivery attempts in `metrics` (`GET /metrics`).
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<stratus_core::metrics::Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The topic name an ARN names in the caller's project; NotFound for anything else (a

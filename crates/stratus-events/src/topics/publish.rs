@@ -215,6 +215,9 @@ impl Topics {
         if matches!(outcome, PublishOutcome::Published(n) if n > 0) {
             self.wake.notify_one();
         }
+        if let (PublishOutcome::Published(_), Some(metrics)) = (&outcome, &self.metrics) {
+            metrics.sns_published.with(&[project, topic]).inc();
+        }
         Ok(outcome)
     }
 }

@@ -178,85 +178,96 @@ impl Topics {
         };
         let raw = attributes::raw_delivery(&subscription.attributes);
         let envelope = || signer.envelope(&publication, &subscription.arn).to_string();
-        match subscription.protocol.as_str() {
-            "sqs" => {
-                let message = self.queue_message(&publication, &subscription);
-                self.queues
-                    .deliver_to_queue(
-                        &subscription.project,
-                        &subscription.endpoint,
-                        &delivery.id,
-                        message,
-                    )
-                    .await
-            }
-            "lambda" => {
-                let event = signer
-                    .lambda_event(&publication, &subscription.arn)
-                    .to_string();
-                self.functions
-                    .invoke_async(
-                        &subscription.project,
-                        &subscription.endpoint,
-                        &delivery.id,
-                        event.into_bytes(),
-                        // The publisher's depth; the function it triggers runs one deeper.
-                        publication.chain_depth.saturating_add(1),
-                    )
-                    .await
-            }
-            "http" | "https" => {
-                let body = if raw && publication.kind == Kind::Notification {
-                    publication.message.clone()
-                } else {
-                    envelope()
-                };
-                let mut headers = BTreeMap::from([
-                    (
-                        "x-amz-sns-message-type".to_owned(),
-                        publication.kind.as_str().to_owned(),
-                    ),
-                    (
-                        "x-amz-sns-message-id".to_owned(),
-                        publication.message_id.clone(),
-                    ),
-                    (
-                        "x-amz-sns-topic-arn".to_owned(),
-                        publication.topic_arn.clone(),
-                    ),
-                    (
-                        "content-type".to_owned(),
-                        "text/plain; charset=UTF-8".to_owned(),
-                    ),
-                    (
-                        "user-agent".to_owned(),
-                        "Amazon Simple Notification Service Agent".to_owned(),
-                    ),
-                ]);
-                if publication.kind == Kind::Notification {
-                    headers.insert(
-                        "x-amz-sns-subscription-arn".into(),
-                        subscription.arn.clone(),
-                    );
+        let result: Result<(), DeliveryError> = async {
+            match subscription.protocol.as_str() {
+                "sqs" => {
+                    let message = self.queue_message(&publication, &subscription);
+                    self.queues
+                        .deliver_to_queue(
+                            &subscription.project,
+                            &subscription.endpoint,
+                            &delivery.id,
+                            message,
+                        )
+                        .await
                 }
-                if raw {
-                    headers.insert("x-amz-sns-rawdelivery".into(), "true".into());
+                "lambda" => {
+                    let event = signer
+                        .lambda_event(&publication, &subscription.arn)
+                        .to_string();
+                    self.functions
+                        .invoke_async(
+                            &subscription.project,
+                            &subscription.endpoint,
+                            &delivery.id,
+                            event.into_bytes(),
+                            // The publisher's depth; the function it triggers runs one deeper.
+                            publication.chain_depth.saturating_add(1),
+                        )
+                        .await
                 }
-                let status = self
-                    .http
-                    .post(&subscription.endpoint, headers, body.into_bytes())
-                    .await?;
-                if (200..300).contains(&status) {
-                    Ok(())
-                } else {
-                    Err(DeliveryError::Transient(format!(
-                        "the endpoint answered {status}"
-                    )))
+                "http" | "https" => {
+                    let body = if raw && publication.kind == Kind::Notification {
+                        publication.message.clone()
+                    } else {
+                        envelope()
+                    };
+                    let mut headers = BTreeMap::from([
+                        (
+                            "x-amz-sns-message-type".to_owned(),
+                            publication.kind.as_str().to_owned(),
+                        ),
+                        (
+                            "x-amz-sns-message-id".to_owned(),
+                            publication.message_id.clone(),
+                        ),
+                        (
+                            "x-amz-sns-topic-arn".to_owned(),
+                            publication.topic_arn.clone(),
+                        ),
+                        (
+                            "content-type".to_owned(),
+                            "text/plain; charset=UTF-8".to_owned(),
+                        ),
+                        (
+                            "user-agent".to_owned(),
+                            "Amazon Simple Notification Service Agent".to_owned(),
+                        ),
+                    ]);
+                    if publication.kind == Kind::Notification {
+                        headers.insert(
+                            "x-amz-sns-subscription-arn".into(),
+                            subscription.arn.clone(),
+                        );
+                    }
+                    if raw {
+                        headers.insert("x-amz-sns-rawdelivery".into(), "true".into());
+                    }
+                    let status = self
+                        .http
+                        .post(&subscription.endpoint, headers, body.into_bytes())
+                        .await?;
+                    if (200..300).contains(&status) {
+                        Ok(())
+                    } else {
+                        Err(DeliveryError::Transient(format!(
+                            "the endpoint answered {status}"
+                        )))
+                    }
                 }
+                other => Err(DeliveryError::Permanent(format!(
+                    "protocol {other} is not delivered"
+                ))),
             }
-            other => Err(DeliveryError::Permanent(format!(
-                "protocol {other} is not delivered"
-            ))),
         }
+        .await;
+        if let Some(metrics) = &self.metrics {
+            let outcome = if result.is_ok() { "success" } else { "failure" };
+            metrics
+                .sns_deliveries
+                .with(&[subscription.protocol.as_str(), outcome])
+                .inc();
+        }
+        result
     }
 }

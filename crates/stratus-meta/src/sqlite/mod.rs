@@ -18,6 +18,7 @@ mod objects;
 mod queues;
 mod schedules;
 mod schema;
+mod scrape;
 mod sns_deliveries;
 mod topics;
 mod uploads;
