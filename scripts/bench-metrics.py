@@ -8,7 +8,8 @@ Starts the given server binary in a temporary directory, deploys N tiny Python f
 invokes each once (so every function has invocation, cold-start and duration series), creates
 a queue with a message, then times `--scrapes` sequential scrapes over one keep-alive
 connection with the operator token, after a few untimed ones. Prints the median, p99 and max
-in milliseconds and the exposition's size; `--json FILE` also writes them.
+in milliseconds and the exposition's size, and the same for `GET /v1/health` on the same server
+as the baseline (their ratio is what rendering adds); `--json FILE` also writes them.
 """
 
 from __future__ import annotations
@@ -48,14 +49,14 @@ def deploy_and_invoke(server, count: int) -> None:
     sqs.send_message(QueueUrl=url, MessageBody="x")
 
 
-def time_scrapes(server, scrapes: int) -> tuple[list[float], int]:
+def time_scrapes(server, scrapes: int, path: str = "/metrics") -> tuple[list[float], int]:
     address = urlparse(server.endpoint)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
     headers = {"Authorization": f"Bearer {server.admin.token}"}
     timings, size = [], 0
     for i in range(scrapes + 5):
         started = time.perf_counter()
-        connection.request("GET", "/metrics", headers=headers)
+        connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         body = response.read()
         elapsed = time.perf_counter() - started
@@ -83,9 +84,13 @@ def main() -> int:
             deploy_and_invoke(server, args.functions)
             setup_s = time.monotonic() - started
             timings, size = time_scrapes(server, args.scrapes)
+            # The baseline, same server and connection handling: the cheapest authenticated
+            # request there is, so the ratio is what rendering the metrics adds.
+            baseline, _ = time_scrapes(server, args.scrapes, "/v1/health")
         finally:
             server.stop()
     timings.sort()
+    baseline.sort()
     result = {
         "binary": str(args.stratus),
         "functions": args.functions,
@@ -95,9 +100,13 @@ def main() -> int:
         "p99_ms": round(timings[min(len(timings) - 1, int(len(timings) * 0.99))], 3),
         "max_ms": round(timings[-1], 3),
         "setup_s": round(setup_s, 1),
+        "baseline_health_median_ms": round(statistics.median(baseline), 3),
+        "ratio_to_baseline": round(statistics.median(timings) / statistics.median(baseline), 1),
     }
     print(f"/metrics with {args.functions} functions ({size} bytes): median {result['median_ms']} ms, "
-          f"p99 {result['p99_ms']} ms, max {result['max_ms']} ms over {args.scrapes} scrapes")
+          f"p99 {result['p99_ms']} ms, max {result['max_ms']} ms over {args.scrapes} scrapes; "
+          f"GET /v1/health median {result['baseline_health_median_ms']} ms "
+          f"({result['ratio_to_baseline']}x)")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0
