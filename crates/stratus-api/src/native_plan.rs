@@ -12,11 +12,10 @@ use axum::extract::{Query, State};
 use axum::routing::post;
 use http::{HeaderMap, Response, StatusCode};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use stratus_core::metrics::Metrics;
 use stratus_identity::Identity;
-use stratus_planner::model::ResourceKind;
-use stratus_planner::{Options, Plan, SolveError, System};
+use stratus_planner::{Options, SolveError, System};
 
 use crate::native::{ApiResult, bearer_caller, problem};
 
@@ -66,7 +65,7 @@ async fn plan(
             time_limit: Some(time_limit),
         };
         match stratus_planner::solve(&system, &options) {
-            Ok(plan) => Ok(summary(&system, &plan)),
+            Ok(plan) => Ok(stratus_planner::summary(&system, &plan)),
             Err(SolveError::Infeasible) => {
                 let deadline = Instant::now() + time_limit;
                 Err(Some(
@@ -150,69 +149,4 @@ fn parse(
         system.time = t;
     }
     Ok(system)
-}
-
-fn kind(k: ResourceKind) -> &'static str {
-    match k {
-        ResourceKind::Edge => "edge",
-        ResourceKind::Vm => "vm",
-        ResourceKind::Faas => "faas",
-    }
-}
-
-/// The placement per component, with cost, bound and response times (the shape of
-/// `stratus plan --json`).
-fn summary(system: &System, plan: &Plan) -> Value {
-    let mut components = Map::new();
-    for (i, placed) in plan.placement.components.iter().enumerate() {
-        let component = &system.components[i];
-        let deployment = &component.deployments[placed.deployment];
-        let partitions: Vec<Value> = placed
-            .partitions
-            .iter()
-            .zip(&deployment.partitions)
-            .map(|(assigned, partition)| {
-                let resource = &system.resources[assigned.resource];
-                json!({
-                    "partition": partition.name,
-                    "resource": resource.name,
-                    "layer": resource.layer,
-                    "kind": kind(resource.kind),
-                    "nodes": assigned.cluster,
-                })
-            })
-            .collect();
-        components.insert(
-            component.name.clone(),
-            json!({
-                "deployment": deployment.name,
-                "partitions": partitions,
-                "response_time": plan.evaluation.component_response_times.get(i),
-                "threshold": component.local_threshold,
-            }),
-        );
-    }
-    let mut paths = Map::new();
-    for (path, response_time) in system
-        .paths
-        .iter()
-        .zip(&plan.evaluation.path_response_times)
-    {
-        paths.insert(
-            path.name.clone(),
-            json!({"response_time": response_time, "threshold": path.threshold}),
-        );
-    }
-    json!({
-        "feasible": plan.evaluation.feasible(),
-        "total_cost": plan.total_cost,
-        "lower_bound": plan.lower_bound,
-        "optimal": plan.optimal,
-        "gap": plan.gap(),
-        "nodes": plan.nodes,
-        "lambda": system.lambda,
-        "time": system.time,
-        "components": components,
-        "paths": paths,
-    })
 }

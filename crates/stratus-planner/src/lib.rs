@@ -14,6 +14,7 @@ pub mod report;
 pub mod solution;
 pub mod solve;
 pub mod spec;
+mod summary;
 
 pub use error::ParseError;
 pub use evaluate::{Evaluation, Violation, evaluate};
@@ -21,3 +22,4 @@ pub use model::System;
 pub use solution::Placement;
 pub use solve::{Infeasibility, Options, Plan, SolveError, explain, explain_replan, replan, solve};
 pub use spec::{Spec, SpecError, to_space4ai_json};
+pub use summary::summary;

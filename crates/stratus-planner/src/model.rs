@@ -13,6 +13,18 @@ pub enum ResourceKind {
     Faas,
 }
 
+impl ResourceKind {
+    /// `edge`, `vm` or `faas`, as plans print it.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Edge => "edge",
+            Self::Vm => "vm",
+            Self::Faas => "faas",
+        }
+    }
+}
+
 /// One resource type (an edge node, a VM type or a FaaS configuration).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resource {

@@ -1,71 +1,16 @@
 //! Human and JSON views of a plan.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use stratus_planner::model::ResourceKind;
 use stratus_planner::{Plan, System};
 
-fn kind(k: ResourceKind) -> &'static str {
-    match k {
-        ResourceKind::Edge => "edge",
-        ResourceKind::Vm => "vm",
-        ResourceKind::Faas => "faas",
-    }
-}
-
-/// The `--json` summary.
+/// The `--json` summary: the planner's, plus how long the search took.
 pub fn summary(system: &System, plan: &Plan, seconds: f64) -> Value {
-    let mut components = Map::new();
-    for (i, cp) in plan.placement.components.iter().enumerate() {
-        let comp = &system.components[i];
-        let dep = &comp.deployments[cp.deployment];
-        let partitions: Vec<Value> = cp
-            .partitions
-            .iter()
-            .zip(&dep.partitions)
-            .map(|(a, p)| {
-                let r = &system.resources[a.resource];
-                json!({
-                    "partition": p.name,
-                    "resource": r.name,
-                    "layer": r.layer,
-                    "kind": kind(r.kind),
-                    "nodes": a.cluster,
-                })
-            })
-            .collect();
-        components.insert(
-            comp.name.clone(),
-            json!({
-                "deployment": dep.name,
-                "partitions": partitions,
-                "response_time": plan.evaluation.component_response_times[i],
-                "threshold": comp.local_threshold,
-            }),
-        );
+    let mut summary = stratus_planner::summary(system, plan);
+    if let Some(fields) = summary.as_object_mut() {
+        fields.insert("seconds".to_owned(), json!(seconds));
     }
-    let mut paths = Map::new();
-    for (p, r) in system
-        .paths
-        .iter()
-        .zip(&plan.evaluation.path_response_times)
-    {
-        paths.insert(
-            p.name.clone(),
-            json!({"response_time": r, "threshold": p.threshold}),
-        );
-    }
-    json!({
-        "total_cost": plan.total_cost,
-        "lower_bound": plan.lower_bound,
-        "optimal": plan.optimal,
-        "gap": plan.gap(),
-        "seconds": seconds,
-        "nodes": plan.nodes,
-        "lambda": system.lambda,
-        "time": system.time,
-        "components": components,
-        "paths": paths,
-    })
+    summary
 }
 
 /// The default table.
@@ -100,7 +45,7 @@ pub fn table(system: &System, plan: &Plan) -> String {
                 },
                 p.name.clone(),
                 r.name.clone(),
-                kind(r.kind).to_owned(),
+                r.kind.name().to_owned(),
                 if r.kind == ResourceKind::Faas {
                     "-".to_owned()
                 } else {
