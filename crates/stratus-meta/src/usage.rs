@@ -153,19 +153,12 @@ impl UsageMeter {
     /// Flushes every `every` until `stop` resolves. The final flush at shutdown is the
     /// caller's, so it can await it before the process exits.
     pub async fn run_flusher(self: Arc<Self>, every: Duration, stop: impl Future<Output = ()>) {
-        tokio::pin!(stop);
-        let mut ticker = tokio::time::interval(every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {
-                    if let Err(error) = self.flush().await {
-                        tracing::warn!(%error, "usage flush failed; keeping the usage for the next one");
-                    }
-                }
-                () = &mut stop => return,
+        run_every(every, stop, || async {
+            if let Err(error) = self.flush().await {
+                tracing::warn!(%error, "usage flush failed; keeping the usage for the next one");
             }
-        }
+        })
+        .await;
     }
 
     /// Samples stored bytes at start and every `every` until `stop` resolves.
@@ -174,18 +167,29 @@ impl UsageMeter {
         every: Duration,
         stop: impl Future<Output = ()>,
     ) {
-        tokio::pin!(stop);
-        let mut ticker = tokio::time::interval(every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {
-                    if let Err(error) = self.sample_storage(every).await {
-                        tracing::warn!(%error, "storage sample failed");
-                    }
-                }
-                () = &mut stop => return,
+        run_every(every, stop, || async {
+            if let Err(error) = self.sample_storage(every).await {
+                tracing::warn!(%error, "storage sample failed");
             }
+        })
+        .await;
+    }
+}
+
+/// Runs `task` at once and then every `every` (a late tick delays the next rather than
+/// bunching them) until `stop` resolves.
+async fn run_every<F, Fut>(every: Duration, stop: impl Future<Output = ()>, mut task: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    tokio::pin!(stop);
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => task().await,
+            () = &mut stop => return,
         }
     }
 }
