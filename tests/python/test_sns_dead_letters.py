@@ -23,7 +23,7 @@ def receive_one(sqs, url: str, timeout: float = 30.0) -> dict:
 
 def test_an_endpoint_that_keeps_failing_sends_to_the_dead_letter_queue(new_server):
     srv = new_server("snsdlq")
-    srv.extra_env["STRATUS_SNS_RETRY_BASE_MS"] = "10"  # ten attempts within about five seconds
+    srv.extra_env["STRATUS_SNS_RETRY_BASE"] = "10ms"  # ten attempts within about five seconds
     srv.start()
     sns, sqs = sns_client(srv), aws_client(srv, "sqs")
     failing = Endpoint()

@@ -84,7 +84,7 @@ def test_boto3_confirm_subscription(server, endpoint):
 
 def test_failing_endpoint_is_retried(new_server):
     srv = new_server("retry")
-    srv.extra_env["STRATUS_SNS_RETRY_BASE_MS"] = "50"
+    srv.extra_env["STRATUS_SNS_RETRY_BASE"] = "50ms"
     srv.start()
     flaky = Endpoint()
     try:

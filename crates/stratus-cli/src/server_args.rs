@@ -38,6 +38,10 @@ pub(crate) struct ServerArgs {
     /// How long an idle function worker stays warm, e.g. 30s or 5m [default: 5m].
     #[arg(long, env = "STRATUS_KEEP_WARM", value_parser = parse_duration_arg)]
     keep_warm: Option<Duration>,
+    /// The wait before an SNS delivery's second attempt, e.g. 1s or 50ms; it doubles after
+    /// each failure [default: 1s].
+    #[arg(long, env = "STRATUS_SNS_RETRY_BASE", value_parser = parse_duration_arg)]
+    sns_retry_base: Option<Duration>,
     /// How often metered usage is written to the database, e.g. 5s [default: 5s].
     #[arg(long, env = "STRATUS_USAGE_FLUSH", value_parser = parse_duration_arg)]
     usage_flush: Option<Duration>,
@@ -91,6 +95,12 @@ impl ServerArgs {
                 .keep_warm
                 .or(file.keep_warm)
                 .unwrap_or(defaults.keep_warm),
+            sns_retry_base: positive(
+                "sns_retry_base",
+                self.sns_retry_base
+                    .or(file.sns_retry_base)
+                    .unwrap_or(defaults.sns_retry_base),
+            )?,
             usage_flush: positive(
                 "usage_flush",
                 self.usage_flush

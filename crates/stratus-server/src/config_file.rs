@@ -28,6 +28,9 @@ pub struct FileConfig {
     /// How long an idle worker stays warm, e.g. `"5m"`.
     #[serde(default, deserialize_with = "duration")]
     pub keep_warm: Option<Duration>,
+    /// The wait before an SNS delivery's second attempt, e.g. `"1s"` (it doubles after each).
+    #[serde(default, deserialize_with = "duration")]
+    pub sns_retry_base: Option<Duration>,
     /// How often metered usage is written to the database, e.g. `"5s"`.
     #[serde(default, deserialize_with = "duration")]
     pub usage_flush: Option<Duration>,

@@ -46,6 +46,8 @@ pub struct Config {
     pub worker_memory_mb: u64,
     /// How long an idle worker stays warm.
     pub keep_warm: Duration,
+    /// The wait before an SNS delivery's second attempt; it doubles after each failure.
+    pub sns_retry_base: Duration,
     /// How often metered usage is written to the database (kill -9 loses at most this much).
     pub usage_flush: Duration,
     /// How often stored bytes are sampled for storage billing.
@@ -68,6 +70,7 @@ impl Default for Config {
             insecure_no_sandbox: false,
             worker_memory_mb: default_worker_memory_mb(),
             keep_warm: Duration::from_secs(300),
+            sns_retry_base: stratus_events::RetryPolicy::default().base,
             usage_flush: Duration::from_secs(5),
             storage_sample_interval: Duration::from_secs(3600),
             prices: stratus_cost::PriceCatalog::default(),
@@ -184,17 +187,12 @@ fn wire_messaging(
     tokio::spawn(relay.run());
 }
 
-/// SNS delivery retries; `STRATUS_SNS_RETRY_BASE_MS` shortens the first wait (tests use it so
-/// a failing endpoint is retried within milliseconds).
-fn sns_retry_policy() -> stratus_events::RetryPolicy {
-    let mut policy = stratus_events::RetryPolicy::default();
-    if let Some(ms) = std::env::var("STRATUS_SNS_RETRY_BASE_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        policy.base = Duration::from_millis(ms);
+/// SNS delivery retries: the configured first wait, the default cap and attempt count.
+fn sns_retry_policy(config: &Config) -> stratus_events::RetryPolicy {
+    stratus_events::RetryPolicy {
+        base: config.sns_retry_base,
+        ..stratus_events::RetryPolicy::default()
     }
-    policy
 }
 
 /// Starts the usage meter: invocations count into it, a task flushes it and another samples
@@ -331,7 +329,7 @@ impl Server {
                 }),
                 Arc::new(stratus_api::HyperHttpDelivery::default()),
                 format!("http://{address}"),
-                sns_retry_policy(),
+                sns_retry_policy(&config),
             )
             .with_metrics(Arc::clone(&metrics)),
         );
