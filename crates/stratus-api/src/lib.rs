@@ -7,6 +7,7 @@
 
 mod aws_auth;
 mod code_location;
+mod console;
 mod cost_report;
 mod function_url;
 mod lambda;
@@ -16,6 +17,7 @@ mod native;
 mod native_apps;
 mod native_buckets;
 mod native_cost;
+mod native_cost_compare;
 mod native_environments;
 mod native_functions;
 mod native_plan;
@@ -83,6 +85,7 @@ pub struct Edge {
     oscar: oscar::OscarServices,
     sns: sns::SnsApi,
     native: axum::Router,
+    console: console::Console,
     /// `GET /metrics` and the S3 request counts; set by [`Edge::with_metrics`].
     metrics: Option<Arc<metrics_endpoint::MetricsEndpoint>>,
 }
@@ -139,6 +142,10 @@ impl Edge {
             topics,
             identity: Arc::clone(&identity),
         };
+        let console = console::Console {
+            identity: Arc::clone(&identity),
+            sessions: Arc::new(console::Sessions::default()),
+        };
         let native = native::router(native::AppState {
             store,
             identity,
@@ -155,6 +162,7 @@ impl Edge {
             oscar,
             sns,
             native,
+            console,
             metrics: None,
         }
     }
@@ -208,6 +216,7 @@ impl Edge {
                 ),
             },
             Destination::Oscar => self.oscar.handle(request).await,
+            Destination::Console => self.console.handle(request.map(Body::new)).await,
             Destination::AnonymousS3 => self.serve_s3(request).await,
         }
     }
@@ -235,10 +244,50 @@ impl Edge {
 
     async fn serve_native(&self, request: Request<Incoming>) -> Response<Body> {
         use tower::ServiceExt as _;
-        let request = request.map(Body::new);
+        let mut request = request.map(Body::new);
+        if let Err(refused) = self.attach_session(&mut request).await {
+            return refused;
+        }
         match self.native.clone().oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
         }
+    }
+
+    /// A console session cookie authenticates `/v1` requests that carry no `Authorization`
+    /// header: its principal goes into the request's extensions (read by the `Caller`
+    /// extractor). Unsafe methods must also carry the session's CSRF token, else 403. An
+    /// unknown or expired cookie attaches nothing, so the request is answered 401 as without it.
+    async fn attach_session(&self, request: &mut Request<Body>) -> Result<(), Response<Body>> {
+        if request.headers().contains_key(http::header::AUTHORIZATION) {
+            return Ok(());
+        }
+        let Some(id) = console::session::cookie_value(request.headers()) else {
+            return Ok(());
+        };
+        let Some(view) = self
+            .console
+            .sessions
+            .resolve(&self.console.identity, &id)
+            .await
+        else {
+            return Ok(());
+        };
+        let safe = matches!(*request.method(), http::Method::GET | http::Method::HEAD);
+        if !safe && !console::session::csrf_ok(request.headers(), &view.csrf_token) {
+            return Err(native::problem(
+                http::StatusCode::FORBIDDEN,
+                "forbidden",
+                "a request made with the console's session cookie needs its X-CSRF-Token header",
+            ));
+        }
+        let principal = stratus_identity::Principal {
+            chain_depth: chain_depth(request.headers()),
+            ..view.principal
+        };
+        request
+            .extensions_mut()
+            .insert(console::SessionPrincipal(principal));
+        Ok(())
     }
 }

@@ -38,6 +38,7 @@ pub(crate) fn router(state: AppState) -> axum::Router {
         .merge(crate::native_apps::routes())
         .merge(crate::native_buckets::routes())
         .merge(crate::native_cost::routes())
+        .merge(crate::native_cost_compare::routes())
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "not found", "no such endpoint") })
         .with_state(state)
 }
@@ -100,7 +101,8 @@ pub(crate) fn identity_problem(err: IdentityError) -> Response<Body> {
     }
 }
 
-/// The caller, from `Authorization: Bearer <token>`.
+/// The caller, from `Authorization: Bearer <token>` or a console session (see
+/// `Edge::attach_session`, which checked its CSRF token).
 pub(crate) struct Caller(pub Principal);
 
 impl FromRequestParts<AppState> for Caller {
@@ -110,6 +112,9 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        if let Some(session) = parts.extensions.get::<crate::console::SessionPrincipal>() {
+            return Ok(Caller(session.0.clone()));
+        }
         bearer_caller(&state.identity, &parts.headers, "")
             .await
             .map(Caller)

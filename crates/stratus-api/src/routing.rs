@@ -23,6 +23,9 @@ pub enum Destination {
     /// Unsigned `/metrics`: the Prometheus exposition (a signed request to a bucket named
     /// `metrics` still reaches S3).
     Metrics,
+    /// Unsigned `GET /` (no query) or anything under `/console`: the web console and its
+    /// session API. Checked last, so signed requests and SNS links are unaffected.
+    Console,
     /// Unsigned and not native: handed to S3, which answers AccessDenied in S3's own XML.
     AnonymousS3,
 }
@@ -76,6 +79,9 @@ pub fn destination<B>(request: &Request<B>) -> Destination {
     }
     if crate::sns::is_confirmation_link(request) {
         return Destination::SnsConfirmation;
+    }
+    if crate::console::is_console_path(request.method(), path, request.uri().query()) {
+        return Destination::Console;
     }
     Destination::AnonymousS3
 }
@@ -132,6 +138,31 @@ mod tests {
         assert_eq!(
             destination(&request("/job/key", Some(s3_auth))),
             Destination::Aws("s3".into())
+        );
+    }
+
+    #[test]
+    fn unsigned_root_and_console_paths_reach_the_console() {
+        assert_eq!(destination(&request("/", None)), Destination::Console);
+        assert_eq!(
+            destination(&request("/console/js/app.js", None)),
+            Destination::Console
+        );
+        assert_eq!(
+            destination(&request("/?list-type=2", None)),
+            Destination::AnonymousS3
+        );
+        let mut put = request("/", None);
+        *put.method_mut() = http::Method::PUT;
+        assert_eq!(destination(&put), Destination::AnonymousS3);
+        let s3_auth = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x";
+        assert_eq!(
+            destination(&request("/", Some(s3_auth))),
+            Destination::Aws("s3".into())
+        );
+        assert_eq!(
+            destination(&request("/consoles/key", None)),
+            Destination::AnonymousS3
         );
     }
 

@@ -1,0 +1,93 @@
+//! `POST /v1/cost/compare`: serverless against an always-on fleet for a synthetic trace, the
+//! same computation as `stratus cost compare --json` (for the console's chart).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::routing::post;
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::Value;
+use stratus_cost::compare::{Synthetic, SyntheticKind, Workload};
+
+use crate::native::{ApiResult, AppState, Caller, problem};
+
+pub(crate) fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/v1/cost/compare", post(compare))
+}
+
+fn default_days() -> f64 {
+    30.0
+}
+
+fn default_active_minutes() -> u32 {
+    10
+}
+
+/// The parameters, named as the CLI's flags are.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompareRequest {
+    /// `constant`, `diurnal`, `bursty` or `intermittent`.
+    synthetic: String,
+    /// Mean requests per second.
+    rate: f64,
+    service_ms: f64,
+    memory_mb: u32,
+    #[serde(default = "default_days")]
+    days: f64,
+    #[serde(default = "default_active_minutes")]
+    active_minutes: u32,
+    #[serde(default)]
+    p95_ms: Option<f64>,
+    #[serde(default)]
+    gpu: bool,
+}
+
+async fn compare(
+    State(state): State<AppState>,
+    Caller(_caller): Caller,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let bad = |detail: &str| problem(StatusCode::BAD_REQUEST, "invalid request", detail);
+    let request: CompareRequest =
+        serde_json::from_slice(&body).map_err(|e| bad(&format!("invalid JSON body: {e}")))?;
+    let kind: SyntheticKind = request
+        .synthetic
+        .parse()
+        .map_err(|e| bad(&format!("{e}")))?;
+    let synthetic = Synthetic {
+        kind,
+        mean_rate: request.rate,
+        days: request.days,
+        active_minutes: request.active_minutes,
+    };
+    let workload = Workload {
+        service_ms: request.service_ms,
+        memory_mb: request.memory_mb,
+        p95_bound_ms: request.p95_ms,
+        gpu: request.gpu,
+    };
+    let prices = std::sync::Arc::clone(&state.billing.prices);
+    // A month of minutes and a fleet search: CPU work, off the async threads.
+    let outcome = tokio::task::spawn_blocking(move || {
+        let trace = synthetic.generate()?;
+        stratus_cost::compare::compare(&trace, &workload, &prices)
+    })
+    .await
+    .map_err(|_| {
+        problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error",
+            "the comparison failed",
+        )
+    })?;
+    let comparison = outcome.map_err(|e| bad(&e.to_string()))?;
+    serde_json::to_value(&comparison).map(Json).map_err(|_| {
+        problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error",
+            "the comparison could not be written",
+        )
+    })
+}
