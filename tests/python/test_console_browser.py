@@ -1,0 +1,50 @@
+"""The web console end to end in headless Chromium (Debian's `chromium`, driven by
+playwright-core from tests/browser): sign in, create a bucket, upload a file, deploy and invoke
+a function, watch its log line appear, sign out. Screenshots of each page go to
+docs/screenshots/. Skipped, with the reason, where Chromium or the npm packages are missing
+(scripts/setup-browser.sh installs them; .ci/run calls it)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lambda_helpers import zip_code
+from stratus_testlib import REPO_ROOT
+
+BROWSER_DIR = REPO_ROOT / "tests" / "browser"
+SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+
+HANDLER = '''
+def handler(event, context):
+    print("console log line for " + str(event.get("name")))
+    return {"greeting": "hello " + str(event.get("name"))}
+'''
+
+
+def test_console_flow_in_headless_chromium(server, tmp_path):
+    if not CHROMIUM.exists() or shutil.which("node") is None:
+        pytest.skip("needs /usr/bin/chromium and node (scripts/setup-browser.sh)")
+    if not (BROWSER_DIR / "node_modules" / "playwright-core").exists():
+        pytest.skip("needs npm ci in tests/browser (scripts/setup-browser.sh)")
+    package = tmp_path / "function.zip"
+    package.write_bytes(zip_code({"app.py": HANDLER}))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    admin = server.admin
+    run = subprocess.run(
+        ["node", str(BROWSER_DIR / "console.spec.mjs"), server.endpoint + "/", admin.access_key_id,
+         admin.secret_access_key, str(SCREENSHOTS), str(package)],
+        capture_output=True, text=True, timeout=240, cwd=BROWSER_DIR)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    for step in ("signed in", "bucket created", "file uploaded", "function invoked",
+                 "log line appeared in live logs", "every page rendered", "CSRF header required", "signed out"):
+        assert f"ok {step}" in output, output
+    assert "PASS" in output
+    for name in ("signin", "overview", "buckets", "bucket-browse", "functions", "function", "apps",
+                 "messaging", "planner", "cost", "admin"):
+        assert (SCREENSHOTS / f"{name}.png").stat().st_size > 5000, name
