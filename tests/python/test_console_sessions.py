@@ -175,3 +175,25 @@ def test_cost_comparison_endpoint(server):
     bad = call(server, "POST", "/v1/cost/compare", cookie, doc["csrf_token"],
                json.dumps({**params, "synthetic": "sideways"}).encode())
     assert bad.status == 400 and bad.headers["content-type"] == "application/problem+json"
+
+
+def test_queues_and_topics_are_listed_per_project(server, sqs, sns):
+    name = unique_bucket("cq")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="waiting")
+    arn = sns.create_topic(Name=name)["TopicArn"]
+    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+    cookie, _ = sign_in(server, server.admin)
+    queues = call(server, "GET", "/v1/queues", cookie)
+    assert queues.status == 200, queues.body
+    mine = [q for q in queues.json()["queues"] if q["name"] == name]
+    assert len(mine) == 1 and mine[0]["visible"] == 1 and mine[0]["fifo"] is False
+    topics = call(server, "GET", "/v1/topics", cookie).json()["topics"]
+    topic = next(t for t in topics if t["arn"] == arn)
+    assert topic["name"] == name and [s["protocol"] for s in topic["subscriptions"]] == ["sqs"]
+    stranger = server.create_key(unique_bucket("cqs"), "admin")
+    other_cookie, _ = sign_in(server, stranger)
+    assert call(server, "GET", "/v1/queues", other_cookie).json() == {"queues": []}
+    assert call(server, "GET", "/v1/topics", other_cookie).json() == {"topics": []}
+    assert http_request(server.endpoint + "/v1/queues").status == 401

@@ -20,6 +20,7 @@ mod native_cost;
 mod native_cost_compare;
 mod native_environments;
 mod native_functions;
+mod native_messaging;
 mod native_plan;
 mod native_urls;
 mod oscar;
@@ -139,20 +140,22 @@ impl Edge {
             identity: Arc::clone(&identity),
         };
         let sns = sns::SnsApi {
-            topics,
+            topics: Arc::clone(&topics),
             identity: Arc::clone(&identity),
         };
         let console = console::Console {
             identity: Arc::clone(&identity),
             sessions: Arc::new(console::Sessions::default()),
         };
+        let messaging = native_messaging::routes(Arc::clone(&identity), queues, topics);
         let native = native::router(native::AppState {
             store,
             identity,
             functions,
             apps,
             billing,
-        });
+        })
+        .merge(messaging);
         Self {
             s3,
             lambda,
