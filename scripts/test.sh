@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/setup-python.sh
+scripts/setup-browser.sh
 
 # One debug build serves every test: the Rust e2e tests and the Python tests drive this binary,
 # and the Rust e2e tests deploy the `bootstrap` built beside it as a `provided` function.
@@ -17,4 +18,8 @@ else
     cargo test --workspace --locked --no-fail-fast
 fi
 
+# Where Chromium and playwright-core are installed, the console's browser test must run, not skip.
+if [[ -x /usr/bin/chromium && -d tests/browser/node_modules/playwright-core ]]; then
+    export CONSOLE_BROWSER_REQUIRED=1
+fi
 STRATUS_BIN="$PWD/target/debug/stratus" .venv/bin/pytest tests/python -q
