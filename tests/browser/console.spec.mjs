@@ -12,7 +12,10 @@
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const [url, keyId, secret, shots, zipPath] = process.argv.slice(2);
 if (!zipPath) {
@@ -109,7 +112,7 @@ try {
   await page.click('#nav a[href="#/functions"]');
   await expectText('main table', fnName);
   await shot('functions');
-  for (const [name, ready] of [['apps', 'h1'], ['messaging', 'h1'], ['cost', '#compare-form'], ['admin', '#create-key']]) {
+  for (const [name, ready] of [['apps', 'svg[id^="dag-"] rect'], ['messaging', 'h1'], ['cost', '#compare-form'], ['admin', '#create-key']]) {
     await page.click(`#nav a[href="#/${name}"]`);
     await page.locator(ready).first().waitFor();
     await page.waitForTimeout(300);
@@ -121,8 +124,16 @@ try {
   await page.locator('#compare-chart polyline').first().waitFor({ timeout: 20000 });
   await shot('cost');
   await page.click('#nav a[href="#/planner"]');
-  await page.locator('#plan-form').waitFor();
+  await page.setInputFiles('#plan-file', join(repoRoot, 'examples', 'planner', 'small-app.yaml'));
+  await expectText('#plan-spec', 'components', 5000).catch(async () => {
+    // a textarea's value is not its text: wait on the value instead
+    await page.waitForFunction(() => document.getElementById('plan-spec').value.includes('components'));
+  });
+  await page.click('#plan-form button[type=submit]');
+  await expectText('#plan-cost', '$', 60000);
+  await expectText('#plan-result table', 'detect', 5000);
   await shot('planner');
+  ok('planner placed the example application');
   ok('every page rendered');
 
   const csrfLess = await page.evaluate(async (b) => (await fetch(`/v1/buckets/${b}-x`, { method: 'PUT' })).status, bucket);
@@ -143,7 +154,9 @@ try {
   console.log('PASS');
 } catch (err) {
   console.log(`FAIL ${err.message}`);
-  await shot('failure').catch(() => {});
+  // Outside docs/: a failure picture is for debugging, not for the README.
+  const failureShot = join(tmpdir(), `stratus-console-failure-${suffix}.png`);
+  await page.screenshot({ path: failureShot, fullPage: true }).then(() => console.log(`screenshot of the failure: ${failureShot}`), () => {});
   process.exitCode = 1;
 } finally {
   await context.close();

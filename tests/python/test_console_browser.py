@@ -6,6 +6,7 @@ docs/screenshots/. Skipped, with the reason, where Chromium or the npm packages 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lambda_helpers import zip_code
-from stratus_testlib import REPO_ROOT
+from stratus_testlib import REPO_ROOT, http_request
 
 BROWSER_DIR = REPO_ROOT / "tests" / "browser"
 SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
@@ -46,6 +47,13 @@ def test_console_flow_in_headless_chromium(server, tmp_path):
     package.write_bytes(zip_code({"app.py": HANDLER}))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     admin = server.admin
+    # An application record, as `stratus apply` leaves one, for the DAG on the applications page.
+    app = {"resources": {"buckets": ["photos-in", "photos-out"], "functions": [
+        {"name": "thumbnail", "triggers": [{"bucket": "photos-in", "suffix": ".jpg"}], "outputs": ["photos-out"]},
+        {"name": "nightly-report", "triggers": [{"schedule": "rate(1 day)"}], "outputs": ["photos-out"]}]}}
+    recorded = http_request(server.endpoint + "/v1/apps/photo-pipeline", "PUT", json.dumps(app).encode(),
+                            {"Authorization": f"Bearer {admin.token}"})
+    assert recorded.status == 200, recorded.body
     run = subprocess.run(
         ["node", str(BROWSER_DIR / "console.spec.mjs"), server.endpoint + "/", admin.access_key_id,
          admin.secret_access_key, str(SCREENSHOTS), str(package)],
@@ -53,7 +61,7 @@ def test_console_flow_in_headless_chromium(server, tmp_path):
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
     for step in ("signed in", "bucket created", "file uploaded", "function invoked",
-                 "log line appeared in live logs", "every page rendered", "CSRF header required", "signed out"):
+                 "log line appeared in live logs", "every page rendered", "planner placed the example application", "CSRF header required", "signed out"):
         assert f"ok {step}" in output, output
     assert "PASS" in output
     for name in ("signin", "overview", "buckets", "bucket-browse", "functions", "function", "apps",

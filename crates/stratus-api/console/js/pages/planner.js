@@ -5,19 +5,24 @@ import { raw } from '../api.js';
 import { clear, guarded, h, num, table, usd } from '../dom.js';
 
 function showPlan(out, plan) {
+  // components and paths are objects keyed by name.
+  const components = Object.entries(plan.components || {});
   const rows = [];
-  for (const c of plan.components || []) {
-    for (const p of c.partitions || []) rows.push([c.deployment ?? '', p.partition, p.resource, p.layer ?? '', p.kind, num(p.nodes ?? '')]);
+  for (const [name, c] of components) {
+    for (const p of c.partitions || []) rows.push([name, c.deployment ?? '', p.partition, p.resource, p.layer ?? '', p.kind, num(p.nodes ?? '')]);
   }
+  const fixed = (v) => (typeof v === 'number' ? v.toFixed(3) : '—');
   clear(out,
     h('div', { class: 'cards' },
       h('div', { class: 'card', id: 'plan-cost' }, h('div', { class: 'muted' }, 'Total cost'), h('div', { class: 'big' }, usd(plan.total_cost))),
       h('div', { class: 'card' }, h('div', { class: 'muted' }, 'Feasible'), h('div', { class: 'big' }, plan.feasible ? 'yes' : 'no')),
       h('div', { class: 'card' }, h('div', { class: 'muted' }, 'Optimal'), h('div', { class: 'big' }, plan.optimal ? 'yes' : `gap ${(100 * (plan.gap || 0)).toFixed(1)}%`))),
     h('h2', {}, 'Placement'),
-    table(['Deployment', 'Partition', 'Resource', 'Layer', 'Kind', 'Nodes'], rows, 'The plan places nothing.'),
+    table(['Component', 'Deployment', 'Partition', 'Resource', 'Layer', 'Kind', 'Nodes'], rows, 'The plan places nothing.'),
     h('h2', {}, 'Response times'),
-    table(['Component', 'Response time s', 'Threshold s'], (plan.components || []).map((c, i) => [String(i + 1), num(c.response_time ?? '—'), num(c.threshold ?? '—')])));
+    table(['Component or path', 'Response time s', 'Threshold s'], [
+      ...components.map(([name, c]) => [name, num(fixed(c.response_time)), num(fixed(c.threshold))]),
+      ...Object.entries(plan.paths || {}).map(([name, p]) => [`path ${name}`, num(fixed(p.response_time)), num(fixed(p.threshold))])]));
 }
 
 export async function render(view) {
