@@ -112,6 +112,14 @@ try {
   await page.click('#nav a[href="#/functions"]');
   await expectText('main table', fnName);
   await shot('functions');
+  await page.click('#nav a[href="#/overview"]');
+  // A fresh server: exactly what this test made.
+  await page.locator('#card-functions .big').waitFor();
+  const cards = await page.$$eval('.card .big', (els) => els.map((e) => e.textContent));
+  const [, buckets, objects, stored, functions] = cards;
+  if (buckets !== '1' || objects !== '1' || functions !== '1' || stored !== '1.1 MiB') throw new Error(`overview shows ${cards.join(', ')}`);
+  await shot('overview');
+  ok('overview counts the bucket, object and function');
   for (const [name, ready] of [['apps', 'svg[id^="dag-"] rect'], ['messaging', 'h1'], ['cost', '#compare-form'], ['admin', '#create-key']]) {
     await page.click(`#nav a[href="#/${name}"]`);
     await page.locator(ready).first().waitFor();
