@@ -40,7 +40,7 @@ def bucket_names(server, token):
 
 
 def test_console_files_are_served_with_security_headers(server):
-    page = http_request(server.endpoint + "/")
+    page = http_request(server.endpoint + "/", headers={"Accept": "text/html,*/*;q=0.8"})
     assert page.status == 200 and page.headers["content-type"].startswith("text/html")
     assert b'<script type="module" src="/console/js/app.js">' in page.body
     assert "default-src 'self'" in page.headers["content-security-policy"]
@@ -49,6 +49,10 @@ def test_console_files_are_served_with_security_headers(server):
     script = http_request(server.endpoint + "/console/js/api.js")
     assert script.status == 200 and script.headers["content-type"].startswith("text/javascript")
     assert b"X-CSRF-Token" in script.body
+    assert http_request(server.endpoint + "/console/").body == page.body
+    # Without asking for HTML, `GET /` is still S3's anonymous ListBuckets, refused in S3's XML.
+    sdk = http_request(server.endpoint + "/")
+    assert sdk.status == 403 and b"AccessDenied" in sdk.body
     missing = http_request(server.endpoint + "/console/js/nope.js")
     assert missing.status == 404 and missing.headers["content-type"] == "application/problem+json"
     # Anonymous S3 requests elsewhere are still S3's: AccessDenied in S3's XML.

@@ -23,8 +23,8 @@ pub enum Destination {
     /// Unsigned `/metrics`: the Prometheus exposition (a signed request to a bucket named
     /// `metrics` still reaches S3).
     Metrics,
-    /// Unsigned `GET /` (no query) or anything under `/console`: the web console and its
-    /// session API. Checked last, so signed requests and SNS links are unaffected.
+    /// Unsigned and under `/console`, or a browser's `GET /` (asking for HTML): the web
+    /// console and its session API. Checked last, so signed requests and SNS links are unaffected.
     Console,
     /// Unsigned and not native: handed to S3, which answers AccessDenied in S3's own XML.
     AnonymousS3,
@@ -80,7 +80,7 @@ pub fn destination<B>(request: &Request<B>) -> Destination {
     if crate::sns::is_confirmation_link(request) {
         return Destination::SnsConfirmation;
     }
-    if crate::console::is_console_path(request.method(), path, request.uri().query()) {
+    if crate::console::is_console_request(request.method(), request.uri(), request.headers()) {
         return Destination::Console;
     }
     Destination::AnonymousS3
@@ -143,7 +143,14 @@ mod tests {
 
     #[test]
     fn unsigned_root_and_console_paths_reach_the_console() {
-        assert_eq!(destination(&request("/", None)), Destination::Console);
+        let browser = Request::builder()
+            .uri("/")
+            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+            .body(())
+            .expect("request");
+        assert_eq!(destination(&browser), Destination::Console);
+        // An SDK's anonymous ListBuckets asks for no HTML: S3 refuses it as before.
+        assert_eq!(destination(&request("/", None)), Destination::AnonymousS3);
         assert_eq!(
             destination(&request("/console/js/app.js", None)),
             Destination::Console

@@ -31,14 +31,27 @@ pub(crate) struct Console {
     pub sessions: Arc<Sessions>,
 }
 
-/// Whether an unsigned request is for the console: `GET /` (without a query, which S3's
-/// anonymous ListBuckets would only refuse) or anything under `/console`.
-pub(crate) fn is_console_path(method: &Method, path: &str, query: Option<&str>) -> bool {
-    (path == "/"
-        && query.is_none_or(str::is_empty)
-        && (method == Method::GET || method == Method::HEAD))
-        || path == "/console"
-        || path.starts_with("/console/")
+/// Whether an unsigned request is for the console: anything under `/console`, or a browser's
+/// `GET /` (no query, `Accept` naming `text/html`, as every browser's navigation does). An
+/// SDK's anonymous ListBuckets on `/` asks for no HTML and still gets S3's `AccessDenied`.
+pub(crate) fn is_console_request(
+    method: &Method,
+    uri: &http::Uri,
+    headers: &http::HeaderMap,
+) -> bool {
+    let path = uri.path();
+    if path == "/console" || path.starts_with("/console/") {
+        return true;
+    }
+    let wants_html = headers
+        .get_all(http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/html"));
+    path == "/"
+        && uri.query().is_none_or(str::is_empty)
+        && (method == Method::GET || method == Method::HEAD)
+        && wants_html
 }
 
 /// The headers every console response carries: nothing but our own files may run
