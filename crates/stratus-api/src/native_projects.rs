@@ -92,10 +92,15 @@ impl ProjectsState {
     }
 }
 
-fn project_name(raw: &str) -> ApiResult<String> {
+/// The project named in the path, or why it is no project name.
+fn project_name(raw: &str) -> Result<String, String> {
     ProjectName::parse(raw)
         .map(|name| name.as_str().to_owned())
-        .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid request", &e.0))
+        .map_err(|e| e.0)
+}
+
+fn invalid(why: &str) -> Response<Body> {
+    problem(StatusCode::BAD_REQUEST, "invalid request", why)
 }
 
 async fn list_projects(
@@ -121,7 +126,7 @@ async fn show_quota(
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let caller = state.caller(&headers).await?;
-    let project = project_name(&project)?;
+    let project = project_name(&project).map_err(|why| invalid(&why))?;
     let stored = state
         .quotas
         .usage(&caller, &project)
@@ -137,9 +142,8 @@ async fn set_quota(
     body: Bytes,
 ) -> Result<Json<Value>, Response<Body>> {
     let caller = state.caller(&headers).await?;
-    let project = project_name(&project)?;
-    let change = parse_change(&body)
-        .map_err(|why| problem(StatusCode::BAD_REQUEST, "invalid request", &why))?;
+    let project = project_name(&project).map_err(|why| invalid(&why))?;
+    let change = parse_change(&body).map_err(|why| invalid(&why))?;
     state
         .quotas
         .set(&caller, &project, change)
@@ -215,7 +219,11 @@ mod tests {
             br#"{"limits": {}, "extra": 1}"#,
             b"not json",
         ] {
-            assert!(parse_change(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+            assert!(
+                parse_change(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

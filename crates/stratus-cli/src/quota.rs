@@ -77,7 +77,11 @@ fn parse_size(text: &str) -> Result<u64, String> {
         "mi" | "mib" => 1 << 20,
         "gi" | "gib" => 1 << 30,
         "ti" | "tib" => 1 << 40,
-        other => return Err(format!("unknown size suffix {other:?} (B, KB, MiB, GiB, ...)")),
+        other => {
+            return Err(format!(
+                "unknown size suffix {other:?} (B, KB, MiB, GiB, ...)"
+            ));
+        }
     };
     number
         .checked_mul(multiplier)
@@ -90,7 +94,12 @@ fn parse_limit_name(text: &str) -> Result<&'static str, String> {
         .iter()
         .find(|name| **name == normal || name.strip_prefix("max_") == Some(normal.as_str()))
         .copied()
-        .ok_or_else(|| format!("unknown limit {text:?}; the limits are {}", LIMITS.join(", ")))
+        .ok_or_else(|| {
+            format!(
+                "unknown limit {text:?}; the limits are {}",
+                LIMITS.join(", ")
+            )
+        })
 }
 
 impl SetArgs {
@@ -204,7 +213,9 @@ fn print_table(documents: &[Value]) {
             };
             println!(
                 "  {:<28} {:>16} {:>16}",
-                limit, doc["usage"][usage_of(limit)], max
+                limit,
+                doc["usage"][usage_of(limit)],
+                max
             );
         }
     }

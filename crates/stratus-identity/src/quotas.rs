@@ -221,7 +221,12 @@ mod tests {
             quotas.get(&reader, "team").await.expect("own").max_objects,
             Some(3)
         );
-        assert!(quotas.get(&principal("other", Role::Admin), "team").await.is_err());
+        assert!(
+            quotas
+                .get(&principal("other", Role::Admin), "team")
+                .await
+                .is_err()
+        );
         assert!(quotas.set(&operator, "Bad Name!", change).await.is_err());
     }
 }

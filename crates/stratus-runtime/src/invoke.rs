@@ -662,7 +662,9 @@ fn throttled(denied: Denied, project: &str, limits: ProjectLimits) -> RuntimeErr
         )),
         Denied::ProjectMemory => RuntimeError::Throttled(format!(
             "project {project} has max_worker_memory_mb = {} and its workers use it all",
-            limits.worker_memory_mb.map_or_else(unlimited, |n| n.to_string())
+            limits
+                .worker_memory_mb
+                .map_or_else(unlimited, |n| n.to_string())
         )),
     }
 }

@@ -51,7 +51,10 @@ struct State {
 impl State {
     fn add_memory(&mut self, project: &str, mb: u64) {
         self.memory_mb += mb;
-        *self.memory_by_project.entry(project.to_owned()).or_default() += mb;
+        *self
+            .memory_by_project
+            .entry(project.to_owned())
+            .or_default() += mb;
     }
 
     fn free_memory(&mut self, project: &str, mb: u64) {
@@ -197,7 +200,10 @@ impl Pools {
             .busy_by_function
             .entry(key.function_key())
             .or_default() += 1;
-        *state.busy_by_project.entry(key.project.clone()).or_default() += 1;
+        *state
+            .busy_by_project
+            .entry(key.project.clone())
+            .or_default() += 1;
         Ok(slot)
     }
 
