@@ -107,32 +107,36 @@ pub(super) fn charge_storage(
     if bytes_delta == 0 && objects_delta == 0 {
         return Ok(());
     }
-    let project: String = conn
-        .prepare_cached("SELECT project FROM buckets WHERE name = ?1")?
-        .query_row([bucket], |r| r.get(0))
-        .optional()?
-        .ok_or(MetaError::NotFound("bucket"))?;
-    let (bytes, objects): (i64, i64) = conn
-        .prepare_cached("SELECT bytes, objects FROM project_storage WHERE project = ?1")?
-        .query_row([&project], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .unwrap_or((0, 0));
+    // One lookup for the project, its totals and its storage limits: this runs on every write.
+    let row: Option<(String, i64, i64, Option<i64>, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT b.project, COALESCE(s.bytes, 0), COALESCE(s.objects, 0), q.max_storage_bytes, q.max_objects
+             FROM buckets b
+             LEFT JOIN project_storage s ON s.project = b.project
+             LEFT JOIN project_quotas q ON q.project = b.project
+             WHERE b.name = ?1",
+        )?
+        .query_row([bucket], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?;
+    let (project, bytes, objects, max_bytes, max_objects) =
+        row.ok_or(MetaError::NotFound("bucket"))?;
     let (bytes, objects) = (
         u64::try_from(bytes).unwrap_or(0),
         u64::try_from(objects).unwrap_or(0),
     );
-    let quota = limits(conn, &project)?;
     check(
         &project,
         "max_storage_bytes",
-        quota.max_storage_bytes,
+        to_u64(max_bytes),
         bytes,
         bytes_delta,
     )?;
     check(
         &project,
         "max_objects",
-        quota.max_objects,
+        to_u64(max_objects),
         objects,
         objects_delta,
     )?;
