@@ -96,6 +96,15 @@ fn check(
     }
 }
 
+/// A bucket's project, its storage totals and its storage limits.
+struct ProjectStorage {
+    project: String,
+    bytes: u64,
+    objects: u64,
+    max_bytes: Option<u64>,
+    max_objects: Option<u64>,
+}
+
 /// Adds a write's change to its project's storage totals, refusing it when it would pass the
 /// project's byte or object limit. Runs inside the write's transaction.
 pub(super) fn charge_storage(
@@ -108,7 +117,7 @@ pub(super) fn charge_storage(
         return Ok(());
     }
     // One lookup for the project, its totals and its storage limits: this runs on every write.
-    let row: Option<(String, i64, i64, Option<i64>, Option<i64>)> = conn
+    let row = conn
         .prepare_cached(
             "SELECT b.project, COALESCE(s.bytes, 0), COALESCE(s.objects, 0), q.max_storage_bytes, q.max_objects
              FROM buckets b
@@ -117,29 +126,24 @@ pub(super) fn charge_storage(
              WHERE b.name = ?1",
         )?
         .query_row([bucket], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok(ProjectStorage {
+                project: r.get(0)?,
+                bytes: to_u64(r.get(1)?).unwrap_or(0),
+                objects: to_u64(r.get(2)?).unwrap_or(0),
+                max_bytes: to_u64(r.get(3)?),
+                max_objects: to_u64(r.get(4)?),
+            })
         })
         .optional()?;
-    let (project, bytes, objects, max_bytes, max_objects) =
-        row.ok_or(MetaError::NotFound("bucket"))?;
-    let (bytes, objects) = (
-        u64::try_from(bytes).unwrap_or(0),
-        u64::try_from(objects).unwrap_or(0),
-    );
-    check(
-        &project,
-        "max_storage_bytes",
-        to_u64(max_bytes),
+    let ProjectStorage {
+        project,
         bytes,
-        bytes_delta,
-    )?;
-    check(
-        &project,
-        "max_objects",
-        to_u64(max_objects),
         objects,
-        objects_delta,
-    )?;
+        max_bytes,
+        max_objects,
+    } = row.ok_or(MetaError::NotFound("bucket"))?;
+    check(&project, "max_storage_bytes", max_bytes, bytes, bytes_delta)?;
+    check(&project, "max_objects", max_objects, objects, objects_delta)?;
     conn.prepare_cached(
         "INSERT INTO project_storage (project, bytes, objects) VALUES (?1, ?2, ?3)
          ON CONFLICT (project) DO UPDATE SET bytes = ?2, objects = ?3",
