@@ -243,8 +243,10 @@ def test_only_operators_set_quotas_and_projects_read_their_own(server):
     for token in (admin.token, reader.token):
         assert quota_of(server, project, token)["limits"]["max_objects"] == 7
     assert api(server, "GET", f"/v1/projects/{project}/quota", stranger.token).status == 403
-    shown = json.loads(run_stratus("quota", "show", "--json", env=server.cli_env(token=reader.token)).stdout)
+    [shown] = json.loads(run_stratus("quota", "show", "--json", env=server.cli_env(token=reader.token)).stdout)
     assert shown["project"] == project and shown["limits"]["max_functions"] == 3
+    table = run_stratus("quota", "show", project, env=server.cli_env(token=reader.token)).stdout
+    assert "max_objects" in table and "7" in table and "unlimited" in table, table
     # Partial update keeps other limits; null removes one; garbage changes nothing.
     res = api(server, "PUT", f"/v1/projects/{project}/quota", None, {"limits": {"max_objects": None}})
     assert res.status == 200 and res.json()["limits"]["max_functions"] == 3

@@ -20,7 +20,8 @@ const LIMITS: [&str; 5] = [
 pub(crate) enum QuotaCommand {
     /// Set a project's limits (operators only); limits not named keep their value.
     Set(SetArgs),
-    /// A project's usage against its limits (all visible projects without PROJECT).
+    /// A project's usage against its limits; without PROJECT, every project you can see
+    /// (operators: all; others: their own), and `--json` prints an array.
     Show {
         project: Option<String>,
         #[arg(long)]
@@ -139,20 +140,25 @@ pub(crate) async fn run(target: &Target, command: QuotaCommand) -> anyhow::Resul
             print_table(std::slice::from_ref(&document));
         }
         QuotaCommand::Show { project, json } => {
-            let documents = match project {
+            // One project's document (an object), or every visible project's (an array).
+            match project {
                 Some(project) => {
                     let path = format!("/v1/projects/{project}/quota");
-                    vec![client.call(http::Method::GET, &path, None).await?]
+                    let document = client.call(http::Method::GET, &path, None).await?;
+                    if json {
+                        println!("{document}");
+                    } else {
+                        print_table(std::slice::from_ref(&document));
+                    }
                 }
-                None => projects(&client).await?,
-            };
-            if json {
-                match documents.as_slice() {
-                    [one] => println!("{one}"),
-                    many => println!("{}", Value::Array(many.to_vec())),
+                None => {
+                    let documents = projects(&client).await?;
+                    if json {
+                        println!("{}", Value::Array(documents));
+                    } else {
+                        print_table(&documents);
+                    }
                 }
-            } else {
-                print_table(&documents);
             }
         }
     }
