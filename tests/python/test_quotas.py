@@ -168,6 +168,20 @@ def test_function_count_limit_on_lambda_and_native_deploy(server, tmp_path):
     assert quota_of(server, project, key.token)["usage"]["functions"] == 2
 
 
+def test_function_count_limit_on_stratus_apply(server, tmp_path):
+    project, key = new_project(server, "qapply")
+    set_quota(server, project, "--max-functions", "1")
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "function.yaml").write_text(f"name: {name}\nruntime: python3.11\nhandler: app.handler\n")
+        (tmp_path / name / "app.py").write_text(SLOW)
+    (tmp_path / "app.yaml").write_text("application: capped\nfunctions:\n  - path: first\n  - path: second\n")
+    refused = run_stratus("apply", str(tmp_path / "app.yaml"), env=server.cli_env(token=key.token), check=False,
+                          timeout=120)
+    assert refused.returncode != 0 and "max_functions" in refused.stderr, (refused.stdout, refused.stderr)
+    assert quota_of(server, project, key.token)["usage"]["functions"] <= 1
+
+
 def concurrent_invokes(client, name, count, sleep):
     """`count` synchronous invocations at once; their results or error responses."""
     barrier = threading.Barrier(count)
