@@ -22,6 +22,7 @@ mod native_environments;
 mod native_functions;
 mod native_messaging;
 mod native_plan;
+mod native_projects;
 mod native_urls;
 mod oscar;
 mod routing;
@@ -191,6 +192,17 @@ impl Edge {
             identity,
             public,
         }));
+        self
+    }
+
+    /// Serves `/v1/projects` (projects, their quotas and usage) from `quotas`.
+    #[must_use]
+    pub fn with_quotas(mut self, quotas: Arc<stratus_identity::Quotas>) -> Self {
+        self.native = self.native.merge(native_projects::routes(
+            Arc::clone(&self.sqs.identity),
+            quotas,
+            Arc::clone(&self.lambda.functions),
+        ));
         self
     }
 

@@ -65,6 +65,7 @@ pub(crate) fn store_problem(error: &stratus_store::StoreError) -> Response<Body>
             (StatusCode::CONFLICT, "conflict")
         }
         E::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition failed"),
+        E::QuotaExceeded(_) => (StatusCode::FORBIDDEN, "quota exceeded"),
         E::EntityTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too large"),
         E::InvalidPart(_)
         | E::InvalidPartOrder

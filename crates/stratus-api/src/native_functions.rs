@@ -38,7 +38,10 @@ pub(crate) fn runtime_problem(error: &RuntimeError) -> Response<Body> {
         }
         RuntimeError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid request"),
         RuntimeError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-        RuntimeError::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
+        RuntimeError::Throttled(_) | RuntimeError::ConcurrencyLimitExceeded(_) => {
+            (StatusCode::TOO_MANY_REQUESTS, "throttled")
+        }
+        RuntimeError::QuotaExceeded(_) => (StatusCode::FORBIDDEN, "quota exceeded"),
         RuntimeError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too large"),
         RuntimeError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         RuntimeError::Storage(_) | RuntimeError::Io(_) => {

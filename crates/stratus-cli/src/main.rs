@@ -11,6 +11,7 @@ mod functions;
 mod keys;
 mod plan;
 mod profile;
+mod quota;
 mod server_args;
 
 use std::path::PathBuf;
@@ -136,6 +137,20 @@ enum Command {
         #[command(subcommand)]
         command: Option<CostCommand>,
     },
+    /// Project quotas: `set` (operators) and `show` (usage against limits).
+    Quota {
+        #[command(flatten)]
+        target: client::Target,
+        #[command(subcommand)]
+        command: quota::QuotaCommand,
+    },
+    /// Projects and their usage.
+    Projects {
+        #[command(flatten)]
+        target: client::Target,
+        #[command(subcommand)]
+        command: quota::ProjectsCommand,
+    },
     /// Print a function's log (START/END/REPORT lines and its output).
     Logs {
         #[command(flatten)]
@@ -214,6 +229,12 @@ fn main() -> anyhow::Result<ExitCode> {
             name,
             follow,
         } => block_on_code(functions::logs(&target, &name, follow)),
+        Command::Quota { target, command } => {
+            block_on(quota::run(&target, command)).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Projects { target, command } => {
+            block_on(quota::run_projects(&target, command)).map(|()| ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! every project. An admin key of any other project manages only its own project's keys.
 
 mod apps;
+mod quotas;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -15,6 +16,7 @@ use stratus_core::{Action, ProjectName, Role};
 use stratus_meta::{IdentityRepository, KeyRecord, MetaError};
 
 pub use apps::Apps;
+pub use quotas::{QuotaChange, Quotas};
 
 /// The project created at first start; its admin keys operate the whole server.
 pub const OPERATOR_PROJECT: &str = "admin";

@@ -7,6 +7,7 @@ mod app_records;
 mod function_records;
 mod mapping_records;
 mod queue_records;
+mod quota_records;
 mod records;
 mod repository;
 mod sqlite;
@@ -18,11 +19,12 @@ pub use app_records::AppRecord;
 pub use function_records::*;
 pub use mapping_records::MappingRecord;
 pub use queue_records::*;
+pub use quota_records::{QuotaLimits, StoredUsage};
 pub use records::*;
 pub use repository::{
     AppRepository, FunctionRepository, IdentityRepository, LogRetentionRepository,
-    MappingRepository, MetricsRepository, ObjectRepository, QueueRepository, TopicRepository,
-    UsageRepository,
+    MappingRepository, MetricsRepository, ObjectRepository, QueueRepository, QuotaRepository,
+    TopicRepository, UsageRepository,
 };
 pub use sqlite::SqliteMeta;
 pub use topic_records::*;
@@ -52,6 +54,18 @@ pub enum MetaError {
     WriterGone,
     #[error("metadata commit failed: {0}")]
     Commit(String),
+    /// A write would take a project past one of its quotas; nothing was changed.
+    #[error(
+        "quota exceeded: project {project} has {limit} = {max}; it uses {current} and this would make it {requested}"
+    )]
+    QuotaExceeded {
+        project: String,
+        /// The limit's name, as the API and CLI spell it (`max_storage_bytes`, ...).
+        limit: &'static str,
+        max: u64,
+        current: u64,
+        requested: u64,
+    },
 }
 
 pub type MetaResult<T> = Result<T, MetaError>;

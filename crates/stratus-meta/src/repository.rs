@@ -461,3 +461,18 @@ pub trait MetricsRepository: Send + Sync + 'static {
     async fn all_queue_counts(&self, now_ms: i64)
     -> MetaResult<Vec<(String, String, QueueCounts)>>;
 }
+
+/// Per-project quotas and the stored usage they limit. Storage totals are kept by the object
+/// writes themselves (same transaction), which also refuse a write beyond a limit; this trait
+/// reads them and sets the limits.
+#[async_trait]
+pub trait QuotaRepository: Send + Sync + 'static {
+    /// The project's limits (all unlimited when none were set).
+    async fn get_quota(&self, project: &str) -> MetaResult<crate::QuotaLimits>;
+    /// Replaces the project's limits.
+    async fn set_quota(&self, project: &str, limits: crate::QuotaLimits) -> MetaResult<()>;
+    /// Every project that has a limit set.
+    async fn all_quotas(&self) -> MetaResult<Vec<(String, crate::QuotaLimits)>>;
+    /// Stored usage of one project, or of every known project (`None`), ordered by name.
+    async fn stored_usage(&self, project: Option<&str>) -> MetaResult<Vec<crate::StoredUsage>>;
+}

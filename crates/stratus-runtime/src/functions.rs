@@ -115,6 +115,8 @@ pub struct Functions {
     pub(crate) destinations: std::sync::OnceLock<Arc<dyn crate::DestinationSink>>,
     /// Where billed usage goes (see `usage.rs`); set once by the composition root.
     pub(crate) usage: std::sync::OnceLock<Arc<stratus_meta::UsageMeter>>,
+    /// Project quotas on running work (see `quotas.rs`); set once by the composition root.
+    pub(crate) quotas: std::sync::OnceLock<Arc<stratus_identity::Quotas>>,
     /// Where the runtime client lives on the host (mounted at `/opt/stratus`).
     pub(crate) runtime_dir: PathBuf,
     pub(crate) run_dir: PathBuf,
@@ -199,6 +201,7 @@ impl Functions {
             dispatcher: Dispatcher::default(),
             destinations: std::sync::OnceLock::new(),
             usage: std::sync::OnceLock::new(),
+            quotas: std::sync::OnceLock::new(),
             meta,
             identity,
             code,
@@ -302,6 +305,9 @@ impl Functions {
                 return Err(RuntimeError::AlreadyExists(format!(
                     "Function already exist: {name}"
                 )));
+            }
+            Err(quota @ MetaError::QuotaExceeded { .. }) => {
+                return Err(RuntimeError::QuotaExceeded(quota.to_string()));
             }
             Err(error) => return Err(error.into()),
         }

@@ -10,7 +10,7 @@ use stratus_meta::{InvocationRecord, VersionRecord};
 
 use crate::functions::{FunctionView, Functions, require};
 use crate::logs::LogLine;
-use crate::pool::{Denied, PoolKey, Slot};
+use crate::pool::{Denied, PoolKey, ProjectLimits, Slot};
 use crate::runtime_api::{Event, Reply};
 use crate::sandbox::{DEPENDENCIES_DIR, Mount, RUNTIME_DIR, TASK_ROOT};
 use crate::worker::{Failure, Outcome, Worker, WorkerSpec};
@@ -294,7 +294,8 @@ impl Functions {
                 .await?
                 .function
                 .reserved_concurrency;
-            match self.pools.acquire(key, memory, reserved) {
+            let project = self.project_limits(&view.version.project).await?;
+            match self.pools.acquire(key, memory, reserved, project) {
                 // A warm worker turned up after all: the permit goes back at once.
                 Ok(Slot::Warm(worker)) => return Ok((Slot::Warm(worker), None)),
                 Ok(Slot::Cold) => return Ok((Slot::Cold, permit)),
@@ -304,10 +305,7 @@ impl Functions {
                         &view.version.project,
                         &view.version.name,
                     );
-                    return Err(RuntimeError::Throttled(match denied {
-                        Denied::Concurrency => "Rate Exceeded.".into(),
-                        Denied::Memory => "the server's worker memory budget is exhausted".into(),
-                    }));
+                    return Err(throttled(denied, &view.version.project, project));
                 }
                 Err(_) => {
                     let _ = tokio::time::timeout(Duration::from_secs(1), freed).await;
@@ -499,7 +497,13 @@ impl Functions {
         };
         let key = Functions::pool_key(&view);
         while self.pools.size(&key) < version.config.min_instances as usize {
-            let Ok(Slot::Cold) = self.pools.acquire(&key, version.config.memory_mb, None) else {
+            let Ok(project) = self.project_limits(&version.project).await else {
+                return;
+            };
+            let Ok(Slot::Cold) = self
+                .pools
+                .acquire(&key, version.config.memory_mb, None, project)
+            else {
                 return;
             };
             let worker = match self.start_worker(version).await {
@@ -639,6 +643,29 @@ impl Functions {
             log_tail,
             metering,
         }
+    }
+}
+
+/// The error a synchronous invocation gets when no slot was granted.
+fn throttled(denied: Denied, project: &str, limits: ProjectLimits) -> RuntimeError {
+    let unlimited = || "unlimited".to_owned();
+    match denied {
+        Denied::Concurrency => RuntimeError::Throttled("Rate Exceeded.".into()),
+        Denied::Memory => {
+            RuntimeError::Throttled("the server's worker memory budget is exhausted".into())
+        }
+        Denied::ProjectConcurrency => RuntimeError::ConcurrencyLimitExceeded(format!(
+            "Rate Exceeded: project {project} has max_concurrent_invocations = {} and all are in use",
+            limits
+                .concurrent_invocations
+                .map_or_else(unlimited, |n| n.to_string())
+        )),
+        Denied::ProjectMemory => RuntimeError::Throttled(format!(
+            "project {project} has max_worker_memory_mb = {} and its workers use it all",
+            limits
+                .worker_memory_mb
+                .map_or_else(unlimited, |n| n.to_string())
+        )),
     }
 }
 

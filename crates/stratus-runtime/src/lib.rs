@@ -19,6 +19,8 @@ mod invoke;
 mod log_groups;
 pub mod logs;
 mod pool;
+mod quotas;
+pub use pool::ProjectLoad;
 mod report;
 mod runtime_api;
 pub mod sandbox;
@@ -75,6 +77,12 @@ pub enum RuntimeError {
     /// Concurrency or memory budget exhausted.
     #[error("{0}")]
     Throttled(String),
+    /// The project's concurrent-invocation quota is reached (Lambda's account concurrency limit).
+    #[error("{0}")]
+    ConcurrencyLimitExceeded(String),
+    /// Creating this would take the project past a quota (the function count).
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error("{0}")]
     TooLarge(String),
     /// Code cannot run because the host has no sandbox and insecure mode was not chosen.

@@ -4,6 +4,9 @@
 //! one drains). Reserved concurrency counts across all versions of a function, as on Lambda.
 //! All workers together may be sized at most at the memory budget; a cold start that does not
 //! fit evicts idle workers of other functions, least recently used first.
+//! A project may also have quotas on its concurrent invocations and its workers' memory
+//! ([`ProjectLimits`]); its memory limit is enforced like the global budget, evicting the
+//! project's own idle workers of other functions first.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -40,6 +43,47 @@ struct State {
     busy_by_function: HashMap<(String, String), u32>,
     /// Memory of every live worker, idle or busy, plus reserved cold-start slots.
     memory_mb: u64,
+    /// The same two figures per project, for the project quotas.
+    busy_by_project: HashMap<String, u32>,
+    memory_by_project: HashMap<String, u64>,
+}
+
+impl State {
+    fn add_memory(&mut self, project: &str, mb: u64) {
+        self.memory_mb += mb;
+        *self
+            .memory_by_project
+            .entry(project.to_owned())
+            .or_default() += mb;
+    }
+
+    fn free_memory(&mut self, project: &str, mb: u64) {
+        self.memory_mb = self.memory_mb.saturating_sub(mb);
+        if let Some(used) = self.memory_by_project.get_mut(project) {
+            *used = used.saturating_sub(mb);
+            if *used == 0 {
+                self.memory_by_project.remove(project);
+            }
+        }
+    }
+
+    fn project_memory(&self, project: &str) -> u64 {
+        self.memory_by_project.get(project).copied().unwrap_or(0)
+    }
+}
+
+/// A project's quotas on running work; `None` is unlimited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ProjectLimits {
+    pub concurrent_invocations: Option<u64>,
+    pub worker_memory_mb: Option<u64>,
+}
+
+/// What a project runs right now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProjectLoad {
+    pub concurrent_invocations: u64,
+    pub worker_memory_mb: u64,
 }
 
 /// What `acquire` granted.
@@ -61,6 +105,10 @@ pub(crate) struct Pools {
 pub(crate) enum Denied {
     Concurrency,
     Memory,
+    /// The project's concurrent-invocation quota.
+    ProjectConcurrency,
+    /// The project's worker-memory quota.
+    ProjectMemory,
 }
 
 impl Pools {
@@ -85,8 +133,20 @@ impl Pools {
         key: &PoolKey,
         memory_mb: u32,
         reserved: Option<u32>,
+        project: ProjectLimits,
     ) -> Result<Slot, Denied> {
         let mut state = self.lock();
+        let project_busy = state
+            .busy_by_project
+            .get(&key.project)
+            .copied()
+            .unwrap_or(0);
+        if project
+            .concurrent_invocations
+            .is_some_and(|limit| u64::from(project_busy) >= limit)
+        {
+            return Err(Denied::ProjectConcurrency);
+        }
         let busy = state
             .busy_by_function
             .get(&key.function_key())
@@ -108,19 +168,28 @@ impl Pools {
             }
             found
         };
-        state.memory_mb -= dead_memory;
+        state.free_memory(&key.project, dead_memory);
         let slot = match warm {
             Some(worker) => Slot::Warm(Box::new(worker)),
             None => {
                 let need = u64::from(memory_mb);
+                if let Some(limit) = project.worker_memory_mb {
+                    let used = state.project_memory(&key.project);
+                    if used + need > limit {
+                        evict_idle(&mut state, key, Some(&key.project), used + need - limit);
+                    }
+                    if state.project_memory(&key.project) + need > limit {
+                        return Err(Denied::ProjectMemory);
+                    }
+                }
                 if state.memory_mb + need > self.budget_mb {
                     let excess = state.memory_mb + need - self.budget_mb;
-                    evict_idle(&mut state, key, excess);
+                    evict_idle(&mut state, key, None, excess);
                 }
                 if state.memory_mb + need > self.budget_mb {
                     return Err(Denied::Memory);
                 }
-                state.memory_mb += need;
+                state.add_memory(&key.project, need);
                 Slot::Cold
             }
         };
@@ -130,6 +199,10 @@ impl Pools {
         *state
             .busy_by_function
             .entry(key.function_key())
+            .or_default() += 1;
+        *state
+            .busy_by_project
+            .entry(key.project.clone())
             .or_default() += 1;
         Ok(slot)
     }
@@ -142,6 +215,9 @@ impl Pools {
             if let Some(busy) = state.busy_by_function.get_mut(&key.function_key()) {
                 *busy = busy.saturating_sub(1);
             }
+            if let Some(busy) = state.busy_by_project.get_mut(&key.project) {
+                *busy = busy.saturating_sub(1);
+            }
             match (state.pools.get_mut(key), worker) {
                 (Some(pool), Some(worker)) => {
                     pool.busy = pool.busy.saturating_sub(1);
@@ -152,7 +228,7 @@ impl Pools {
                     if let Some(pool) = pool {
                         pool.busy = pool.busy.saturating_sub(1);
                     }
-                    state.memory_mb = state.memory_mb.saturating_sub(u64::from(memory_mb));
+                    state.free_memory(&key.project, u64::from(memory_mb));
                     dropped = worker;
                 }
             }
@@ -165,6 +241,17 @@ impl Pools {
     /// Adds a pre-warmed worker (min_instances) to a pool whose memory was reserved by `acquire`.
     pub fn add_idle(&self, key: &PoolKey, worker: Worker) {
         self.release(key, Some(worker), 0);
+    }
+
+    /// The invocations a project runs now and the memory of its live workers.
+    pub fn project_load(&self, project: &str) -> ProjectLoad {
+        let state = self.lock();
+        ProjectLoad {
+            concurrent_invocations: u64::from(
+                state.busy_by_project.get(project).copied().unwrap_or(0),
+            ),
+            worker_memory_mb: state.project_memory(project),
+        }
     }
 
     /// Whether the pool has an idle worker (which may have died since; `acquire` decides).
@@ -195,7 +282,7 @@ impl Pools {
         {
             let mut state = self.lock();
             let now = Instant::now();
-            let mut freed = 0u64;
+            let mut freed: Vec<(String, u64)> = Vec::new();
             for (key, pool) in &mut state.pools {
                 let keep = if retired(key) { 0 } else { min_of(key) };
                 // Oldest first: the idle list is ordered by last use.
@@ -206,11 +293,13 @@ impl Pools {
                         break;
                     }
                     let worker = pool.idle.remove(0);
-                    freed += u64::from(worker.memory_mb);
+                    freed.push((key.project.clone(), u64::from(worker.memory_mb)));
                     stopped.push(worker);
                 }
             }
-            state.memory_mb = state.memory_mb.saturating_sub(freed);
+            for (project, mb) in freed {
+                state.free_memory(&project, mb);
+            }
             state
                 .pools
                 .retain(|key, pool| pool.busy > 0 || !pool.idle.is_empty() || !retired(key));
@@ -226,26 +315,27 @@ impl Pools {
     pub fn clear(&self) {
         let workers: Vec<Worker> = {
             let mut state = self.lock();
-            let workers: Vec<Worker> = state
-                .pools
-                .values_mut()
-                .flat_map(|p| p.idle.drain(..))
-                .collect();
-            let freed: u64 = workers.iter().map(|w| u64::from(w.memory_mb)).sum();
-            state.memory_mb = state.memory_mb.saturating_sub(freed);
-            workers
+            let mut workers: Vec<(String, Worker)> = Vec::new();
+            for (key, pool) in &mut state.pools {
+                workers.extend(pool.idle.drain(..).map(|w| (key.project.clone(), w)));
+            }
+            for (project, worker) in &workers {
+                state.free_memory(project, u64::from(worker.memory_mb));
+            }
+            workers.into_iter().map(|(_, w)| w).collect()
         };
         drop(workers);
     }
 }
 
-/// Frees at least `needed` MB by stopping idle workers of pools other than `except`, least
-/// recently used first.
-fn evict_idle(state: &mut State, except: &PoolKey, needed: u64) {
+/// Frees at least `needed` MB by stopping idle workers of pools other than `except` (only of
+/// `project`'s pools when given), least recently used first.
+fn evict_idle(state: &mut State, except: &PoolKey, project: Option<&str>, needed: u64) {
     let mut candidates: Vec<(Instant, PoolKey)> = state
         .pools
         .iter()
         .filter(|(key, _)| *key != except)
+        .filter(|(key, _)| project.is_none_or(|p| key.project == p))
         .flat_map(|(key, pool)| pool.idle.iter().map(move |w| (w.last_used, key.clone())))
         .collect();
     candidates.sort_by_key(|(used, _)| *used);
@@ -258,8 +348,9 @@ fn evict_idle(state: &mut State, except: &PoolKey, needed: u64) {
             && !pool.idle.is_empty()
         {
             let worker = pool.idle.remove(0);
-            freed += u64::from(worker.memory_mb);
+            let mb = u64::from(worker.memory_mb);
+            freed += mb;
+            state.free_memory(&key.project, mb);
         }
     }
-    state.memory_mb = state.memory_mb.saturating_sub(freed);
 }

@@ -305,6 +305,8 @@ impl Server {
         // Uploads that match a bucket trigger queue their invocation in the upload's own
         // transaction; this wakes the dispatcher right after that commit.
         store.notify_invocations_queued(functions.dispatch_waker());
+        let quotas = Arc::new(stratus_identity::Quotas::new(meta.clone()));
+        functions.set_quotas(Arc::clone(&quotas));
         let apps = Arc::new(stratus_identity::Apps::new(meta.clone()));
         // Background services stop when `serve` ends (see `stopped`).
         let (stopping, stop_requested) = tokio::sync::watch::channel(false);
@@ -356,7 +358,8 @@ impl Server {
                 prices: Arc::new(config.prices.clone()),
             },
         )
-        .with_metrics(metrics, meta, config.public_metrics);
+        .with_metrics(metrics, meta, config.public_metrics)
+        .with_quotas(quotas);
         files::write_server_info(&config.data_dir, address)?;
         Ok(Self {
             listener,

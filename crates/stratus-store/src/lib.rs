@@ -70,6 +70,9 @@ pub enum StoreError {
     InvalidArgument(String),
     #[error("the request body ended early: {0}")]
     IncompleteBody(String),
+    /// The write would take the project past a storage quota; nothing was stored.
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error("storage io failed")]
     Io(#[from] std::io::Error),
     #[error("metadata failed")]
@@ -84,6 +87,7 @@ impl From<MetaError> for StoreError {
             MetaError::NotFound(_) => StoreError::NoSuchKey,
             MetaError::BucketNotEmpty => StoreError::BucketNotEmpty,
             MetaError::PreconditionFailed => StoreError::PreconditionFailed,
+            quota @ MetaError::QuotaExceeded { .. } => StoreError::QuotaExceeded(quota.to_string()),
             other => StoreError::Meta(other),
         }
     }

@@ -159,7 +159,7 @@ impl FunctionUrls {
                     message(StatusCode::BAD_GATEWAY, "Internal Server Error")
                 }
             },
-            Err(RuntimeError::Throttled(_)) => {
+            Err(RuntimeError::Throttled(_) | RuntimeError::ConcurrencyLimitExceeded(_)) => {
                 message(StatusCode::TOO_MANY_REQUESTS, "Rate Exceeded.")
             }
             Err(RuntimeError::TooLarge(_)) => {

@@ -7,12 +7,24 @@ use http::{Response, StatusCode};
 use stratus_runtime::RuntimeError;
 
 pub(crate) fn lambda_error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
+    let reason = (code == "TooManyRequestsException")
+        .then_some("ReservedFunctionConcurrentInvocationLimitExceeded");
+    lambda_error_with_reason(status, code, message, reason)
+}
+
+/// As [`lambda_error`], with the `Reason` field Lambda adds to throttling errors.
+fn lambda_error_with_reason(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    reason: Option<&str>,
+) -> Response<Body> {
     let mut body = serde_json::json!({ "Type": "User", "message": message });
     if status.is_server_error() {
         body["Type"] = "Service".into();
     }
-    if code == "TooManyRequestsException" {
-        body["Reason"] = "ReservedFunctionConcurrentInvocationLimitExceeded".into();
+    if let Some(reason) = reason {
+        body["Reason"] = reason.into();
     }
     Response::builder()
         .status(status)
@@ -33,6 +45,18 @@ pub(crate) fn invalid(message: &str) -> Response<Body> {
 
 pub(crate) fn from_runtime(error: &RuntimeError) -> Response<Body> {
     let (status, code) = match error {
+        // Lambda's account-level concurrency limit: the project's quota is our account's.
+        RuntimeError::ConcurrencyLimitExceeded(message) => {
+            return lambda_error_with_reason(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequestsException",
+                message,
+                Some("ConcurrentInvocationLimitExceeded"),
+            );
+        }
+        // Lambda has no function-count limit; its account quota on what functions occupy is
+        // code storage, refused on CreateFunction with this 400, which botocore models.
+        RuntimeError::QuotaExceeded(_) => (StatusCode::BAD_REQUEST, "CodeStorageExceededException"),
         RuntimeError::NotFound(_) => (StatusCode::NOT_FOUND, "ResourceNotFoundException"),
         RuntimeError::AlreadyExists(_) => (StatusCode::CONFLICT, "ResourceConflictException"),
         RuntimeError::Invalid { .. } => (StatusCode::BAD_REQUEST, "InvalidParameterValueException"),

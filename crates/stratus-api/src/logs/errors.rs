@@ -41,7 +41,9 @@ impl From<RuntimeError> for LogsError {
             RuntimeError::NotFound(message) => Self::not_found(message),
             RuntimeError::Invalid { message, .. } => Self::invalid(message),
             RuntimeError::Forbidden(message) => Self::new("AccessDeniedException", message),
-            RuntimeError::Throttled(message) => Self::new("ThrottlingException", message),
+            RuntimeError::Throttled(message) | RuntimeError::ConcurrencyLimitExceeded(message) => {
+                Self::new("ThrottlingException", message)
+            }
             other => {
                 tracing::error!(error = ?other, "logs request failed");
                 Self {

@@ -19,6 +19,13 @@ pub(crate) fn s3_error(err: StoreError) -> S3Error {
         StoreError::InvalidArgument(_) => S3ErrorCode::InvalidArgument,
         StoreError::IncompleteBody(_) => S3ErrorCode::IncompleteBody,
         StoreError::EntityTooLarge => S3ErrorCode::EntityTooLarge,
+        StoreError::QuotaExceeded(message) => {
+            // S3 has no quota error; MinIO answers its own code too. 403, as for a refused write.
+            let mut error =
+                S3Error::with_message(S3ErrorCode::Custom("QuotaExceeded".into()), message.clone());
+            error.set_status_code(http::StatusCode::FORBIDDEN);
+            return error;
+        }
         StoreError::Io(_) | StoreError::Meta(_) => {
             tracing::error!(error = ?err, "storage failure");
             return S3Error::with_message(

@@ -225,6 +225,7 @@ impl FunctionRepository for SqliteMeta {
             if inserted == 0 {
                 return Err(MetaError::AlreadyExists("function"));
             }
+            super::quotas::check_function_count(conn, &function.project)?;
             upsert_version(conn, &latest)
         })
         .await

@@ -16,6 +16,7 @@ mod mappings;
 mod messages;
 mod objects;
 mod queues;
+mod quotas;
 mod schedules;
 mod schema;
 mod scrape;

@@ -150,18 +150,21 @@ fn decode_object(raw: (ObjectRecord, String, Option<String>)) -> MetaResult<Obje
     Ok(record)
 }
 
-fn existing_object(
-    conn: &Connection,
-    bucket: &str,
-    key: &str,
-) -> MetaResult<Option<(String, Vec<String>)>> {
-    let row: Option<(String, Option<String>)> = conn
-        .prepare_cached("SELECT etag, segments FROM objects WHERE bucket = ?1 AND key = ?2")?
+/// The object a write replaces or a delete removes.
+struct Existing {
+    etag: String,
+    size: u64,
+    blobs: Vec<String>,
+}
+
+fn existing_object(conn: &Connection, bucket: &str, key: &str) -> MetaResult<Option<Existing>> {
+    let row: Option<(String, Option<String>, u64)> = conn
+        .prepare_cached("SELECT etag, segments, size FROM objects WHERE bucket = ?1 AND key = ?2")?
         .query_row(params![bucket, key.as_bytes()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()?;
-    row.map(|(etag, segments)| {
+    row.map(|(etag, segments, size)| {
         let blobs = match segments {
             Some(json) => serde_json::from_str::<Vec<Segment>>(&json)?
                 .into_iter()
@@ -169,9 +172,13 @@ fn existing_object(
                 .collect(),
             None => Vec::new(),
         };
-        Ok((etag, blobs))
+        Ok(Existing { etag, size, blobs })
     })
     .transpose()
+}
+
+fn signed(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 /// Inserts or replaces an object row; returns the blobs of the object it replaced.
@@ -184,11 +191,17 @@ pub(super) fn upsert_object(
     match (condition, &existing) {
         (WriteCondition::IfAbsent, Some(_)) => return Err(MetaError::PreconditionFailed),
         (WriteCondition::IfEtag(_), None) => return Err(MetaError::NotFound("key")),
-        (WriteCondition::IfEtag(wanted), Some((etag, _))) if wanted != etag => {
+        (WriteCondition::IfEtag(wanted), Some(existing)) if *wanted != existing.etag => {
             return Err(MetaError::PreconditionFailed);
         }
         _ => {}
     }
+    // An overwrite counts only the difference; a new key is one more object.
+    let (bytes_delta, objects_delta) = match &existing {
+        Some(old) => (signed(object.size) - signed(old.size), 0),
+        None => (signed(object.size), 1),
+    };
+    super::quotas::charge_storage(conn, &object.bucket, bytes_delta, objects_delta)?;
     let (inline, segments) = match &object.body {
         StoredBody::Inline(bytes) => (Some(bytes.as_slice()), None),
         StoredBody::Segments(segments) => (None, Some(serde_json::to_string(segments)?)),
@@ -207,7 +220,7 @@ pub(super) fn upsert_object(
         ],
     )?;
     Ok(Garbage {
-        blobs: existing.map(|(_, blobs)| blobs).unwrap_or_default(),
+        blobs: existing.map(|old| old.blobs).unwrap_or_default(),
         ..Garbage::default()
     })
 }
@@ -392,13 +405,14 @@ impl ObjectRepository for SqliteMeta {
         let (bucket, key) = (bucket.to_owned(), key.to_owned());
         self.write(move |conn| {
             let rules = bucket_rules(conn, &bucket)?;
-            let Some((_, blobs)) = existing_object(conn, &bucket, &key)? else {
+            let Some(old) = existing_object(conn, &bucket, &key)? else {
                 return Ok(Garbage::default());
             };
             conn.prepare_cached("DELETE FROM objects WHERE bucket = ?1 AND key = ?2")?
                 .execute(params![bucket, key.as_bytes()])?;
+            super::quotas::charge_storage(conn, &bucket, -signed(old.size), -1)?;
             let mut garbage = Garbage {
-                blobs,
+                blobs: old.blobs,
                 ..Garbage::default()
             };
             record_events(conn, &rules, &event, &mut garbage)?;
