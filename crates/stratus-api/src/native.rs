@@ -103,20 +103,29 @@ pub(crate) fn identity_problem(err: IdentityError) -> Response<Body> {
 }
 
 /// The caller, from `Authorization: Bearer <token>` or a console session (see
-/// `Edge::attach_session`, which checked its CSRF token).
+/// `Edge::attach_session`, which checked its CSRF token). Every `/v1` router's state names the
+/// `Identity` ([`KnowsIdentity`]), so every `/v1` route authenticates the same way.
 pub(crate) struct Caller(pub Principal);
 
-impl FromRequestParts<AppState> for Caller {
+/// A router state that can authenticate bearer tokens.
+pub(crate) trait KnowsIdentity {
+    fn identity(&self) -> &Identity;
+}
+
+impl KnowsIdentity for AppState {
+    fn identity(&self) -> &Identity {
+        &self.identity
+    }
+}
+
+impl<S: KnowsIdentity + Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = Response<Body>;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         if let Some(session) = parts.extensions.get::<crate::console::SessionPrincipal>() {
             return Ok(Caller(session.0.clone()));
         }
-        bearer_caller(&state.identity, &parts.headers, "")
+        bearer_caller(state.identity(), &parts.headers, "")
             .await
             .map(Caller)
     }

@@ -7,15 +7,14 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::routing::get;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use serde_json::{Value, json};
 use stratus_events::TopicError;
 use stratus_events::queues::QueueError;
 use stratus_events::{Queues, Topics};
-use stratus_identity::{Identity, Principal};
+use stratus_identity::Identity;
 
-use crate::console::SessionPrincipal;
-use crate::native::{ApiResult, bearer_caller, problem};
+use crate::native::{ApiResult, Caller, KnowsIdentity, problem};
 
 #[derive(Clone)]
 struct MessagingState {
@@ -39,14 +38,9 @@ pub(crate) fn routes(
         })
 }
 
-async fn caller(
-    state: &MessagingState,
-    session: Option<axum::Extension<SessionPrincipal>>,
-    headers: &HeaderMap,
-) -> ApiResult<Principal> {
-    match session {
-        Some(axum::Extension(SessionPrincipal(principal))) => Ok(principal),
-        None => bearer_caller(&state.identity, headers, "").await,
+impl KnowsIdentity for MessagingState {
+    fn identity(&self) -> &Identity {
+        &self.identity
     }
 }
 
@@ -95,10 +89,8 @@ fn count(attributes: &std::collections::BTreeMap<String, String>, name: &str) ->
 
 async fn list_queues(
     State(state): State<MessagingState>,
-    session: Option<axum::Extension<SessionPrincipal>>,
-    headers: HeaderMap,
+    Caller(principal): Caller,
 ) -> ApiResult<Json<Value>> {
-    let principal = caller(&state, session, &headers).await?;
     let mut queues = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -134,10 +126,8 @@ async fn list_queues(
 
 async fn list_topics(
     State(state): State<MessagingState>,
-    session: Option<axum::Extension<SessionPrincipal>>,
-    headers: HeaderMap,
+    Caller(principal): Caller,
 ) -> ApiResult<Json<Value>> {
-    let principal = caller(&state, session, &headers).await?;
     let mut arns = Vec::new();
     let mut token: Option<String> = None;
     loop {

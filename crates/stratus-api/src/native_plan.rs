@@ -17,7 +17,7 @@ use stratus_core::metrics::Metrics;
 use stratus_identity::Identity;
 use stratus_planner::{Options, SolveError, System};
 
-use crate::native::{ApiResult, bearer_caller, problem};
+use crate::native::{ApiResult, Caller, KnowsIdentity, problem};
 
 /// The longest search a request may ask for; the default is shorter.
 const MAX_TIME_LIMIT: Duration = Duration::from_secs(60);
@@ -27,6 +27,12 @@ const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(10);
 struct PlanState {
     identity: Arc<Identity>,
     metrics: Arc<Metrics>,
+}
+
+impl KnowsIdentity for PlanState {
+    fn identity(&self) -> &Identity {
+        &self.identity
+    }
 }
 
 pub(crate) fn routes(identity: Arc<Identity>, metrics: Arc<Metrics>) -> axum::Router {
@@ -48,13 +54,10 @@ struct PlanQuery {
 async fn plan(
     State(state): State<PlanState>,
     query: Result<Query<PlanQuery>, axum::extract::rejection::QueryRejection>,
-    session: Option<axum::Extension<crate::console::SessionPrincipal>>,
+    Caller(_caller): Caller,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    if session.is_none() {
-        bearer_caller(&state.identity, &headers, "").await?;
-    }
     let Query(query) = query.map_err(|e| invalid(&state.metrics, &e.body_text()))?;
     let system = parse(&headers, &body, query.lambda, query.time)
         .map_err(|why| invalid(&state.metrics, &why))?;

@@ -12,14 +12,14 @@ use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::routing::get;
-use http::{HeaderMap, Response, StatusCode};
+use http::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use stratus_core::ProjectName;
-use stratus_identity::{Identity, Principal, QuotaChange, Quotas};
+use stratus_identity::{Identity, QuotaChange, Quotas};
 use stratus_meta::{QuotaLimits, StoredUsage};
 use stratus_runtime::Functions;
 
-use crate::native::{ApiResult, bearer_caller, identity_problem, problem};
+use crate::native::{ApiResult, Caller, KnowsIdentity, identity_problem, problem};
 
 #[derive(Clone)]
 struct ProjectsState {
@@ -86,9 +86,11 @@ impl ProjectsState {
             },
         }))
     }
+}
 
-    async fn caller(&self, headers: &HeaderMap) -> ApiResult<Principal> {
-        bearer_caller(&self.identity, headers, "").await
+impl KnowsIdentity for ProjectsState {
+    fn identity(&self) -> &Identity {
+        &self.identity
     }
 }
 
@@ -105,9 +107,8 @@ fn invalid(why: &str) -> Response<Body> {
 
 async fn list_projects(
     State(state): State<ProjectsState>,
-    headers: HeaderMap,
+    Caller(caller): Caller,
 ) -> ApiResult<Json<Value>> {
-    let caller = state.caller(&headers).await?;
     let rows = state
         .quotas
         .visible_usage(&caller)
@@ -123,9 +124,8 @@ async fn list_projects(
 async fn show_quota(
     State(state): State<ProjectsState>,
     Path(project): Path<String>,
-    headers: HeaderMap,
+    Caller(caller): Caller,
 ) -> ApiResult<Json<Value>> {
-    let caller = state.caller(&headers).await?;
     let project = project_name(&project).map_err(|why| invalid(&why))?;
     let stored = state
         .quotas
@@ -138,10 +138,9 @@ async fn show_quota(
 async fn set_quota(
     State(state): State<ProjectsState>,
     Path(project): Path<String>,
-    headers: HeaderMap,
+    Caller(caller): Caller,
     body: Bytes,
 ) -> Result<Json<Value>, Response<Body>> {
-    let caller = state.caller(&headers).await?;
     let project = project_name(&project).map_err(|why| invalid(&why))?;
     let change = parse_change(&body).map_err(|why| invalid(&why))?;
     state
