@@ -178,6 +178,10 @@ def test_same_names_in_b_are_b_own(server, w):
     create_python_function(lam_b, "def handler(e, c):\n    return 'beta'\n", name=w.function)
     try:
         assert json.loads(lam_b.invoke(FunctionName=w.function)["Payload"].read()) == "beta"
+        # Whatever B names (even A's ARN, whose account the Lambda API does not check yet), the
+        # call acts in B's project: A's function of that name is never reached.
+        lam_b.update_function_configuration(FunctionName=w.function_arn, Timeout=9)
+        assert lam_b.get_function(FunctionName=w.function)["Configuration"]["Timeout"] == 9
         a = clients(server, w.a.member)["lam"]
         reply = json.loads(a.invoke(FunctionName=w.function, Payload=b'{"k": 1}')["Payload"].read())
         assert reply == {"echo": {"k": 1}}
@@ -186,7 +190,8 @@ def test_same_names_in_b_are_b_own(server, w):
         assert lam_b.list_event_source_mappings(FunctionName=w.function)["EventSourceMappings"] == []
     finally:
         lam_b.delete_function(FunctionName=w.function)
-    assert a.get_function(FunctionName=w.function)["Configuration"]["FunctionName"] == w.function
+    assert a.get_function(FunctionName=w.function)["Configuration"]["Timeout"] == 30
+    assert json.loads(a.invoke(FunctionName=w.function, Payload=b'{"k": 2}')["Payload"].read()) == {"echo": {"k": 2}}
 
 
 def test_read_only_key_reads_but_cannot_write_functions(server, w):

@@ -184,3 +184,37 @@ def test_mapping_polls_only_its_owner_queue(server, w):
     attrs = b["sqs"].get_queue_attributes(QueueUrl=b_url, AttributeNames=["ApproximateNumberOfMessages"])
     assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "1"
     assert a["lam"].get_event_source_mapping(UUID=w.mapping_uuid)["EventSourceArn"] == w.mapped_queue_arn
+
+
+def test_function_targets_resolve_in_the_owner_project(server, w):
+    """A's topic subscription and A's bucket notification name A's function; once A deletes it, a
+    function of the same name in B is never invoked by them (B's log groups stay empty)."""
+    from lambda_helpers import create_python_function, unique_name
+
+    a, b = clients(server, w.a.member), clients(server, w.b.member)
+    name = unique_name("iso-target")
+    source = "def handler(event, context):\n    print('invoked')\n    return 1\n"
+    create_python_function(a["lam"], source, name=name)
+    arn = a["lam"].get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    topic = a["sns"].create_topic(Name=f"iso-fn-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    a["sns"].subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
+    bucket = unique_bucket("iso-a-fn")
+    a["s3"].create_bucket(Bucket=bucket)
+    a["s3"].put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+    # B cannot subscribe A's function to its own topic either.
+    code, status = error_code(lambda: b["sns"].subscribe(TopicArn=w.b_topic_arn, Protocol="lambda",
+                                                         Endpoint=arn))
+    assert (code, status) == ("InvalidParameter", 400)
+
+    a["lam"].delete_function(FunctionName=name)
+    create_python_function(b["lam"], source, name=name)
+    a["sns"].publish(TopicArn=topic, Message="for a")
+    a["s3"].put_object(Bucket=bucket, Key="for-a.txt", Body=b"x")
+    time.sleep(3)
+    group = f"/aws/lambda/{name}"
+    assert b["logs"].describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []
+    # The control: B's function does run, and then has its log group.
+    b["lam"].invoke(FunctionName=name, Payload=b"{}")
+    assert [g["logGroupName"] for g in b["logs"].describe_log_groups(logGroupNamePrefix=group)["logGroups"]] == [
+        group]
