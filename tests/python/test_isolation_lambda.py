@@ -40,8 +40,9 @@ def test_b_cannot_see_or_touch_as_functions(server, w):
         # Invoking needs a writer's role: a read-only key is refused before any lookup, for any name.
         expected = NOT_FOUND if creds.role != "read-only" else DENIED
         assert error_code(lambda: lam.invoke(FunctionName=w.function, Payload=b"{}")) == expected
+        # An ARN of another account is refused as missing before anything else, for every role.
         assert error_code(lambda: lam.invoke(FunctionName=w.function_arn, InvocationType="Event",
-                                             Payload=b"{}")) == expected
+                                             Payload=b"{}")) == NOT_FOUND
         assert error_code(lambda: lam.invoke(FunctionName=unique_name("missing"), Payload=b"{}")) == expected
         assert error_code(lambda: lam.list_versions_by_function(FunctionName=w.function)) == NOT_FOUND
         assert error_code(lambda: lam.get_function_concurrency(FunctionName=w.function)) == NOT_FOUND
@@ -178,10 +179,19 @@ def test_same_names_in_b_are_b_own(server, w):
     create_python_function(lam_b, "def handler(e, c):\n    return 'beta'\n", name=w.function)
     try:
         assert json.loads(lam_b.invoke(FunctionName=w.function)["Payload"].read()) == "beta"
-        # Whatever B names (even A's ARN, whose account the Lambda API does not check yet), the
-        # call acts in B's project: A's function of that name is never reached.
-        lam_b.update_function_configuration(FunctionName=w.function_arn, Timeout=9)
-        assert lam_b.get_function(FunctionName=w.function)["Configuration"]["Timeout"] == 9
+        # A's ARN names A's account: it never resolves to B's function of the same name either.
+        partial = ":".join(w.function_arn.split(":")[4:])  # ACCOUNT:function:NAME
+        for call in (lambda: lam_b.get_function(FunctionName=w.function_arn),
+                     lambda: lam_b.get_function(FunctionName=partial),
+                     lambda: lam_b.invoke(FunctionName=w.function_arn, Payload=b"{}"),
+                     lambda: lam_b.update_function_configuration(FunctionName=w.function_arn, Timeout=9),
+                     lambda: lam_b.get_function_url_config(FunctionName=w.function_arn),
+                     lambda: lam_b.delete_function(FunctionName=w.function_arn)):
+            assert error_code(call) == NOT_FOUND
+        assert lam_b.get_function(FunctionName=w.function)["Configuration"]["Timeout"] == 3
+        own_arn = lam_b.get_function(FunctionName=w.function)["Configuration"]["FunctionArn"]
+        assert own_arn != w.function_arn
+        assert json.loads(lam_b.invoke(FunctionName=own_arn)["Payload"].read()) == "beta"
         a = clients(server, w.a.member)["lam"]
         reply = json.loads(a.invoke(FunctionName=w.function, Payload=b'{"k": 1}')["Payload"].read())
         assert reply == {"echo": {"k": 1}}

@@ -125,21 +125,30 @@ def test_read_only_key_reads_but_cannot_write_messaging(server, w):
     assert w.queue_url in sqs.list_queues().get("QueueUrls", [])
     assert sqs.get_queue_url(QueueName=queue_name_of(w.queue_url))["QueueUrl"] == w.queue_url
     assert w.topic_arn in [t["TopicArn"] for t in sns.list_topics()["Topics"]]
-    denied = {"AccessDenied", "AccessDeniedException", "AuthorizationError"}
     for call in (
         lambda: sqs.send_message(QueueUrl=w.queue_url, MessageBody="ro"),
         # Receiving changes the queue (it hides and counts the message): a write, as in SQS's IAM.
         lambda: sqs.receive_message(QueueUrl=w.queue_url),
+        lambda: sqs.delete_message(QueueUrl=w.queue_url, ReceiptHandle=w.receipt),
         lambda: sqs.purge_queue(QueueUrl=w.queue_url),
+        lambda: sqs.set_queue_attributes(QueueUrl=w.queue_url, Attributes={"VisibilityTimeout": "1"}),
         lambda: sqs.create_queue(QueueName=f"ro-{uuid.uuid4().hex[:8]}"),
         lambda: sqs.delete_queue(QueueUrl=w.queue_url),
+    ):
+        assert error_code(call) == ("AccessDenied", 403)
+    for call in (
         lambda: sns.publish(TopicArn=w.topic_arn, Message="ro"),
         lambda: sns.create_topic(Name=f"ro-{uuid.uuid4().hex[:8]}"),
         lambda: sns.subscribe(TopicArn=w.topic_arn, Protocol="sqs", Endpoint=w.queue_arn),
         lambda: sns.unsubscribe(SubscriptionArn=w.subscription_arn),
+        lambda: sns.set_topic_attributes(TopicArn=w.topic_arn, AttributeName="DisplayName", AttributeValue="ro"),
+        lambda: sns.delete_topic(TopicArn=w.topic_arn),
     ):
-        code, status = error_code(call)
-        assert code in denied and status == 403, code
+        assert error_code(call) == ("AuthorizationError", 403)
+    attrs = sqs.get_queue_attributes(QueueUrl=w.queue_url, AttributeNames=["All"])["Attributes"]
+    assert (attrs["ApproximateNumberOfMessages"], attrs["VisibilityTimeout"]) == ("2", "30")
+    assert [s["SubscriptionArn"] for s in sns.list_subscriptions_by_topic(TopicArn=w.topic_arn)["Subscriptions"]] \
+        == [w.subscription_arn]
 
 
 def test_subscriptions_deliver_only_to_the_owner_project(server, w):
