@@ -117,6 +117,13 @@ def test_b_cannot_see_or_use_a_topics(server, w):
     subs = snsa.list_subscriptions_by_topic(TopicArn=w.topic_arn)["Subscriptions"]
     assert [s["SubscriptionArn"] for s in subs] == [w.subscription_arn]
     assert snsa.get_topic_attributes(TopicArn=w.topic_arn)["Attributes"].get("DisplayName", "") == ""
+    # A topic of B with the same name has B's ARN; A's ARN still names A's topic only.
+    namesake = sns.create_topic(Name=w.topic_arn.rsplit(":", 1)[1])["TopicArn"]
+    assert namesake != w.topic_arn
+    assert error_code(lambda: sns.publish(TopicArn=w.topic_arn, Message="planted")) == SNS_NOT_FOUND
+    assert error_code(lambda: sns.subscribe(TopicArn=w.topic_arn, Protocol="sqs",
+                                            Endpoint=w.b_queue_arn)) == SNS_NOT_FOUND
+    sns.delete_topic(TopicArn=namesake)
 
 
 def test_read_only_key_reads_but_cannot_write_messaging(server, w):
@@ -193,6 +200,12 @@ def test_mapping_polls_only_its_owner_queue(server, w):
     attrs = b["sqs"].get_queue_attributes(QueueUrl=b_url, AttributeNames=["ApproximateNumberOfMessages"])
     assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "1"
     assert a["lam"].get_event_source_mapping(UUID=w.mapping_uuid)["EventSourceArn"] == w.mapped_queue_arn
+    # A's URL for that name (A's account in its path) is not B's queue, though the names match.
+    a_account, b_account = w.queue_arn.split(":")[4], w.b_queue_arn.split(":")[4]
+    a_url = b_url.replace(f"/{b_account}/", f"/{a_account}/")
+    assert a_url != b_url
+    assert sqs_refused(lambda: b["sqs"].send_message(QueueUrl=a_url, MessageBody="x")) == NO_QUEUE
+    assert sqs_refused(lambda: b["sqs"].receive_message(QueueUrl=a_url)) == NO_QUEUE
 
 
 def test_function_targets_resolve_in_the_owner_project(server, w):

@@ -21,6 +21,7 @@ pub mod logs;
 mod pool;
 mod report;
 mod runtime_api;
+mod runtime_peer;
 pub mod sandbox;
 mod schedules;
 mod urls;
