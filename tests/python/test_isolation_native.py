@@ -191,3 +191,25 @@ def test_only_admins_manage_keys_and_only_in_their_project(server, w):
     everything = json.loads(run_stratus("keys", "list", "--json", env=server.cli_env()).stdout)
     everything = everything["keys"] if isinstance(everything, dict) else everything
     assert {w.a.project, w.b.project} <= {e["project"] for e in everything}
+
+
+def test_log_group_arns_name_their_project(server, w):
+    """A log group ARN carries its project's account: B naming A's group by ARN gets not found,
+    even when B has a group of the same name."""
+    from lambda_helpers import create_python_function, unique_name
+
+    a, b = clients(server, w.a.member), clients(server, w.b.member)
+    name = unique_name("iso-logs")
+    create_python_function(a["lam"], "def handler(e, c):\n    return 1\n", name=name)
+    create_python_function(b["lam"], "def handler(e, c):\n    print('b line')\n    return 1\n", name=name)
+    b["lam"].invoke(FunctionName=name, Payload=b"{}")
+    group = f"/aws/lambda/{name}"
+    [b_group] = b["logs"].describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    a_account = w.function_arn.split(":")[4]
+    a_arn = b_group["arn"].replace(f":{w.b_queue_arn.split(':')[4]}:", f":{a_account}:")
+    assert a_arn != b_group["arn"]
+    wait_until(lambda: b["logs"].filter_log_events(logGroupIdentifier=b_group["arn"].removesuffix(":*"))["events"],
+               what="B's own log line")
+    for call in (lambda: b["logs"].filter_log_events(logGroupIdentifier=a_arn.removesuffix(":*")),
+                 lambda: b["logs"].describe_log_streams(logGroupIdentifier=a_arn.removesuffix(":*"))):
+        assert error_code(call) == LOGS_NOT_FOUND
