@@ -213,3 +213,19 @@ def test_log_group_arns_name_their_project(server, w):
     for call in (lambda: b["logs"].filter_log_events(logGroupIdentifier=a_arn.removesuffix(":*")),
                  lambda: b["logs"].describe_log_streams(logGroupIdentifier=a_arn.removesuffix(":*"))):
         assert error_code(call) == LOGS_NOT_FOUND
+
+
+def test_an_application_record_cannot_claim_another_projects_resources(server, w):
+    """An application record is only a ledger: B may write one naming A's bucket and function,
+    but deleting it deletes through B's own rights, so A's resources stay."""
+    app_bucket = w.extra["app_bucket"]
+    record = json.dumps({"resources": {"buckets": [app_bucket, w.bucket],
+                                       "functions": [{"name": w.function}]}}).encode()
+    put = native(server, "PUT", "/v1/apps/claims", w.b.member, record, {"Content-Type": "application/json"})
+    assert put.status in (200, 201), put.body
+    removed = native(server, "DELETE", "/v1/apps/claims", w.b.member)
+    assert removed.status == 200, removed.body
+    s3a, lama = clients(server, w.a.read_only)["s3"], clients(server, w.a.read_only)["lam"]
+    s3a.head_bucket(Bucket=app_bucket)
+    s3a.head_bucket(Bucket=w.bucket)
+    assert lama.get_function(FunctionName=w.function)["Configuration"]["FunctionName"] == w.function
