@@ -113,13 +113,13 @@ def test_cost_report_of_b_has_nothing_of_a(server, w):
         for query in ("", "?by=function", "?by=project"):
             res = native(server, "GET", f"/v1/cost{query}", creds)
             assert res.status == 200, res.body
-            # test_isolation_lambda gives B a function named like A's and invokes it once; that
-            # entry is B's own, and must not carry A's invocations of its namesake.
+            # test_isolation_lambda gives B a function named like A's and invokes it twice; that
+            # entry is B's own, and must not carry A's (four or more) invocations of its namesake.
             leaked = [n for n in mentions_a(w, res.body.decode()) if n != w.function]
             assert leaked == [], (query, res.body[:400])
             for item in res.json().get("functions", []):
                 if item.get("function") == w.function:
-                    assert item["requests"] <= 1, item
+                    assert item["requests"] <= 2, item
 
 
 def test_plan_works_for_every_role(server, w):
