@@ -7,7 +7,6 @@ the server object, so every `test_isolation*.py` module shares it.
 
 from __future__ import annotations
 
-import json
 import textwrap
 import time
 import uuid
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from lambda_helpers import create_python_function, lambda_client, unique_name, zip_code
+from lambda_helpers import create_python_function, lambda_client, unique_name
 from sns_helpers import sns_client
 from sqs_helpers import new_queue, sqs_client
 from stratus_testlib import Creds, HttpResult, aws_client, http_request, run_stratus, unique_bucket
@@ -25,7 +24,6 @@ from stratus_testlib import Creds, HttpResult, aws_client, http_request, run_str
 ROLES = ("admin", "member", "read-only")
 
 ECHO = "def handler(event, context):\n    print('isolation secret line')\n    return {'echo': event}\n"
-FAILING = "def handler(event, context):\n    raise RuntimeError('always fails')\n"
 
 
 @dataclass
@@ -210,9 +208,5 @@ def clients(server, creds: Creds) -> dict:
                 sns=sns_client(server, creds), logs=aws_client(server, "logs", creds))
 
 
-def json_body(res: HttpResult):
-    return json.loads(res.body)
-
-
 __all__ = ["World", "Tenant", "world", "clients", "native", "assert_problem", "error_code", "token",
-           "wait_until", "zip_code", "json_body", "ECHO", "FAILING"]
+           "wait_until", "ECHO"]

@@ -12,7 +12,7 @@ import botocore.awsrequest
 import botocore.credentials
 import pytest
 
-from isolation_helpers import ECHO, clients, error_code, native, token, world
+from isolation_helpers import ECHO, clients, error_code, token, world
 from lambda_helpers import ROLE, create_python_function, unique_name, zip_code
 from stratus_testlib import REGION, http_request, run_stratus
 
