@@ -253,6 +253,57 @@ async fn outbox_rows_commit_with_their_change_only(repo: &dyn ObjectRepository) 
     assert!(repo.max_sequencer().await.expect("max") >= 100);
 }
 
+/// Bucket names are reusable by any project once deleted: a deleted bucket's events go with it,
+/// so they never show up as the history of the next bucket of that name.
+async fn deleting_a_bucket_removes_its_events(repo: &dyn ObjectRepository) {
+    repo.create_bucket(bucket("reused", "a"))
+        .await
+        .expect("create");
+    let rule = NotificationRule {
+        id: "all".into(),
+        target: NotificationTarget::Queue("arn:aws:sqs:us-east-1:1:q".into()),
+        events: vec!["s3:ObjectCreated:*".into()],
+        prefix: None,
+        suffix: None,
+    };
+    repo.set_notifications("reused", vec![rule])
+        .await
+        .expect("rules");
+    repo.put_object(
+        object("reused", "private.txt", StoredBody::Inline(Vec::new()), "e"),
+        WriteCondition::Always,
+        event(EventKind::Put, "reused", "private.txt", 200),
+    )
+    .await
+    .expect("put");
+    let of_bucket = |events: Vec<stratus_meta::OutboxRecord>| {
+        events.into_iter().filter(|e| e.bucket == "reused").count()
+    };
+    assert_eq!(
+        of_bucket(repo.recent_events(1000).await.expect("events")),
+        1
+    );
+    repo.delete_object(
+        "reused",
+        "private.txt",
+        event(EventKind::Delete, "reused", "private.txt", 201),
+    )
+    .await
+    .expect("delete object");
+    repo.delete_bucket("reused").await.expect("delete bucket");
+    repo.create_bucket(bucket("reused", "b"))
+        .await
+        .expect("recreate");
+    assert_eq!(
+        of_bucket(repo.recent_events(1000).await.expect("events")),
+        0
+    );
+    assert_eq!(
+        of_bucket(repo.pending_events(1000).await.expect("events")),
+        0
+    );
+}
+
 async fn multipart_completion_keeps_used_parts_only(repo: &dyn ObjectRepository) {
     repo.create_bucket(bucket("mpu", "a"))
         .await
@@ -692,6 +743,7 @@ async fn sqlite_object_repository_conforms() {
     conditional_writes_are_checked_in_the_transaction(meta.as_ref()).await;
     listing_is_in_byte_order_within_bounds(meta.as_ref()).await;
     outbox_rows_commit_with_their_change_only(meta.as_ref()).await;
+    deleting_a_bucket_removes_its_events(meta.as_ref()).await;
     multipart_completion_keeps_used_parts_only(meta.as_ref()).await;
     concurrent_writes_all_commit(meta).await;
 }

@@ -365,6 +365,11 @@ impl Functions {
         chain_depth: u32,
     ) -> RuntimeResult<bool> {
         let (name, qualifier) = match Arn::parse(function_arn_or_name) {
+            // Deliveries resolve names in their owner's project: an ARN of another account
+            // names another project's function, which does not exist from here.
+            Some(arn) if !arn.in_project(project) => {
+                return Err(not_found(function_arn_or_name, None));
+            }
             Some(arn) => function_of(&arn).ok_or_else(|| not_found(function_arn_or_name, None))?,
             None => (function_arn_or_name, None),
         };

@@ -23,6 +23,7 @@ mod quotas;
 pub use pool::ProjectLoad;
 mod report;
 mod runtime_api;
+mod runtime_peer;
 pub mod sandbox;
 mod schedules;
 mod urls;

@@ -50,6 +50,8 @@ pub struct Channel {
     events: tokio::sync::Mutex<mpsc::Receiver<Event>>,
     pending: Mutex<Option<(String, oneshot::Sender<Reply>)>>,
     init_error: Mutex<Option<oneshot::Sender<Reply>>>,
+    /// The worker's process: only connections its process tree opened are served.
+    owner: std::sync::OnceLock<u32>,
     /// Signalled at every `next` call: the runtime is initialised and waiting.
     pub ready: Notify,
 }
@@ -82,15 +84,21 @@ impl Handle {
             events: tokio::sync::Mutex::new(receiver),
             pending: Mutex::new(None),
             init_error: Mutex::new(Some(init_error)),
+            owner: std::sync::OnceLock::new(),
             ready: Notify::new(),
         });
-        let server = tokio::spawn(serve(listener, Arc::clone(&channel)));
+        let server = tokio::spawn(serve(listener, address.port(), Arc::clone(&channel)));
         Ok(Self {
             address,
             events,
             channel,
             server,
         })
+    }
+
+    /// Names the worker's process once it is spawned; until then no connection is served.
+    pub fn set_owner(&self, pid: u32) {
+        let _ = self.channel.owner.set(pid);
     }
 
     #[must_use]
@@ -112,14 +120,28 @@ impl Handle {
     }
 }
 
-async fn serve(listener: TcpListener, channel: Arc<Channel>) {
+async fn serve(listener: TcpListener, api_port: u16, channel: Arc<Channel>) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
+        let Ok((stream, peer)) = listener.accept().await else {
             continue;
         };
         let _ = stream.set_nodelay(true);
         let channel = Arc::clone(&channel);
         tokio::spawn(async move {
+            let owner = channel.owner.get().copied();
+            let own = tokio::task::spawn_blocking(move || {
+                owner.is_some_and(|root| {
+                    crate::runtime_peer::opened_by_tree(root, api_port, peer.port())
+                })
+            })
+            .await
+            .unwrap_or(false);
+            if !own {
+                // Another process on the host's loopback (another function's, perhaps): it
+                // must never see this worker's events or answer for it.
+                tracing::warn!(%peer, "runtime api connection from outside the worker refused");
+                return;
+            }
             let service = service_fn(move |request| {
                 let channel = Arc::clone(&channel);
                 async move { Ok::<_, Infallible>(route(&channel, request).await) }

@@ -119,6 +119,9 @@ impl Worker {
             cgroup: cgroup.as_ref(),
         };
         let child = sandbox::command(isolation, &sandbox_spec)?.spawn()?;
+        if let Some(pid) = child.id() {
+            api.set_owner(pid);
+        }
         let output = std::fs::File::open(&output_path).ok();
         Ok(Self {
             id: spec.id,

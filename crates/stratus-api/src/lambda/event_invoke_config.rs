@@ -121,7 +121,7 @@ fn document(api: &LambdaApi, config: &EventInvokeConfigRecord) -> Value {
 
 /// PUT: replaces the configuration.
 pub(crate) async fn put(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, qualifier) = function_ref(raw, call.query("Qualifier"));
+    let (name, qualifier) = function_ref(call, raw, call.query("Qualifier"))?;
     let settings = settings(call)?;
     let config = api
         .functions
@@ -133,7 +133,7 @@ pub(crate) async fn put(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 
 /// POST: changes only the settings given.
 pub(crate) async fn update(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, qualifier) = function_ref(raw, call.query("Qualifier"));
+    let (name, qualifier) = function_ref(call, raw, call.query("Qualifier"))?;
     let settings = settings(call)?;
     let config = api
         .functions
@@ -144,7 +144,7 @@ pub(crate) async fn update(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 }
 
 pub(crate) async fn get(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, qualifier) = function_ref(raw, call.query("Qualifier"));
+    let (name, qualifier) = function_ref(call, raw, call.query("Qualifier"))?;
     let config = api
         .functions
         .event_invoke_config(&call.caller, name, qualifier)
@@ -154,7 +154,7 @@ pub(crate) async fn get(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 }
 
 pub(crate) async fn delete(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, qualifier) = function_ref(raw, call.query("Qualifier"));
+    let (name, qualifier) = function_ref(call, raw, call.query("Qualifier"))?;
     api.functions
         .delete_event_invoke_config(&call.caller, name, qualifier)
         .await
@@ -168,7 +168,7 @@ pub(crate) async fn delete(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 /// GET .../list: one entry per qualifier with a configuration; `Marker` is the position to
 /// continue from.
 pub(crate) async fn list(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, _) = function_ref(raw, None);
+    let (name, _) = function_ref(call, raw, None)?;
     let max_items = match call.query("MaxItems") {
         None => MAX_LIST_ITEMS,
         Some(text) => text

@@ -94,12 +94,29 @@ pub(crate) async fn route(api: &LambdaApi, call: Call) -> Response<Body> {
 }
 
 /// A name, `name:qualifier`, a partial ARN (`ACCOUNT:function:name`) or a full ARN.
+///
+/// Names are per project, so an ARN of another account (another project) names a function the
+/// caller cannot have: ResourceNotFoundException, exactly as for a missing one, rather than the
+/// caller's own function of the same name.
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the finished Lambda error response, built once per refused request"
+)]
 pub(crate) fn function_ref<'a>(
+    call: &Call,
     raw: &'a str,
     query_qualifier: Option<&'a str>,
-) -> (&'a str, Option<&'a str>) {
-    let (name, qualifier, _account) = stratus_core::arn::function_ref(raw);
-    (name, query_qualifier.or(qualifier))
+) -> Result<(&'a str, Option<&'a str>), Response<Body>> {
+    let (name, qualifier, account) = stratus_core::arn::function_ref(raw);
+    if account.is_some_and(|account| account != stratus_core::arn::account_id(&call.caller.project))
+    {
+        return Err(lambda_error(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFoundException",
+            &format!("Function not found: {raw}"),
+        ));
+    }
+    Ok((name, query_qualifier.or(qualifier)))
 }
 
 pub(crate) fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
@@ -272,7 +289,7 @@ async fn list(api: &LambdaApi, call: &Call) -> Reply {
 }
 
 async fn get(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, qualifier) = function_ref(raw, call.query("Qualifier"));
+    let (name, qualifier) = function_ref(call, raw, call.query("Qualifier"))?;
     let view = api
         .functions
         .get(&call.caller, name, qualifier)
@@ -298,7 +315,7 @@ async fn get(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 }
 
 async fn get_configuration(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, qualifier) = function_ref(raw, call.query("Qualifier"));
+    let (name, qualifier) = function_ref(call, raw, call.query("Qualifier"))?;
     let view = api
         .functions
         .get(&call.caller, name, qualifier)
@@ -311,7 +328,7 @@ async fn get_configuration(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 }
 
 async fn delete(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, qualifier) = function_ref(raw, call.query("Qualifier"));
+    let (name, qualifier) = function_ref(call, raw, call.query("Qualifier"))?;
     if qualifier.is_some() {
         return Err(invalid(
             "deleting a single version is not supported; delete the function",
@@ -327,7 +344,7 @@ async fn delete(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 }
 
 async fn update_configuration(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, _) = function_ref(raw, None);
+    let (name, _) = function_ref(call, raw, None)?;
     let request: UpdateConfiguration = parse_body(call)?;
     if request.layers.as_ref().is_some_and(|l| !l.is_empty()) {
         return Err(invalid("Layers are not supported"));
@@ -361,7 +378,7 @@ async fn update_configuration(api: &LambdaApi, call: &Call, raw: &str) -> Reply 
 }
 
 async fn update_code(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, _) = function_ref(raw, None);
+    let (name, _) = function_ref(call, raw, None)?;
     let request: UpdateCode = parse_body(call)?;
     // Resolve first: an unknown function is a 404 even with a bad package.
     api.functions
@@ -394,7 +411,7 @@ async fn update_code(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 }
 
 async fn publish(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, _) = function_ref(raw, None);
+    let (name, _) = function_ref(call, raw, None)?;
     let view = api
         .functions
         .publish(&call.caller, name)
@@ -407,7 +424,7 @@ async fn publish(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 }
 
 async fn list_versions(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, _) = function_ref(raw, None);
+    let (name, _) = function_ref(call, raw, None)?;
     let views = api
         .functions
         .versions(&call.caller, name)
@@ -424,7 +441,7 @@ async fn list_versions(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 }
 
 async fn put_concurrency(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, _) = function_ref(raw, None);
+    let (name, _) = function_ref(call, raw, None)?;
     let request: PutConcurrency = parse_body(call)?;
     let reserved = u32::try_from(request.reserved_concurrent_executions)
         .map_err(|_| invalid("ReservedConcurrentExecutions must be between 0 and 1000"))?;
@@ -439,7 +456,7 @@ async fn put_concurrency(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 }
 
 async fn get_concurrency(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, _) = function_ref(raw, None);
+    let (name, _) = function_ref(call, raw, None)?;
     let view = api
         .functions
         .get(&call.caller, name, None)
@@ -453,7 +470,7 @@ async fn get_concurrency(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 }
 
 async fn delete_concurrency(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, _) = function_ref(raw, None);
+    let (name, _) = function_ref(call, raw, None)?;
     api.functions
         .set_concurrency(&call.caller, name, None)
         .await

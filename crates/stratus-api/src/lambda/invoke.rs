@@ -15,7 +15,7 @@ pub(crate) async fn invoke(
     call: &Call,
     raw: &str,
 ) -> Result<Response<Body>, Response<Body>> {
-    let (name, qualifier) = function_ref(raw, call.query("Qualifier"));
+    let (name, qualifier) = function_ref(call, raw, call.query("Qualifier"))?;
     let invocation_type = call
         .header("x-amz-invocation-type")
         .unwrap_or("RequestResponse");

@@ -83,7 +83,7 @@ fn document(api: &LambdaApi, call: &Call, url: &FunctionUrlRecord) -> Value {
 }
 
 pub(crate) async fn create(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, qualifier) = function_ref(raw, call.query("Qualifier"));
+    let (name, qualifier) = function_ref(call, raw, call.query("Qualifier"))?;
     let settings = settings(call, qualifier, true)?;
     let url = api
         .functions
@@ -97,7 +97,7 @@ pub(crate) async fn create(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 }
 
 pub(crate) async fn get(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, _) = function_ref(raw, call.query("Qualifier"));
+    let (name, _) = function_ref(call, raw, call.query("Qualifier"))?;
     let url = api
         .functions
         .url(&call.caller, name)
@@ -107,7 +107,7 @@ pub(crate) async fn get(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 }
 
 pub(crate) async fn update(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, qualifier) = function_ref(raw, call.query("Qualifier"));
+    let (name, qualifier) = function_ref(call, raw, call.query("Qualifier"))?;
     let settings = settings(call, qualifier, false)?;
     let url = api
         .functions
@@ -118,7 +118,7 @@ pub(crate) async fn update(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 }
 
 pub(crate) async fn delete(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, _) = function_ref(raw, call.query("Qualifier"));
+    let (name, _) = function_ref(call, raw, call.query("Qualifier"))?;
     api.functions
         .delete_url(&call.caller, name)
         .await
@@ -131,7 +131,7 @@ pub(crate) async fn delete(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
 
 /// A function has at most one URL here (no aliases), so the list has zero or one entries.
 pub(crate) async fn list(api: &LambdaApi, call: &Call, raw: &str) -> Reply {
-    let (name, _) = function_ref(raw, None);
+    let (name, _) = function_ref(call, raw, None)?;
     let configs = match api.functions.url(&call.caller, name).await {
         Ok(url) => vec![document(api, call, &url)],
         Err(stratus_runtime::RuntimeError::NotFound(_))

@@ -19,7 +19,9 @@ pub(crate) fn required<'v>(input: &'v Value, field: &str) -> Result<&'v str, Log
 }
 
 /// The log group a request names: `logGroupName`, or `logGroupIdentifier` (a name or an ARN).
-pub(crate) fn group(input: &Value) -> Result<String, LogsError> {
+/// Group names are per project, so an ARN of another account (another project) names a group
+/// the caller cannot have: not found, as a missing one, rather than its own namesake.
+pub(crate) fn group(input: &Value, project: &str) -> Result<String, LogsError> {
     if let Some(name) = string(input, "logGroupName")? {
         return Ok(name.to_owned());
     }
@@ -27,7 +29,15 @@ pub(crate) fn group(input: &Value) -> Result<String, LogsError> {
         .ok_or_else(|| LogsError::invalid("logGroupName is required"))?;
     // `arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*]`
     Ok(match identifier.split_once(":log-group:") {
-        Some((_, rest)) => rest.strip_suffix(":*").unwrap_or(rest).to_owned(),
+        Some((head, rest)) => {
+            let account = head.rsplit(':').next().unwrap_or_default();
+            if account != stratus_core::arn::account_id(project) {
+                return Err(LogsError::not_found(format!(
+                    "The specified log group does not exist: {identifier}"
+                )));
+            }
+            rest.strip_suffix(":*").unwrap_or(rest).to_owned()
+        }
         None => identifier.to_owned(),
     })
 }

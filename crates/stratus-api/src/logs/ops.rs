@@ -90,7 +90,7 @@ async fn describe_log_groups(context: &Context<'_>) -> Result<Value, LogsError> 
 }
 
 async fn describe_log_streams(context: &Context<'_>) -> Result<Value, LogsError> {
-    let group = input::group(context.input)?;
+    let group = input::group(context.input, &context.caller.project)?;
     let prefix = input::string(context.input, "logStreamNamePrefix")?;
     let by_last_event = match input::string(context.input, "orderBy")? {
         None | Some("LogStreamName") => false,
@@ -145,7 +145,7 @@ async fn describe_log_streams(context: &Context<'_>) -> Result<Value, LogsError>
 }
 
 async fn get_log_events(context: &Context<'_>) -> Result<Value, LogsError> {
-    let group = input::group(context.input)?;
+    let group = input::group(context.input, &context.caller.project)?;
     let query = EventsQuery {
         stream: input::required(context.input, "logStreamName")?.to_owned(),
         start_ms: input::integer(context.input, "startTime")?,
@@ -179,7 +179,7 @@ async fn get_log_events(context: &Context<'_>) -> Result<Value, LogsError> {
 }
 
 async fn filter_log_events(context: &Context<'_>) -> Result<Value, LogsError> {
-    let group = input::group(context.input)?;
+    let group = input::group(context.input, &context.caller.project)?;
     let streams = input::string_list(context.input, "logStreamNames")?;
     let stream_prefix = input::string(context.input, "logStreamNamePrefix")?;
     if streams.is_some() && stream_prefix.is_some() {
@@ -229,7 +229,7 @@ fn filtered_event(event: &StoredEvent) -> Value {
 }
 
 async fn put_retention_policy(context: &Context<'_>) -> Result<Value, LogsError> {
-    let group = input::group(context.input)?;
+    let group = input::group(context.input, &context.caller.project)?;
     let days = input::integer(context.input, "retentionInDays")?
         .ok_or_else(|| LogsError::invalid("retentionInDays is required"))?;
     let days = u32::try_from(days)
@@ -242,7 +242,7 @@ async fn put_retention_policy(context: &Context<'_>) -> Result<Value, LogsError>
 }
 
 async fn delete_retention_policy(context: &Context<'_>) -> Result<Value, LogsError> {
-    let group = input::group(context.input)?;
+    let group = input::group(context.input, &context.caller.project)?;
     context
         .functions
         .set_log_retention(context.caller, &group, None)

@@ -294,6 +294,12 @@ impl ObjectRepository for SqliteMeta {
                 return Err(MetaError::BucketNotEmpty);
             }
             let garbage = uploads::abort_all_in_bucket(conn, &name)?;
+            // Bucket names are global and free again once deleted, and outbox rows name their
+            // bucket, not its project: left behind, they would become the next owner's history
+            // (another project's key names). Pending ones could not be delivered anyway: the
+            // relay drops events whose bucket is gone.
+            conn.prepare_cached("DELETE FROM outbox WHERE bucket = ?1")?
+                .execute([&name])?;
             conn.prepare_cached("DELETE FROM buckets WHERE name = ?1")?
                 .execute([&name])?;
             Ok(garbage)
