@@ -2,61 +2,21 @@
 //! `&dyn IdentityRepository`, `&dyn FunctionRepository`) so every backend — SQLite now, PostgreSQL later — runs the same
 //! functions; only the `#[tokio::test]` wrappers at the bottom are per backend.
 
+mod common;
+
 use std::sync::Arc;
 
+use common::{bucket, event, object};
 use stratus_core::{
     AppFunction, AppResources, EventKind, FunctionConfig, NotificationRule, NotificationTarget,
-    ObjectEvent, Role,
+    Role,
 };
 use stratus_meta::{
-    AppRecord, AppRepository, BucketRecord, FunctionRecord, FunctionRepository, IdentityRepository,
-    InvocationRecord, InvocationState, KeyRecord, MetaError, ObjectHeaders, ObjectRecord,
-    ObjectRepository, PartRecord, PendingEvent, ScheduleRecord, Segment, SqliteMeta, StoredBody,
-    UploadRecord, VersionRecord, WriteCondition,
+    AppRecord, AppRepository, FunctionRecord, FunctionRepository, IdentityRepository,
+    InvocationRecord, InvocationState, KeyRecord, MetaError, ObjectHeaders, ObjectRepository,
+    PartRecord, ScheduleRecord, Segment, SqliteMeta, StoredBody, UploadRecord, VersionRecord,
+    WriteCondition,
 };
-
-fn bucket(name: &str, project: &str) -> BucketRecord {
-    BucketRecord {
-        name: name.into(),
-        project: project.into(),
-        created_ms: 1,
-        notifications: Vec::new(),
-    }
-}
-
-fn object(bucket: &str, key: &str, body: StoredBody, etag: &str) -> ObjectRecord {
-    let size = match &body {
-        StoredBody::Inline(bytes) => bytes.len() as u64,
-        StoredBody::Segments(segments) => segments.iter().map(|s| s.len).sum(),
-    };
-    ObjectRecord {
-        bucket: bucket.into(),
-        key: key.into(),
-        size,
-        etag: etag.into(),
-        last_modified_ms: 2,
-        headers: ObjectHeaders::default(),
-        body,
-        parts: None,
-    }
-}
-
-fn event(kind: EventKind, bucket: &str, key: &str, sequencer: u64) -> PendingEvent {
-    PendingEvent {
-        event: ObjectEvent {
-            kind,
-            bucket: bucket.into(),
-            key: key.into(),
-            size: 1,
-            etag: "e".into(),
-            sequencer,
-            time: time::OffsetDateTime::UNIX_EPOCH,
-            principal: "AK".into(),
-            chain_depth: 0,
-        },
-        region: "us-east-1".into(),
-    }
-}
 
 fn blob(id: &str, len: u64) -> StoredBody {
     StoredBody::Segments(vec![Segment {

@@ -2,68 +2,16 @@
 //! backend runs the same functions; only the `#[tokio::test]` wrappers at the bottom are per
 //! backend.
 
+mod common;
+
 use std::sync::Arc;
 
-use stratus_core::{EventKind, FunctionConfig, ObjectEvent};
+use common::{bucket, event, put_sized, sized_object};
+use stratus_core::{EventKind, FunctionConfig};
 use stratus_meta::{
-    BucketRecord, FunctionRecord, FunctionRepository, MetaError, ObjectHeaders, ObjectRecord,
-    ObjectRepository, PendingEvent, QuotaLimits, QuotaRepository, SqliteMeta, StoredBody,
-    StoredUsage, UploadRecord, VersionRecord, WriteCondition,
+    FunctionRecord, FunctionRepository, MetaError, ObjectHeaders, ObjectRepository, QuotaLimits,
+    QuotaRepository, SqliteMeta, StoredUsage, UploadRecord, VersionRecord,
 };
-
-fn bucket(name: &str, project: &str) -> BucketRecord {
-    BucketRecord {
-        name: name.into(),
-        project: project.into(),
-        created_ms: 1,
-        notifications: Vec::new(),
-    }
-}
-
-fn object(bucket: &str, key: &str, size: usize) -> ObjectRecord {
-    ObjectRecord {
-        bucket: bucket.into(),
-        key: key.into(),
-        size: size as u64,
-        etag: "e".into(),
-        last_modified_ms: 2,
-        headers: ObjectHeaders::default(),
-        body: StoredBody::Inline(vec![b'x'; size]),
-        parts: None,
-    }
-}
-
-fn event(kind: EventKind, bucket: &str, key: &str) -> PendingEvent {
-    PendingEvent {
-        event: ObjectEvent {
-            kind,
-            bucket: bucket.into(),
-            key: key.into(),
-            size: 1,
-            etag: "e".into(),
-            sequencer: 1,
-            time: time::OffsetDateTime::UNIX_EPOCH,
-            principal: "AK".into(),
-            chain_depth: 0,
-        },
-        region: "us-east-1".into(),
-    }
-}
-
-async fn put(
-    repo: &dyn ObjectRepository,
-    bucket: &str,
-    key: &str,
-    size: usize,
-) -> Result<(), MetaError> {
-    repo.put_object(
-        object(bucket, key, size),
-        WriteCondition::Always,
-        event(EventKind::Put, bucket, key),
-    )
-    .await
-    .map(|_| ())
-}
 
 async fn usage_of(quotas: &dyn QuotaRepository, project: &str) -> StoredUsage {
     quotas
@@ -83,18 +31,20 @@ async fn totals_follow_writes_overwrites_and_deletes(
         .create_bucket(bucket("totals", "t"))
         .await
         .expect("bucket");
-    put(objects, "totals", "a", 10).await.expect("put a");
-    put(objects, "totals", "b", 5).await.expect("put b");
-    put(objects, "totals", "a", 4).await.expect("overwrite a");
+    put_sized(objects, "totals", "a", 10).await.expect("put a");
+    put_sized(objects, "totals", "b", 5).await.expect("put b");
+    put_sized(objects, "totals", "a", 4)
+        .await
+        .expect("overwrite a");
     let usage = usage_of(quotas, "t").await;
     assert_eq!((usage.storage_bytes, usage.objects), (9, 2));
     objects
-        .delete_object("totals", "b", event(EventKind::Delete, "totals", "b"))
+        .delete_object("totals", "b", event(EventKind::Delete, "totals", "b", 1))
         .await
         .expect("delete");
     // Deleting a missing key changes nothing.
     objects
-        .delete_object("totals", "b", event(EventKind::Delete, "totals", "b"))
+        .delete_object("totals", "b", event(EventKind::Delete, "totals", "b", 1))
         .await
         .expect("delete again");
     let usage = usage_of(quotas, "t").await;
@@ -116,8 +66,8 @@ async fn limits_are_checked_in_the_write(
     };
     quotas.set_quota("q", limits).await.expect("set");
     assert_eq!(quotas.get_quota("q").await.expect("get"), limits);
-    put(objects, "limited", "a", 60).await.expect("fits");
-    match put(objects, "limited", "b", 41).await {
+    put_sized(objects, "limited", "a", 60).await.expect("fits");
+    match put_sized(objects, "limited", "b", 41).await {
         Err(MetaError::QuotaExceeded {
             limit,
             current,
@@ -134,15 +84,17 @@ async fn limits_are_checked_in_the_write(
             .is_none()
     );
     // An overwrite is charged the difference only.
-    put(objects, "limited", "a", 100)
+    put_sized(objects, "limited", "a", 100)
         .await
         .expect("overwrite up to the limit");
-    put(objects, "limited", "a", 30).await.expect("shrink");
-    put(objects, "limited", "b", 1)
+    put_sized(objects, "limited", "a", 30)
+        .await
+        .expect("shrink");
+    put_sized(objects, "limited", "b", 1)
         .await
         .expect("second object");
     assert!(matches!(
-        put(objects, "limited", "c", 1).await,
+        put_sized(objects, "limited", "c", 1).await,
         Err(MetaError::QuotaExceeded {
             limit: "max_objects",
             ..
@@ -173,8 +125,8 @@ async fn limits_are_checked_in_the_write(
     let refused = objects
         .complete_upload(
             "mpu-q",
-            object("limited", "big", 80),
-            event(EventKind::Put, "limited", "big"),
+            sized_object("limited", "big", 80),
+            event(EventKind::Put, "limited", "big", 1),
         )
         .await;
     assert!(
@@ -183,14 +135,14 @@ async fn limits_are_checked_in_the_write(
     );
     assert!(objects.get_upload("mpu-q").await.expect("get").is_some());
     objects
-        .delete_object("limited", "a", event(EventKind::Delete, "limited", "a"))
+        .delete_object("limited", "a", event(EventKind::Delete, "limited", "a", 1))
         .await
         .expect("free space");
     objects
         .complete_upload(
             "mpu-q",
-            object("limited", "big", 80),
-            event(EventKind::Put, "limited", "big"),
+            sized_object("limited", "big", 80),
+            event(EventKind::Put, "limited", "big", 1),
         )
         .await
         .expect("completes after freeing space");
@@ -231,7 +183,9 @@ async fn concurrent_writes_cannot_pass_the_limit_together(
     let writers: Vec<_> = (0..32)
         .map(|i| {
             let objects = Arc::clone(&objects);
-            tokio::spawn(async move { put(objects.as_ref(), "race", &format!("k{i}"), 100).await })
+            tokio::spawn(
+                async move { put_sized(objects.as_ref(), "race", &format!("k{i}"), 100).await },
+            )
         })
         .collect();
     let mut accepted = 0;
@@ -315,8 +269,8 @@ async fn totals_start_from_existing_objects_on_migration() {
         meta.create_bucket(bucket("old", "legacy"))
             .await
             .expect("bucket");
-        put(&meta, "old", "a", 7).await.expect("put");
-        put(&meta, "old", "b", 3).await.expect("put");
+        put_sized(&meta, "old", "a", 7).await.expect("put");
+        put_sized(&meta, "old", "b", 3).await.expect("put");
     }
     // A data directory from before quotas: no totals table yet.
     rusqlite::Connection::open(&path)

@@ -1,13 +1,14 @@
 //! Conformance suite for [`UsageRepository`]: the checks take `&dyn UsageRepository` so every
 //! backend runs the same functions; only the `#[tokio::test]` wrappers are per backend.
 
+mod common;
+
 use std::sync::Arc;
 
-use stratus_core::{EventKind, ObjectEvent};
+use common::put_sized;
 use stratus_meta::{
-    BucketRecord, HOUR_MS, InvocationTotals, ObjectHeaders, ObjectRecord, ObjectRepository,
-    PendingEvent, RequestTotals, SqliteMeta, StoredBody, UsageDeltas, UsageRepository,
-    WriteCondition,
+    BucketRecord, HOUR_MS, InvocationTotals, ObjectRepository, RequestTotals, SqliteMeta,
+    UsageDeltas, UsageRepository,
 };
 
 fn deltas(project: &str, function: &str, hour_ms: i64, requests: u64, mb_ms: u64) -> UsageDeltas {
@@ -68,39 +69,6 @@ async fn flushes_add_to_the_stored_hours(repo: &dyn UsageRepository) {
     assert!(before.functions.is_empty() && before.s3.is_empty());
 }
 
-fn event(bucket: &str, key: &str) -> PendingEvent {
-    PendingEvent {
-        event: ObjectEvent {
-            kind: EventKind::Put,
-            bucket: bucket.into(),
-            key: key.into(),
-            size: 1,
-            etag: "e".into(),
-            sequencer: 1,
-            time: time::OffsetDateTime::UNIX_EPOCH,
-            principal: "AK".into(),
-            chain_depth: 0,
-        },
-        region: "us-east-1".into(),
-    }
-}
-
-async fn put(repo: &dyn ObjectRepository, bucket: &str, key: &str, size: usize) {
-    let object = ObjectRecord {
-        bucket: bucket.into(),
-        key: key.into(),
-        size: size as u64,
-        etag: "e".into(),
-        last_modified_ms: 1,
-        headers: ObjectHeaders::default(),
-        body: StoredBody::Inline(vec![0; size]),
-        parts: None,
-    };
-    repo.put_object(object, WriteCondition::Always, event(bucket, key))
-        .await
-        .expect("put");
-}
-
 async fn storage_samples_credit_bytes_times_hours(
     objects: &dyn ObjectRepository,
     usage: &dyn UsageRepository,
@@ -116,9 +84,9 @@ async fn storage_samples_credit_bytes_times_hours(
             .await
             .expect("bucket");
     }
-    put(objects, "sa", "one", 100).await;
-    put(objects, "sb", "two", 50).await;
-    put(objects, "tc", "three", 7).await;
+    put_sized(objects, "sa", "one", 100).await.expect("put");
+    put_sized(objects, "sb", "two", 50).await.expect("put");
+    put_sized(objects, "tc", "three", 7).await.expect("put");
     let stored = usage.stored_bytes().await.expect("stored");
     assert_eq!(stored, vec![("s".to_owned(), 150), ("t".to_owned(), 7)]);
     let start = 1000 * HOUR_MS;
