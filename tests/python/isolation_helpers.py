@@ -19,7 +19,8 @@ from botocore.exceptions import ClientError
 from lambda_helpers import create_python_function, lambda_client, unique_name
 from sns_helpers import sns_client
 from sqs_helpers import new_queue, sqs_client
-from stratus_testlib import Creds, HttpResult, aws_client, http_request, run_stratus, unique_bucket
+from stratus_testlib import (Creds, HttpResult, aws_client, http_request, run_stratus, unique_bucket,
+                             wait_until)
 
 ROLES = ("admin", "member", "read-only")
 
@@ -101,16 +102,6 @@ def error_code(call) -> tuple[str, int]:
 def new_tenant(server, stem: str) -> Tenant:
     project = f"{stem}-{uuid.uuid4().hex[:8]}"
     return Tenant(project, {role: server.create_key(project, role) for role in ROLES})
-
-
-def wait_until(predicate, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def world(server, tmp_root: Path) -> World:

@@ -83,6 +83,17 @@ def http_request(url: str, method: str = "GET", data: bytes | None = None, heade
         return HttpResult(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
 
 
+def wait_until(predicate, timeout: float = 30.0, what: str = "condition", interval: float = 0.1):
+    """Polls `predicate` until it returns something truthy (returned), failing after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(interval)
+
+
 def account_id(project: str) -> str:
     """The 12-digit account id that stands for `project` in ARNs (stratus_core::arn::account_id)."""
     value = 0xCBF29CE484222325
