@@ -176,6 +176,7 @@ async fn deploy(
     let (status, mut view) = match functions.get(&caller, &name, None).await {
         Ok(_) => {
             let config = request.config;
+            let tmp_mb = config.ephemeral_storage_mb();
             let update = ConfigUpdate {
                 runtime: Some(config.runtime),
                 handler: Some(config.handler),
@@ -187,6 +188,7 @@ async fn deploy(
                 volumes: Some(config.volumes),
                 role: Some(config.role),
                 dependencies: Some(config.dependencies),
+                ephemeral_storage_mb: Some(tmp_mb),
                 revision_id: None,
             };
             functions

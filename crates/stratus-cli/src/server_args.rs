@@ -52,6 +52,10 @@ pub(crate) struct ServerArgs {
     /// needs an operator key (admin key of the `admin` project) as a bearer token.
     #[arg(long, env = "STRATUS_PUBLIC_METRICS")]
     public_metrics: bool,
+    /// A project whose function workers may open connections to the outside world (repeat
+    /// the flag, or `*` for every project); the others reach only the edge [default: none].
+    #[arg(long = "worker-internet", env = "STRATUS_WORKER_INTERNET", value_delimiter = ',')]
+    worker_internet: Vec<String>,
 }
 
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {
@@ -116,6 +120,11 @@ impl ServerArgs {
             // Prices come from the file alone: a catalog is too big for flags.
             prices: file.prices.unwrap_or(defaults.prices),
             public_metrics: self.public_metrics || file.public_metrics.unwrap_or(false),
+            worker_internet: if self.worker_internet.is_empty() {
+                file.worker_internet.unwrap_or_default()
+            } else {
+                self.worker_internet
+            },
         })
     }
 }

@@ -134,7 +134,14 @@ pub struct FunctionConfig {
     /// existed and rows without it read the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dependencies: Option<String>,
+    /// The size of `/tmp` in MB (Lambda's `EphemeralStorage`); absent means Lambda's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral_storage_mb: Option<u32>,
 }
+
+/// Lambda's range for `EphemeralStorage.Size`, in MB; the default is the minimum.
+pub const MIN_EPHEMERAL_STORAGE_MB: u32 = 512;
+pub const MAX_EPHEMERAL_STORAGE_MB: u32 = 10_240;
 
 /// A configuration value out of range; names the field as Lambda's API spells it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -166,7 +173,14 @@ impl FunctionConfig {
             min_instances: 0,
             volumes: Vec::new(),
             dependencies: None,
+            ephemeral_storage_mb: None,
         }
+    }
+
+    /// The size of `/tmp`, in MB.
+    #[must_use]
+    pub fn ephemeral_storage_mb(&self) -> u32 {
+        self.ephemeral_storage_mb.unwrap_or(MIN_EPHEMERAL_STORAGE_MB)
     }
 
     #[must_use]
@@ -207,6 +221,16 @@ impl FunctionConfig {
         self.validate_environment()?;
         if self.description.len() > 256 {
             return invalid("Description", "longer than 256 characters");
+        }
+        if let Some(size) = self.ephemeral_storage_mb
+            && !(MIN_EPHEMERAL_STORAGE_MB..=MAX_EPHEMERAL_STORAGE_MB).contains(&size)
+        {
+            return invalid(
+                "EphemeralStorage.Size",
+                format!(
+                    "{size} is outside {MIN_EPHEMERAL_STORAGE_MB}..={MAX_EPHEMERAL_STORAGE_MB} MB"
+                ),
+            );
         }
         if self.min_instances > 100 {
             return invalid("MinInstances", "at most 100 warm instances");

@@ -1,4 +1,5 @@
-//! Memory and CPU limits for workers through cgroups, v1 or v2, whichever the host mounts.
+//! Memory, CPU and process-count limits for workers through cgroups, v1 or v2, whichever the
+//! host mounts.
 //!
 //! Each worker gets its own group (`stratus/<worker id>`), so its memory peak and OOM kills are
 //! its own, and killing "every process in the group" kills exactly that worker's tree.
@@ -12,16 +13,20 @@ use std::sync::OnceLock;
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 /// The CPU weight of a 1769 MB function is one full share (Lambda gives one vCPU at 1769 MB).
 const MB_PER_VCPU: u64 = 1769;
+/// Processes and threads one worker may have at once: Lambda's limit. A fork bomb gets `EAGAIN`
+/// at this count and stays inside its worker.
+pub const MAX_TASKS: u32 = 1024;
 
 /// Which cgroup hierarchy the host runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cgroups {
     /// Unified hierarchy: one directory per group with `memory.max`, `cpu.weight`.
     V2 { parent: PathBuf },
-    /// Separate `memory` and `cpu` hierarchies.
+    /// Separate `memory`, `cpu` and `pids` hierarchies.
     V1 {
         memory: PathBuf,
         cpu: Option<PathBuf>,
+        pids: Option<PathBuf>,
     },
 }
 
@@ -36,8 +41,8 @@ impl Cgroups {
             fs::create_dir_all(&parent).ok()?;
             // Controllers must be enabled for children explicitly in v2; ignore failure when
             // they already are or the parent is not delegatable (then limits fail visibly).
-            let _ = fs::write(root.join("cgroup.subtree_control"), "+memory +cpu");
-            let _ = fs::write(parent.join("cgroup.subtree_control"), "+memory +cpu");
+            let _ = fs::write(root.join("cgroup.subtree_control"), "+memory +cpu +pids");
+            let _ = fs::write(parent.join("cgroup.subtree_control"), "+memory +cpu +pids");
             return parent
                 .join("cgroup.procs")
                 .exists()
@@ -50,7 +55,19 @@ impl Cgroups {
         }
         let cpu = root.join("cpu").join("stratus");
         let cpu = fs::create_dir_all(&cpu).ok().map(|()| cpu);
-        Some(Self::V1 { memory, cpu })
+        let pids = root.join("pids").join("stratus");
+        let pids = fs::create_dir_all(&pids).ok().map(|()| pids);
+        Some(Self::V1 { memory, cpu, pids })
+    }
+
+    /// Whether workers' process counts can be limited (the `pids` controller is there).
+    #[must_use]
+    pub fn limits_processes(&self) -> bool {
+        match self {
+            Self::V2 { parent } => fs::read_to_string(parent.join("cgroup.subtree_control"))
+                .is_ok_and(|controllers| controllers.split_whitespace().any(|c| c == "pids")),
+            Self::V1 { pids, .. } => pids.is_some(),
+        }
     }
 
     #[must_use]
@@ -78,6 +95,7 @@ impl Cgroups {
                 // cpu.weight ranges 1..=10000, default 100 = one 1769 MB function.
                 let weight = (u64::from(memory_mb) * 100 / MB_PER_VCPU).clamp(1, 10_000);
                 let _ = fs::write(dir.join("cpu.weight"), weight.to_string());
+                fs::write(dir.join("pids.max"), MAX_TASKS.to_string())?;
                 Ok(WorkerCgroup {
                     dirs: vec![dir.clone()],
                     memory_dir: dir,
@@ -85,7 +103,7 @@ impl Cgroups {
                     peak_file: OnceLock::new(),
                 })
             }
-            Self::V1 { memory, cpu } => {
+            Self::V1 { memory, cpu, pids } => {
                 let memory_dir = memory.join(worker);
                 fs::create_dir_all(&memory_dir)?;
                 fs::write(memory_dir.join("memory.limit_in_bytes"), bytes.to_string())?;
@@ -105,6 +123,12 @@ impl Cgroups {
                         let _ = fs::write(cpu_dir.join("cpu.shares"), shares.to_string());
                         dirs.push(cpu_dir);
                     }
+                }
+                if let Some(pids) = pids {
+                    let pids_dir = pids.join(worker);
+                    fs::create_dir_all(&pids_dir)?;
+                    fs::write(pids_dir.join("pids.max"), MAX_TASKS.to_string())?;
+                    dirs.push(pids_dir);
                 }
                 Ok(WorkerCgroup {
                     dirs,

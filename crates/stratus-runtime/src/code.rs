@@ -87,6 +87,7 @@ impl CodeStore {
         // zip's extract refuses entries that escape the directory and keeps unix modes, so a
         // `bootstrap` stays executable.
         archive.extract(&staging).map_err(invalid_zip)?;
+        readable_by_workers(&staging)?;
         match std::fs::rename(&staging, self.root.join(sha256)) {
             Ok(()) => Ok(()),
             // Another request unpacked the same code first.
@@ -106,6 +107,10 @@ impl CodeStore {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let hash = name.strip_suffix(".zip").unwrap_or(&name);
+            if !name.starts_with('.') && in_use.contains(hash) && entry.path().is_dir() {
+                // Trees unpacked before workers ran unprivileged may hold owner-only files.
+                let _ = readable_by_workers(&entry.path());
+            }
             if name.starts_with('.') || !in_use.contains(hash) {
                 let path = entry.path();
                 let _ = if path.is_dir() {
@@ -116,6 +121,29 @@ impl CodeStore {
             }
         }
     }
+}
+
+/// Makes an unpacked tree readable (and keeps executables executable) for the unprivileged uid
+/// workers run as: zips made by Python's `zipfile` carry mode 0600. The tree is mounted
+/// read-only into its own project's workers only, so reading is all this grants.
+fn readable_by_workers(dir: &std::path::Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let path = entry.path();
+        if kind.is_dir() {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+            readable_by_workers(&path)?;
+        } else if kind.is_file() {
+            let mode = entry.metadata()?.permissions().mode();
+            let wanted = if mode & 0o111 == 0 { 0o644 } else { 0o755 };
+            if mode & 0o777 != wanted {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(wanted))?;
+            }
+        }
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
 }
 
 fn invalid_zip(error: zip::result::ZipError) -> RuntimeError {

@@ -14,8 +14,12 @@ use tokio::sync::mpsc;
 use crate::envs::{EnvInfo, EnvStore, Staging, environment_hash, is_environment_hash};
 use crate::functions::{Functions, require};
 use crate::host::HostPython;
+use crate::netns::NetNamespace;
 use crate::sandbox::{self, DEPENDENCIES_DIR, Isolation, Mount, SandboxSpec};
 use crate::{RuntimeError, RuntimeResult};
+
+/// `/tmp` of a dependency build (pip unpacks and builds wheels there), in MB.
+const BUILD_TMP_MB: u32 = 2048;
 
 /// Requirements files are short; this bounds what one request can make the server hash.
 pub const MAX_REQUIREMENTS_BYTES: usize = 64 * 1024;
@@ -246,6 +250,26 @@ impl Job {
         let env = pip_env(&self.python);
         let mut host_dirs = self.python.dirs.clone();
         host_dirs.extend(operator_pip_paths(&env));
+        // pip runs as the build uid, in a namespace of its own that reaches the package index
+        // (the outside world) but no service of the host.
+        for dir in [staging.python_dir(), work.clone()] {
+            let _ = std::os::unix::fs::chown(&dir, Some(sandbox::BUILD_UID), Some(sandbox::BUILD_UID));
+        }
+        let (network, _outbound) = match &self.isolation {
+            Isolation::Bubblewrap(hardened) => {
+                let outbound = hardened.outbound.as_ref().map_err(|missing| {
+                    format!("dependency builds need network access to the package index, but the host lacks {missing}")
+                })?;
+                let (namespace, _) = NetNamespace::create(&[])
+                    .map_err(|e| format!("cannot create the build's network namespace: {e}"))?;
+                let link = outbound
+                    .attach(&namespace, &format!("build-{}", &self.hash[..12.min(self.hash.len())]))
+                    .await
+                    .map_err(|e| format!("cannot connect the build to the network: {e}"))?;
+                (Some(namespace), Some(link))
+            }
+            Isolation::None => (None, None),
+        };
         let spec = SandboxSpec {
             code_dir: &work,
             runtime_dir: None,
@@ -256,6 +280,9 @@ impl Job {
             argv: &argv,
             output: None,
             cgroup: None,
+            uid: sandbox::BUILD_UID,
+            network: network.as_ref(),
+            tmp_mb: BUILD_TMP_MB,
         };
         let mut child = sandbox::command(&self.isolation, &spec)
             .and_then(|mut command| command.spawn())

@@ -61,6 +61,8 @@ pub struct ConfigUpdate {
     pub role: Option<String>,
     /// `Some(None)` removes the dependency environment.
     pub dependencies: Option<Option<String>>,
+    /// The size of `/tmp` in MB (Lambda's `EphemeralStorage.Size`).
+    pub ephemeral_storage_mb: Option<u32>,
     pub revision_id: Option<String>,
 }
 
@@ -93,6 +95,9 @@ impl ConfigUpdate {
         if let Some(v) = self.role {
             config.role = v;
         }
+        if let Some(v) = self.ephemeral_storage_mb {
+            config.ephemeral_storage_mb = Some(v);
+        }
         if let Some(v) = self.dependencies {
             config.dependencies = v;
         }
@@ -117,6 +122,8 @@ pub struct Functions {
     pub(crate) usage: std::sync::OnceLock<Arc<stratus_meta::UsageMeter>>,
     /// Project quotas on running work (see `quotas.rs`); set once by the composition root.
     pub(crate) quotas: std::sync::OnceLock<Arc<stratus_identity::Quotas>>,
+    /// How workers' namespaces reach the edge; set once by the composition root.
+    pub(crate) edge_gateway: std::sync::OnceLock<Arc<dyn crate::netns::EdgeGateway>>,
     /// Where the runtime client lives on the host (mounted at `/opt/stratus`).
     pub(crate) runtime_dir: PathBuf,
     pub(crate) run_dir: PathBuf,
@@ -202,6 +209,7 @@ impl Functions {
             destinations: std::sync::OnceLock::new(),
             usage: std::sync::OnceLock::new(),
             quotas: std::sync::OnceLock::new(),
+            edge_gateway: std::sync::OnceLock::new(),
             meta,
             identity,
             code,
@@ -225,6 +233,11 @@ impl Functions {
     /// Connects the dispatcher to the services that receive invocation records (set once).
     pub fn set_destination_sink(&self, sink: Arc<dyn crate::DestinationSink>) {
         let _ = self.destinations.set(sink);
+    }
+
+    /// Connects workers' network namespaces to the edge (set once).
+    pub fn set_edge_gateway(&self, gateway: Arc<dyn crate::netns::EdgeGateway>) {
+        let _ = self.edge_gateway.set(gateway);
     }
 
     #[must_use]

@@ -91,6 +91,8 @@ pub struct RuntimeConfig {
     /// The edge's URL, given to functions as `AWS_ENDPOINT_URL`.
     pub endpoint: String,
     pub isolation: Option<Isolation>,
+    /// Which projects' workers may reach the outside world (edge only otherwise).
+    pub internet: crate::outbound::InternetAccess,
     pub cgroups: Option<Cgroups>,
     pub python: Option<HostPython>,
     /// Memory all workers together may be sized at.
@@ -116,6 +118,7 @@ impl RuntimeConfig {
             region,
             endpoint,
             isolation: None,
+            internet: crate::outbound::InternetAccess::default(),
             cgroups: None,
             python: None,
             memory_budget_mb: 4096,

@@ -329,7 +329,8 @@ impl Functions {
                 .map_err(|e| RuntimeError::Io(std::io::Error::other(e)))??
         };
         let spec = self.worker_spec(version, code_dir).await?;
-        Ok(Worker::start(spec, isolation, self.config.cgroups.as_ref()).await?)
+        let edge = self.edge_access();
+        Ok(Worker::start(spec, isolation, self.config.cgroups.as_ref(), edge.as_ref()).await?)
     }
 
     async fn worker_spec(
@@ -417,7 +418,7 @@ impl Functions {
         set("AWS_LAMBDA_LOG_STREAM_NAME", log_stream.clone());
         set("LAMBDA_TASK_ROOT", TASK_ROOT.into());
         set("LAMBDA_RUNTIME_DIR", RUNTIME_DIR.into());
-        set("AWS_ENDPOINT_URL", self.config.endpoint.clone());
+        set("AWS_ENDPOINT_URL", self.worker_endpoint());
         let mounts = self.dependency_mounts(config)?;
         // Lambda's order: the code first, then layer packages, then the runtime's own.
         set(
@@ -432,6 +433,7 @@ impl Functions {
             set("AWS_ACCESS_KEY_ID", key.access_key_id);
             set("AWS_SECRET_ACCESS_KEY", key.secret);
         }
+        let uid = crate::sandbox::worker_uid(&version.project);
         let volumes = config
             .volumes
             .iter()
@@ -442,7 +444,11 @@ impl Functions {
                     .join("volumes")
                     .join(&version.project)
                     .join(name);
-                std::fs::create_dir_all(&dir).map(|()| (dir, name.clone()))
+                std::fs::create_dir_all(&dir)?;
+                // The project's workers write it as the project's uid. Fails only for a server
+                // that is not root, whose unsandboxed workers run as itself anyway.
+                let _ = std::os::unix::fs::chown(&dir, Some(uid), Some(uid));
+                Ok((dir, name.clone()))
             })
             .collect::<std::io::Result<Vec<_>>>()?;
         Ok(WorkerSpec {
@@ -457,7 +463,34 @@ impl Functions {
             env,
             argv,
             run_dir: self.run_dir.clone(),
+            uid,
+            tmp_mb: config.ephemeral_storage_mb(),
+            internet: self.config.internet.allows(&version.project),
         })
+    }
+
+    /// The edge as workers' namespaces see it, once the composition root has connected it.
+    fn edge_access(&self) -> Option<crate::worker::EdgeAccess> {
+        let gateway = self.edge_gateway.get()?;
+        let port = self.config.endpoint.parse::<http::Uri>().ok()?.port_u16()?;
+        Some(crate::worker::EdgeAccess {
+            port,
+            gateway: std::sync::Arc::clone(gateway),
+        })
+    }
+
+    /// `AWS_ENDPOINT_URL` for a worker. In the sandbox the edge listens on the namespace's
+    /// loopback at the edge's own port, whatever address the host's listener has.
+    fn worker_endpoint(&self) -> String {
+        let endpoint = &self.config.endpoint;
+        let sandboxed = matches!(self.config.isolation, Some(crate::sandbox::Isolation::Bubblewrap(_)));
+        match endpoint.parse::<http::Uri>() {
+            Ok(uri) if sandboxed => match (uri.scheme_str(), uri.port_u16()) {
+                (Some(scheme), Some(port)) => format!("{scheme}://127.0.0.1:{port}"),
+                _ => endpoint.clone(),
+            },
+            _ => endpoint.clone(),
+        }
     }
 
     /// The function's dependency environment, read-only at `/opt/python` (for every runtime, as

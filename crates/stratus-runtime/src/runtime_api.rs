@@ -56,6 +56,16 @@ pub struct Channel {
     pub ready: Notify,
 }
 
+/// Who may use a worker's Runtime API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peers {
+    /// Anyone who can connect: the listener lives in the worker's own network namespace, which
+    /// nothing else can reach.
+    Namespace,
+    /// Only the worker's process tree: the listener is on the host's shared loopback.
+    WorkerTree,
+}
+
 /// The worker's side: sends events, receives replies.
 #[derive(Debug)]
 pub struct Handle {
@@ -72,12 +82,26 @@ impl Drop for Handle {
 }
 
 impl Handle {
-    /// Starts the API on a fresh loopback port; `init_error` receives an init failure.
+    /// Starts the API on a fresh port of the host's loopback, serving only connections opened
+    /// by the worker's process tree (see `runtime_peer.rs`): the unsandboxed mode, where every
+    /// process shares that loopback. `init_error` receives an init failure.
     ///
     /// # Errors
     /// The port cannot be bound.
     pub async fn start(init_error: oneshot::Sender<Reply>) -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        Self::serve(listener, init_error, Peers::WorkerTree)
+    }
+
+    /// Serves the API on `listener`, accepting the connections `peers` says.
+    ///
+    /// # Errors
+    /// The listener has no address.
+    pub fn serve(
+        listener: TcpListener,
+        init_error: oneshot::Sender<Reply>,
+        peers: Peers,
+    ) -> std::io::Result<Self> {
         let address = listener.local_addr()?;
         let (events, receiver) = mpsc::channel(1);
         let channel = Arc::new(Channel {
@@ -87,7 +111,7 @@ impl Handle {
             owner: std::sync::OnceLock::new(),
             ready: Notify::new(),
         });
-        let server = tokio::spawn(serve(listener, address.port(), Arc::clone(&channel)));
+        let server = tokio::spawn(serve(listener, address.port(), Arc::clone(&channel), peers));
         Ok(Self {
             address,
             events,
@@ -120,7 +144,7 @@ impl Handle {
     }
 }
 
-async fn serve(listener: TcpListener, api_port: u16, channel: Arc<Channel>) {
+async fn serve(listener: TcpListener, api_port: u16, channel: Arc<Channel>, peers: Peers) {
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
             continue;
@@ -129,13 +153,14 @@ async fn serve(listener: TcpListener, api_port: u16, channel: Arc<Channel>) {
         let channel = Arc::clone(&channel);
         tokio::spawn(async move {
             let owner = channel.owner.get().copied();
-            let own = tokio::task::spawn_blocking(move || {
+            let own = peers == Peers::Namespace
+                || tokio::task::spawn_blocking(move || {
                 owner.is_some_and(|root| {
                     crate::runtime_peer::opened_by_tree(root, api_port, peer.port())
                 })
             })
-            .await
-            .unwrap_or(false);
+                .await
+                .unwrap_or(false);
             if !own {
                 // Another process on the host's loopback (another function's, perhaps): it
                 // must never see this worker's events or answer for it.

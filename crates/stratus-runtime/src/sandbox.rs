@@ -1,7 +1,13 @@
-//! How a worker process is confined: bubblewrap namespaces (mount, pid, ipc, uts) over a
-//! minimal read-only view of the host, the code read-only at `/var/task`, a private `/tmp`,
-//! volumes read-write at `/mnt/NAME`, dependencies read-only at `/opt/python`; then the cgroup
-//! (see `cgroup.rs`) caps memory and CPU. Dependency builds (pip) run in the same confinement.
+//! How a worker process is confined.
+//!
+//! bubblewrap builds the view: new mount, pid, ipc, uts and cgroup namespaces over a minimal
+//! read-only view of the host, the code read-only at `/var/task`, a private size-limited `/tmp`,
+//! volumes read-write at `/mnt/NAME`, dependencies read-only at `/opt/python`. The process joins
+//! the worker's own network namespace (`netns.rs`) through `nsenter` before bubblewrap starts,
+//! and bubblewrap loads the seccomp filter (`seccomp.rs`). Inside, `setpriv` drops to the
+//! project's unprivileged uid with every capability set empty and `no_new_privs`; the cgroup
+//! (`cgroup.rs`) caps memory, CPU and process count, and `ulimit` open files. Dependency builds
+//! (pip) run in the same confinement. `docs/security.md` is the threat model.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -9,6 +15,9 @@ use std::process::Stdio;
 use tokio::process::Command;
 
 use crate::cgroup::WorkerCgroup;
+use crate::netns::NetNamespace;
+use crate::outbound::Outbound;
+use crate::seccomp::SeccompFiles;
 
 /// Where the code appears inside the sandbox (Lambda's `LAMBDA_TASK_ROOT`).
 pub const TASK_ROOT: &str = "/var/task";
@@ -17,6 +26,10 @@ pub const RUNTIME_DIR: &str = "/opt/stratus";
 /// Where a function's dependency environment appears: AWS Lambda's directory for Python layer
 /// packages, on its runtimes' `sys.path` after the task root.
 pub const DEPENDENCIES_DIR: &str = "/opt/python";
+/// Open files per worker process (Lambda's limit), soft and hard.
+pub const MAX_OPEN_FILES: u32 = 1024;
+/// `/tmp` when a function names no size: Lambda's default ephemeral storage, in MB.
+pub const DEFAULT_TMP_MB: u32 = 512;
 
 /// Host directories a process needs to run (read-only); symlinks (merged /usr) stay symlinks.
 const SYSTEM_PATHS: &[&str] = &["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32"];
@@ -34,58 +47,138 @@ const ETC_FILES: &[&str] = &[
     "/etc/group",
 ];
 
+/// The first uid (and gid) of the range workers run as: one per project, so that a project's
+/// workers share its volumes and no two projects' workers share an identity (but for a hash
+/// collision, which the namespaces still separate).
+pub const WORKER_UID_BASE: u32 = 200_000;
+/// How many uids the range holds.
+pub const WORKER_UID_COUNT: u32 = 65_536;
+/// The uid dependency builds run as, just below the workers' range.
+pub const BUILD_UID: u32 = WORKER_UID_BASE - 1;
+
+/// The unprivileged uid (= gid) the workers of `project` run as.
+#[must_use]
+pub fn worker_uid(project: &str) -> u32 {
+    // FNV-1a: stable across releases and platforms, unlike the standard library's hasher.
+    let hash = project.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    WORKER_UID_BASE + hash % WORKER_UID_COUNT
+}
+
 /// How workers are isolated on this host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Isolation {
-    Bubblewrap {
-        bwrap: PathBuf,
-    },
+    Bubblewrap(Box<Hardened>),
     /// `--insecure-no-sandbox`: plain child processes (still in cgroups when available).
     None,
 }
 
+/// The pieces of the hardened sandbox, found and checked at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hardened {
+    bwrap: PathBuf,
+    setpriv: PathBuf,
+    nsenter: PathBuf,
+    seccomp: SeccompFiles,
+    /// pasta and nft for workers allowed outside and for dependency builds, or what is missing.
+    pub outbound: Result<Outbound, String>,
+}
+
 impl Isolation {
-    /// `bwrap` on PATH that can actually create the namespaces, or why not.
+    /// The hardened sandbox, or exactly what this host lacks for it. `state_dir` receives the
+    /// compiled seccomp filter; `run_dir` pasta's pid files.
     ///
     /// # Errors
-    /// A message saying what is missing.
-    pub fn detect() -> Result<Self, String> {
-        let bwrap = find_on_path("bwrap").ok_or("bubblewrap (bwrap) is not installed")?;
-        let probe = std::process::Command::new(&bwrap)
-            .args([
-                "--ro-bind",
-                "/",
-                "/",
-                "--unshare-pid",
-                "--unshare-ipc",
-                "--unshare-uts",
-                "--",
-                "/bin/true",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", bwrap.display()))?;
-        if !probe.status.success() {
-            return Err(format!(
-                "bwrap cannot create namespaces here: {}",
-                String::from_utf8_lossy(&probe.stderr).trim()
-            ));
+    /// A message naming every missing piece.
+    pub fn detect(state_dir: &Path, run_dir: &Path) -> Result<Self, String> {
+        let find = |program: &str, package: &str| {
+            find_on_path(program).ok_or_else(|| format!("{program} (Debian package {package})"))
+        };
+        let found = [
+            find("bwrap", "bubblewrap"),
+            find("setpriv", "util-linux"),
+            find("nsenter", "util-linux"),
+        ];
+        let missing: Vec<String> = found.iter().filter_map(|f| f.clone().err()).collect();
+        if !missing.is_empty() {
+            return Err(format!("missing {}", missing.join(", ")));
         }
-        Ok(Self::Bubblewrap { bwrap })
+        let [bwrap, setpriv, nsenter] = found.map(Result::unwrap_or_default);
+        NetNamespace::create(&[])
+            .map_err(|e| format!("cannot create network namespaces: {e} (run as root)"))?;
+        let seccomp = SeccompFiles::write(state_dir)
+            .map_err(|e| format!("cannot write the seccomp filter: {e}"))?;
+        Outbound::sweep(run_dir);
+        let hardened = Hardened {
+            bwrap,
+            setpriv,
+            nsenter,
+            seccomp,
+            outbound: Outbound::detect(run_dir),
+        };
+        hardened.probe()?;
+        Ok(Self::Bubblewrap(Box::new(hardened)))
     }
 
     #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
-            Self::Bubblewrap { .. } => "bubblewrap",
+            Self::Bubblewrap(_) => "bubblewrap",
             Self::None => "none",
+        }
+    }
+
+    /// How workers reach the outside world, when they may.
+    #[must_use]
+    pub fn outbound(&self) -> Option<&Outbound> {
+        match self {
+            Self::Bubblewrap(hardened) => hardened.outbound.as_ref().ok(),
+            Self::None => None,
         }
     }
 }
 
-fn find_on_path(program: &str) -> Option<PathBuf> {
+impl Hardened {
+    /// Runs `true` exactly as a worker runs, so a host that cannot (an old bubblewrap without
+    /// `--size`, no setpriv privileges) is found at start, not at the first invocation.
+    fn probe(&self) -> Result<(), String> {
+        let argv = ["/bin/true".to_owned()];
+        let (network, _) = NetNamespace::create(&[])
+            .map_err(|e| format!("cannot create network namespaces: {e} (run as root)"))?;
+        let spec = SandboxSpec {
+            code_dir: Path::new("/"),
+            runtime_dir: None,
+            host_dirs: &[],
+            volumes: &[],
+            mounts: &[],
+            env: &[],
+            argv: &argv,
+            output: None,
+            cgroup: None,
+            uid: BUILD_UID,
+            network: Some(&network),
+            tmp_mb: 1,
+        };
+        let command = command(&Isolation::Bubblewrap(Box::new(self.clone())), &spec)
+            .map_err(|e| format!("cannot build the sandbox command: {e}"))?;
+        let mut command = command.into_std();
+        let probe = command
+            .stdout(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", self.bwrap.display()))?;
+        if probe.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "the sandbox does not start here: {}",
+                String::from_utf8_lossy(&probe.stderr).trim()
+            ))
+        }
+    }
+}
+
+pub(crate) fn find_on_path(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?
         .to_str()?
         .split(':')
@@ -121,20 +214,51 @@ pub struct SandboxSpec<'a> {
     /// caller.
     pub output: Option<&'a Path>,
     pub cgroup: Option<&'a WorkerCgroup>,
+    /// The unprivileged uid (and gid) the program runs as.
+    pub uid: u32,
+    /// The network namespace the program joins; required by the hardened sandbox.
+    pub network: Option<&'a NetNamespace>,
+    /// The size of the private `/tmp`, in MB (memory-backed: it counts toward the cgroup's
+    /// memory as well).
+    pub tmp_mb: u32,
 }
 
-/// Builds the command: `sh` joins the worker's cgroups, then execs bwrap (or the program), so
-/// the process is limited from its first allocation without any unsafe pre-exec hook.
+/// Joins the cgroups named before `--` (`$$` is this shell, then the program: no unsafe pre-exec
+/// hook needed), caps open files, then runs the command after `--`. With `-s FILE FILE`
+/// first, the two seccomp programs are opened on descriptors 3 and 4 for bubblewrap.
+const LAUNCHER: &str = r#"while [ "$1" != "--" ]; do echo $$ > "$1" || exit 125; shift; done; shift
+ulimit -n "$1" || exit 125; shift
+if [ "$1" = "-s" ]; then a=$2; b=$3; shift 3; exec "$@" 3<"$a" 4<"$b"; fi
+exec "$@""#;
+
+/// Builds the command: `sh` joins the worker's cgroups and sets its limits, then execs the
+/// sandbox (or the program), so the process is limited from its first allocation.
 ///
 /// # Errors
-/// The output file cannot be opened.
+/// The output file cannot be opened, or a hardened sandbox was asked for without a network
+/// namespace.
 pub fn command(isolation: &Isolation, spec: &SandboxSpec<'_>) -> std::io::Result<Command> {
     let mut argv: Vec<String> = Vec::new();
     match isolation {
-        Isolation::Bubblewrap { bwrap } => {
-            argv.push(bwrap.to_string_lossy().into_owned());
+        Isolation::Bubblewrap(hardened) => {
+            let network = spec.network.ok_or_else(|| {
+                std::io::Error::other("a sandboxed process needs its own network namespace")
+            })?;
+            argv.push("-s".into());
+            argv.extend(
+                hardened
+                    .seccomp
+                    .files
+                    .iter()
+                    .map(|f| f.to_string_lossy().into_owned()),
+            );
+            argv.push(hardened.nsenter.to_string_lossy().into_owned());
+            argv.push(format!("--net={}", network.path().display()));
+            argv.push("--".into());
+            argv.push(hardened.bwrap.to_string_lossy().into_owned());
             argv.extend(bwrap_args(spec));
             argv.push("--".into());
+            argv.extend(setpriv_args(&hardened.setpriv, spec.uid));
             argv.extend(spec.argv.iter().cloned());
         }
         Isolation::None => argv.extend(spec.argv.iter().map(|arg| unsandboxed_path(arg, spec))),
@@ -149,23 +273,21 @@ pub fn command(isolation: &Isolation, spec: &SandboxSpec<'_>) -> std::io::Result
                 .collect()
         })
         .unwrap_or_default();
-    // $1..$N are cgroup.procs files, then "--", then the command.
-    let script =
-        r#"while [ "$1" != "--" ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@""#;
     let mut command = Command::new("/bin/sh");
     command
         .arg("-c")
-        .arg(script)
+        .arg(LAUNCHER)
         .arg("sh")
         .args(&procs)
         .arg("--")
+        .arg(MAX_OPEN_FILES.to_string())
         .args(&argv);
     command
         .env_clear()
         .envs(spec.env.iter().map(|(name, value)| {
             let value = match isolation {
                 Isolation::None => unsandboxed_path(value, spec),
-                Isolation::Bubblewrap { .. } => value.clone(),
+                Isolation::Bubblewrap(_) => value.clone(),
             };
             (name.clone(), value)
         }))
@@ -189,6 +311,50 @@ pub fn command(isolation: &Isolation, spec: &SandboxSpec<'_>) -> std::io::Result
     Ok(command)
 }
 
+/// Drops from root (which bubblewrap keeps, with only the capabilities `setpriv` needs) to
+/// `uid`: every capability set empty, no supplementary groups, `no_new_privs`.
+fn setpriv_args(setpriv: &Path, uid: u32) -> Vec<String> {
+    vec![
+        setpriv.to_string_lossy().into_owned(),
+        format!("--reuid={uid}"),
+        format!("--regid={uid}"),
+        "--clear-groups".into(),
+        "--bounding-set=-all".into(),
+        "--inh-caps=-all".into(),
+        "--ambient-caps=-all".into(),
+        "--no-new-privs".into(),
+        "--".into(),
+    ]
+}
+
+/// `--dir` for every directory above a mount point that bubblewrap would otherwise create
+/// itself, mode 0700 and root's: the worker's uid could not reach what is mounted below it
+/// (`/etc/ssl`, the interpreter under `/root/.pyenv`). They live on the sandbox's own root.
+fn parent_dirs(spec: &SandboxSpec<'_>) -> Vec<String> {
+    let mut targets: Vec<PathBuf> = ETC_FILES.iter().map(PathBuf::from).collect();
+    targets.extend(spec.host_dirs.iter().cloned());
+    targets.extend([TASK_ROOT, RUNTIME_DIR].map(PathBuf::from));
+    targets.extend(spec.mounts.iter().map(|m| PathBuf::from(m.inside)));
+    targets.extend(spec.volumes.iter().map(|(_, name)| Path::new("/mnt").join(name)));
+    let under_system = |dir: &Path| SYSTEM_PATHS.iter().any(|system| dir.starts_with(system));
+    let parents: std::collections::BTreeSet<PathBuf> = targets
+        .iter()
+        .flat_map(|target| target.ancestors().skip(1).map(Path::to_path_buf))
+        .filter(|dir| dir != Path::new("/") && !under_system(dir))
+        .collect();
+    parents
+        .into_iter()
+        .flat_map(|dir| {
+            [
+                "--perms".to_owned(),
+                "0755".to_owned(),
+                "--dir".to_owned(),
+                dir.to_string_lossy().into_owned(),
+            ]
+        })
+        .collect()
+}
+
 /// Without a sandbox nothing is mounted: paths that name sandbox locations are rewritten to
 /// the host directories behind them.
 fn unsandboxed_path(value: &str, spec: &SandboxSpec<'_>) -> String {
@@ -203,24 +369,42 @@ fn unsandboxed_path(value: &str, spec: &SandboxSpec<'_>) -> String {
 }
 
 fn bwrap_args(spec: &SandboxSpec<'_>) -> Vec<String> {
+    let tmp_bytes = u64::from(spec.tmp_mb) * 1024 * 1024;
     let mut args: Vec<String> = [
         "--die-with-parent",
         "--unshare-pid",
         "--unshare-ipc",
         "--unshare-uts",
+        "--unshare-cgroup-try",
         "--hostname",
         "stratus",
         "--new-session",
+        // bubblewrap runs as root (it needs no user namespace then); the program gets only
+        // what setpriv needs to drop to the worker's uid, and setpriv drops those too.
+        "--cap-drop",
+        "ALL",
+        "--cap-add",
+        "CAP_SETUID",
+        "--cap-add",
+        "CAP_SETGID",
+        "--cap-add",
+        "CAP_SETPCAP",
+        "--add-seccomp-fd",
+        "3",
+        "--add-seccomp-fd",
+        "4",
         "--proc",
         "/proc",
         "--dev",
         "/dev",
-        "--tmpfs",
-        "/tmp",
+        "--perms",
+        "1777",
+        "--size",
     ]
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
+    args.extend([tmp_bytes.to_string(), "--tmpfs".into(), "/tmp".into()]);
     let ro_bind = |args: &mut Vec<String>, host: &Path, inside: &str| match std::fs::read_link(host)
     {
         Ok(target) => {
@@ -239,6 +423,7 @@ fn bwrap_args(spec: &SandboxSpec<'_>) -> Vec<String> {
         }
         Err(_) => {}
     };
+    args.extend(parent_dirs(spec));
     for path in SYSTEM_PATHS.iter().chain(ETC_FILES) {
         ro_bind(&mut args, Path::new(path), path);
     }
@@ -301,6 +486,9 @@ mod tests {
             argv: &[],
             output: None,
             cgroup: None,
+            uid: worker_uid("lab"),
+            network: None,
+            tmp_mb: DEFAULT_TMP_MB,
         };
         let args = bwrap_args(&spec);
         let has = |triple: [&str; 3]| args.windows(3).any(|w| w == triple);
@@ -314,5 +502,38 @@ mod tests {
             unsandboxed_path("/var/task:/opt/python", &spec),
             "/srv/code:/srv/envs/h/python"
         );
+        assert!(has(["--size", "536870912", "--tmpfs"]), "/tmp is Lambda's 512 MB");
+        // Directories above mount points are reachable by the worker's uid.
+        assert!(args.windows(4).any(|w| w == ["--perms", "0755", "--dir", "/etc"]));
+        assert!(args.windows(4).any(|w| w == ["--perms", "0755", "--dir", "/opt"]));
+        assert!(args.windows(2).any(|w| w == ["--cap-drop", "ALL"]));
+    }
+
+    #[test]
+    fn setpriv_leaves_no_capability_and_no_root() {
+        let args = setpriv_args(Path::new("/usr/bin/setpriv"), 200_123);
+        for wanted in [
+            "--reuid=200123",
+            "--regid=200123",
+            "--clear-groups",
+            "--bounding-set=-all",
+            "--inh-caps=-all",
+            "--ambient-caps=-all",
+            "--no-new-privs",
+        ] {
+            assert!(args.iter().any(|a| a == wanted), "{wanted} missing");
+        }
+    }
+
+    #[test]
+    fn projects_get_stable_unprivileged_uids_in_the_range() {
+        let lab = worker_uid("lab");
+        assert_eq!(lab, worker_uid("lab"));
+        assert_ne!(lab, worker_uid("other"));
+        for project in ["a", "lab", "zzzzzzzzzzzzzzzz"] {
+            let uid = worker_uid(project);
+            assert!((WORKER_UID_BASE..WORKER_UID_BASE + WORKER_UID_COUNT).contains(&uid));
+        }
+        assert!(BUILD_UID < WORKER_UID_BASE && BUILD_UID > 0);
     }
 }

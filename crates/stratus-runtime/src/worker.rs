@@ -9,7 +9,9 @@ use tokio::process::Child;
 use tokio::sync::oneshot;
 
 use crate::cgroup::WorkerCgroup;
-use crate::runtime_api::{self, Event, Reply};
+use crate::netns::{EdgeGateway, NetNamespace, RUNTIME_API_PORT};
+use crate::outbound::OutboundLink;
+use crate::runtime_api::{self, Event, Peers, Reply};
 use crate::sandbox::{self, Isolation, SandboxSpec};
 
 /// Lambda's limit on the init phase, outside the function's own timeout.
@@ -61,6 +63,34 @@ pub struct WorkerSpec {
     pub env: Vec<(String, String)>,
     pub argv: Vec<String>,
     pub run_dir: PathBuf,
+    /// The project's unprivileged uid.
+    pub uid: u32,
+    /// The size of `/tmp` (Lambda's ephemeral storage), in MB.
+    pub tmp_mb: u32,
+    /// Whether the worker may open connections to the outside world.
+    pub internet: bool,
+}
+
+/// The edge as a worker's namespace sees it: its port there, and who serves it.
+#[derive(Clone)]
+pub struct EdgeAccess {
+    pub port: u16,
+    pub gateway: std::sync::Arc<dyn EdgeGateway>,
+}
+
+/// What a sandboxed worker's network is made of; all of it ends with the worker.
+struct Network {
+    namespace: NetNamespace,
+    edge: Option<tokio::task::JoinHandle<()>>,
+    _outbound: Option<OutboundLink>,
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        if let Some(edge) = &self.edge {
+            edge.abort();
+        }
+    }
 }
 
 pub struct Worker {
@@ -75,6 +105,8 @@ pub struct Worker {
     /// A read handle on the output file, opened once (not per invocation).
     output: Option<std::fs::File>,
     output_offset: u64,
+    /// Declared after `child`: the namespace outlives the process's kill.
+    _network: Option<Network>,
     initialized: bool,
     pub last_used: Instant,
     pub invocations: u64,
@@ -97,12 +129,52 @@ impl Worker {
         spec: WorkerSpec,
         isolation: &Isolation,
         cgroups: Option<&crate::cgroup::Cgroups>,
+        edge: Option<&EdgeAccess>,
     ) -> std::io::Result<Self> {
         let cgroup = cgroups
             .map(|c| c.create(&spec.id, spec.memory_mb))
             .transpose()?;
         let (init_tx, init_rx) = oneshot::channel();
-        let api = runtime_api::Handle::start(init_tx).await?;
+        let (api, network) = match isolation {
+            Isolation::Bubblewrap(hardened) => {
+                let mut ports = vec![RUNTIME_API_PORT];
+                ports.extend(edge.map(|edge| edge.port));
+                let (namespace, listeners) = NetNamespace::create(&ports)?;
+                let mut listeners = listeners.into_iter();
+                let api_listener = listeners
+                    .next()
+                    .ok_or_else(|| std::io::Error::other("no runtime api listener"))?;
+                let api = runtime_api::Handle::serve(
+                    tokio::net::TcpListener::from_std(api_listener)?,
+                    init_tx,
+                    Peers::Namespace,
+                )?;
+                let edge_task = match (edge, listeners.next()) {
+                    (Some(edge), Some(listener)) => Some(
+                        edge.gateway
+                            .serve(tokio::net::TcpListener::from_std(listener)?),
+                    ),
+                    _ => None,
+                };
+                let outbound = if spec.internet {
+                    let outbound = hardened.outbound.as_ref().map_err(|missing| {
+                        std::io::Error::other(format!(
+                            "this project's workers may reach the internet, but the host lacks {missing}"
+                        ))
+                    })?;
+                    Some(outbound.attach(&namespace, &spec.id).await?)
+                } else {
+                    None
+                };
+                let network = Network {
+                    namespace,
+                    edge: edge_task,
+                    _outbound: outbound,
+                };
+                (api, Some(network))
+            }
+            Isolation::None => (runtime_api::Handle::start(init_tx).await?, None),
+        };
         std::fs::create_dir_all(&spec.run_dir)?;
         let output_path = spec.run_dir.join(format!("{}.out", spec.id));
         let mut env = spec.env;
@@ -117,6 +189,9 @@ impl Worker {
             argv: &spec.argv,
             output: Some(&output_path),
             cgroup: cgroup.as_ref(),
+            uid: spec.uid,
+            network: network.as_ref().map(|n| &n.namespace),
+            tmp_mb: spec.tmp_mb,
         };
         let child = sandbox::command(isolation, &sandbox_spec)?.spawn()?;
         if let Some(pid) = child.id() {
@@ -134,6 +209,7 @@ impl Worker {
             output_path,
             output,
             output_offset: 0,
+            _network: network,
             initialized: false,
             last_used: Instant::now(),
             invocations: 0,

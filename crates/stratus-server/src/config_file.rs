@@ -42,6 +42,8 @@ pub struct FileConfig {
     pub prices: Option<stratus_cost::PriceCatalog>,
     /// Serve `GET /metrics` without a token (scrapers on a trusted network).
     pub public_metrics: Option<bool>,
+    /// Projects whose workers may reach the outside world (`"*"`: all).
+    pub worker_internet: Option<Vec<String>>,
 }
 
 impl FileConfig {

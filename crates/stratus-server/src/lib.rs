@@ -7,6 +7,7 @@ mod destinations;
 mod files;
 mod mapping_invoker;
 mod outbox_relay;
+mod worker_edge;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -57,6 +58,9 @@ pub struct Config {
     /// Serve `GET /metrics` to anyone; by default it needs an operator's bearer token,
     /// because its series name every project's functions and queues.
     pub public_metrics: bool,
+    /// Projects whose function workers may open connections to the outside world (`*`: all);
+    /// every other project's workers reach only the edge.
+    pub worker_internet: Vec<String>,
 }
 
 impl Default for Config {
@@ -75,6 +79,7 @@ impl Default for Config {
             storage_sample_interval: Duration::from_secs(3600),
             prices: stratus_cost::PriceCatalog::default(),
             public_metrics: false,
+            worker_internet: Vec::new(),
         }
     }
 }
@@ -120,14 +125,30 @@ fn runtime_config(config: &Config, endpoint: String) -> stratus_runtime::Runtime
     runtime.memory_budget_mb = config.worker_memory_mb;
     runtime.keep_warm = config.keep_warm;
     runtime.cgroups = stratus_runtime::cgroup::Cgroups::detect();
-    let isolation = Isolation::detect();
+    runtime.internet = stratus_runtime::outbound::InternetAccess::from_list(&config.worker_internet);
+    let isolation = Isolation::detect(
+        &config.data_dir.join("sandbox"),
+        &config.data_dir.join("run"),
+    );
+    let isolation = match (isolation, &runtime.cgroups) {
+        (Ok(_), Some(cgroups)) if !cgroups.limits_processes() => Err(
+            "no usable cgroup pids controller: a fork bomb would not stay inside its worker".to_owned(),
+        ),
+        (isolation, _) => isolation,
+    };
     runtime.isolation = match (&isolation, &runtime.cgroups) {
         (Ok(isolation), Some(cgroups)) => {
             tracing::info!(
                 sandbox = isolation.name(),
                 cgroups = cgroups.version(),
-                "functions run sandboxed"
+                "functions run sandboxed: own uid, no capabilities, seccomp, own network namespace"
             );
+            if let Some(Err(missing)) = match isolation {
+                Isolation::Bubblewrap(hardened) => Some(&hardened.outbound),
+                Isolation::None => None,
+            } {
+                tracing::warn!(%missing, "dependency builds and projects allowed outside (--worker-internet) cannot reach the network");
+            }
             Some(isolation.clone())
         }
         _ if config.insecure_no_sandbox => {
@@ -137,7 +158,7 @@ fn runtime_config(config: &Config, endpoint: String) -> stratus_runtime::Runtime
             Some(Isolation::None)
         }
         (Err(why), _) => {
-            tracing::error!(reason = %why, "functions cannot run: no sandbox (install bubblewrap, or pass --insecure-no-sandbox)");
+            tracing::error!(reason = %why, "functions cannot run: no sandbox (run scripts/setup-system.sh or install bubblewrap, passt, nftables, util-linux; or pass --insecure-no-sandbox)");
             None
         }
         (Ok(_), None) => {
@@ -213,6 +234,28 @@ fn start_metering(
         stopped(stop_requested.clone()),
     ));
     usage
+}
+
+/// One accepted connection served by the edge (HTTP/1.1 or HTTP/2, upgrades allowed); the
+/// caller awaits it, under a graceful-shutdown watcher where it drains.
+pub(crate) fn edge_connection(
+    builder: &auto::Builder<TokioExecutor>,
+    edge: Edge,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+) -> impl hyper_util::server::graceful::GracefulConnection<
+    Error = Box<dyn std::error::Error + Send + Sync>,
+> + Send
++ 'static {
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+        let edge = edge.clone();
+        request.extensions_mut().insert(stratus_api::PeerAddr(peer));
+        async move { Ok::<_, std::convert::Infallible>(edge.handle(request).await) }
+    });
+    builder
+        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+        .into_owned()
 }
 
 /// A started (bound, not yet serving) server.
@@ -360,6 +403,7 @@ impl Server {
         )
         .with_metrics(metrics, meta, config.public_metrics)
         .with_quotas(quotas);
+        functions.set_edge_gateway(Arc::new(worker_edge::WorkerEdge { edge: edge.clone() }));
         files::write_server_info(&config.data_dir, address)?;
         Ok(Self {
             listener,
@@ -405,17 +449,8 @@ impl Server {
                 },
                 () = &mut shutdown => break,
             };
-            let _ = stream.set_nodelay(true);
-            let edge = self.edge.clone();
-            let service = service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                let edge = edge.clone();
-                request.extensions_mut().insert(stratus_api::PeerAddr(peer));
-                async move { Ok::<_, std::convert::Infallible>(edge.handle(request).await) }
-            });
-            let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            let connection = graceful.watch(connection);
+            let connection =
+                graceful.watch(edge_connection(&builder, self.edge.clone(), stream, peer));
             tokio::spawn(async move {
                 if let Err(error) = connection.await {
                     tracing::debug!(%error, "connection ended with an error");

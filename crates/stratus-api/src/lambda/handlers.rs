@@ -220,6 +220,7 @@ async fn create(api: &LambdaApi, call: &Call) -> Reply {
         .and_then(|e| e.variables)
         .unwrap_or_default();
     config.volumes = volumes(&request.file_system_configs)?;
+    config.ephemeral_storage_mb = request.ephemeral_storage.map(|e| e.size);
     // Check the configuration before fetching code, so a bad request does no work.
     config
         .validate()
@@ -364,6 +365,7 @@ async fn update_configuration(api: &LambdaApi, call: &Call, raw: &str) -> Reply 
             .transpose()?,
         role: request.role,
         dependencies: None,
+        ephemeral_storage_mb: request.ephemeral_storage.map(|e| e.size),
         revision_id: request.revision_id,
     };
     let view = api

@@ -54,6 +54,14 @@ pub(crate) struct CreateFunction {
     pub layers: Vec<String>,
     #[serde(default)]
     pub file_system_configs: Vec<FileSystemConfig>,
+    pub ephemeral_storage: Option<EphemeralStorage>,
+}
+
+/// Lambda's `EphemeralStorage`: the size of `/tmp`, in MB.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct EphemeralStorage {
+    pub size: u32,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -69,6 +77,7 @@ pub(crate) struct UpdateConfiguration {
     pub revision_id: Option<String>,
     pub layers: Option<Vec<String>>,
     pub file_system_configs: Option<Vec<FileSystemConfig>>,
+    pub ephemeral_storage: Option<EphemeralStorage>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -147,7 +156,7 @@ pub(crate) fn configuration(view: &FunctionView, region: &str) -> Value {
         "LastUpdateStatus": "Successful",
         "PackageType": "Zip",
         "Architectures": [std::env::consts::ARCH.replace("aarch64", "arm64")],
-        "EphemeralStorage": { "Size": 512 },
+        "EphemeralStorage": { "Size": config.ephemeral_storage_mb() },
         "LoggingConfig": { "LogFormat": "Text", "LogGroup": format!("/aws/lambda/{}", version.name) },
     });
     if !config.volumes.is_empty() {

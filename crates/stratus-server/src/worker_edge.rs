@@ -1,0 +1,39 @@
+//! The edge as seen from inside a worker's network namespace: the runtime binds a listener
+//! there (see `stratus_runtime::netns`) and this serves it exactly as the main listener is
+//! served, so `AWS_ENDPOINT_URL` works unchanged for functions while nothing else of the host
+//! is reachable from them.
+
+use hyper_util::rt::TokioExecutor;
+use hyper_util::server::conn::auto;
+use stratus_api::Edge;
+
+pub(crate) struct WorkerEdge {
+    pub(crate) edge: Edge,
+}
+
+impl stratus_runtime::netns::EdgeGateway for WorkerEdge {
+    fn serve(&self, listener: tokio::net::TcpListener) -> tokio::task::JoinHandle<()> {
+        let edge = self.edge.clone();
+        tokio::spawn(async move {
+            let builder = auto::Builder::new(TokioExecutor::new());
+            // Connections live in this set, so aborting the task (the worker stopped) ends them.
+            let mut connections = tokio::task::JoinSet::new();
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, peer)) => {
+                            let connection = crate::edge_connection(&builder, edge.clone(), stream, peer);
+                            connections.spawn(async move {
+                                if let Err(error) = connection.await {
+                                    tracing::debug!(%error, "worker edge connection ended with an error");
+                                }
+                            });
+                        }
+                        Err(error) => tracing::debug!(%error, "worker edge accept failed"),
+                    },
+                    Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                }
+            }
+        })
+    }
+}
