@@ -4,14 +4,15 @@
 # `hello` (examples/functions/hello), invoked once, and `stratus demo`: the AI examples (RapidOCR,
 # Magika, a thumbnail -> OCR pipeline) deployed as bucket triggers on s3://demo, fed sample files,
 # their results printed. The first demo installs the models' packages from PyPI (a minute or
-# two); STRATUS_DEMO=0 skips it. Ctrl-C stops the server. Functions run under bubblewrap: install
-# it first (`apt-get install bubblewrap`) or set STRATUS_INSECURE_NO_SANDBOX=1.
+# two); STRATUS_DEMO=0 skips it. Ctrl-C stops the server. scripts/setup-system.sh installs the
+# sandbox's system packages (bubblewrap, passt, nftables) when they are missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 data_dir="${STRATUS_DATA_DIR:-.stratus}"
 listen="${STRATUS_LISTEN:-127.0.0.1:4566}"
 
+scripts/setup-system.sh
 cargo build --release --locked -p stratus-cli
 scripts/setup-python.sh >/dev/null
 

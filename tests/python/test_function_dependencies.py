@@ -2,13 +2,15 @@
 cached by hash, mounted read-only at /opt/python; and the /v1/environments API behind it.
 
 No test reaches PyPI: the requirements use `--no-index` and a wheel built here, served from
-127.0.0.1 (the build runs in the sandbox, which sees the network but not this test's files).
+127.0.0.1 as the operator's package mirror (`PIP_FIND_LINKS` in the server's environment). The
+build runs in the sandbox, in a network namespace of its own: it reaches the operator's mirror
+on the host's loopback (that port alone is forwarded), never another host service a
+requirements file names.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import http.server
 import json
@@ -17,7 +19,7 @@ import zipfile
 
 import pytest
 
-from stratus_testlib import http_request, run_stratus
+from stratus_testlib import StratusServer, http_request, run_stratus
 
 HANDLER = """
 import tinydep
@@ -37,32 +39,61 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
-def build_wheel(directory) -> None:
-    """tinydep 1.0 as a wheel, written by hand (a wheel is a zip with a dist-info)."""
+def build_wheel(directory, name: str = "tinydep") -> None:
+    """NAME 1.0 as a wheel, written by hand (a wheel is a zip with a dist-info)."""
     files = {
-        "tinydep/__init__.py": b"VALUE = 42\n",
-        "tinydep-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: tinydep\nVersion: 1.0\n",
-        "tinydep-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\n"
+        f"{name}/__init__.py": b"VALUE = 42\n",
+        f"{name}-1.0.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode(),
+        f"{name}-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\n"
                                        b"Tag: py3-none-any\n",
     }
     record = "\n".join(_record_line(n, d) for n, d in files.items())
-    record += "\ntinydep-1.0.dist-info/RECORD,,\n"
-    with zipfile.ZipFile(directory / "tinydep-1.0-py3-none-any.whl", "w") as wheel:
-        for name, data in files.items():
-            wheel.writestr(name, data)
-        wheel.writestr("tinydep-1.0.dist-info/RECORD", record)
+    record += f"\n{name}-1.0.dist-info/RECORD,,\n"
+    with zipfile.ZipFile(directory / f"{name}-1.0-py3-none-any.whl", "w") as wheel:
+        for path, data in files.items():
+            wheel.writestr(path, data)
+        wheel.writestr(f"{name}-1.0.dist-info/RECORD", record)
+
+
+def serve_directory(root) -> tuple[http.server.ThreadingHTTPServer, list[str]]:
+    """An HTTP server on 127.0.0.1 for `root`, and the list of paths it was asked for."""
+    requests: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, *args):
+            requests.append(self.path)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, requests
 
 
 @pytest.fixture(scope="module")
 def wheel_index(tmp_path_factory):
-    """A find-links page on 127.0.0.1 serving the tinydep wheel."""
+    """The operator's find-links mirror on 127.0.0.1, serving the tinydep wheel."""
     root = tmp_path_factory.mktemp("wheels")
     build_wheel(root)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd, _ = serve_directory(root)
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
+
+
+def mirrored(srv, wheel_index):
+    """`srv` configured with the operator's mirror, as an operator would (pip's environment)."""
+    srv.extra_env["PIP_FIND_LINKS"] = wheel_index
+    return srv
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, wheel_index):
+    """This module's shared server: the session's has no package mirror configured."""
+    root = tmp_path_factory.mktemp("deps")
+    srv = mirrored(StratusServer(root / "data", root / "server.log"), wheel_index).start()
+    yield srv
+    srv.kill()
 
 
 def make_function(tmp_path, name: str, requirements: str, extra_yaml: str = ""):
@@ -83,9 +114,10 @@ def auth(server) -> dict:
     return {"Authorization": f"Bearer {server.admin.token}"}
 
 
-def test_deploy_installs_and_reuses_requirements(fresh_server, tmp_path, wheel_index):
+def test_deploy_installs_and_reuses_requirements(new_server, tmp_path, wheel_index):
+    fresh_server = mirrored(new_server("fresh-deps"), wheel_index).start()
     env = fresh_server.cli_env()
-    requirements = f"# test packages\n--no-index\n--find-links {wheel_index}\ntinydep==1.0\n"
+    requirements = "# test packages\n--no-index\ntinydep==1.0\n"
     first = run_stratus("deploy", str(make_function(tmp_path, "withdeps", requirements)), env=env,
                         timeout=300)
     assert "  | " in first.stderr and "tinydep" in first.stderr, first.stderr  # pip's progress
@@ -131,7 +163,7 @@ def test_deploy_installs_and_reuses_requirements(fresh_server, tmp_path, wheel_i
 def test_failed_install_changes_nothing(server, tmp_path, wheel_index):
     env = server.cli_env()
     before = env_dirs(server)
-    requirements = f"--no-index\n--find-links {wheel_index}\nno-such-package-xyz==9.9\n"
+    requirements = "--no-index\nno-such-package-xyz==9.9\n"
     failed = run_stratus("deploy", str(make_function(tmp_path, "brokendeps", requirements)), env=env,
                          check=False, timeout=300)
     assert failed.returncode != 0
@@ -140,6 +172,24 @@ def test_failed_install_changes_nothing(server, tmp_path, wheel_index):
     listed = json.loads(run_stratus("functions", "ls", "--json", env=env).stdout)
     assert all(f["name"] != "brokendeps" for f in listed)
     assert env_dirs(server) == before, "no environment and no build leftovers"
+
+
+def test_a_requirements_file_cannot_reach_other_host_services(server, tmp_path, tmp_path_factory):
+    """A tenant's requirements naming a service on the host's loopback: the build's namespace has
+    no way there (only the operator's mirror port is forwarded), so pip never reaches it."""
+    root = tmp_path_factory.mktemp("private-wheels")
+    build_wheel(root, "secretdep")
+    httpd, asked = serve_directory(root)
+    try:
+        requirements = f"--no-index\n--find-links http://127.0.0.1:{httpd.server_address[1]}/\nsecretdep==1.0\n"
+        failed = run_stratus("deploy", str(make_function(tmp_path, "snoopdeps", requirements)),
+                             env=server.cli_env(), check=False, timeout=300)
+    finally:
+        httpd.shutdown()
+    assert failed.returncode != 0
+    assert "Connection refused" in failed.stderr, failed.stderr
+    assert "No matching distribution found for secretdep==1.0" in failed.stderr, failed.stderr
+    assert asked == [], "the host service was reached from the build"
 
 
 def test_environment_api_checks_its_input(server):
@@ -169,7 +219,7 @@ def test_concurrent_builds_of_one_environment_build_once(server, wheel_index):
     endpoint, headers = server.endpoint, auth(server)
     tag = http_request(f"{endpoint}/v1/environments", headers=headers).json()["python"]
     # `--only-binary` makes these requirements (and their hash) differ from the other tests'.
-    requirements = f"--no-index\n--only-binary :all:\n--find-links {wheel_index}\ntinydep==1.0\n"
+    requirements = "--no-index\n--only-binary :all:\ntinydep==1.0\n"
     digest = _environment_hash(requirements, tag)
     results = [None, None]
 

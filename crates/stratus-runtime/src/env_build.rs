@@ -263,7 +263,11 @@ impl Job {
                 let (namespace, _) = NetNamespace::create(&[])
                     .map_err(|e| format!("cannot create the build's network namespace: {e}"))?;
                 let link = outbound
-                    .attach(&namespace, &format!("build-{}", &self.hash[..12.min(self.hash.len())]))
+                    .attach(
+                        &namespace,
+                        &format!("build-{}", &self.hash[..12.min(self.hash.len())]),
+                        &operator_loopback_ports(&env),
+                    )
                     .await
                     .map_err(|e| format!("cannot connect the build to the network: {e}"))?;
                 (Some(namespace), Some(link))
@@ -394,6 +398,32 @@ fn operator_pip_paths(env: &[(String, String)]) -> Vec<PathBuf> {
     paths
 }
 
+/// Ports of the host's loopback that the operator's pip settings point at (a package mirror or
+/// proxy on `127.0.0.1`): forwarded into the build's namespace, which otherwise has no way to
+/// the host's services. Requirements files cannot add to this list.
+fn operator_loopback_ports(env: &[(String, String)]) -> Vec<u16> {
+    let mut ports: Vec<u16> = env
+        .iter()
+        .filter(|(name, _)| name.starts_with("PIP_") || name.to_ascii_lowercase().ends_with("_proxy"))
+        .flat_map(|(_, value)| value.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .filter_map(|word| {
+            let uri = word.parse::<http::Uri>().ok()?;
+            let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+            let loopback = host == "localhost"
+                || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            let default_port = match uri.scheme_str()? {
+                "http" => 80,
+                "https" => 443,
+                _ => return None,
+            };
+            loopback.then(|| uri.port_u16().unwrap_or(default_port))
+        })
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
+}
+
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> RuntimeResult<T> {
@@ -405,6 +435,20 @@ async fn blocking<T: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_operators_loopback_index_and_proxy_ports_reach_the_build() {
+        let env = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        let ports = operator_loopback_ports(&env(&[
+            ("PIP_INDEX_URL", "http://127.0.0.1:3141/root/pypi/+simple/"),
+            ("PIP_FIND_LINKS", "/opt/wheels http://localhost:8080/ https://pypi.org/simple"),
+            ("https_proxy", "http://[::1]:3128"),
+            ("PATH", "http://127.0.0.1:9999/"),
+        ]));
+        assert_eq!(ports, vec![3128, 3141, 8080]);
+    }
 
     #[test]
     fn only_existing_absolute_paths_of_pip_settings_are_shown() {

@@ -4,7 +4,8 @@
 //! pasta gives the namespace an interface with the host's address and routes, and carries its
 //! connections through ordinary sockets of its own on the host, so the host needs no bridge,
 //! NAT or forwarding. It is told not to map the gateway to the host (`--no-map-gw`) and to
-//! forward no ports either way, and an nftables rule inside the namespace (which the worker,
+//! forward no ports either way (but for builds, the operator's own package mirror on the host's
+//! loopback, when pip's settings name one), and an nftables rule inside the namespace (which the worker,
 //! without capabilities, cannot change) rejects every other address of the host itself: an
 //! allowed worker reaches the world, never a service of the host or another worker.
 //!
@@ -91,17 +92,38 @@ impl Outbound {
         })
     }
 
-    /// Connects `namespace` to the outside world until the returned link is dropped.
+    /// Connects `namespace` to the outside world until the returned link is dropped. Each of
+    /// `host_ports` on the namespace's loopback leads to the same port of the host's loopback
+    /// (the operator's package mirror for builds); nothing else of the host is reachable.
     ///
     /// # Errors
     /// pasta or nft failing; the message carries what they printed.
-    pub async fn attach(&self, namespace: &NetNamespace, id: &str) -> io::Result<OutboundLink> {
+    pub async fn attach(
+        &self,
+        namespace: &NetNamespace,
+        id: &str,
+        host_ports: &[u16],
+    ) -> io::Result<OutboundLink> {
+        let to_host = if host_ports.is_empty() {
+            "none".to_owned()
+        } else {
+            host_ports
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         let pid_file = self.run_dir.join(format!("{id}.pasta.pid"));
-        let output = tokio::process::Command::new(&self.pasta)
-            .arg("--netns")
+        // pasta drops its capabilities before it opens the namespace, and without them it
+        // cannot open another process's descriptor: `sh` (still root) opens it for pasta as
+        // descriptor 5.
+        let output = tokio::process::Command::new("/bin/sh")
+            .args(["-c", r#"ns=$1; shift; exec "$@" 5<"$ns""#, "sh"])
             .arg(namespace.path())
+            .arg(&self.pasta)
+            .args(["--netns", "/proc/self/fd/5"])
             .args(["--runas", "0", "--config-net", "--no-map-gw", "--quiet"])
-            .args(["-t", "none", "-u", "none", "-T", "none", "-U", "none"])
+            .args(["-t", "none", "-u", "none", "-T", &to_host, "-U", "none"])
             .arg("--pid")
             .arg(&pid_file)
             .stdin(Stdio::null())

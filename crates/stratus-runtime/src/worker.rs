@@ -162,7 +162,7 @@ impl Worker {
                             "this project's workers may reach the internet, but the host lacks {missing}"
                         ))
                     })?;
-                    Some(outbound.attach(&namespace, &spec.id).await?)
+                    Some(outbound.attach(&namespace, &spec.id, &[]).await?)
                 } else {
                     None
                 };
