@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+scripts/setup-system.sh
 scripts/setup-python.sh
 scripts/setup-browser.sh
 

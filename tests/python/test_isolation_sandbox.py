@@ -11,9 +11,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from isolation_helpers import clients, world
-from lambda_helpers import create_python_function, unique_name
+from lambda_helpers import create_python_function, lambda_client, unique_name
 
 # Connects to every TCP port of its own loopback and reports the ones that accept: in its own
 # namespace only its Runtime API and the edge should.
@@ -81,3 +82,25 @@ def test_a_function_cannot_take_another_workers_invocations(server, w):
     # Inside the thief's namespace only its own Runtime API and the edge answer.
     assert sorted(found) == sorted({9001, edge_port}), found
     assert replies == [{"n": 0}, {"n": 1}, {"n": 2}]
+
+
+def test_without_the_sandbox_pieces_code_is_refused_and_the_reason_named(new_server):
+    """A host without bubblewrap, setpriv and nsenter (here: none on PATH) serves every API but
+    runs no code, and says exactly what is missing, in the log and to the caller."""
+    srv = new_server("no-sandbox")
+    srv.extra_env["PATH"] = "/nonexistent"
+    srv.start()
+    lam = lambda_client(srv)
+    name = create_python_function(lam, "def handler(event, context):\n    return 1\n")
+    with pytest.raises(ClientError) as refused:
+        lam.invoke(FunctionName=name, Payload=b"{}")
+    message = refused.value.response["Error"]["Message"]
+    for missing in ("bwrap (Debian package bubblewrap)", "setpriv (Debian package util-linux)",
+                    "nsenter (Debian package util-linux)"):
+        assert missing in message, message
+        assert missing in srv.log_tail()
+    assert "--insecure-no-sandbox" in message
+    # S3 still works on that server.
+    s3 = srv.client()
+    s3.create_bucket(Bucket="still-serving")
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["still-serving"]

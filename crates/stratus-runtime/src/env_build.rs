@@ -145,7 +145,7 @@ impl Functions {
         }
         let Some(isolation) = self.config.isolation.clone() else {
             return Err(RuntimeError::Unavailable(
-                "dependencies cannot be installed: the host has no usable sandbox (bubblewrap and cgroups); start the server with --insecure-no-sandbox to run pip without one".into(),
+                format!("dependencies cannot be installed: the host has no usable sandbox ({}); start the server with --insecure-no-sandbox to run pip without one", self.config.no_sandbox_reason),
             ));
         };
         let (events, receiver) = mpsc::channel(PROGRESS_BUFFER);

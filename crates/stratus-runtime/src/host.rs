@@ -91,6 +91,8 @@ pub struct RuntimeConfig {
     /// The edge's URL, given to functions as `AWS_ENDPOINT_URL`.
     pub endpoint: String,
     pub isolation: Option<Isolation>,
+    /// Why `isolation` is `None`: what the host lacks, said to whoever tries to run code.
+    pub no_sandbox_reason: String,
     /// Which projects' workers may reach the outside world (edge only otherwise).
     pub internet: crate::outbound::InternetAccess,
     pub cgroups: Option<Cgroups>,
@@ -118,6 +120,7 @@ impl RuntimeConfig {
             region,
             endpoint,
             isolation: None,
+            no_sandbox_reason: "no sandbox was configured".into(),
             internet: crate::outbound::InternetAccess::default(),
             cgroups: None,
             python: None,

@@ -318,7 +318,7 @@ impl Functions {
     pub(crate) async fn start_worker(&self, version: &VersionRecord) -> RuntimeResult<Worker> {
         let Some(isolation) = &self.config.isolation else {
             return Err(RuntimeError::Unavailable(
-                "functions cannot run: the host has no usable sandbox (bubblewrap and cgroups); start the server with --insecure-no-sandbox to run code without one".into(),
+                format!("functions cannot run: the host has no usable sandbox ({}); start the server with --insecure-no-sandbox to run code without one", self.config.no_sandbox_reason),
             ));
         };
         let code_dir = {

@@ -47,6 +47,31 @@ const ETC_FILES: &[&str] = &[
     "/etc/group",
 ];
 
+/// Host directories under `/tmp` (an interpreter in a checkout under `/tmp`) appear under this
+/// prefix instead: the sandbox's `/tmp` is its own, and a mount point inside it would show the
+/// host's directory names there.
+const RELOCATED_TMP: &str = "/run/host/tmp";
+
+/// Where host directory `host` appears inside the sandbox.
+fn inside_path(host: &Path) -> PathBuf {
+    match host.strip_prefix("/tmp") {
+        Ok(rest) => Path::new(RELOCATED_TMP).join(rest),
+        Err(_) => host.to_path_buf(),
+    }
+}
+
+/// `value` with every relocated host directory replaced by where it appears inside.
+fn relocated(value: &str, spec: &SandboxSpec<'_>) -> String {
+    let mut value = value.to_owned();
+    for dir in spec.host_dirs {
+        let inside = inside_path(dir);
+        if inside != *dir {
+            value = value.replace(&*dir.to_string_lossy(), &inside.to_string_lossy());
+        }
+    }
+    value
+}
+
 /// The first uid (and gid) of the range workers run as: one per project, so that a project's
 /// workers share its volumes and no two projects' workers share an identity (but for a hash
 /// collision, which the namespaces still separate).
@@ -259,7 +284,7 @@ pub fn command(isolation: &Isolation, spec: &SandboxSpec<'_>) -> std::io::Result
             argv.extend(bwrap_args(spec));
             argv.push("--".into());
             argv.extend(setpriv_args(&hardened.setpriv, spec.uid));
-            argv.extend(spec.argv.iter().cloned());
+            argv.extend(spec.argv.iter().map(|arg| relocated(arg, spec)));
         }
         Isolation::None => argv.extend(spec.argv.iter().map(|arg| unsandboxed_path(arg, spec))),
     }
@@ -287,7 +312,7 @@ pub fn command(isolation: &Isolation, spec: &SandboxSpec<'_>) -> std::io::Result
         .envs(spec.env.iter().map(|(name, value)| {
             let value = match isolation {
                 Isolation::None => unsandboxed_path(value, spec),
-                Isolation::Bubblewrap(_) => value.clone(),
+                Isolation::Bubblewrap(_) => relocated(value, spec),
             };
             (name.clone(), value)
         }))
@@ -332,7 +357,7 @@ fn setpriv_args(setpriv: &Path, uid: u32) -> Vec<String> {
 /// (`/etc/ssl`, the interpreter under `/root/.pyenv`). They live on the sandbox's own root.
 fn parent_dirs(spec: &SandboxSpec<'_>) -> Vec<String> {
     let mut targets: Vec<PathBuf> = ETC_FILES.iter().map(PathBuf::from).collect();
-    targets.extend(spec.host_dirs.iter().cloned());
+    targets.extend(spec.host_dirs.iter().map(|dir| inside_path(dir)));
     targets.extend([TASK_ROOT, RUNTIME_DIR].map(PathBuf::from));
     targets.extend(spec.mounts.iter().map(|m| PathBuf::from(m.inside)));
     targets.extend(spec.volumes.iter().map(|(_, name)| Path::new("/mnt").join(name)));
@@ -428,8 +453,11 @@ fn bwrap_args(spec: &SandboxSpec<'_>) -> Vec<String> {
         ro_bind(&mut args, Path::new(path), path);
     }
     for dir in spec.host_dirs {
-        let path = dir.to_string_lossy().into_owned();
-        args.extend(["--ro-bind".into(), path.clone(), path]);
+        args.extend([
+            "--ro-bind".into(),
+            dir.to_string_lossy().into_owned(),
+            inside_path(dir).to_string_lossy().into_owned(),
+        ]);
     }
     ro_bind(&mut args, spec.code_dir, TASK_ROOT);
     if let Some(runtime_dir) = spec.runtime_dir {
@@ -507,6 +535,41 @@ mod tests {
         assert!(args.windows(4).any(|w| w == ["--perms", "0755", "--dir", "/etc"]));
         assert!(args.windows(4).any(|w| w == ["--perms", "0755", "--dir", "/opt"]));
         assert!(args.windows(2).any(|w| w == ["--cap-drop", "ALL"]));
+    }
+
+    #[test]
+    fn host_directories_under_tmp_stay_out_of_the_sandboxs_tmp() {
+        let host_dirs = [
+            PathBuf::from("/tmp/checkout/.venv"),
+            PathBuf::from("/usr/lib/python3"),
+        ];
+        let argv = ["/tmp/checkout/.venv/bin/python".to_owned()];
+        let spec = SandboxSpec {
+            code_dir: Path::new("/srv/code"),
+            runtime_dir: None,
+            host_dirs: &host_dirs,
+            volumes: &[],
+            mounts: &[],
+            env: &[],
+            argv: &argv,
+            output: None,
+            cgroup: None,
+            uid: worker_uid("lab"),
+            network: None,
+            tmp_mb: DEFAULT_TMP_MB,
+        };
+        let args = bwrap_args(&spec);
+        assert!(args.windows(3).any(|w| w
+            == [
+                "--ro-bind",
+                "/tmp/checkout/.venv",
+                "/run/host/tmp/checkout/.venv"
+            ]));
+        assert!(!args.iter().any(|a| a.starts_with("/tmp/") && a != "/tmp/checkout/.venv"));
+        assert_eq!(
+            relocated("/tmp/checkout/.venv/bin:/usr/bin", &spec),
+            "/run/host/tmp/checkout/.venv/bin:/usr/bin"
+        );
     }
 
     #[test]

@@ -159,12 +159,14 @@ fn runtime_config(config: &Config, endpoint: String) -> stratus_runtime::Runtime
         }
         (Err(why), _) => {
             tracing::error!(reason = %why, "functions cannot run: no sandbox (run scripts/setup-system.sh or install bubblewrap, passt, nftables, util-linux; or pass --insecure-no-sandbox)");
+            runtime.no_sandbox_reason.clone_from(why);
             None
         }
         (Ok(_), None) => {
             tracing::error!(
                 "functions cannot run: no usable cgroup memory controller (run as root, or pass --insecure-no-sandbox)"
             );
+            runtime.no_sandbox_reason = "no usable cgroup memory controller (run as root)".into();
             None
         }
     };
