@@ -123,7 +123,7 @@ pub struct Functions {
     /// Project quotas on running work (see `quotas.rs`); set once by the composition root.
     pub(crate) quotas: std::sync::OnceLock<Arc<stratus_identity::Quotas>>,
     /// How workers' namespaces reach the edge; set once by the composition root.
-    pub(crate) edge_gateway: std::sync::OnceLock<Arc<dyn crate::netns::EdgeGateway>>,
+    pub(crate) edge_gateway: crate::worker::EdgeGatewaySlot,
     /// Where the runtime client lives on the host (mounted at `/opt/stratus`).
     pub(crate) runtime_dir: PathBuf,
     pub(crate) run_dir: PathBuf,
@@ -209,7 +209,7 @@ impl Functions {
             destinations: std::sync::OnceLock::new(),
             usage: std::sync::OnceLock::new(),
             quotas: std::sync::OnceLock::new(),
-            edge_gateway: std::sync::OnceLock::new(),
+            edge_gateway: Arc::new(tokio::sync::SetOnce::new()),
             meta,
             identity,
             code,

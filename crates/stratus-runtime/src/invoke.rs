@@ -469,13 +469,12 @@ impl Functions {
         })
     }
 
-    /// The edge as workers' namespaces see it, once the composition root has connected it.
+    /// The edge as workers' namespaces see it.
     fn edge_access(&self) -> Option<crate::worker::EdgeAccess> {
-        let gateway = self.edge_gateway.get()?;
         let port = self.config.endpoint.parse::<http::Uri>().ok()?.port_u16()?;
         Some(crate::worker::EdgeAccess {
             port,
-            gateway: std::sync::Arc::clone(gateway),
+            gateway: std::sync::Arc::clone(&self.edge_gateway),
         })
     }
 

@@ -24,9 +24,12 @@ pub const RUNTIME_API_PORT: u16 = 9001;
 /// How a worker's namespace reaches the edge: the composition root (which owns the edge) serves
 /// the connections accepted on a listener bound inside the namespace.
 pub trait EdgeGateway: Send + Sync {
-    /// Serves `listener` until the returned task is aborted (when the worker stops); the
-    /// connections accepted on it end with it.
-    fn serve(&self, listener: tokio::net::TcpListener) -> tokio::task::JoinHandle<()>;
+    /// Serves `listener` until the future is dropped (when the worker stops); the connections
+    /// accepted on it end with it.
+    fn serve(
+        &self,
+        listener: tokio::net::TcpListener,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 }
 
 /// A network namespace holding nothing but a loopback interface and the listeners bound in it.
@@ -168,24 +171,24 @@ mod tests {
             eprintln!("skipped: this process cannot create network namespaces (not root)");
             return;
         }
-        let (namespace, listeners) = NetNamespace::create(&[0]).unwrap();
-        let port = listeners[0].local_addr().unwrap().port();
-        listeners[0].set_nonblocking(false).unwrap();
+        let (namespace, listeners) = NetNamespace::create(&[0]).expect("namespace operation");
+        let port = listeners[0].local_addr().expect("namespace operation").port();
+        listeners[0].set_nonblocking(false).expect("namespace operation");
         // From the host's loopback the port is not there (or is someone else's).
         let from_host = TcpStream::connect((Ipv4Addr::LOCALHOST, port));
         let accepted_from_host = from_host.is_ok() && {
-            listeners[0].set_nonblocking(true).unwrap();
+            listeners[0].set_nonblocking(true).expect("namespace operation");
             let accepted = listeners[0].accept().is_ok();
-            listeners[0].set_nonblocking(false).unwrap();
+            listeners[0].set_nonblocking(false).expect("namespace operation");
             accepted
         };
         assert!(!accepted_from_host, "the host reached into the namespace");
         // The edge's way in: connect from inside.
-        let mut client = namespace.connect(port).unwrap();
-        let (mut server, _) = listeners[0].accept().unwrap();
-        client.write_all(b"ping").unwrap();
+        let mut client = namespace.connect(port).expect("namespace operation");
+        let (mut server, _) = listeners[0].accept().expect("namespace operation");
+        client.write_all(b"ping").expect("namespace operation");
         let mut buf = [0u8; 4];
-        server.read_exact(&mut buf).unwrap();
+        server.read_exact(&mut buf).expect("namespace operation");
         assert_eq!(&buf, b"ping");
         assert!(namespace.path().exists());
     }
@@ -196,8 +199,8 @@ mod tests {
             eprintln!("skipped: this process cannot create network namespaces (not root)");
             return;
         }
-        let (namespace, _) = NetNamespace::create(&[]).unwrap();
-        let error = namespace.connect(RUNTIME_API_PORT).unwrap_err();
+        let (namespace, _) = NetNamespace::create(&[]).expect("namespace operation");
+        let error = namespace.connect(RUNTIME_API_PORT).expect_err("must fail");
         assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
     }
 }

@@ -159,10 +159,16 @@ impl Outbound {
             "table inet stratus {\n chain output {\n  type filter hook output priority 0; policy accept;\n",
         );
         if !v4.is_empty() {
-            rules.push_str(&format!("  ip daddr {{ {} }} reject\n", list(&v4)));
+            rules.push_str(&format!(
+                "  ip daddr {{ {0} }} meta l4proto tcp reject with tcp reset\n  ip daddr {{ {0} }} reject\n",
+                list(&v4)
+            ));
         }
         if !v6.is_empty() {
-            rules.push_str(&format!("  ip6 daddr {{ {} }} reject\n", list(&v6)));
+            rules.push_str(&format!(
+                "  ip6 daddr {{ {0} }} meta l4proto tcp reject with tcp reset\n  ip6 daddr {{ {0} }} reject\n",
+                list(&v6)
+            ));
         }
         rules.push_str(" }\n}\n");
         let mut child = tokio::process::Command::new(&self.nsenter)

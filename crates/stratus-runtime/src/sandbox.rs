@@ -106,6 +106,8 @@ pub struct Hardened {
     setpriv: PathBuf,
     nsenter: PathBuf,
     seccomp: SeccompFiles,
+    /// Where bubblewrap's argument files are written (the launcher removes each once open).
+    run_dir: PathBuf,
     /// pasta and nft for workers allowed outside and for dependency builds, or what is missing.
     pub outbound: Result<Outbound, String>,
 }
@@ -135,11 +137,14 @@ impl Isolation {
         let seccomp = SeccompFiles::write(state_dir)
             .map_err(|e| format!("cannot write the seccomp filter: {e}"))?;
         Outbound::sweep(run_dir);
+        std::fs::create_dir_all(run_dir)
+            .map_err(|e| format!("cannot create {}: {e}", run_dir.display()))?;
         let hardened = Hardened {
             bwrap,
             setpriv,
             nsenter,
             seccomp,
+            run_dir: run_dir.to_path_buf(),
             outbound: Outbound::detect(run_dir),
         };
         hardened.probe()?;
@@ -165,6 +170,27 @@ impl Isolation {
 }
 
 impl Hardened {
+    /// Writes bubblewrap's arguments, NUL-separated, to a file only the server can read.
+    fn write_args(&self, args: &[String]) -> std::io::Result<PathBuf> {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let path = self
+            .run_dir
+            .join(format!("{:016x}.bwrap-args", rand::random::<u64>()));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        let mut bytes = Vec::new();
+        for arg in args {
+            bytes.extend_from_slice(arg.as_bytes());
+            bytes.push(0);
+        }
+        file.write_all(&bytes)?;
+        Ok(path)
+    }
+
     /// Runs `true` exactly as a worker runs, so a host that cannot (an old bubblewrap without
     /// `--size`, no setpriv privileges) is found at start, not at the first invocation.
     fn probe(&self) -> Result<(), String> {
@@ -249,11 +275,13 @@ pub struct SandboxSpec<'a> {
 }
 
 /// Joins the cgroups named before `--` (`$$` is this shell, then the program: no unsafe pre-exec
-/// hook needed), caps open files, then runs the command after `--`. With `-s FILE FILE`
-/// first, the two seccomp programs are opened on descriptors 3 and 4 for bubblewrap.
+/// hook needed), caps open files, then runs the command after `--`. With `-s SECCOMP SECCOMP
+/// ARGS` first, the two seccomp programs are opened on descriptors 3 and 4 and bubblewrap's
+/// arguments file on 5 (then removed): bubblewrap stays the sandbox's pid 1, and its command
+/// line, readable by the worker, must not show the host's paths.
 const LAUNCHER: &str = r#"while [ "$1" != "--" ]; do echo $$ > "$1" || exit 125; shift; done; shift
 ulimit -n "$1" || exit 125; shift
-if [ "$1" = "-s" ]; then a=$2; b=$3; shift 3; exec "$@" 3<"$a" 4<"$b"; fi
+if [ "$1" = "-s" ]; then a=$2; b=$3; c=$4; shift 4; exec 5<"$c" || exit 125; rm -f -- "$c"; exec "$@" 3<"$a" 4<"$b"; fi
 exec "$@""#;
 
 /// Builds the command: `sh` joins the worker's cgroups and sets its limits, then execs the
@@ -269,6 +297,9 @@ pub fn command(isolation: &Isolation, spec: &SandboxSpec<'_>) -> std::io::Result
             let network = spec.network.ok_or_else(|| {
                 std::io::Error::other("a sandboxed process needs its own network namespace")
             })?;
+            // The options (the host paths) go through a file; bubblewrap wants the command on its
+            // command line, where it shows only the worker's own program.
+            let args_file = hardened.write_args(&bwrap_args(spec))?;
             argv.push("-s".into());
             argv.extend(
                 hardened
@@ -277,12 +308,12 @@ pub fn command(isolation: &Isolation, spec: &SandboxSpec<'_>) -> std::io::Result
                     .iter()
                     .map(|f| f.to_string_lossy().into_owned()),
             );
+            argv.push(args_file.to_string_lossy().into_owned());
             argv.push(hardened.nsenter.to_string_lossy().into_owned());
             argv.push(format!("--net={}", network.path().display()));
             argv.push("--".into());
             argv.push(hardened.bwrap.to_string_lossy().into_owned());
-            argv.extend(bwrap_args(spec));
-            argv.push("--".into());
+            argv.extend(["--args".into(), "5".into(), "--".into()]);
             argv.extend(setpriv_args(&hardened.setpriv, spec.uid));
             argv.extend(spec.argv.iter().map(|arg| relocated(arg, spec)));
         }

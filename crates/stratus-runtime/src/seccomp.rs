@@ -202,8 +202,8 @@ mod tests {
 
     #[test]
     fn the_programs_compile_and_fit_the_kernel_limit() {
-        let deny = deny_program().unwrap();
-        let clone3 = clone3_program().unwrap();
+        let deny = deny_program().expect("compile the filter");
+        let clone3 = clone3_program().expect("compile the filter");
         // The kernel accepts at most 4096 instructions per program.
         assert!(deny.len() < 4096 && !deny.is_empty());
         assert!(!clone3.is_empty());
@@ -213,11 +213,11 @@ mod tests {
     #[test]
     fn files_are_private_to_the_server() {
         use std::os::unix::fs::PermissionsExt as _;
-        let dir = tempfile::tempdir().unwrap();
-        let files = SeccompFiles::write(dir.path()).unwrap();
+        let dir = tempfile::tempdir().expect("compile the filter");
+        let files = SeccompFiles::write(dir.path()).expect("compile the filter");
         assert_eq!(files.files.len(), 2);
         for file in files.files {
-            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            let mode = std::fs::metadata(&file).expect("compile the filter").permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

@@ -71,11 +71,16 @@ pub struct WorkerSpec {
     pub internet: bool,
 }
 
+/// Who serves the edge inside workers' namespaces. Set once by the composition root, after the
+/// function service exists (the edge is built on it); workers started before that (the
+/// dispatcher and scheduler start with the service) wait for it instead of missing the edge.
+pub type EdgeGatewaySlot = std::sync::Arc<tokio::sync::SetOnce<std::sync::Arc<dyn EdgeGateway>>>;
+
 /// The edge as a worker's namespace sees it: its port there, and who serves it.
 #[derive(Clone)]
 pub struct EdgeAccess {
     pub port: u16,
-    pub gateway: std::sync::Arc<dyn EdgeGateway>,
+    pub gateway: EdgeGatewaySlot,
 }
 
 /// What a sandboxed worker's network is made of; all of it ends with the worker.
@@ -150,10 +155,14 @@ impl Worker {
                     Peers::Namespace,
                 )?;
                 let edge_task = match (edge, listeners.next()) {
-                    (Some(edge), Some(listener)) => Some(
-                        edge.gateway
-                            .serve(tokio::net::TcpListener::from_std(listener)?),
-                    ),
+                    (Some(edge), Some(listener)) => {
+                        let listener = tokio::net::TcpListener::from_std(listener)?;
+                        let gateway = std::sync::Arc::clone(&edge.gateway);
+                        Some(tokio::spawn(async move {
+                            let gateway = std::sync::Arc::clone(gateway.wait().await);
+                            gateway.serve(listener).await;
+                        }))
+                    }
                     _ => None,
                 };
                 let outbound = if spec.internet {

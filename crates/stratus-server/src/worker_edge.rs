@@ -12,11 +12,14 @@ pub(crate) struct WorkerEdge {
 }
 
 impl stratus_runtime::netns::EdgeGateway for WorkerEdge {
-    fn serve(&self, listener: tokio::net::TcpListener) -> tokio::task::JoinHandle<()> {
+    fn serve(
+        &self,
+        listener: tokio::net::TcpListener,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
         let edge = self.edge.clone();
-        tokio::spawn(async move {
+        Box::pin(async move {
             let builder = auto::Builder::new(TokioExecutor::new());
-            // Connections live in this set, so aborting the task (the worker stopped) ends them.
+            // Connections live in this set, so dropping the future (the worker stopped) ends them.
             let mut connections = tokio::task::JoinSet::new();
             loop {
                 tokio::select! {
