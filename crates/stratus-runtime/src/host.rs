@@ -90,6 +90,10 @@ pub struct RuntimeConfig {
     pub region: String,
     /// The edge's URL, given to functions as `AWS_ENDPOINT_URL`.
     pub endpoint: String,
+    /// The CA certificate that signed the edge's certificate, when clients must be told to
+    /// trust it: every worker sees it read-only at `/etc/stratus/ca.pem`, named by
+    /// `AWS_CA_BUNDLE`.
+    pub ca_bundle: Option<PathBuf>,
     pub isolation: Option<Isolation>,
     pub cgroups: Option<Cgroups>,
     pub python: Option<HostPython>,
@@ -115,6 +119,7 @@ impl RuntimeConfig {
             data_dir,
             region,
             endpoint,
+            ca_bundle: None,
             isolation: None,
             cgroups: None,
             python: None,

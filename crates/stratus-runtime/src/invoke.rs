@@ -16,6 +16,9 @@ use crate::sandbox::{DEPENDENCIES_DIR, Mount, RUNTIME_DIR, TASK_ROOT};
 use crate::worker::{Failure, Outcome, Worker, WorkerSpec};
 use crate::{MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, RuntimeError, RuntimeResult, report};
 
+/// Where a worker finds the edge's CA certificate (a read-only bind of the host's file).
+const CA_BUNDLE: &str = "/etc/stratus/ca.pem";
+
 /// A synchronous invocation.
 #[derive(Debug, Clone, Default)]
 pub struct InvokeRequest {
@@ -418,7 +421,7 @@ impl Functions {
         set("LAMBDA_TASK_ROOT", TASK_ROOT.into());
         set("LAMBDA_RUNTIME_DIR", RUNTIME_DIR.into());
         set("AWS_ENDPOINT_URL", self.config.endpoint.clone());
-        let mounts = self.dependency_mounts(config)?;
+        let mut mounts = self.dependency_mounts(config)?;
         // Lambda's order: the code first, then layer packages, then the runtime's own.
         set(
             "PYTHONPATH",
@@ -428,6 +431,15 @@ impl Functions {
                 format!("{TASK_ROOT}:{DEPENDENCIES_DIR}")
             },
         );
+        // The edge's own CA (self-signed TLS): boto3 and the aws CLI read AWS_CA_BUNDLE.
+        if let Some(ca) = &self.config.ca_bundle {
+            set("AWS_CA_BUNDLE", CA_BUNDLE.into());
+            mounts.push(Mount {
+                host: ca.clone(),
+                inside: CA_BUNDLE,
+                writable: false,
+            });
+        }
         if let Some(key) = key {
             set("AWS_ACCESS_KEY_ID", key.access_key_id);
             set("AWS_SECRET_ACCESS_KEY", key.secret);

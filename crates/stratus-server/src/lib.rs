@@ -7,6 +7,7 @@ mod destinations;
 mod files;
 mod mapping_invoker;
 mod outbox_relay;
+mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -27,8 +28,11 @@ use tokio::net::TcpListener;
 
 pub use config_file::{FileConfig, parse_duration};
 pub use files::{Credentials, ServerInfo, read_credentials, read_server_info};
+/// The CLI's HTTPS clients trust what the server's outbound HTTPS trusts.
+pub use stratus_api::tls_client_config;
 /// The CLI hashes a `requirements.txt` exactly as the server does.
 pub use stratus_runtime::envs::{environment_hash, normalise_requirements};
+pub use tls::{CertResolver, TlsSource};
 
 /// Everything `stratus server` needs to start.
 #[derive(Debug, Clone)]
@@ -57,6 +61,11 @@ pub struct Config {
     /// Serve `GET /metrics` to anyone; by default it needs an operator's bearer token,
     /// because its series name every project's functions and queues.
     pub public_metrics: bool,
+    /// Serve HTTPS (every API, the console, function URLs) instead of plain HTTP.
+    pub tls: Option<TlsSource>,
+    /// A PEM file of CA certificates outbound HTTPS (SNS `https` subscribers) trusts besides
+    /// the system's roots.
+    pub outbound_ca_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -75,6 +84,8 @@ impl Default for Config {
             storage_sample_interval: Duration::from_secs(3600),
             prices: stratus_cost::PriceCatalog::default(),
             public_metrics: false,
+            tls: None,
+            outbound_ca_file: None,
         }
     }
 }
@@ -218,6 +229,8 @@ fn start_metering(
 /// A started (bound, not yet serving) server.
 pub struct Server {
     listener: TcpListener,
+    /// Present when serving HTTPS.
+    tls: Option<tls::EdgeTls>,
     edge: Edge,
     functions: Arc<stratus_runtime::Functions>,
     /// Flushed once more after the drain, so a graceful stop keeps all metered usage.
@@ -236,6 +249,59 @@ impl std::fmt::Debug for Server {
         f.debug_struct("Server")
             .field("address", &self.address)
             .finish_non_exhaustive()
+    }
+}
+
+/// The URL of the edge at `address`. A certificate cannot name the unspecified address, so
+/// over TLS a wildcard listener is reached through loopback.
+fn endpoint_url(address: SocketAddr, tls: bool) -> String {
+    if !tls {
+        return format!("http://{address}");
+    }
+    let mut address = address;
+    if address.ip().is_unspecified() {
+        address.set_ip(match address {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("https://{address}")
+}
+
+/// One accepted connection, before it is served.
+struct Connection {
+    builder: auto::Builder<TokioExecutor>,
+    watcher: hyper_util::server::graceful::Watcher,
+    edge: Edge,
+    peer: SocketAddr,
+}
+
+impl Connection {
+    /// Serves the connection (plain or TLS) until it ends or the drain closes it.
+    async fn serve<I>(self, io: I, over_tls: bool)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let Self {
+            builder,
+            watcher,
+            edge,
+            peer,
+        } = self;
+        let service = service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            let edge = edge.clone();
+            request.extensions_mut().insert(stratus_api::PeerAddr(peer));
+            if over_tls {
+                request.extensions_mut().insert(stratus_api::OverTls);
+            }
+            async move { Ok::<_, std::convert::Infallible>(edge.handle(request).await) }
+        });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(io), service)
+            .into_owned();
+        if let Err(error) = watcher.watch(connection).await {
+            tracing::debug!(%error, "connection ended with an error");
+        }
     }
 }
 
@@ -273,6 +339,17 @@ impl Server {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
         let data_dir_lock = lock_data_dir(&config.data_dir)?;
+        // Certificates first: a bad file refuses the start before anything else is opened.
+        let edge_tls = match &config.tls {
+            Some(source) => Some(tls::EdgeTls::new(tls::TlsFiles::prepare(
+                source,
+                &config.data_dir,
+                config.listen,
+            )?)?),
+            None => None,
+        };
+        let outbound_tls = stratus_api::tls_client_config(config.outbound_ca_file.as_deref())
+            .map_err(|why| anyhow::anyhow!("{why}"))?;
         let metrics = new_metrics();
         let meta = Arc::new(
             SqliteMeta::open(&config.data_dir.join("meta.db"))
@@ -296,8 +373,10 @@ impl Server {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let address = listener.local_addr()?;
-        let mut runtime = runtime_config(&config, format!("http://{address}"));
+        let endpoint = endpoint_url(address, edge_tls.is_some());
+        let mut runtime = runtime_config(&config, endpoint.clone());
         runtime.metrics = Arc::clone(&metrics);
+        runtime.ca_bundle = edge_tls.as_ref().and_then(|tls| tls.files.ca.clone());
         let functions =
             stratus_runtime::Functions::open(runtime, meta.clone(), Arc::clone(&identity))
                 .await
@@ -329,8 +408,8 @@ impl Server {
                 Arc::new(deliveries::FunctionInvocations {
                     functions: Arc::clone(&functions),
                 }),
-                Arc::new(stratus_api::HyperHttpDelivery::default()),
-                format!("http://{address}"),
+                Arc::new(stratus_api::HyperHttpDelivery::with_tls(outbound_tls)),
+                endpoint.clone(),
                 sns_retry_policy(&config),
             )
             .with_metrics(Arc::clone(&metrics)),
@@ -360,9 +439,15 @@ impl Server {
         )
         .with_metrics(metrics, meta, config.public_metrics)
         .with_quotas(quotas);
-        files::write_server_info(&config.data_dir, address)?;
+        files::write_server_info(
+            &config.data_dir,
+            address,
+            &endpoint,
+            edge_tls.as_ref().and_then(|tls| tls.files.ca.as_deref()),
+        )?;
         Ok(Self {
             listener,
+            tls: edge_tls,
             edge,
             functions,
             usage,
@@ -377,6 +462,18 @@ impl Server {
     #[must_use]
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The URL clients reach this server at (`https://` when serving TLS).
+    #[must_use]
+    pub fn endpoint(&self) -> String {
+        endpoint_url(self.address, self.tls.is_some())
+    }
+
+    /// Re-reads the TLS certificate and key (SIGHUP); `None` when not serving TLS.
+    #[must_use]
+    pub fn tls_reloader(&self) -> Option<Arc<CertResolver>> {
+        self.tls.as_ref().map(|tls| Arc::clone(&tls.resolver))
     }
 
     /// The operator key, when this start created it.
@@ -406,21 +503,33 @@ impl Server {
                 () = &mut shutdown => break,
             };
             let _ = stream.set_nodelay(true);
-            let edge = self.edge.clone();
-            let service = service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                let edge = edge.clone();
-                request.extensions_mut().insert(stratus_api::PeerAddr(peer));
-                async move { Ok::<_, std::convert::Infallible>(edge.handle(request).await) }
-            });
-            let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            let connection = graceful.watch(connection);
-            tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::debug!(%error, "connection ended with an error");
+            let connection = Connection {
+                builder: builder.clone(),
+                watcher: graceful.watcher(),
+                edge: self.edge.clone(),
+                peer,
+            };
+            match &self.tls {
+                None => {
+                    tokio::spawn(connection.serve(stream, false));
                 }
-            });
+                Some(tls) => {
+                    // The handshake runs on the connection's own task, so a slow client never
+                    // holds up the accept loop.
+                    let acceptor = tls.acceptor.clone();
+                    tokio::spawn(async move {
+                        match tokio::time::timeout(tls::HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+                            .await
+                        {
+                            Ok(Ok(stream)) => connection.serve(stream, true).await,
+                            Ok(Err(error)) => {
+                                tracing::debug!(%peer, %error, "TLS handshake failed");
+                            }
+                            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                        }
+                    });
+                }
+            }
         }
         // Refuse new connections at once instead of leaving them in the backlog until the end.
         drop(self.listener);
