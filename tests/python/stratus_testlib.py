@@ -13,6 +13,7 @@ import os
 import random
 import shlex
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -72,12 +73,18 @@ class HttpResult:
 
 
 def http_request(url: str, method: str = "GET", data: bytes | None = None, headers: dict | None = None,
-                 timeout: float = 30.0) -> HttpResult:
-    """Plain urllib request that returns error responses instead of raising."""
-    assert url.startswith("http://127.0.0.1:"), f"tests only talk to 127.0.0.1, not {url}"
+                 timeout: float = 30.0, ca_file: "str | Path | None" = None) -> HttpResult:
+    """Plain urllib request that returns error responses instead of raising; an https URL is
+    verified against `ca_file` (or the system's roots)."""
+    assert url.startswith(("http://127.0.0.1:", "https://127.0.0.1:")), f"tests only talk to 127.0.0.1, not {url}"
     req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    opener = _OPENER
+    if url.startswith("https://"):
+        context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                             urllib.request.HTTPSHandler(context=context))
     try:
-        with _OPENER.open(req, timeout=timeout) as resp:
+        with opener.open(req, timeout=timeout) as resp:
             return HttpResult(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
     except urllib.error.HTTPError as err:
         return HttpResult(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
@@ -107,7 +114,7 @@ def aws_client(server, service: str, creds: "Creds | None" = None):
     creds = creds or server.admin
     session = boto3.session.Session(aws_access_key_id=creds.access_key_id,
                                     aws_secret_access_key=creds.secret_access_key, region_name=REGION)
-    return session.client(service, endpoint_url=server.endpoint,
+    return session.client(service, endpoint_url=server.endpoint, verify=server.verify,
                           config=client_config(signature_version="v4", read_timeout=60))
 
 
@@ -175,6 +182,9 @@ class StratusServer:
         # Environment for the server process beyond the scrubbed base (e.g. STRATUS_* knobs).
         self.extra_env: dict[str, str] = {}
         self.log_path = Path(log_path)
+        # The CA an https server's certificate is verified against when it is not the server's
+        # own (`ca_file` in server.json, self-signed TLS): set by tests that bring certificates.
+        self.ca_file: Path | None = None
         self.proc: subprocess.Popen | None = None
         self.info: dict = {}
         self.starts = 0
@@ -219,7 +229,8 @@ class StratusServer:
                     self.info = {}  # being written; poll again
                 if self.info.get("endpoint"):
                     try:
-                        if http_request(self.endpoint + "/v1/health", timeout=2).status == 200:
+                        if http_request(self.endpoint + "/v1/health", timeout=2,
+                                        ca_file=self.trusted_ca).status == 200:
                             return
                     except OSError:
                         pass
@@ -273,6 +284,18 @@ class StratusServer:
         return self.info["endpoint"]
 
     @property
+    def trusted_ca(self) -> "Path | None":
+        """The CA file clients of this server trust: the test's, else the server's own."""
+        own = self.info.get("ca_file")
+        return self.ca_file or (Path(own) if own else None)
+
+    @property
+    def verify(self) -> "str | None":
+        """boto3's `verify` for this server: its CA file over https, the default otherwise."""
+        ca = self.trusted_ca
+        return str(ca) if ca and self.endpoint.startswith("https://") else None
+
+    @property
     def admin(self) -> Creds:
         cfg = configparser.ConfigParser()
         cfg.read(self.data_dir / "credentials")
@@ -282,13 +305,13 @@ class StratusServer:
 
     def client(self, creds: Creds | None = None, **config) -> "boto3.client":
         """A boto3 S3 client for this server (admin credentials unless `creds` is given)."""
-        return self.client_for(self.endpoint, creds or self.admin, **config)
+        return self.client_for(self.endpoint, creds or self.admin, verify=self.verify, **config)
 
     @staticmethod
-    def client_for(endpoint: str, creds: Creds, **config) -> "boto3.client":
+    def client_for(endpoint: str, creds: Creds, verify: "str | None" = None, **config) -> "boto3.client":
         session = boto3.session.Session(aws_access_key_id=creds.access_key_id,
                                         aws_secret_access_key=creds.secret_access_key, region_name=REGION)
-        return session.client("s3", endpoint_url=endpoint, config=client_config(**config))
+        return session.client("s3", endpoint_url=endpoint, verify=verify, config=client_config(**config))
 
     def cli_env(self, token: str | None = None, **extra: str) -> dict[str, str]:
         """Environment for `stratus keys ...` talking to this server with a bearer token."""

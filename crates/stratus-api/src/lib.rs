@@ -25,6 +25,7 @@ mod native_plan;
 mod native_projects;
 mod native_urls;
 mod oscar;
+mod outbound_tls;
 mod routing;
 mod s3;
 mod sigv4;
@@ -46,6 +47,7 @@ use stratus_runtime::Functions;
 use stratus_store::Store;
 
 pub use function_url::PeerAddr;
+pub use outbound_tls::tls_client_config;
 pub use routing::{Destination, destination};
 pub use sns::HyperHttpDelivery;
 
@@ -75,6 +77,14 @@ pub struct Billing {
     pub usage: Arc<stratus_meta::UsageMeter>,
     pub prices: Arc<stratus_cost::PriceCatalog>,
 }
+
+/// Marks a request that arrived over TLS (the server inserts it): the console's cookie is then
+/// `Secure` and every response carries `Strict-Transport-Security`.
+#[derive(Debug, Clone, Copy)]
+pub struct OverTls;
+
+/// HSTS for a year: a browser that once reached the edge over TLS never falls back to http.
+const HSTS: http::HeaderValue = http::HeaderValue::from_static("max-age=31536000");
 
 /// The services the edge routes to.
 #[derive(Clone)]
@@ -208,6 +218,17 @@ impl Edge {
 
     /// Serves one request on whichever API it addresses.
     pub async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
+        let over_tls = request.extensions().get::<OverTls>().is_some();
+        let mut response = self.route(request).await;
+        if over_tls {
+            response
+                .headers_mut()
+                .insert(http::header::STRICT_TRANSPORT_SECURITY, HSTS);
+        }
+        response
+    }
+
+    async fn route(&self, request: Request<Incoming>) -> Response<Body> {
         match destination(&request) {
             Destination::FunctionUrl => self.urls.handle(request).await,
             Destination::Aws(service) if service == "s3" => self.serve_s3(request).await,

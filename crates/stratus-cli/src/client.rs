@@ -1,11 +1,13 @@
 //! A small client for the native API.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 /// Which server to talk to: flags, then `STRATUS_*` variables, then the data directory.
@@ -25,28 +27,66 @@ pub(crate) struct Target {
         global = true
     )]
     data_dir: PathBuf,
+    /// A PEM file of CAs that HTTPS endpoints are verified against besides the system's roots
+    /// [default: $AWS_CA_BUNDLE, else the data directory's own CA].
+    #[arg(long, env = "STRATUS_CA_BUNDLE", global = true)]
+    ca_bundle: Option<PathBuf>,
+}
+
+impl Target {
+    /// `--ca-bundle`, else `AWS_CA_BUNDLE` as the AWS tools read it (what `stratus env` exports).
+    pub(crate) fn ca_bundle(&self) -> Option<PathBuf> {
+        self.ca_bundle.clone().or_else(|| {
+            std::env::var_os("AWS_CA_BUNDLE")
+                .filter(|value| !value.is_empty())
+                .map(PathBuf::from)
+        })
+    }
+}
+
+/// A connector for `http` and `https` URLs; HTTPS verifies against the system's roots plus
+/// `ca` (never falls back to plain http).
+pub(crate) fn https_connector(ca: Option<&Path>) -> anyhow::Result<HttpsConnector<HttpConnector>> {
+    let tls = stratus_server::tls_client_config(ca).map_err(|why| anyhow::anyhow!("{why}"))?;
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http))
 }
 
 pub(crate) struct NativeClient {
     endpoint: String,
     token: String,
-    http: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    /// The extra CA HTTPS trusts, for other clients of the same server (`stratus profile`).
+    ca_bundle: Option<PathBuf>,
+    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
 impl NativeClient {
     pub(crate) fn new(target: &Target) -> anyhow::Result<Self> {
+        let mut ca_bundle = target.ca_bundle();
         let endpoint = match &target.endpoint {
             Some(endpoint) => endpoint.clone(),
-            None => stratus_server::read_server_info(&target.data_dir)?.endpoint,
+            None => {
+                let info = stratus_server::read_server_info(&target.data_dir)?;
+                ca_bundle = ca_bundle.or(info.ca_file);
+                info.endpoint
+            }
         };
         let token = match &target.token {
             Some(token) => token.clone(),
             None => stratus_server::read_credentials(&target.data_dir)?.token,
         };
-        let http = Client::builder(TokioExecutor::new()).build_http();
+        let http =
+            Client::builder(TokioExecutor::new()).build(https_connector(ca_bundle.as_deref())?);
         Ok(Self {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             token,
+            ca_bundle,
             http,
         })
     }
@@ -54,6 +94,11 @@ impl NativeClient {
     /// The server's base URL, without a trailing slash.
     pub(crate) fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// The extra CA file this client trusts.
+    pub(crate) fn ca_bundle(&self) -> Option<&Path> {
+        self.ca_bundle.as_deref()
     }
 
     /// The bearer token requests carry.
@@ -77,10 +122,17 @@ impl NativeClient {
             )
             .header(http::header::CONTENT_TYPE, content_type)
             .body(Full::new(body))?;
-        self.http
-            .request(request)
-            .await
-            .with_context(|| format!("cannot reach {}", self.endpoint))
+        self.http.request(request).await.map_err(|error| {
+            // hyper's own message is only "client error": the cause (refused, certificate not
+            // trusted) is further down the chain.
+            let mut reason = error.to_string();
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                reason = format!("{reason}: {cause}");
+                source = cause.source();
+            }
+            anyhow::anyhow!("cannot reach {}: {reason}", self.endpoint)
+        })
     }
 
     /// Sends a request with a raw body; returns the status, headers and body as they came.

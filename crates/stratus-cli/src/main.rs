@@ -280,12 +280,37 @@ async fn run_server(config: stratus_server::Config) -> anyhow::Result<()> {
         println!("  access key id:     {}", key.access_key_id);
         println!("  secret access key: {}", key.secret);
     }
-    println!("stratus listening on http://{}", server.address());
+    println!("stratus listening on {}", server.endpoint());
+    if let Some(resolver) = server.tls_reloader() {
+        tokio::spawn(reload_tls_on_sighup(resolver));
+    }
     println!(
         "point your tools at it with: eval \"$(stratus env --data-dir {})\"",
         data_dir.display()
     );
     server.serve(shutdown_signal()).await
+}
+
+/// Re-reads the TLS certificate and key on every SIGHUP; a bad file keeps the old certificate.
+/// Open connections are not touched: only new handshakes see the new certificate.
+async fn reload_tls_on_sighup(resolver: std::sync::Arc<stratus_server::CertResolver>) {
+    let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(signal) => signal,
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for SIGHUP: TLS certificates will not reload");
+            return;
+        }
+    };
+    while hangup.recv().await.is_some() {
+        let resolver = std::sync::Arc::clone(&resolver);
+        match tokio::task::spawn_blocking(move || resolver.reload()).await {
+            Ok(Ok(())) => tracing::info!("SIGHUP: reloaded the TLS certificate"),
+            Ok(Err(error)) => {
+                tracing::error!("SIGHUP: keeping the current TLS certificate: {error:#}");
+            }
+            Err(error) => tracing::error!(%error, "SIGHUP: TLS reload failed"),
+        }
+    }
 }
 
 /// Quotes a value for POSIX shells.
@@ -297,7 +322,11 @@ fn print_env(data_dir: &std::path::Path) -> anyhow::Result<()> {
     let credentials = stratus_server::read_credentials(data_dir)?;
     let info = stratus_server::read_server_info(data_dir)
         .context("start the server first: stratus server")?;
-    let lines = [
+    let ca_file = info
+        .ca_file
+        .as_ref()
+        .map(|path| path.to_string_lossy().into_owned());
+    let mut lines = vec![
         ("AWS_ACCESS_KEY_ID", credentials.access_key_id.as_str()),
         (
             "AWS_SECRET_ACCESS_KEY",
@@ -309,6 +338,10 @@ fn print_env(data_dir: &std::path::Path) -> anyhow::Result<()> {
         ("STRATUS_ENDPOINT", info.endpoint.as_str()),
         ("STRATUS_TOKEN", credentials.token.as_str()),
     ];
+    // The server's own CA (self-signed TLS): boto3, the aws CLI and `stratus` all read this.
+    if let Some(ca_file) = &ca_file {
+        lines.push(("AWS_CA_BUNDLE", ca_file.as_str()));
+    }
     for (name, value) in lines {
         println!("export {name}={}", shell_quote(value));
     }

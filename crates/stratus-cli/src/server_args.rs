@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use stratus_server::{Config, FileConfig};
+use stratus_server::{Config, FileConfig, TlsSource};
 
 #[derive(clap::Args)]
 pub(crate) struct ServerArgs {
@@ -54,8 +54,70 @@ pub(crate) struct ServerArgs {
     public_metrics: bool,
     /// A project whose function workers may open connections to the outside world (repeat
     /// the flag, or `*` for every project); the others reach only the edge [default: none].
-    #[arg(long = "worker-internet", env = "STRATUS_WORKER_INTERNET", value_delimiter = ',')]
+    #[arg(
+        long = "worker-internet",
+        env = "STRATUS_WORKER_INTERNET",
+        value_delimiter = ','
+    )]
     worker_internet: Vec<String>,
+    /// Serve HTTPS with this PEM certificate chain, leaf first (needs --tls-key; reloaded on
+    /// SIGHUP).
+    #[arg(long, env = "STRATUS_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "STRATUS_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a CA and server certificate made under DATA_DIR/tls/ on first start
+    /// (`stratus env` then exports AWS_CA_BUNDLE).
+    #[arg(long, env = "STRATUS_TLS_SELF_SIGNED")]
+    tls_self_signed: bool,
+    /// A PEM file of CAs that outbound HTTPS (SNS https subscriptions) trusts besides the
+    /// system's root certificates.
+    #[arg(long, env = "STRATUS_OUTBOUND_CA_FILE")]
+    outbound_ca_file: Option<PathBuf>,
+}
+
+/// What one layer of configuration (flags and variables, or the file) says about TLS.
+#[derive(Debug, Default)]
+struct TlsLayer {
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    self_signed: bool,
+}
+
+impl TlsLayer {
+    fn names_files(&self) -> bool {
+        self.cert.is_some() || self.key.is_some()
+    }
+}
+
+/// The TLS source: flags and variables win over the file, a certificate or key file over
+/// `self_signed` of a lower layer (and vice versa); naming both in one layer is an error, and
+/// a certificate needs its key.
+fn tls_source(upper: TlsLayer, file: TlsLayer) -> anyhow::Result<Option<TlsSource>> {
+    for (layer, what) in [
+        (&upper, "--tls-self-signed and --tls-cert/--tls-key"),
+        (&file, "tls_self_signed and tls_cert/tls_key"),
+    ] {
+        if layer.self_signed && layer.names_files() {
+            anyhow::bail!("{what} exclude each other: choose one");
+        }
+    }
+    if upper.self_signed || (file.self_signed && !upper.names_files()) {
+        return Ok(Some(TlsSource::SelfSigned));
+    }
+    match (upper.cert.or(file.cert), upper.key.or(file.key)) {
+        (Some(cert), Some(key)) => Ok(Some(TlsSource::Files { cert, key })),
+        (None, None) => Ok(None),
+        (Some(cert), None) => anyhow::bail!(
+            "TLS certificate {} has no key: give --tls-key (or tls_key)",
+            cert.display()
+        ),
+        (None, Some(key)) => anyhow::bail!(
+            "TLS key {} has no certificate: give --tls-cert (or tls_cert)",
+            key.display()
+        ),
+    }
 }
 
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {
@@ -125,6 +187,132 @@ impl ServerArgs {
             } else {
                 self.worker_internet
             },
+            tls: tls_source(
+                TlsLayer {
+                    cert: self.tls_cert,
+                    key: self.tls_key,
+                    self_signed: self.tls_self_signed,
+                },
+                TlsLayer {
+                    cert: file.tls_cert,
+                    key: file.tls_key,
+                    self_signed: file.tls_self_signed.unwrap_or(false),
+                },
+            )?,
+            outbound_ca_file: self.outbound_ca_file.or(file.outbound_ca_file),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        server: ServerArgs,
+    }
+
+    /// Resolves `args` (flags) over a config file holding `file`.
+    fn resolve(args: &[&str], file: &str) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("stratus.toml");
+        std::fs::write(&path, file).expect("write");
+        let config = path.to_string_lossy().into_owned();
+        let argv = ["stratus", "--config", config.as_str()]
+            .into_iter()
+            .chain(args.iter().copied());
+        Cli::try_parse_from(argv).expect("parse").server.resolve()
+    }
+
+    fn files(cert: &str, key: &str) -> Option<TlsSource> {
+        Some(TlsSource::Files {
+            cert: cert.into(),
+            key: key.into(),
+        })
+    }
+
+    #[test]
+    fn tls_comes_from_flags_over_the_file() {
+        assert_eq!(resolve(&[], "").expect("plain").tls, None);
+        let file = "tls_cert = \"/f/cert.pem\"\ntls_key = \"/f/key.pem\"\n";
+        assert_eq!(
+            resolve(&[], file).expect("file").tls,
+            files("/f/cert.pem", "/f/key.pem")
+        );
+        // A flag replaces the file's value of the same key and keeps the other.
+        assert_eq!(
+            resolve(&["--tls-cert", "/a/cert.pem"], file)
+                .expect("flag")
+                .tls,
+            files("/a/cert.pem", "/f/key.pem")
+        );
+        // Self-signed from the flags wins over the file's files, and the reverse.
+        assert_eq!(
+            resolve(&["--tls-self-signed"], file)
+                .expect("self-signed")
+                .tls,
+            Some(TlsSource::SelfSigned)
+        );
+        assert_eq!(
+            resolve(
+                &["--tls-cert", "/a/c.pem", "--tls-key", "/a/k.pem"],
+                "tls_self_signed = true\n"
+            )
+            .expect("files over self-signed")
+            .tls,
+            files("/a/c.pem", "/a/k.pem")
+        );
+        assert_eq!(
+            resolve(&[], "tls_self_signed = true\n").expect("file").tls,
+            Some(TlsSource::SelfSigned)
+        );
+    }
+
+    #[test]
+    fn incomplete_or_contradictory_tls_is_refused() {
+        let error = resolve(&["--tls-cert", "/a/cert.pem"], "")
+            .expect_err("no key")
+            .to_string();
+        assert!(
+            error.contains("/a/cert.pem") && error.contains("no key"),
+            "{error}"
+        );
+        let error = resolve(&[], "tls_key = \"/f/key.pem\"\n")
+            .expect_err("no cert")
+            .to_string();
+        assert!(error.contains("/f/key.pem"), "{error}");
+        let error = resolve(&["--tls-self-signed", "--tls-cert", "/a/c.pem"], "")
+            .expect_err("both")
+            .to_string();
+        assert!(error.contains("exclude each other"), "{error}");
+        let error = resolve(
+            &[],
+            "tls_self_signed = true\ntls_cert = \"/c\"\ntls_key = \"/k\"\n",
+        )
+        .expect_err("both in the file")
+        .to_string();
+        assert!(error.contains("tls_self_signed"), "{error}");
+        assert!(
+            resolve(&[], "tls_certificate = \"/c\"\n").is_err(),
+            "unknown key"
+        );
+    }
+
+    #[test]
+    fn the_outbound_ca_file_comes_from_flags_over_the_file() {
+        let file = "outbound_ca_file = \"/f/ca.pem\"\n";
+        assert_eq!(
+            resolve(&[], file).expect("file").outbound_ca_file,
+            Some(PathBuf::from("/f/ca.pem"))
+        );
+        assert_eq!(
+            resolve(&["--outbound-ca-file", "/a/ca.pem"], file)
+                .expect("flag")
+                .outbound_ca_file,
+            Some(PathBuf::from("/a/ca.pem"))
+        );
     }
 }

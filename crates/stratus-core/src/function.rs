@@ -180,7 +180,8 @@ impl FunctionConfig {
     /// The size of `/tmp`, in MB.
     #[must_use]
     pub fn ephemeral_storage_mb(&self) -> u32 {
-        self.ephemeral_storage_mb.unwrap_or(MIN_EPHEMERAL_STORAGE_MB)
+        self.ephemeral_storage_mb
+            .unwrap_or(MIN_EPHEMERAL_STORAGE_MB)
     }
 
     #[must_use]

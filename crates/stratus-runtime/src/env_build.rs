@@ -144,9 +144,10 @@ impl Functions {
             )));
         }
         let Some(isolation) = self.config.isolation.clone() else {
-            return Err(RuntimeError::Unavailable(
-                format!("dependencies cannot be installed: the host has no usable sandbox ({}); start the server with --insecure-no-sandbox to run pip without one", self.config.no_sandbox_reason),
-            ));
+            return Err(RuntimeError::Unavailable(format!(
+                "dependencies cannot be installed: the host has no usable sandbox ({}); start the server with --insecure-no-sandbox to run pip without one",
+                self.config.no_sandbox_reason
+            )));
         };
         let (events, receiver) = mpsc::channel(PROGRESS_BUFFER);
         let job = Job {
@@ -253,7 +254,8 @@ impl Job {
         // pip runs as the build uid, in a namespace of its own that reaches the package index
         // (the outside world) but no service of the host.
         for dir in [staging.python_dir(), work.clone()] {
-            let _ = std::os::unix::fs::chown(&dir, Some(sandbox::BUILD_UID), Some(sandbox::BUILD_UID));
+            let _ =
+                std::os::unix::fs::chown(&dir, Some(sandbox::BUILD_UID), Some(sandbox::BUILD_UID));
         }
         let (network, _outbound) = match &self.isolation {
             Isolation::Bubblewrap(hardened) => {
@@ -404,13 +406,22 @@ fn operator_pip_paths(env: &[(String, String)]) -> Vec<PathBuf> {
 fn operator_loopback_ports(env: &[(String, String)]) -> Vec<u16> {
     let mut ports: Vec<u16> = env
         .iter()
-        .filter(|(name, _)| name.starts_with("PIP_") || name.to_ascii_lowercase().ends_with("_proxy"))
-        .flat_map(|(_, value)| value.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .filter(|(name, _)| {
+            name.starts_with("PIP_") || name.to_ascii_lowercase().ends_with("_proxy")
+        })
+        .flat_map(|(_, value)| {
+            value
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
         .filter_map(|word| {
             let uri = word.parse::<http::Uri>().ok()?;
             let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
             let loopback = host == "localhost"
-                || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
             let default_port = match uri.scheme_str()? {
                 "http" => 80,
                 "https" => 443,
@@ -439,11 +450,17 @@ mod tests {
     #[test]
     fn only_the_operators_loopback_index_and_proxy_ports_reach_the_build() {
         let env = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
         };
         let ports = operator_loopback_ports(&env(&[
             ("PIP_INDEX_URL", "http://127.0.0.1:3141/root/pypi/+simple/"),
-            ("PIP_FIND_LINKS", "/opt/wheels http://localhost:8080/ https://pypi.org/simple"),
+            (
+                "PIP_FIND_LINKS",
+                "/opt/wheels http://localhost:8080/ https://pypi.org/simple",
+            ),
             ("https_proxy", "http://[::1]:3128"),
             ("PATH", "http://127.0.0.1:9999/"),
         ]));

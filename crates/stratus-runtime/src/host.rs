@@ -90,6 +90,10 @@ pub struct RuntimeConfig {
     pub region: String,
     /// The edge's URL, given to functions as `AWS_ENDPOINT_URL`.
     pub endpoint: String,
+    /// The CA certificate that signed the edge's certificate, when clients must be told to
+    /// trust it: every worker sees it read-only at `/etc/stratus/ca.pem`, named by
+    /// `AWS_CA_BUNDLE`.
+    pub ca_bundle: Option<PathBuf>,
     pub isolation: Option<Isolation>,
     /// Why `isolation` is `None`: what the host lacks, said to whoever tries to run code.
     pub no_sandbox_reason: String,
@@ -119,6 +123,7 @@ impl RuntimeConfig {
             data_dir,
             region,
             endpoint,
+            ca_bundle: None,
             isolation: None,
             no_sandbox_reason: "no sandbox was configured".into(),
             internet: crate::outbound::InternetAccess::default(),

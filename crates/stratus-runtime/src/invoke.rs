@@ -16,6 +16,9 @@ use crate::sandbox::{DEPENDENCIES_DIR, Mount, RUNTIME_DIR, TASK_ROOT};
 use crate::worker::{Failure, Outcome, Worker, WorkerSpec};
 use crate::{MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, RuntimeError, RuntimeResult, report};
 
+/// Where a worker finds the edge's CA certificate (a read-only bind of the host's file).
+const CA_BUNDLE: &str = "/etc/stratus/ca.pem";
+
 /// A synchronous invocation.
 #[derive(Debug, Clone, Default)]
 pub struct InvokeRequest {
@@ -317,9 +320,10 @@ impl Functions {
     /// Starts a worker for `version` (not yet initialised).
     pub(crate) async fn start_worker(&self, version: &VersionRecord) -> RuntimeResult<Worker> {
         let Some(isolation) = &self.config.isolation else {
-            return Err(RuntimeError::Unavailable(
-                format!("functions cannot run: the host has no usable sandbox ({}); start the server with --insecure-no-sandbox to run code without one", self.config.no_sandbox_reason),
-            ));
+            return Err(RuntimeError::Unavailable(format!(
+                "functions cannot run: the host has no usable sandbox ({}); start the server with --insecure-no-sandbox to run code without one",
+                self.config.no_sandbox_reason
+            )));
         };
         let code_dir = {
             let code = self.code.clone();
@@ -419,7 +423,7 @@ impl Functions {
         set("LAMBDA_TASK_ROOT", TASK_ROOT.into());
         set("LAMBDA_RUNTIME_DIR", RUNTIME_DIR.into());
         set("AWS_ENDPOINT_URL", self.worker_endpoint());
-        let mounts = self.dependency_mounts(config)?;
+        let mut mounts = self.dependency_mounts(config)?;
         // Lambda's order: the code first, then layer packages, then the runtime's own.
         set(
             "PYTHONPATH",
@@ -429,6 +433,15 @@ impl Functions {
                 format!("{TASK_ROOT}:{DEPENDENCIES_DIR}")
             },
         );
+        // The edge's own CA (self-signed TLS): boto3 and the aws CLI read AWS_CA_BUNDLE.
+        if let Some(ca) = &self.config.ca_bundle {
+            set("AWS_CA_BUNDLE", CA_BUNDLE.into());
+            mounts.push(Mount {
+                host: ca.clone(),
+                inside: CA_BUNDLE,
+                writable: false,
+            });
+        }
         if let Some(key) = key {
             set("AWS_ACCESS_KEY_ID", key.access_key_id);
             set("AWS_SECRET_ACCESS_KEY", key.secret);
@@ -482,7 +495,10 @@ impl Functions {
     /// loopback at the edge's own port, whatever address the host's listener has.
     fn worker_endpoint(&self) -> String {
         let endpoint = &self.config.endpoint;
-        let sandboxed = matches!(self.config.isolation, Some(crate::sandbox::Isolation::Bubblewrap(_)));
+        let sandboxed = matches!(
+            self.config.isolation,
+            Some(crate::sandbox::Isolation::Bubblewrap(_))
+        );
         match endpoint.parse::<http::Uri>() {
             Ok(uri) if sandboxed => match (uri.scheme_str(), uri.port_u16()) {
                 (Some(scheme), Some(port)) => format!("{scheme}://127.0.0.1:{port}"),

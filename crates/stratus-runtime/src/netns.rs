@@ -172,14 +172,23 @@ mod tests {
             return;
         }
         let (namespace, listeners) = NetNamespace::create(&[0]).expect("namespace operation");
-        let port = listeners[0].local_addr().expect("namespace operation").port();
-        listeners[0].set_nonblocking(false).expect("namespace operation");
+        let port = listeners[0]
+            .local_addr()
+            .expect("namespace operation")
+            .port();
+        listeners[0]
+            .set_nonblocking(false)
+            .expect("namespace operation");
         // From the host's loopback the port is not there (or is someone else's).
         let from_host = TcpStream::connect((Ipv4Addr::LOCALHOST, port));
         let accepted_from_host = from_host.is_ok() && {
-            listeners[0].set_nonblocking(true).expect("namespace operation");
+            listeners[0]
+                .set_nonblocking(true)
+                .expect("namespace operation");
             let accepted = listeners[0].accept().is_ok();
-            listeners[0].set_nonblocking(false).expect("namespace operation");
+            listeners[0]
+                .set_nonblocking(false)
+                .expect("namespace operation");
             accepted
         };
         assert!(!accepted_from_host, "the host reached into the namespace");

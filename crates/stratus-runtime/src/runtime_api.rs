@@ -155,10 +155,10 @@ async fn serve(listener: TcpListener, api_port: u16, channel: Arc<Channel>, peer
             let owner = channel.owner.get().copied();
             let own = peers == Peers::Namespace
                 || tokio::task::spawn_blocking(move || {
-                owner.is_some_and(|root| {
-                    crate::runtime_peer::opened_by_tree(root, api_port, peer.port())
+                    owner.is_some_and(|root| {
+                        crate::runtime_peer::opened_by_tree(root, api_port, peer.port())
+                    })
                 })
-            })
                 .await
                 .unwrap_or(false);
             if !own {

@@ -391,7 +391,11 @@ fn parent_dirs(spec: &SandboxSpec<'_>) -> Vec<String> {
     targets.extend(spec.host_dirs.iter().map(|dir| inside_path(dir)));
     targets.extend([TASK_ROOT, RUNTIME_DIR].map(PathBuf::from));
     targets.extend(spec.mounts.iter().map(|m| PathBuf::from(m.inside)));
-    targets.extend(spec.volumes.iter().map(|(_, name)| Path::new("/mnt").join(name)));
+    targets.extend(
+        spec.volumes
+            .iter()
+            .map(|(_, name)| Path::new("/mnt").join(name)),
+    );
     let under_system = |dir: &Path| SYSTEM_PATHS.iter().any(|system| dir.starts_with(system));
     let parents: std::collections::BTreeSet<PathBuf> = targets
         .iter()
@@ -561,10 +565,19 @@ mod tests {
             unsandboxed_path("/var/task:/opt/python", &spec),
             "/srv/code:/srv/envs/h/python"
         );
-        assert!(has(["--size", "536870912", "--tmpfs"]), "/tmp is Lambda's 512 MB");
+        assert!(
+            has(["--size", "536870912", "--tmpfs"]),
+            "/tmp is Lambda's 512 MB"
+        );
         // Directories above mount points are reachable by the worker's uid.
-        assert!(args.windows(4).any(|w| w == ["--perms", "0755", "--dir", "/etc"]));
-        assert!(args.windows(4).any(|w| w == ["--perms", "0755", "--dir", "/opt"]));
+        assert!(
+            args.windows(4)
+                .any(|w| w == ["--perms", "0755", "--dir", "/etc"])
+        );
+        assert!(
+            args.windows(4)
+                .any(|w| w == ["--perms", "0755", "--dir", "/opt"])
+        );
         assert!(args.windows(2).any(|w| w == ["--cap-drop", "ALL"]));
     }
 
@@ -596,7 +609,11 @@ mod tests {
                 "/tmp/checkout/.venv",
                 "/run/host/tmp/checkout/.venv"
             ]));
-        assert!(!args.iter().any(|a| a.starts_with("/tmp/") && a != "/tmp/checkout/.venv"));
+        assert!(
+            !args
+                .iter()
+                .any(|a| a.starts_with("/tmp/") && a != "/tmp/checkout/.venv")
+        );
         assert_eq!(
             relocated("/tmp/checkout/.venv/bin:/usr/bin", &spec),
             "/run/host/tmp/checkout/.venv/bin:/usr/bin"

@@ -29,9 +29,21 @@ use seccompiler::{
 
 /// Calls denied outright: number, name, why.
 const DENIED: &[(i64, &str, &str)] = &[
-    (libc::SYS_mount, "mount", "mounting filesystems (a devtmpfs shows the host's disks)"),
-    (libc::SYS_umount2, "umount2", "unmounting the sandbox's view"),
-    (libc::SYS_pivot_root, "pivot_root", "changing the root filesystem"),
+    (
+        libc::SYS_mount,
+        "mount",
+        "mounting filesystems (a devtmpfs shows the host's disks)",
+    ),
+    (
+        libc::SYS_umount2,
+        "umount2",
+        "unmounting the sandbox's view",
+    ),
+    (
+        libc::SYS_pivot_root,
+        "pivot_root",
+        "changing the root filesystem",
+    ),
     (libc::SYS_chroot, "chroot", "changing the root directory"),
     (libc::SYS_fsopen, "fsopen", "the new mount API"),
     (libc::SYS_fsconfig, "fsconfig", "the new mount API"),
@@ -39,31 +51,115 @@ const DENIED: &[(i64, &str, &str)] = &[
     (libc::SYS_fspick, "fspick", "the new mount API"),
     (libc::SYS_move_mount, "move_mount", "the new mount API"),
     (libc::SYS_open_tree, "open_tree", "the new mount API"),
-    (libc::SYS_mount_setattr, "mount_setattr", "the new mount API"),
-    (libc::SYS_ptrace, "ptrace", "tracing and controlling other processes"),
-    (libc::SYS_process_vm_readv, "process_vm_readv", "reading another process's memory"),
-    (libc::SYS_process_vm_writev, "process_vm_writev", "writing another process's memory"),
-    (libc::SYS_pidfd_getfd, "pidfd_getfd", "taking another process's file descriptors"),
-    (libc::SYS_kcmp, "kcmp", "comparing kernel objects of other processes"),
+    (
+        libc::SYS_mount_setattr,
+        "mount_setattr",
+        "the new mount API",
+    ),
+    (
+        libc::SYS_ptrace,
+        "ptrace",
+        "tracing and controlling other processes",
+    ),
+    (
+        libc::SYS_process_vm_readv,
+        "process_vm_readv",
+        "reading another process's memory",
+    ),
+    (
+        libc::SYS_process_vm_writev,
+        "process_vm_writev",
+        "writing another process's memory",
+    ),
+    (
+        libc::SYS_pidfd_getfd,
+        "pidfd_getfd",
+        "taking another process's file descriptors",
+    ),
+    (
+        libc::SYS_kcmp,
+        "kcmp",
+        "comparing kernel objects of other processes",
+    ),
     (libc::SYS_kexec_load, "kexec_load", "loading a new kernel"),
-    (libc::SYS_kexec_file_load, "kexec_file_load", "loading a new kernel"),
-    (libc::SYS_init_module, "init_module", "loading kernel modules"),
-    (libc::SYS_finit_module, "finit_module", "loading kernel modules"),
-    (libc::SYS_delete_module, "delete_module", "unloading kernel modules"),
-    (libc::SYS_bpf, "bpf", "loading eBPF programs into the kernel"),
-    (libc::SYS_perf_event_open, "perf_event_open", "kernel and hardware performance events (side channels)"),
-    (libc::SYS_keyctl, "keyctl", "the kernel keyring is not namespaced"),
-    (libc::SYS_add_key, "add_key", "the kernel keyring is not namespaced"),
-    (libc::SYS_request_key, "request_key", "the kernel keyring is not namespaced"),
+    (
+        libc::SYS_kexec_file_load,
+        "kexec_file_load",
+        "loading a new kernel",
+    ),
+    (
+        libc::SYS_init_module,
+        "init_module",
+        "loading kernel modules",
+    ),
+    (
+        libc::SYS_finit_module,
+        "finit_module",
+        "loading kernel modules",
+    ),
+    (
+        libc::SYS_delete_module,
+        "delete_module",
+        "unloading kernel modules",
+    ),
+    (
+        libc::SYS_bpf,
+        "bpf",
+        "loading eBPF programs into the kernel",
+    ),
+    (
+        libc::SYS_perf_event_open,
+        "perf_event_open",
+        "kernel and hardware performance events (side channels)",
+    ),
+    (
+        libc::SYS_keyctl,
+        "keyctl",
+        "the kernel keyring is not namespaced",
+    ),
+    (
+        libc::SYS_add_key,
+        "add_key",
+        "the kernel keyring is not namespaced",
+    ),
+    (
+        libc::SYS_request_key,
+        "request_key",
+        "the kernel keyring is not namespaced",
+    ),
     (libc::SYS_swapon, "swapon", "host swap configuration"),
     (libc::SYS_swapoff, "swapoff", "host swap configuration"),
     (libc::SYS_reboot, "reboot", "rebooting the host"),
-    (libc::SYS_open_by_handle_at, "open_by_handle_at", "opening host files by handle, bypassing the mount view"),
-    (libc::SYS_name_to_handle_at, "name_to_handle_at", "file handles leak host inode identities"),
-    (libc::SYS_userfaultfd, "userfaultfd", "a common kernel-exploit primitive"),
-    (libc::SYS_io_uring_setup, "io_uring_setup", "a large kernel attack surface no function needs"),
-    (libc::SYS_io_uring_enter, "io_uring_enter", "a large kernel attack surface no function needs"),
-    (libc::SYS_io_uring_register, "io_uring_register", "a large kernel attack surface no function needs"),
+    (
+        libc::SYS_open_by_handle_at,
+        "open_by_handle_at",
+        "opening host files by handle, bypassing the mount view",
+    ),
+    (
+        libc::SYS_name_to_handle_at,
+        "name_to_handle_at",
+        "file handles leak host inode identities",
+    ),
+    (
+        libc::SYS_userfaultfd,
+        "userfaultfd",
+        "a common kernel-exploit primitive",
+    ),
+    (
+        libc::SYS_io_uring_setup,
+        "io_uring_setup",
+        "a large kernel attack surface no function needs",
+    ),
+    (
+        libc::SYS_io_uring_enter,
+        "io_uring_enter",
+        "a large kernel attack surface no function needs",
+    ),
+    (
+        libc::SYS_io_uring_register,
+        "io_uring_register",
+        "a large kernel attack surface no function needs",
+    ),
     (libc::SYS_unshare, "unshare", "new namespaces of any kind"),
     (libc::SYS_setns, "setns", "joining other namespaces"),
     (libc::SYS_acct, "acct", "host process accounting"),
@@ -74,8 +170,16 @@ const DENIED: &[(i64, &str, &str)] = &[
     (libc::SYS_clock_adjtime, "clock_adjtime", "the host clock"),
     (libc::SYS_adjtimex, "adjtimex", "the host clock"),
     (libc::SYS_vhangup, "vhangup", "the host's terminals"),
-    (libc::SYS_fanotify_init, "fanotify_init", "watching the host's filesystems"),
-    (libc::SYS_lookup_dcookie, "lookup_dcookie", "kernel profiling internals"),
+    (
+        libc::SYS_fanotify_init,
+        "fanotify_init",
+        "watching the host's filesystems",
+    ),
+    (
+        libc::SYS_lookup_dcookie,
+        "lookup_dcookie",
+        "kernel profiling internals",
+    ),
 ];
 
 /// `clone` flags that create namespaces: `clone` with any of them fails.
@@ -99,7 +203,10 @@ const X32_SYSCALL_BIT: i64 = 0x4000_0000;
 pub fn denied_calls() -> Vec<(&'static str, &'static str)> {
     let mut names: Vec<(&str, &str)> = DENIED.iter().map(|&(_, name, why)| (name, why)).collect();
     names.push(("clone with CLONE_NEW*", "new namespaces of any kind"));
-    names.push(("clone3 (ENOSYS)", "flags in memory; libc falls back to clone"));
+    names.push((
+        "clone3 (ENOSYS)",
+        "flags in memory; libc falls back to clone",
+    ));
     names
 }
 
@@ -129,9 +236,13 @@ fn deny_program() -> io::Result<BpfProgram> {
     let clone_rules = NAMESPACE_FLAGS
         .iter()
         .map(|&flag| {
-            let condition =
-                SeccompCondition::new(0, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(flag), flag)
-                    .map_err(io::Error::other)?;
+            let condition = SeccompCondition::new(
+                0,
+                SeccompCmpArgLen::Qword,
+                SeccompCmpOp::MaskedEq(flag),
+                flag,
+            )
+            .map_err(io::Error::other)?;
             SeccompRule::new(vec![condition]).map_err(io::Error::other)
         })
         .collect::<io::Result<Vec<_>>>()?;
@@ -173,7 +284,10 @@ impl SeccompFiles {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::create_dir_all(dir)?;
         let mut files = Vec::new();
-        for (name, program) in [("deny.bpf", deny_program()?), ("clone3.bpf", clone3_program()?)] {
+        for (name, program) in [
+            ("deny.bpf", deny_program()?),
+            ("clone3.bpf", clone3_program()?),
+        ] {
             let path = dir.join(name);
             std::fs::write(&path, to_bytes(&program))?;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
@@ -191,10 +305,29 @@ mod tests {
     fn the_issue_s_minimum_list_is_denied() {
         let names: Vec<&str> = denied_calls().iter().map(|(name, _)| *name).collect();
         for required in [
-            "mount", "umount2", "pivot_root", "ptrace", "process_vm_readv", "process_vm_writev",
-            "kexec_load", "kexec_file_load", "bpf", "perf_event_open", "keyctl", "add_key",
-            "request_key", "init_module", "finit_module", "delete_module", "swapon", "swapoff",
-            "reboot", "open_by_handle_at", "userfaultfd", "unshare", "setns",
+            "mount",
+            "umount2",
+            "pivot_root",
+            "ptrace",
+            "process_vm_readv",
+            "process_vm_writev",
+            "kexec_load",
+            "kexec_file_load",
+            "bpf",
+            "perf_event_open",
+            "keyctl",
+            "add_key",
+            "request_key",
+            "init_module",
+            "finit_module",
+            "delete_module",
+            "swapon",
+            "swapoff",
+            "reboot",
+            "open_by_handle_at",
+            "userfaultfd",
+            "unshare",
+            "setns",
         ] {
             assert!(names.contains(&required), "{required} is not denied");
         }
@@ -217,7 +350,10 @@ mod tests {
         let files = SeccompFiles::write(dir.path()).expect("compile the filter");
         assert_eq!(files.files.len(), 2);
         for file in files.files {
-            let mode = std::fs::metadata(&file).expect("compile the filter").permissions().mode();
+            let mode = std::fs::metadata(&file)
+                .expect("compile the filter")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

@@ -44,6 +44,14 @@ pub struct FileConfig {
     pub public_metrics: Option<bool>,
     /// Projects whose workers may reach the outside world (`"*"`: all).
     pub worker_internet: Option<Vec<String>>,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs `tls_key`.
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a CA and certificate made under `DATA_DIR/tls/` on first start.
+    pub tls_self_signed: Option<bool>,
+    /// A PEM file of CAs outbound HTTPS (SNS `https` subscribers) trusts besides the system's.
+    pub outbound_ca_file: Option<PathBuf>,
 }
 
 impl FileConfig {

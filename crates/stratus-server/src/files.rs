@@ -1,10 +1,11 @@
 //! Files the server leaves in its data directory for clients: `credentials` (the operator key,
-//! AWS shared-credentials format, mode 0600) and `server.json` (where it listens).
+//! AWS shared-credentials format, mode 0600) and `server.json` (where it listens, and the CA
+//! that signed its certificate when that CA is the server's own).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::os::unix::fs::OpenOptionsExt as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,10 @@ pub struct ServerInfo {
     pub address: String,
     pub endpoint: String,
     pub pid: u32,
+    /// The CA certificate clients must trust (`DATA_DIR/tls/ca.pem`), when the server serves
+    /// HTTPS with a certificate it made itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// The operator key as read back from `credentials`.
@@ -81,11 +86,18 @@ pub fn read_credentials(data_dir: &Path) -> anyhow::Result<Credentials> {
     })
 }
 
-pub(crate) fn write_server_info(data_dir: &Path, address: SocketAddr) -> anyhow::Result<()> {
+pub(crate) fn write_server_info(
+    data_dir: &Path,
+    address: SocketAddr,
+    endpoint: &str,
+    ca_file: Option<&Path>,
+) -> anyhow::Result<()> {
     let info = ServerInfo {
         address: address.to_string(),
-        endpoint: format!("http://{address}"),
+        endpoint: endpoint.to_owned(),
         pid: std::process::id(),
+        // Absolute, so `stratus env` prints a path that works from any directory.
+        ca_file: ca_file.map(|path| std::path::absolute(path).unwrap_or_else(|_| path.to_owned())),
     };
     write_atomically(
         &data_dir.join("server.json"),

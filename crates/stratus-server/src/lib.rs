@@ -7,6 +7,7 @@ mod destinations;
 mod files;
 mod mapping_invoker;
 mod outbox_relay;
+mod tls;
 mod worker_edge;
 
 use std::future::Future;
@@ -28,8 +29,11 @@ use tokio::net::TcpListener;
 
 pub use config_file::{FileConfig, parse_duration};
 pub use files::{Credentials, ServerInfo, read_credentials, read_server_info};
+/// The CLI's HTTPS clients trust what the server's outbound HTTPS trusts.
+pub use stratus_api::tls_client_config;
 /// The CLI hashes a `requirements.txt` exactly as the server does.
 pub use stratus_runtime::envs::{environment_hash, normalise_requirements};
+pub use tls::{CertResolver, TlsSource};
 
 /// Everything `stratus server` needs to start.
 #[derive(Debug, Clone)]
@@ -61,6 +65,11 @@ pub struct Config {
     /// Projects whose function workers may open connections to the outside world (`*`: all);
     /// every other project's workers reach only the edge.
     pub worker_internet: Vec<String>,
+    /// Serve HTTPS (every API, the console, function URLs) instead of plain HTTP.
+    pub tls: Option<TlsSource>,
+    /// A PEM file of CA certificates outbound HTTPS (SNS `https` subscribers) trusts besides
+    /// the system's roots.
+    pub outbound_ca_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -80,6 +89,8 @@ impl Default for Config {
             prices: stratus_cost::PriceCatalog::default(),
             public_metrics: false,
             worker_internet: Vec::new(),
+            tls: None,
+            outbound_ca_file: None,
         }
     }
 }
@@ -125,14 +136,16 @@ fn runtime_config(config: &Config, endpoint: String) -> stratus_runtime::Runtime
     runtime.memory_budget_mb = config.worker_memory_mb;
     runtime.keep_warm = config.keep_warm;
     runtime.cgroups = stratus_runtime::cgroup::Cgroups::detect();
-    runtime.internet = stratus_runtime::outbound::InternetAccess::from_list(&config.worker_internet);
+    runtime.internet =
+        stratus_runtime::outbound::InternetAccess::from_list(&config.worker_internet);
     let isolation = Isolation::detect(
         &config.data_dir.join("sandbox"),
         &config.data_dir.join("run"),
     );
     let isolation = match (isolation, &runtime.cgroups) {
         (Ok(_), Some(cgroups)) if !cgroups.limits_processes() => Err(
-            "no usable cgroup pids controller: a fork bomb would not stay inside its worker".to_owned(),
+            "no usable cgroup pids controller: a fork bomb would not stay inside its worker"
+                .to_owned(),
         ),
         (isolation, _) => isolation,
     };
@@ -238,31 +251,11 @@ fn start_metering(
     usage
 }
 
-/// One accepted connection served by the edge (HTTP/1.1 or HTTP/2, upgrades allowed); the
-/// caller awaits it, under a graceful-shutdown watcher where it drains.
-pub(crate) fn edge_connection(
-    builder: &auto::Builder<TokioExecutor>,
-    edge: Edge,
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
-) -> impl hyper_util::server::graceful::GracefulConnection<
-    Error = Box<dyn std::error::Error + Send + Sync>,
-> + Send
-+ 'static {
-    let _ = stream.set_nodelay(true);
-    let service = service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-        let edge = edge.clone();
-        request.extensions_mut().insert(stratus_api::PeerAddr(peer));
-        async move { Ok::<_, std::convert::Infallible>(edge.handle(request).await) }
-    });
-    builder
-        .serve_connection_with_upgrades(TokioIo::new(stream), service)
-        .into_owned()
-}
-
 /// A started (bound, not yet serving) server.
 pub struct Server {
     listener: TcpListener,
+    /// Present when serving HTTPS.
+    tls: Option<tls::EdgeTls>,
     edge: Edge,
     functions: Arc<stratus_runtime::Functions>,
     /// Flushed once more after the drain, so a graceful stop keeps all metered usage.
@@ -281,6 +274,86 @@ impl std::fmt::Debug for Server {
         f.debug_struct("Server")
             .field("address", &self.address)
             .finish_non_exhaustive()
+    }
+}
+
+/// The URL of the edge at `address`. A certificate cannot name the unspecified address, so
+/// over TLS a wildcard listener is reached through loopback.
+fn endpoint_url(address: SocketAddr, tls: bool) -> String {
+    if !tls {
+        return format!("http://{address}");
+    }
+    let mut address = address;
+    if address.ip().is_unspecified() {
+        address.set_ip(match address {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("https://{address}")
+}
+
+/// One accepted connection, before it is served.
+pub(crate) struct Connection {
+    builder: auto::Builder<TokioExecutor>,
+    /// The drain's watcher; connections from inside workers' namespaces have none (they end
+    /// with their worker).
+    watcher: Option<hyper_util::server::graceful::Watcher>,
+    edge: Edge,
+    peer: SocketAddr,
+}
+
+impl Connection {
+    /// Serves an accepted connection, after a TLS handshake when `tls` is given. The handshake
+    /// runs on the connection's own task, so a slow client never holds up the accept loop.
+    pub(crate) async fn accept(
+        self,
+        stream: tokio::net::TcpStream,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) {
+        let _ = stream.set_nodelay(true);
+        let peer = self.peer;
+        match tls {
+            None => self.serve(stream, false).await,
+            Some(acceptor) => {
+                match tokio::time::timeout(tls::HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => self.serve(stream, true).await,
+                    Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                }
+            }
+        }
+    }
+
+    /// Serves the connection (plain or TLS) until it ends or the drain closes it.
+    async fn serve<I>(self, io: I, over_tls: bool)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let Self {
+            builder,
+            watcher,
+            edge,
+            peer,
+        } = self;
+        let service = service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            let edge = edge.clone();
+            request.extensions_mut().insert(stratus_api::PeerAddr(peer));
+            if over_tls {
+                request.extensions_mut().insert(stratus_api::OverTls);
+            }
+            async move { Ok::<_, std::convert::Infallible>(edge.handle(request).await) }
+        });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(io), service)
+            .into_owned();
+        let ended = match watcher {
+            Some(watcher) => watcher.watch(connection).await,
+            None => connection.await,
+        };
+        if let Err(error) = ended {
+            tracing::debug!(%error, "connection ended with an error");
+        }
     }
 }
 
@@ -318,6 +391,17 @@ impl Server {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
         let data_dir_lock = lock_data_dir(&config.data_dir)?;
+        // Certificates first: a bad file refuses the start before anything else is opened.
+        let edge_tls = match &config.tls {
+            Some(source) => Some(tls::EdgeTls::new(tls::TlsFiles::prepare(
+                source,
+                &config.data_dir,
+                config.listen,
+            )?)?),
+            None => None,
+        };
+        let outbound_tls = stratus_api::tls_client_config(config.outbound_ca_file.as_deref())
+            .map_err(|why| anyhow::anyhow!("{why}"))?;
         let metrics = new_metrics();
         let meta = Arc::new(
             SqliteMeta::open(&config.data_dir.join("meta.db"))
@@ -341,8 +425,10 @@ impl Server {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let address = listener.local_addr()?;
-        let mut runtime = runtime_config(&config, format!("http://{address}"));
+        let endpoint = endpoint_url(address, edge_tls.is_some());
+        let mut runtime = runtime_config(&config, endpoint.clone());
         runtime.metrics = Arc::clone(&metrics);
+        runtime.ca_bundle = edge_tls.as_ref().and_then(|tls| tls.files.ca.clone());
         let functions =
             stratus_runtime::Functions::open(runtime, meta.clone(), Arc::clone(&identity))
                 .await
@@ -374,8 +460,8 @@ impl Server {
                 Arc::new(deliveries::FunctionInvocations {
                     functions: Arc::clone(&functions),
                 }),
-                Arc::new(stratus_api::HyperHttpDelivery::default()),
-                format!("http://{address}"),
+                Arc::new(stratus_api::HyperHttpDelivery::with_tls(outbound_tls)),
+                endpoint.clone(),
                 sns_retry_policy(&config),
             )
             .with_metrics(Arc::clone(&metrics)),
@@ -405,10 +491,19 @@ impl Server {
         )
         .with_metrics(metrics, meta, config.public_metrics)
         .with_quotas(quotas);
-        functions.set_edge_gateway(Arc::new(worker_edge::WorkerEdge { edge: edge.clone() }));
-        files::write_server_info(&config.data_dir, address)?;
+        functions.set_edge_gateway(Arc::new(worker_edge::WorkerEdge {
+            edge: edge.clone(),
+            tls: edge_tls.as_ref().map(|tls| tls.acceptor.clone()),
+        }));
+        files::write_server_info(
+            &config.data_dir,
+            address,
+            &endpoint,
+            edge_tls.as_ref().and_then(|tls| tls.files.ca.as_deref()),
+        )?;
         Ok(Self {
             listener,
+            tls: edge_tls,
             edge,
             functions,
             usage,
@@ -423,6 +518,18 @@ impl Server {
     #[must_use]
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The URL clients reach this server at (`https://` when serving TLS).
+    #[must_use]
+    pub fn endpoint(&self) -> String {
+        endpoint_url(self.address, self.tls.is_some())
+    }
+
+    /// Re-reads the TLS certificate and key (SIGHUP); `None` when not serving TLS.
+    #[must_use]
+    pub fn tls_reloader(&self) -> Option<Arc<CertResolver>> {
+        self.tls.as_ref().map(|tls| Arc::clone(&tls.resolver))
     }
 
     /// The operator key, when this start created it.
@@ -451,13 +558,14 @@ impl Server {
                 },
                 () = &mut shutdown => break,
             };
-            let connection =
-                graceful.watch(edge_connection(&builder, self.edge.clone(), stream, peer));
-            tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::debug!(%error, "connection ended with an error");
-                }
-            });
+            let connection = Connection {
+                builder: builder.clone(),
+                watcher: Some(graceful.watcher()),
+                edge: self.edge.clone(),
+                peer,
+            };
+            let acceptor = self.tls.as_ref().map(|tls| tls.acceptor.clone());
+            tokio::spawn(connection.accept(stream, acceptor));
         }
         // Refuse new connections at once instead of leaving them in the backlog until the end.
         drop(self.listener);

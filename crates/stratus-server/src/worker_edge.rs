@@ -1,14 +1,18 @@
 //! The edge as seen from inside a worker's network namespace: the runtime binds a listener
 //! there (see `stratus_runtime::netns`) and this serves it exactly as the main listener is
-//! served, so `AWS_ENDPOINT_URL` works unchanged for functions while nothing else of the host
-//! is reachable from them.
+//! served (TLS included), so `AWS_ENDPOINT_URL` works unchanged for functions while nothing
+//! else of the host is reachable from them.
 
 use hyper_util::rt::TokioExecutor;
 use hyper_util::server::conn::auto;
 use stratus_api::Edge;
 
+use crate::Connection;
+
 pub(crate) struct WorkerEdge {
     pub(crate) edge: Edge,
+    /// The edge's TLS acceptor, when it serves HTTPS: functions get the same `https://` URL.
+    pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl stratus_runtime::netns::EdgeGateway for WorkerEdge {
@@ -17,6 +21,7 @@ impl stratus_runtime::netns::EdgeGateway for WorkerEdge {
         listener: tokio::net::TcpListener,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
         let edge = self.edge.clone();
+        let tls = self.tls.clone();
         Box::pin(async move {
             let builder = auto::Builder::new(TokioExecutor::new());
             // Connections live in this set, so dropping the future (the worker stopped) ends them.
@@ -25,12 +30,13 @@ impl stratus_runtime::netns::EdgeGateway for WorkerEdge {
                 tokio::select! {
                     accepted = listener.accept() => match accepted {
                         Ok((stream, peer)) => {
-                            let connection = crate::edge_connection(&builder, edge.clone(), stream, peer);
-                            connections.spawn(async move {
-                                if let Err(error) = connection.await {
-                                    tracing::debug!(%error, "worker edge connection ended with an error");
-                                }
-                            });
+                            let connection = Connection {
+                                builder: builder.clone(),
+                                watcher: None,
+                                edge: edge.clone(),
+                                peer,
+                            };
+                            connections.spawn(connection.accept(stream, tls.clone()));
                         }
                         Err(error) => tracing::debug!(%error, "worker edge accept failed"),
                     },

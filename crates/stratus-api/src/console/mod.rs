@@ -152,7 +152,8 @@ impl Console {
     }
 
     async fn session_api(&self, request: Request<Body>) -> Response<Body> {
-        let over_tls = request.uri().scheme() == Some(&http::uri::Scheme::HTTPS);
+        let over_tls = request.extensions().get::<crate::OverTls>().is_some()
+            || request.uri().scheme() == Some(&http::uri::Scheme::HTTPS);
         let cookie = session::cookie_value(request.headers());
         let current = match &cookie {
             Some(id) => self.sessions.resolve(&self.identity, id).await,

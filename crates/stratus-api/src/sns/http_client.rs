@@ -1,6 +1,6 @@
-//! POSTs to HTTP subscribers (hyper-util's pooled client). Plain `http` only: `https`
-//! endpoints would need a TLS stack and root certificates, which this build does not carry, so
-//! they fail permanently with a clear reason.
+//! POSTs to HTTP subscribers (hyper-util's pooled client). `https` endpoints are verified
+//! against the system's roots plus the operator's CA file (`crate::tls_client_config`); a
+//! certificate that does not verify fails the attempt, it is never sent in the clear.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use http_body_util::Full;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -19,13 +20,22 @@ const TIMEOUT: Duration = Duration::from_secs(15);
 /// [`HttpDelivery`] over hyper.
 #[derive(Debug, Clone)]
 pub struct HyperHttpDelivery {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
-impl Default for HyperHttpDelivery {
-    fn default() -> Self {
+impl HyperHttpDelivery {
+    /// A client for `http` and `https` endpoints; `tls` says what HTTPS trusts.
+    #[must_use]
+    pub fn with_tls(tls: rustls::ClientConfig) -> Self {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
         Self {
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: Client::builder(TokioExecutor::new()).build(connector),
         }
     }
 }
@@ -38,11 +48,6 @@ impl HttpDelivery for HyperHttpDelivery {
         headers: BTreeMap<String, String>,
         body: Vec<u8>,
     ) -> Result<u16, DeliveryError> {
-        if url.starts_with("https://") {
-            return Err(DeliveryError::Permanent(
-                "https endpoints need TLS, not supported".into(),
-            ));
-        }
         let mut request = http::Request::post(url);
         for (name, value) in &headers {
             request = request.header(name, value);
@@ -52,10 +57,23 @@ impl HttpDelivery for HyperHttpDelivery {
             .map_err(|e| DeliveryError::Permanent(format!("invalid endpoint {url}: {e}")))?;
         match tokio::time::timeout(TIMEOUT, self.client.request(request)).await {
             Ok(Ok(response)) => Ok(response.status().as_u16()),
-            Ok(Err(error)) => Err(DeliveryError::Transient(error.to_string())),
+            // The source chain carries the reason (e.g. the certificate did not verify).
+            Ok(Err(error)) => Err(DeliveryError::Transient(error_chain(&error))),
             Err(_) => Err(DeliveryError::Transient(
                 "the endpoint did not answer in time".into(),
             )),
         }
     }
+}
+
+/// An error and its sources, `: `-separated (hyper's own message alone says only "client error").
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -20,16 +21,18 @@ use tokio::sync::{Semaphore, mpsc};
 
 use super::stats::Summary;
 
-pub(crate) type HttpClient = Client<HttpConnector, Full<Bytes>>;
+pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
-/// A keep-alive client that keeps up to `connections` idle connections for reuse.
-pub(crate) fn http_client(connections: usize) -> HttpClient {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    Client::builder(TokioExecutor::new())
+/// A keep-alive client (http or https; HTTPS trusts the system's roots plus `ca`) that keeps
+/// up to `connections` idle connections for reuse.
+pub(crate) fn http_client(
+    connections: usize,
+    ca: Option<&std::path::Path>,
+) -> anyhow::Result<HttpClient> {
+    Ok(Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(connections)
         .pool_idle_timeout(Duration::from_secs(30))
-        .build(connector)
+        .build(crate::client::https_connector(ca)?))
 }
 
 /// What every request of an attack sends.

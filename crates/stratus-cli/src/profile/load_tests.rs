@@ -62,7 +62,13 @@ async fn slow_answers_do_not_lower_the_offered_rate() {
         timeout: Duration::from_secs(10),
     };
     let started = Instant::now();
-    let outcome = attack(&http_client(100), &template(address), plan, |_| {}).await;
+    let outcome = attack(
+        &http_client(100, None).expect("client"),
+        &template(address),
+        plan,
+        |_| {},
+    )
+    .await;
     assert_eq!(outcome.scheduled, 120);
     assert_eq!((outcome.ok(), outcome.errors(), outcome.late), (120, 0, 0));
     // Every request left within a few timer ticks of its due instant: no drift.
@@ -90,7 +96,13 @@ async fn requests_beyond_the_in_flight_bound_are_counted_late() {
         timeout: Duration::from_secs(10),
     };
     let mut reports = 0;
-    let outcome = attack(&http_client(5), &template(address), plan, |_| reports += 1).await;
+    let outcome = attack(
+        &http_client(5, None).expect("client"),
+        &template(address),
+        plan,
+        |_| reports += 1,
+    )
+    .await;
     assert_eq!(outcome.scheduled, 50);
     assert!(outcome.late >= 30, "late {}", outcome.late);
     assert_eq!(
@@ -114,7 +126,13 @@ async fn unanswered_requests_are_errors() {
         max_in_flight: 100,
         timeout: Duration::from_secs(2),
     };
-    let outcome = attack(&http_client(10), &template(unused), plan, |_| {}).await;
+    let outcome = attack(
+        &http_client(10, None).expect("client"),
+        &template(unused),
+        plan,
+        |_| {},
+    )
+    .await;
     assert_eq!(
         (outcome.scheduled, outcome.errors(), outcome.ok()),
         (10, 10, 0)

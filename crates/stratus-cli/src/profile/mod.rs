@@ -147,8 +147,8 @@ async fn attack_url(
     let uri: http::Uri = url
         .parse()
         .with_context(|| format!("`{url}` is not a URL"))?;
-    if uri.scheme_str() != Some("http") {
-        bail!("`{url}`: only http:// URLs can be attacked");
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        bail!("`{url}`: only http:// and https:// URLs can be attacked");
     }
     let mut headers = http::HeaderMap::new();
     let method = if payload.is_some() {
@@ -166,7 +166,10 @@ async fn attack_url(
         headers,
         body: payload.unwrap_or_default(),
     };
-    let client = load::http_client(args.max_in_flight as usize);
+    let client = load::http_client(
+        args.max_in_flight as usize,
+        args.target.ca_bundle().as_deref(),
+    )?;
     let mut runs = Vec::new();
     for &rate in &args.rate {
         let label = format!("{rate} req/s");
@@ -232,7 +235,7 @@ async fn profile_function(args: &ProfileArgs, payload: Option<Bytes>) -> anyhow:
         headers,
         body: payload.unwrap_or_else(|| Bytes::from_static(b"{}")),
     };
-    let http = load::http_client(args.max_in_flight as usize);
+    let http = load::http_client(args.max_in_flight as usize, client.ca_bundle())?;
     let work = async {
         let mut runs = Vec::new();
         for &memory in &memories {
