@@ -80,6 +80,7 @@ pub const WORKER_UID_BASE: u32 = 200_000;
 pub const WORKER_UID_COUNT: u32 = 65_536;
 /// The uid dependency builds run as, just below the workers' range.
 pub const BUILD_UID: u32 = WORKER_UID_BASE - 1;
+const _: () = assert!(BUILD_UID > 0 && WORKER_UID_BASE.checked_add(WORKER_UID_COUNT).is_some());
 
 /// The unprivileged uid (= gid) the workers of `project` run as.
 #[must_use]
@@ -645,6 +646,5 @@ mod tests {
             let uid = worker_uid(project);
             assert!((WORKER_UID_BASE..WORKER_UID_BASE + WORKER_UID_COUNT).contains(&uid));
         }
-        assert!(BUILD_UID < WORKER_UID_BASE && BUILD_UID > 0);
     }
 }
