@@ -33,7 +33,10 @@ const context = await chromium.launchPersistentContext(profile, {
   headless: true,
   viewport: { width: 1280, height: 860 },
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    // Over HTTPS: the test pins the server's key (--ignore-certificate-errors-spki-list=…), so
+    // only that certificate is accepted, never any certificate at all.
+    ...(process.env.CHROMIUM_EXTRA_ARGS ? process.env.CHROMIUM_EXTRA_ARGS.split(' ') : [])],
 });
 const page = context.pages()[0] || await context.newPage();
 const consoleErrors = [];

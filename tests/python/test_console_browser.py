@@ -6,6 +6,8 @@ docs/screenshots/. Skipped, with the reason, where Chromium or the npm packages 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -36,8 +38,32 @@ def _missing() -> str | None:
     return None
 
 
-def test_console_flow_in_headless_chromium(fresh_server, tmp_path):
-    server = fresh_server
+def spki_pin(certificate: Path) -> str:
+    """Chromium's pin of a certificate: base64 of the SHA-256 of its SubjectPublicKeyInfo."""
+    public = subprocess.run(["openssl", "x509", "-pubkey", "-noout", "-in", str(certificate)],
+                            capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=public,
+                         capture_output=True, check=True).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+@pytest.fixture(params=["http", "https"])
+def console_server(request, new_server):
+    """The console over plain HTTP (its screenshots are the docs'), and over HTTPS with a
+    self-signed certificate that Chromium accepts by its pinned key alone."""
+    if request.param == "http":
+        return new_server("console").start(), {}, SCREENSHOTS
+    srv = new_server("console-tls", "--tls-self-signed").start()
+    assert srv.endpoint.startswith("https://127.0.0.1:")
+    pin = spki_pin(srv.data_dir / "tls" / "server.pem")
+    # Node's own fetch (the session-replay check) trusts the server's CA the way any client does.
+    return srv, {"CHROMIUM_EXTRA_ARGS": f"--ignore-certificate-errors-spki-list={pin}",
+                 "NODE_EXTRA_CA_CERTS": str(srv.trusted_ca)}, None
+
+
+def test_console_flow_in_headless_chromium(console_server, tmp_path):
+    server, browser_env, screenshots = console_server
+    screenshots = screenshots or tmp_path / "screenshots"
     missing = _missing()
     if missing:
         # scripts/test.sh sets CONSOLE_BROWSER_REQUIRED where both are installed, so CI fails
@@ -46,19 +72,19 @@ def test_console_flow_in_headless_chromium(fresh_server, tmp_path):
         pytest.skip(missing)
     package = tmp_path / "function.zip"
     package.write_bytes(zip_code({"app.py": HANDLER}))
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    screenshots.mkdir(parents=True, exist_ok=True)
     admin = server.admin
     # An application record, as `stratus apply` leaves one, for the DAG on the applications page.
     app = {"resources": {"buckets": ["photos-in", "photos-out"], "functions": [
         {"name": "thumbnail", "triggers": [{"bucket": "photos-in", "suffix": ".jpg"}], "outputs": ["photos-out"]},
         {"name": "nightly-report", "triggers": [{"schedule": "rate(1 day)"}], "outputs": ["photos-out"]}]}}
     recorded = http_request(server.endpoint + "/v1/apps/photo-pipeline", "PUT", json.dumps(app).encode(),
-                            {"Authorization": f"Bearer {admin.token}"})
+                            {"Authorization": f"Bearer {admin.token}"}, ca_file=server.trusted_ca)
     assert recorded.status == 200, recorded.body
     run = subprocess.run(
         ["node", str(BROWSER_DIR / "console.spec.mjs"), server.endpoint + "/", admin.access_key_id,
-         admin.secret_access_key, str(SCREENSHOTS), str(package)],
-        capture_output=True, text=True, timeout=240, cwd=BROWSER_DIR)
+         admin.secret_access_key, str(screenshots), str(package)],
+        capture_output=True, text=True, timeout=240, cwd=BROWSER_DIR, env={**os.environ, **browser_env})
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
     for step in ("signed in", "bucket created", "file uploaded", "function invoked",
@@ -67,4 +93,4 @@ def test_console_flow_in_headless_chromium(fresh_server, tmp_path):
     assert "PASS" in output
     for name in ("signin", "overview", "buckets", "bucket-browse", "functions", "function", "apps",
                  "messaging", "planner", "cost", "admin"):
-        assert (SCREENSHOTS / f"{name}.png").stat().st_size > 5000, name
+        assert (screenshots / f"{name}.png").stat().st_size > 5000, name
