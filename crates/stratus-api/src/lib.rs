@@ -1,9 +1,49 @@
 //! The HTTP edge. One port serves every API: a request signed with AWS Signature V4 (in the
 //! `Authorization` header or a presigned query) is routed by the service named in its credential
-//! scope; `/fn/NAME/...` reaches a function's URL (API Gateway v2 events); everything else goes
-//! to the native REST API under `/v1/`; `/run/NAME` and `/job/NAME` invoke OSCAR script
-//! services. This crate is the only one
-//! that knows HTTP, XML and AWS wire formats.
+//! scope; `/fn/NAME/...` reaches a function's URL (API Gateway v2 events); unsigned requests
+//! under `/v1/` go to the native REST API, `/run/NAME` and `/job/NAME` to OSCAR script services,
+//! `/metrics` to the Prometheus exposition, `/console` to the web console, and the rest to S3,
+//! which refuses them in its own XML. This crate is the only one that knows HTTP, XML and AWS
+//! wire formats.
+//!
+//! `Edge::handle` is the entry point for every request (the server calls it per request);
+//! `routing::destination` picks the API, in the order its tests pin down.
+//!
+//! Files:
+//! - `routing.rs` — `Destination` and `destination`: which API a request addresses.
+//! - `s3/` — the `s3s::S3` implementation over `Store`: `objects.rs`, `listing.rs`,
+//!   `buckets.rs` (with notification configuration), `multipart.rs`; `errors.rs` the one place
+//!   store errors become S3 codes; `checksums.rs` Content-MD5 and flexible checksums (also
+//!   `aws-chunked` trailers); `auth.rs` the SigV4 secret lookup; `usage.rs` the access check
+//!   that notes each operation for metrics and billing; `convert.rs` DTO conversions.
+//! - `lambda/` — the Lambda REST-JSON API: `handlers.rs` one function per operation,
+//!   `invoke.rs`, `url_config.rs`, `mappings.rs` (event source mappings),
+//!   `event_invoke_config.rs`, `model.rs` the JSON shapes, `errors.rs` the one place function
+//!   errors become Lambda error names.
+//! - `sqs/` — SQS in both protocols (AWS JSON 1.0 and query), one function per operation over
+//!   one input shape; its `errors.rs` is the one place queue errors become SQS codes.
+//! - `sns/` — SNS (query protocol in, XML out), one function per action, the unsigned
+//!   confirmation links, and the `HttpDelivery` to `http`/`https` subscribers; its `errors.rs`
+//!   is the one place topic errors become SNS errors.
+//! - `logs/` — the CloudWatch Logs subset (AWS JSON 1.1): `input.rs`, `ops.rs` one function per
+//!   operation, `errors.rs` (`docs/logs.md`).
+//! - `function_url/` — `/fn/NAME/...`: API Gateway v2 events (`event.rs`), CORS (`cors.rs`).
+//! - `native/` — the `/v1` REST API (axum): `mod.rs` the router, `problem.rs` the `Problem`
+//!   error response (RFC 9457 problem documents), `caller.rs` the `Caller` extractor (bearer
+//!   token or console session), one file per resource (buckets and objects through the same
+//!   `Store` calls as S3, functions, URLs, environments, apps, projects and quotas, queues and
+//!   topics, cost, plan), and `GET /v1/openapi.json` generated with utoipa.
+//! - `console/` — the web console: `assets.rs` the embedded files of `console/` (strict CSP),
+//!   `session.rs` server-side sessions and CSRF tokens, `mod.rs` the session routes
+//!   (`docs/console.md`).
+//! - `oscar.rs` — OSCAR's `/run/NAME` and `/job/NAME` for script services (`docs/oscar.md`).
+//! - `metrics_endpoint.rs` — `GET /metrics` and the per-operation S3 request counts.
+//! - `sigv4.rs`, `aws_auth.rs` — SigV4 verification for every non-S3 service (s3s verifies S3).
+//! - `code_location.rs` — GetFunction's presigned code links (HMAC, ten minutes).
+//! - `triggers.rs` — a function's bucket triggers as notification rules it owns.
+//! - `cost_report.rs` — usage rows priced with `stratus-cost`, for `GET /v1/cost`.
+//! - `outbound_tls.rs` — what outbound HTTPS trusts (system roots plus an operator CA file).
+//! - `xml.rs` — XML text for the query protocols' responses.
 
 mod aws_auth;
 mod code_location;

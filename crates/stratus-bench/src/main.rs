@@ -1,5 +1,16 @@
 //! `stratus-bench`: measures Stratus against a peer S3 server (s3s-fs) and the raw disk in one
-//! run, so that the figures can be read as ratios on the same (noisy, shared) machine.
+//! run, so that the figures can be read as ratios on the same (noisy, shared) machine. Results
+//! and the commands that produced them are in `docs/benchmarks.md`.
+//!
+//! Files:
+//! - `main.rs` — `stratus-bench s3`: arguments and the run's order.
+//! - `servers.rs` — finding, starting and stopping the servers under test (stopped on drop).
+//! - `client.rs` — the one S3 client configuration used against every server.
+//! - `plan.rs`, `level.rs` — how much work a measurement does; one concurrency level.
+//! - `s3load.rs` — the workload: 4 KiB PUT/GET per level, then sequential 64 MiB PUT/GET.
+//! - `rawdisk.rs` — the raw-disk baseline, same bytes and durability, no server.
+//! - `report.rs`, `env_info.rs` — the figures as markdown or JSON, with where and how they were
+//!   taken.
 
 mod client;
 mod env_info;

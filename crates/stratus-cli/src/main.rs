@@ -1,4 +1,33 @@
 //! The `stratus` command. This crate alone knows command-line parsing and process signals.
+//!
+//! `main` parses `Cli` and runs one command; `stratus server` resolves its options into a
+//! `stratus_server::Config`, calls `Server::start` and serves until SIGINT/SIGTERM (SIGHUP
+//! reloads the TLS certificate). Every other networked command is a client of the native `/v1`
+//! API (`Target`: flags, then `STRATUS_*` variables, then the data directory).
+//!
+//! Files:
+//! - `main.rs` — the commands, the runtime, signals, `stratus env`.
+//! - `server_args.rs` — `stratus server` options: flags over `STRATUS_*` over the `--config`
+//!   file over the defaults.
+//! - `client.rs` — the native API client and `Target`.
+//! - `keys.rs`, `quota.rs` — `stratus keys`; `stratus quota set|show` and `stratus projects`.
+//! - `functions.rs`, `environments.rs` — `deploy`, `invoke`, `functions`, `logs`; the
+//!   `requirements.txt` environment a deploy names.
+//! - `buckets.rs` — `stratus buckets` and `cp`, and the bucket/object calls others reuse.
+//! - `apply/` — `stratus apply FILE`, by the document's shape: `app.rs` with `app/` (manifest
+//!   parsing, graph and cycle check, server state, the plan; `docs/applications.md`) and
+//!   `stratus delete app`/`apps ls`; `fdl.rs` and `oscar.rs` OSCAR FDL files, with
+//!   `stratus_oscar.py` the shim every script service runs (`docs/oscar.md`).
+//! - `plan/` — `stratus plan`: arguments and exit codes, table/JSON rendering, `--bench`.
+//! - `profile/` — `stratus profile`: the open-loop load generator (`load.rs`), percentiles
+//!   (`stats.rs`), the fitted FaaS model (`fit.rs`) and the spec it writes (`spec.rs`;
+//!   `docs/profiling.md`).
+//! - `cost.rs`, `cost_compare/` — `stratus cost` (`GET /v1/cost`); `stratus cost compare`
+//!   offline, with its table and SVG chart.
+//! - `demo.rs` — `stratus demo`: deploys `examples/` and prints what the models make of samples.
+//!
+//! `tests/e2e` is the workspace's one Rust end-to-end test binary: aws-sdk-s3, -lambda, -sqs and
+//! -sns against the real binary, plus the layering test (`architecture.rs`).
 
 mod apply;
 mod buckets;

@@ -3,6 +3,15 @@
 //! Every resource belongs to a project. An access key binds a caller to one project and a role.
 //! Keys of the bootstrap project `admin` with the admin role are operators: they manage keys of
 //! every project. An admin key of any other project manages only its own project's keys.
+//!
+//! Files:
+//! - `lib.rs` — `Identity`: generates keys, bootstraps the operator key, authenticates bearer
+//!   tokens and SigV4 key ids (lookups cached: every signed request needs one), and decides who
+//!   may manage which keys; `Principal`, the authenticated caller every domain call takes.
+//! - `quotas.rs` — `Quotas`: per-project limits, who may read and set them, cached for the
+//!   invocation path.
+//! - `apps.rs` — `Apps`: the project's application ledger (what each `stratus apply`
+//!   application created), an ownership record like the keys.
 
 mod apps;
 mod quotas;

@@ -1,7 +1,32 @@
 //! Metadata persistence. Every piece of state Stratus must not lose — keys, buckets, object rows,
-//! multipart uploads, the event outbox, functions and accepted asynchronous invocations — goes through the repository traits defined here.
+//! multipart uploads, the event outbox, functions and accepted asynchronous invocations — goes
+//! through the repository traits defined here.
 //! [`SqliteMeta`] implements them on an embedded SQLite database in WAL mode; the scale-out
 //! deployment will add a PostgreSQL implementation of the same traits.
+//!
+//! Files:
+//! - `repository.rs` — the repository traits: the only way domain crates reach metadata.
+//! - `records.rs`, `*_records.rs` — the plain rows exchanged with them (objects and keys;
+//!   functions and invocations; queues; topics; mappings; apps; quotas; usage).
+//! - `usage.rs` — the `UsageMeter`: usage summed in memory, flushed every few seconds and at
+//!   shutdown in one transaction (a kill -9 loses at most one interval, never counts twice).
+//! - `sqlite/mod.rs` — `SqliteMeta`: one writer thread that group-commits (each write in its own
+//!   savepoint, one commit, then every answer) and a pool of read connections.
+//! - `sqlite/schema.rs` — the schema; keys are BLOBs, so order is S3's byte order.
+//! - `sqlite/identity.rs`, `sqlite/quotas.rs` — projects and keys; quotas and the running storage
+//!   totals object writes keep in their own transactions.
+//! - `sqlite/objects.rs`, `sqlite/uploads.rs` — buckets, objects and the event outbox (bucket
+//!   triggers queue their invocation in the same transaction); multipart uploads.
+//! - `sqlite/functions.rs`, `sqlite/function_urls.rs`, `sqlite/event_invoke_configs.rs`,
+//!   `sqlite/schedules.rs`, `sqlite/log_retention.rs` — functions, versions and asynchronous
+//!   invocations; URLs; async settings; schedules (a fire is one transaction); log retention.
+//! - `sqlite/queues.rs`, `sqlite/messages.rs` — queues, and messages (a receive claims in one
+//!   write, FIFO group order and redrive included).
+//! - `sqlite/topics.rs`, `sqlite/sns_deliveries.rs` — topics and subscriptions; the SNS delivery
+//!   outbox.
+//! - `sqlite/mappings.rs`, `sqlite/apps.rs` — event source mappings; application records.
+//! - `sqlite/usage.rs`, `sqlite/scrape.rs` — hourly usage totals (UPSERTs); the grouped queries
+//!   a `/metrics` scrape reads.
 
 mod app_records;
 mod function_records;

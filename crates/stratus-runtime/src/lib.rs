@@ -4,6 +4,40 @@
 //!
 //! [`Functions`] is the domain service the edge calls; like the store, every public method
 //! takes the calling [`Principal`] and enforces tenancy and roles itself.
+//!
+//! Files:
+//! - `functions.rs` — the service: lifecycle of functions and versions, tenancy checks, the
+//!   background tasks (dispatcher, schedules, keep-warm, log retention sweeper).
+//! - `views.rs` — resolved function versions cached for the invocation path (a generation
+//!   counter makes a read that raced a change uncacheable; per process).
+//! - `invoke.rs` — running an invocation: pool slot → worker → metering, START/END/REPORT lines;
+//!   queued invocations share a few cold-start permits. `report.rs` writes Lambda's log lines
+//!   and error documents; `invocation_metrics.rs` and `usage.rs` record each invocation into the
+//!   metrics and the usage meter.
+//! - `pool.rs`, `quotas.rs` — warm workers per function revision, reserved concurrency, the
+//!   global memory budget, and the project quotas (concurrency, memory) enforced there.
+//! - `worker.rs` — one worker process (its cgroup, Runtime API and output file); init errors,
+//!   exits, timeouts and OOM kills become outcomes.
+//! - `runtime_api.rs` — the Lambda Runtime API one worker polls, served over plain hyper;
+//!   `runtime_peer.rs` tells whose socket a connection is when there is no sandbox.
+//! - `host.rs` — what the host offers: Python, sandbox, cgroups, the operator's limits.
+//! - `sandbox.rs` — the bubblewrap command; `netns.rs` the worker's network namespace (the only
+//!   `unsafe` in the workspace); `outbound.rs` pasta for projects allowed outside and for
+//!   builds; `seccomp.rs` the denied system calls; `cgroup.rs` memory, CPU and process limits on
+//!   v1 or v2. See `docs/security.md`.
+//! - `code.rs` — code packages by SHA-256 (zip durable before the row, tree unpacked beside it).
+//! - `envs.rs`, `env_build.rs` — dependency environments (hash, layout, atomic commit,
+//!   collection) and the sandboxed pip builds that fill them.
+//! - `dispatch.rs` — committed asynchronous invocations: retries, maximum event age, dead
+//!   letters, chains deeper than 16 refused; `event_invoke.rs` their per-function settings;
+//!   `destinations.rs` the invocation records sent through a `DestinationSink`.
+//! - `schedules.rs` — fires due schedules (one transaction advances the schedule and queues an
+//!   invocation whose id derives from schedule and fire time).
+//! - `urls.rs` — function URL settings and their invocation.
+//! - `logs/` — function logs: one append-only file per log stream, written by one thread in
+//!   rounds of appends and fsyncs (`writer.rs`, `files.rs`); `filter.rs` CloudWatch's filter
+//!   syntax. `log_groups/` — the CloudWatch view (groups, streams, cursors, retention).
+//! - `runtimes/python/bootstrap.py` (beside `src/`) — our stdlib Python runtime client.
 
 pub mod cgroup;
 pub mod code;

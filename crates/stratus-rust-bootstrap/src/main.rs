@@ -4,6 +4,9 @@
 //!
 //! The event chooses the behaviour: `{"fail": "msg"}` returns an error, `{"sleep_ms": N}` waits
 //! first, and everything else is echoed with what the function knows about its invocation.
+//!
+//! A test fixture, not part of the product: built only when named with `-p`, as
+//! `scripts/test.sh` does. Files: `main.rs` only.
 
 use std::time::Duration;
 

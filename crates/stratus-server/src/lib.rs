@@ -1,5 +1,23 @@
 //! The composition root: opens the data directory, wires metadata, identity, store and the
 //! edge together, and serves them on one listener until told to shut down.
+//!
+//! `Server::start(Config)` locks and opens the data directory, builds every service, binds the
+//! listener and writes `server.json`/`credentials`; `Server::serve(shutdown)` accepts
+//! connections and hands each request to `stratus_api::Edge::handle` until the shutdown future
+//! resolves, then drains within a deadline. Background services stop on one watch channel.
+//!
+//! Files:
+//! - `lib.rs` — `Config`, `Server`, the wiring and the accept loop.
+//! - `config_file.rs` — the TOML `FileConfig` (typed, unknown keys refused).
+//! - `files.rs` — `credentials` and `server.json`, what clients read from the data directory.
+//! - `tls.rs` — TLS on the edge (rustls: the resolver SIGHUP reloads, the self-signed CA and
+//!   certificate under `DATA_DIR/tls/`; `docs/tls.md`).
+//! - `worker_edge.rs` — the edge served on the listener inside each worker's network namespace.
+//! - `destinations.rs` — the runtime's `DestinationSink` over queues, topics and functions.
+//! - `outbox_relay.rs` — delivers bucket notifications for queue and topic rules from the outbox
+//!   (`outbox_relay_tests.rs` runs it against a real store).
+//! - `deliveries.rs`, `mapping_invoker.rs` — SNS `lambda` subscriptions and event source mappings
+//!   invoke functions through `stratus-runtime`.
 
 mod config_file;
 mod deliveries;

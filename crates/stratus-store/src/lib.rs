@@ -1,4 +1,5 @@
-//! Buckets and objects. A write is acknowledged only once durable (DESIGN.md, durability protocol):
+//! Buckets and objects. A write is acknowledged only once durable (ARCHITECTURE.md, durability
+//! protocol):
 //! 1. the body goes to a temporary file that is fsynced, renamed into `blobs/`, and whose
 //!    directory is fsynced — or, for small bodies, into the metadata row itself;
 //! 2. the object row and one outbox row per matching notification rule commit in one transaction
@@ -9,6 +10,13 @@
 //! Blobs an overwrite or delete made unreachable are unlinked after the commit; a crash in between
 //! leaves orphans for the same collector. Every method takes the calling [`Principal`] and enforces
 //! tenancy itself, so no protocol front end can forget to.
+//!
+//! Files:
+//! - `lib.rs` — `Store`: opening (the orphan collection), events and their wake-ups.
+//! - `blobs.rs` — immutable blob files `blobs/xx/ID`: staging bodies (inline up to 32 KiB, else
+//!   a file), streaming ranges out, collecting orphans.
+//! - `buckets.rs`, `objects.rs`, `multipart.rs` — the operations; a completed multipart object
+//!   references its parts' blobs as segments, so completion writes no bytes.
 
 mod blobs;
 mod buckets;
