@@ -5,7 +5,7 @@ use stratus_planner::{Options, Spec, SpecError, System, solve, to_space4ai_json}
 
 const DATA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/space4ai/instances"
+    "/../../data/space4ai/instances"
 );
 const EXAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -9,7 +9,7 @@ use serde_json::Value;
 fn data(rel: &str) -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/space4ai"
+        "/../../data/space4ai"
     ))
     .join(rel)
 }
