@@ -127,7 +127,7 @@ def compare(server, files: list[tuple[str, bytes]], concurrency: int, rounds: in
                         "p50_s": round(latencies[len(latencies) // 2], 3)}
     # Both lists are in the same file order: the same batches, in the same order.
     texts = [[d[1] for d in done[mode]] for mode in calls]
-    result["same_text"] = f"{sum(a == b for a, b in zip(*texts))}/{len(files)}"
+    result["same_text"] = f"{sum(a == b for a, b in zip(*texts, strict=True))}/{len(files)}"
     return result
 
 

@@ -43,8 +43,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(REPO / "tests" / "python"))
 from queue_load import latency, throughput  # noqa: E402
-from sqs_json_client import SqsJsonClient  # noqa: E402
 from sqs_client_check import check_against_boto3  # noqa: E402
+from sqs_json_client import SqsJsonClient  # noqa: E402
 
 MOTO_ACCOUNT_KEY = ("test", "test")  # moto accepts any credentials
 
@@ -88,7 +88,7 @@ def wait_listening(port: int, proc: subprocess.Popen, what: str, timeout: float 
             return
         except OSError:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{what} is not listening on {port} after {timeout}s")
+                raise RuntimeError(f"{what} is not listening on {port} after {timeout}s") from None
             time.sleep(0.1)
 
 

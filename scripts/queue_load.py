@@ -131,7 +131,7 @@ class Worker:
                 # Once its own quota is out, a worker long-polls (1 s) for what others sent
                 # instead of spinning on an empty queue.
                 wait_s = 0 if self.sent < self.quota else 1
-                for step in (action, lambda: self.receive_and_delete(wait_s)):
+                for step in (action, lambda wait_s=wait_s: self.receive_and_delete(wait_s)):
                     if step is not None:
                         self.attempt(step)
         finally:

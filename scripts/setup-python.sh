@@ -3,7 +3,8 @@
 # Idempotent: re-running upgrades boto3/awscli/pytest to the newest releases. awslambdaric is
 # AWS's own runtime client, used as a `provided` bootstrap in the function tests; Pillow renders
 # the images with known text that tests/python/test_examples.py reads back through OCR;
-# prometheus-client parses `/metrics` with the Prometheus project's own text parser.
+# prometheus-client parses `/metrics` with the Prometheus project's own text parser; ruff lints
+# the Python tests and scripts (ruff.toml) in scripts/test.sh.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,7 +17,7 @@ fi
 
 "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U pip
 "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U \
-    boto3 awscli pytest pytest-timeout awslambdaric pillow prometheus-client
+    boto3 awscli pytest pytest-timeout awslambdaric pillow prometheus-client ruff
 
 "${venv}/bin/python" - <<'PY'
 import boto3, botocore, pytest

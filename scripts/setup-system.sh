@@ -7,6 +7,8 @@
 #   passt       pasta: network for dependency builds and projects allowed outside
 #   nftables    nft: keeps those away from the host's own addresses
 #   iproute2    ip: lists the host's addresses for that rule
+# and python3-venv where the system Python lacks ensurepip: scripts/setup-python.sh, which both
+# also call, makes .venv with `python3 -m venv`.
 set -euo pipefail
 
 declare -A needs=(
@@ -21,6 +23,7 @@ missing=()
 for program in "${!needs[@]}"; do
     command -v "${program}" >/dev/null 2>&1 || missing+=("${needs[${program}]}")
 done
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 if ((${#missing[@]} == 0)); then
     exit 0
 fi

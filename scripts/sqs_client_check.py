@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from unittest import mock
 
 import boto3
@@ -34,7 +34,7 @@ def check_signature() -> None:
                          headers={k: v for k, v in headers.items() if k not in ("Authorization", "X-Amz-Date")})
     signer = SigV4Auth(Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"), "sqs", REGION)
     with mock.patch("botocore.auth.get_current_datetime",
-                    return_value=datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)):
+                    return_value=datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)):
         signer.add_auth(request)
     assert request.headers["Authorization"] == headers["Authorization"], (request.headers["Authorization"],
                                                                          headers["Authorization"])

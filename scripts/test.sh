@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# The full test suite: Rust unit and end-to-end tests (aws-sdk-s3, -lambda, -sqs, -sns against the
-# real binary), then the Python end-to-end tests (boto3, the aws CLI, crash recovery) against the
-# same binary.
+# The full test suite: the gates (rustfmt, clippy with warnings denied, ruff on the Python), then
+# Rust unit and end-to-end tests (aws-sdk-s3, -lambda, -sqs, -sns against the real binary), then the
+# Python end-to-end tests (boto3, the aws CLI, crash recovery) against the same binary.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Gates first: they fail in seconds, before any test runs.
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 scripts/setup-system.sh
 scripts/setup-python.sh
 scripts/setup-browser.sh
+
+.venv/bin/ruff check tests/python scripts
 
 # One debug build serves every test: the Rust e2e tests and the Python tests drive this binary,
 # and the Rust e2e tests deploy the `bootstrap` built beside it as a `provided` function.

@@ -9,6 +9,10 @@ import pytest
 
 from stratus_testlib import ALL_SERVERS, StratusServer, aws_client, unique_bucket
 
+# Fixtures other modules define, for every test module: `endpoint` (an HTTP subscriber for SNS)
+# and `aws` (the aws CLI against the session's server).
+pytest_plugins = ["sns_helpers", "test_awscli"]
+
 
 def _start_server(tmp_path_factory, name: str) -> StratusServer:
     root = tmp_path_factory.mktemp(name)

@@ -8,7 +8,6 @@ the server object, so every `test_isolation*.py` module shares it.
 from __future__ import annotations
 
 import textwrap
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +18,7 @@ from botocore.exceptions import ClientError
 from lambda_helpers import create_python_function, lambda_client, unique_name
 from sns_helpers import sns_client
 from sqs_helpers import new_queue, sqs_client
-from stratus_testlib import (Creds, HttpResult, aws_client, http_request, run_stratus, unique_bucket,
-                             wait_until)
+from stratus_testlib import Creds, HttpResult, aws_client, http_request, run_stratus, unique_bucket, wait_until
 
 ROLES = ("admin", "member", "read-only")
 

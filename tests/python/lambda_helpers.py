@@ -20,7 +20,8 @@ def lambda_client(server, creds: Creds | None = None):
     creds = creds or server.admin
     session = boto3.session.Session(aws_access_key_id=creds.access_key_id,
                                     aws_secret_access_key=creds.secret_access_key, region_name=REGION)
-    return session.client("lambda", endpoint_url=server.endpoint, verify=server.verify, config=client_config(read_timeout=120, signature_version="v4"))
+    return session.client("lambda", endpoint_url=server.endpoint, verify=server.verify,
+                          config=client_config(read_timeout=120, signature_version="v4"))
 
 
 def zip_code(files: dict[str, str | bytes], modes: dict[str, int] | None = None) -> bytes:

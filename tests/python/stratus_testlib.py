@@ -50,7 +50,7 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 # urllib without any proxy handler: requests go straight to 127.0.0.1.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
-ALL_SERVERS: list["StratusServer"] = []
+ALL_SERVERS: list[StratusServer] = []
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class HttpResult:
 
 
 def http_request(url: str, method: str = "GET", data: bytes | None = None, headers: dict | None = None,
-                 timeout: float = 30.0, ca_file: "str | Path | None" = None) -> HttpResult:
+                 timeout: float = 30.0, ca_file: str | Path | None = None) -> HttpResult:
     """Plain urllib request that returns error responses instead of raising; an https URL is
     verified against `ca_file` (or the system's roots)."""
     assert url.startswith(("http://127.0.0.1:", "https://127.0.0.1:")), f"tests only talk to 127.0.0.1, not {url}"
@@ -109,7 +109,7 @@ def account_id(project: str) -> str:
     return f"{value % 1_000_000_000_000:012d}"
 
 
-def aws_client(server, service: str, creds: "Creds | None" = None):
+def aws_client(server, service: str, creds: Creds | None = None):
     """A boto3 client of `service` (sqs, sns, ...) for this server."""
     creds = creds or server.admin
     session = boto3.session.Session(aws_access_key_id=creds.access_key_id,
@@ -191,7 +191,7 @@ class StratusServer:
         ALL_SERVERS.append(self)
 
     # --- lifecycle -------------------------------------------------------------------------
-    def start(self, timeout: float = START_TIMEOUT_S) -> "StratusServer":
+    def start(self, timeout: float = START_TIMEOUT_S) -> StratusServer:
         if not STRATUS_BIN.exists():
             pytest.fail(f"stratus binary not found at {STRATUS_BIN}: run `cargo build -p stratus-cli` "
                         "or set STRATUS_BIN")
@@ -246,7 +246,7 @@ class StratusServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=10)
-            raise AssertionError(f"stratus server did not exit within {timeout}s of signal {sig}")
+            raise AssertionError(f"stratus server did not exit within {timeout}s of signal {sig}") from None
 
     def kill(self) -> None:
         """SIGKILL: a crash, no chance to clean up."""
@@ -254,7 +254,7 @@ class StratusServer:
             self.proc.kill()
             self.proc.wait(timeout=10)
 
-    def restart(self) -> "StratusServer":
+    def restart(self) -> StratusServer:
         self.stop()
         return self.start()
 
@@ -284,13 +284,13 @@ class StratusServer:
         return self.info["endpoint"]
 
     @property
-    def trusted_ca(self) -> "Path | None":
+    def trusted_ca(self) -> Path | None:
         """The CA file clients of this server trust: the test's, else the server's own."""
         own = self.info.get("ca_file")
         return self.ca_file or (Path(own) if own else None)
 
     @property
-    def verify(self) -> "str | None":
+    def verify(self) -> str | None:
         """boto3's `verify` for this server: its CA file over https, the default otherwise."""
         ca = self.trusted_ca
         return str(ca) if ca and self.endpoint.startswith("https://") else None
@@ -303,12 +303,12 @@ class StratusServer:
         return Creds(sec["aws_access_key_id"], sec["aws_secret_access_key"], sec.get("stratus_project", ""),
                      sec.get("stratus_role", ""), sec.get("stratus_token"))
 
-    def client(self, creds: Creds | None = None, **config) -> "boto3.client":
+    def client(self, creds: Creds | None = None, **config) -> boto3.client:
         """A boto3 S3 client for this server (admin credentials unless `creds` is given)."""
         return self.client_for(self.endpoint, creds or self.admin, verify=self.verify, **config)
 
     @staticmethod
-    def client_for(endpoint: str, creds: Creds, verify: "str | None" = None, **config) -> "boto3.client":
+    def client_for(endpoint: str, creds: Creds, verify: str | None = None, **config) -> boto3.client:
         session = boto3.session.Session(aws_access_key_id=creds.access_key_id,
                                         aws_secret_access_key=creds.secret_access_key, region_name=REGION)
         return session.client("s3", endpoint_url=endpoint, verify=verify, config=client_config(**config))

@@ -216,7 +216,8 @@ def test_bad_manifests_change_nothing(server, tmp_path):
             functions:
               - {{path: first, input: {declared}, output: {other}}}
               - {{path: second, input: {other}, output: {declared}}}
-            """, ["cycle", f"bucket {declared} → function first → bucket {other} → function second → bucket {declared}"]),
+            """, ["cycle", f"bucket {declared} → function first → bucket {other} → function second"
+                           f" → bucket {declared}"]),
         "missing directory": (f"""\
             application: base
             buckets: [{declared}]

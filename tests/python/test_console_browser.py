@@ -88,7 +88,9 @@ def test_console_flow_in_headless_chromium(console_server, tmp_path):
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
     for step in ("signed in", "bucket created", "file uploaded", "function invoked",
-                 "log line appeared in live logs", "overview counts the bucket, object and function", "every page rendered", "planner placed the example application", "CSRF header required", "signed out"):
+                 "log line appeared in live logs", "overview counts the bucket, object and function",
+                 "every page rendered", "planner placed the example application", "CSRF header required",
+                 "signed out"):
         assert f"ok {step}" in output, output
     assert "PASS" in output
     for name in ("signin", "overview", "buckets", "bucket-browse", "functions", "function", "apps",

@@ -113,7 +113,8 @@ def test_missing_or_wrong_csrf_token_is_403_and_changes_nothing(server):
     assert call(server, "DELETE", SESSION, cookie).status == 403
     assert call(server, "GET", SESSION, cookie).status == 200
     # A bearer request needs no CSRF token: it is not an ambient credential.
-    bearer = http_request(server.endpoint + f"/v1/buckets/{name}", "PUT", headers={"Authorization": f"Bearer {creds.token}"})
+    bearer = http_request(server.endpoint + f"/v1/buckets/{name}", "PUT",
+                          headers={"Authorization": f"Bearer {creds.token}"})
     assert bearer.status == 201
 
 

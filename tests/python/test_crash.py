@@ -7,6 +7,7 @@ older overwrite).
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
@@ -147,7 +148,7 @@ def test_sigkill_during_writes_loses_nothing_acknowledged(new_server):
     acked = ledger.acked()
     assert not ledger.wrong_etags, ledger.wrong_etags[:5]
     assert len(acked) > acked_per_round[-1], "no PUT succeeded after the last restart"
-    assert all(b > a for a, b in zip([0] + acked_per_round, acked_per_round)), acked_per_round
+    assert all(b > a for a, b in itertools.pairwise([0, *acked_per_round])), acked_per_round
 
     sent = sum(len(v) for v in ledger.by_key.values())
     print(f"crash test: {sent} PUTs sent, {len(acked)} acknowledged, acked before each kill {acked_per_round}")
@@ -170,7 +171,7 @@ def verify(server, bucket: str, ledger: Ledger) -> None:
     assert not missing, f"{len(missing)} acknowledged keys are not listed, e.g. {missing[:5]}"
 
     with ThreadPoolExecutor(8) as pool:
-        contents = dict(zip(listed, pool.map(lambda k: read_md5(s3, bucket, k), listed)))
+        contents = dict(zip(listed, pool.map(lambda k: read_md5(s3, bucket, k), listed), strict=True))
     for key, (md5, length, etag) in contents.items():
         attempts = ledger.by_key[key]
         matching = [a for a in attempts if a.md5 == md5 and a.size == length]

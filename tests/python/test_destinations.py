@@ -61,7 +61,7 @@ def function_arn(server, name: str) -> str:
 def records_for(s3, out: str, request_id: str, timeout: float = 60.0) -> list[dict]:
     """Waits for the record of `request_id`, then a little longer to catch any duplicate."""
     deadline = time.monotonic() + timeout
-    while not (found := keys(s3, out, request_id)):
+    while not keys(s3, out, request_id):
         assert time.monotonic() < deadline, f"no invocation record for {request_id}"
         time.sleep(0.1)
     time.sleep(2.0)

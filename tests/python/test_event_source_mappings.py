@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from sqs_helpers import queue_arn
 from lambda_helpers import lambda_client, raises_lambda
+from sqs_helpers import queue_arn
 from stratus_testlib import aws_client, unique_bucket
 from trigger_helpers import deploy_handler, keys
 
@@ -216,7 +216,8 @@ sqs = boto3.client("sqs")
 def handler(event, context):
     for record in event["Records"]:
         n = int(record["body"])
-        s3mini.request("PUT", os.environ["OUT_BUCKET"], f"loop/{n:02d}", record["attributes"].get("AWSTraceHeader", "").encode())
+        trace = record["attributes"].get("AWSTraceHeader", "")
+        s3mini.request("PUT", os.environ["OUT_BUCKET"], f"loop/{n:02d}", trace.encode())
         sqs.send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=str(n + 1))
 '''
 

@@ -5,6 +5,7 @@ global memory budget that protects the host."""
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -71,7 +72,7 @@ def test_async_calls_wait_for_reserved_concurrency(server):
     assert all(r["state"] == "succeeded" and r["attempts"] == 1 for r in records), records
     spans = sorted(json.loads(r["result"]) for r in records)
     # One at a time: each started after the previous one ended (none was throttled away).
-    assert all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:])), spans
+    assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans)), spans
 
 
 def test_volumes_are_shared_persistent_and_per_project(server):

@@ -24,8 +24,9 @@ import uuid
 from pathlib import Path
 
 import boto3
-import hostile_functions as hostile
 import pytest
+
+import hostile_functions as hostile
 from isolation_helpers import ECHO, token, world
 from lambda_helpers import (
     ROLE,

@@ -4,6 +4,7 @@ so a same-named queue of another project never receives A's messages."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -75,7 +76,7 @@ def test_b_cannot_write_a_queues(server, w):
                                                              VisibilityTimeout=0))
     assert code in ("ReceiptHandleIsInvalid", "InvalidParameterValue", "MessageNotInflight"), code
     # B's queue redriving into A's queue is refused.
-    redrive = '{"deadLetterTargetArn": "%s", "maxReceiveCount": "2"}' % w.queue_arn
+    redrive = json.dumps({"deadLetterTargetArn": w.queue_arn, "maxReceiveCount": "2"})
     assert sqs_refused(lambda: sqs.set_queue_attributes(QueueUrl=own, Attributes={"RedrivePolicy": redrive})) in (
         NO_QUEUE, "InvalidParameterValue", "InvalidAttributeValue")
     # A's queue is as A left it: two visible messages, one in flight, attributes unchanged.

@@ -7,8 +7,7 @@ import base64
 import hashlib
 import json
 
-from lambda_helpers import (ROLE, create_python_function, lambda_client, raises_lambda, unique_name,
-                            zip_code)
+from lambda_helpers import ROLE, create_python_function, lambda_client, raises_lambda, unique_name, zip_code
 from stratus_testlib import http_request, unique_bucket
 
 ECHO = "def handler(event, context):\n    return {'version': 1, 'event': event}\n"
@@ -101,7 +100,8 @@ def test_versions_freeze_code_and_configuration(server):
 
 def test_update_configuration_applies_to_next_invoke(server):
     client = lambda_client(server)
-    source = "import os\ndef handler(event, context):\n    return [os.environ.get('COLOR'), context.memory_limit_in_mb]\n"
+    source = ("import os\n"
+              "def handler(event, context):\n    return [os.environ.get('COLOR'), context.memory_limit_in_mb]\n")
     name = create_python_function(client, source, Environment={"Variables": {"COLOR": "red"}})
     assert invoke_json(client, name)[1] == ["red", "128"]
     revision = client.get_function(FunctionName=name)["Configuration"]["RevisionId"]

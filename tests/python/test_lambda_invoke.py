@@ -27,7 +27,8 @@ def test_result_context_and_environment(server):
         "def handler(event, context):\n"
         "    keys = ['AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION',\n"
         "            '_HANDLER', 'LAMBDA_TASK_ROOT', 'AWS_REGION', 'AWS_LAMBDA_RUNTIME_API', 'GREETING']\n"
-        "    return {'id': context.aws_request_id, 'name': context.function_name, 'arn': context.invoked_function_arn,\n"
+        "    return {'id': context.aws_request_id, 'name': context.function_name,\n"
+        "            'arn': context.invoked_function_arn,\n"
         "            'memory': context.memory_limit_in_mb, 'remaining': context.get_remaining_time_in_millis(),\n"
         "            'group': context.log_group_name, 'env': {k: os.environ.get(k) for k in keys}, 'event': event}\n")
     name = create_python_function(client, source, Environment={"Variables": {"GREETING": "hi"}}, Timeout=5)
@@ -47,7 +48,8 @@ def test_result_context_and_environment(server):
 
 def test_tail_log_has_lambda_lines(server):
     client = lambda_client(server)
-    name = create_python_function(client, "def handler(event, context):\n    print('working on', event['k'])\n    return 1\n")
+    name = create_python_function(client,
+                                  "def handler(event, context):\n    print('working on', event['k'])\n    return 1\n")
     response, _ = call(client, name, {"k": "cat.png"}, LogType="Tail")
     rid = response["ResponseMetadata"]["RequestId"]
     log = base64.b64decode(response["LogResult"]).decode()
@@ -63,7 +65,8 @@ def test_tail_log_has_lambda_lines(server):
 
 def test_handler_exception_is_unhandled_function_error(server):
     client = lambda_client(server)
-    name = create_python_function(client, "def handler(event, context):\n    raise ValueError('bad input: ' + event['x'])\n")
+    name = create_python_function(client,
+                                  "def handler(event, context):\n    raise ValueError('bad input: ' + event['x'])\n")
     response, error = call(client, name, {"x": "q"})
     assert response["StatusCode"] == 200 and response["FunctionError"] == "Unhandled"
     assert error["errorType"] == "ValueError" and error["errorMessage"] == "bad input: q"
@@ -82,7 +85,8 @@ def test_import_error(server):
 
 def test_timeout_kills_and_replaces_the_worker(server):
     client = lambda_client(server)
-    name = create_python_function(client, "import time\ndef handler(event, context):\n    time.sleep(event['s'])\n    return 'done'\n",
+    name = create_python_function(client, "import time\n"
+                                  "def handler(event, context):\n    time.sleep(event['s'])\n    return 'done'\n",
                                   Timeout=1)
     started = time.monotonic()
     response, error = call(client, name, {"s": 30})
@@ -129,7 +133,8 @@ def test_event_invocation_runs_with_preconfigured_boto3(server):
     s3.create_bucket(Bucket=bucket)
     source = ("import boto3\n"
               "def handler(event, context):\n"
-              "    boto3.client('s3').put_object(Bucket=event['bucket'], Key='markers/' + event['id'], Body=context.aws_request_id.encode())\n"
+              "    boto3.client('s3').put_object(Bucket=event['bucket'], Key='markers/' + event['id'],\n"
+              "                                  Body=context.aws_request_id.encode())\n"
               "    return 'ok'\n")
     name = create_python_function(client, source, Timeout=30, MemorySize=256)
     response = client.invoke(FunctionName=name, InvocationType="Event",
@@ -168,7 +173,8 @@ def test_sandbox_is_private_and_read_only(server):
 
 def test_warm_worker_is_reused(server):
     client = lambda_client(server)
-    source = "import os\nCOUNT = 0\ndef handler(e, c):\n    global COUNT\n    COUNT += 1\n    return [os.getpid(), COUNT]\n"
+    source = ("import os\nCOUNT = 0\n"
+              "def handler(e, c):\n    global COUNT\n    COUNT += 1\n    return [os.getpid(), COUNT]\n")
     name = create_python_function(client, source)
     assert call(client, name)[1][1] == 1
     assert call(client, name)[1][1] == 2
@@ -176,7 +182,8 @@ def test_warm_worker_is_reused(server):
 
 def test_reserved_concurrency_throttles_sync_calls(server):
     client = lambda_client(server)
-    name = create_python_function(client, "import time\ndef handler(e, c):\n    time.sleep(e['s'])\n    return e['s']\n",
+    name = create_python_function(client,
+                                  "import time\ndef handler(e, c):\n    time.sleep(e['s'])\n    return e['s']\n",
                                   Timeout=10)
     client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
     call(client, name, {"s": 0})  # warm up, so the slow call below is busy at once

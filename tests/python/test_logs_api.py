@@ -78,7 +78,8 @@ def test_groups_streams_and_lambda_report_lines(server, logs, lam):
     groups = logs.describe_log_groups(logGroupNamePrefix=group_of(name))["logGroups"]
     assert [g["logGroupName"] for g in groups] == [group_of(name)]
     group = groups[0]
-    assert group["arn"].startswith("arn:aws:logs:us-east-1:") and group["arn"].endswith(f":log-group:{group_of(name)}:*")
+    assert group["arn"].startswith("arn:aws:logs:us-east-1:")
+    assert group["arn"].endswith(f":log-group:{group_of(name)}:*")
     assert group["logGroupArn"] == group["arn"][:-2] and group["storedBytes"] > 0 and "retentionInDays" not in group
 
     streams = logs.describe_log_streams(logGroupName=group_of(name))["logStreams"]
@@ -90,7 +91,8 @@ def test_groups_streams_and_lambda_report_lines(server, logs, lam):
     messages = [e["message"] for e in events]
     assert len(messages) == 2 * 6, messages
     assert messages[0].startswith("START RequestId: ") and messages[0].endswith("Version: $LATEST")
-    assert messages[1:4] == ["line 0 level=ERROR tag=first", "line 1 level=WARN tag=first", "line 2 level=INFO tag=first"]
+    assert messages[1:4] == ["line 0 level=ERROR tag=first", "line 1 level=WARN tag=first",
+                             "line 2 level=INFO tag=first"]
     assert messages[4].startswith("END RequestId: ") and messages[10].startswith("END RequestId: ")
     reports = [REPORT.match(m) for m in messages if m.startswith("REPORT")]
     assert len(reports) == 2 and all(reports), messages
@@ -211,7 +213,8 @@ def test_two_workers_write_two_streams(server, logs, lam):
     described = logs.describe_log_streams(logGroupName=group)["logStreams"]
     assert sorted(s["logStreamName"] for s in described) == sorted(streams)
     by_time = logs.describe_log_streams(logGroupName=group, orderBy="LastEventTime", descending=True)["logStreams"]
-    assert [s["lastEventTimestamp"] for s in by_time] == sorted((s["lastEventTimestamp"] for s in by_time), reverse=True)
+    last_events = [s["lastEventTimestamp"] for s in by_time]
+    assert last_events == sorted(last_events, reverse=True)
     one = logs.describe_log_streams(logGroupName=group, limit=1)
     assert len(one["logStreams"]) == 1 and one["nextToken"]
     rest = logs.describe_log_streams(logGroupName=group, limit=1, nextToken=one["nextToken"])
@@ -330,7 +333,8 @@ def test_retention_hides_old_events_and_the_sweeper_deletes_old_streams(fresh_se
     directory = server.data_dir / "logs" / server.admin.project / name
     now = int(time.time() * 1000)
     day = 86_400_000
-    old = write_stream(directory, "2020/01/01/[$LATEST]" + "a" * 32, [(now - 3 * day, "ancient"), (now - 2 * day, "old")])
+    old = write_stream(directory, "2020/01/01/[$LATEST]" + "a" * 32,
+                       [(now - 3 * day, "ancient"), (now - 2 * day, "old")])
     mixed_name = "2020/01/02/[$LATEST]" + "b" * 32
     mixed = write_stream(directory, mixed_name, [(now - 2 * day, "expired line"), (now - 1000, "fresh line")])
     server.start()

@@ -4,19 +4,20 @@ set and read them (API and CLI), usage figures, and persistence across a restart
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from botocore.exceptions import ClientError
 
-from lambda_helpers import ROLE, create_python_function, lambda_client, raises_lambda, unique_name, zip_code
+from lambda_helpers import create_python_function, lambda_client, raises_lambda, unique_name
 from stratus_testlib import http_request, raises_s3, run_stratus, unique_bucket
 
 MIB = 1024 * 1024
-SLOW = "import time\ndef handler(e, c):\n    s = time.time(); time.sleep(e.get('sleep', 0))\n    return [s, time.time()]\n"
+SLOW = ("import time\n"
+        "def handler(e, c):\n    s = time.time(); time.sleep(e.get('sleep', 0))\n    return [s, time.time()]\n")
 
 
 def api(server, method, path, token=None, body=None, raw=None):
@@ -220,7 +221,7 @@ def test_concurrent_invocations_limit_throttles_sync_and_queues_async(server):
         time.sleep(0.2)
     assert all(r["state"] == "succeeded" and r["attempts"] == 1 for r in records), records
     spans = sorted(json.loads(r["result"]) for r in records)
-    assert all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:])), spans
+    assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans)), spans
 
 
 def test_worker_memory_limit_refuses_a_second_worker(server):

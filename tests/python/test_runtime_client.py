@@ -98,7 +98,7 @@ def runtime(tmp_path):
             (task / name).parent.mkdir(parents=True, exist_ok=True)
             (task / name).write_text(textwrap.dedent(source))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "_X_AMZN"))}
-        env.update(AWS_LAMBDA_RUNTIME_API="127.0.0.1:%d" % api.server.server_address[1],
+        env.update(AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{api.server.server_address[1]}",
                    _HANDLER=handler, LAMBDA_TASK_ROOT=str(task), AWS_LAMBDA_FUNCTION_NAME="fn",
                    AWS_LAMBDA_FUNCTION_VERSION="$LATEST", AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256",
                    AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/fn", AWS_LAMBDA_LOG_STREAM_NAME="s",
@@ -222,10 +222,10 @@ def test_init_errors(runtime, tmp_path, handler, files, error_type, message):
     assert body["errorType"] == error_type and body["errorMessage"].startswith(message)
     assert isinstance(body["stackTrace"], list)
     if error_type == "KeyError":  # only the module's own frames, none of importlib's
-        assert body["stackTrace"] == ['  File "%s", line 2, in <module>\n    raise KeyError(\'cfg\')\n'
-                                      % (tmp_path / "task/app.py")]
+        assert body["stackTrace"] == [f'  File "{tmp_path / "task/app.py"}", line 2, in <module>\n'
+                                      "    raise KeyError('cfg')\n"]
     assert proc.wait(WAIT) == 1
-    assert "[ERROR] %s: %s" % (error_type, message) in runtime.output()
+    assert f"[ERROR] {error_type}: {message}" in runtime.output()
 
 
 LOGGING_APP = """
@@ -257,6 +257,6 @@ def test_exits_when_the_api_is_unreachable(runtime):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     _, proc = runtime("app.handler", {"app.py": "def handler(e, c):\n    return 1\n"},
-                      AWS_LAMBDA_RUNTIME_API="127.0.0.1:%d" % port)
+                      AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{port}")
     assert proc.wait(WAIT) == 1
     assert "runtime API is unreachable" in runtime.output()

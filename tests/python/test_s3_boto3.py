@@ -24,7 +24,7 @@ from stratus_testlib import (
     unique_bucket,
 )
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 PAST = NOW - dt.timedelta(days=365)
 FUTURE = NOW + dt.timedelta(days=365)
 
@@ -110,7 +110,7 @@ def test_put_get_head_delete(s3, bucket):
     assert got["Body"].read() == data
     assert got["ETag"] == quoted_md5(data)
     assert got["ContentLength"] == len(data)
-    assert abs((got["LastModified"] - dt.datetime.now(dt.timezone.utc)).total_seconds()) < 300
+    assert abs((got["LastModified"] - dt.datetime.now(dt.UTC)).total_seconds()) < 300
     head = s3.head_object(Bucket=bucket, Key="dir/obj.bin")
     assert head["ContentLength"] == len(data) and head["ETag"] == quoted_md5(data)
     assert head["LastModified"] == got["LastModified"]
@@ -135,7 +135,7 @@ def test_empty_object_and_overwrite(s3, bucket):
 
 
 def test_metadata_round_trip(s3, bucket):
-    expires = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    expires = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     headers = dict(ContentType="text/x-stratus; charset=utf-8", CacheControl="max-age=60, private",
                    ContentDisposition='attachment; filename="report.txt"', ContentEncoding="identity",
                    ContentLanguage="en-GB", Expires=expires)
@@ -364,7 +364,8 @@ def test_malformed_xml(s3, bucket):
     def garble(request, **_):
         request.data = b"<Delete><Object><Key>survivor</Key></Obj"
         for name in list(request.headers.keys()):
-            if name.lower().startswith("x-amz-checksum") or name.lower() in ("content-md5", "x-amz-sdk-checksum-algorithm"):
+            lower = name.lower()
+            if lower.startswith("x-amz-checksum") or lower in ("content-md5", "x-amz-sdk-checksum-algorithm"):
                 del request.headers[name]
         request.headers["Content-MD5"] = base64.b64encode(hashlib.md5(request.data).digest()).decode()
         request.headers["Content-Length"] = str(len(request.data))
@@ -383,7 +384,7 @@ def test_versioning_on_unversioned_bucket(s3, bucket):
     resp = s3.list_object_versions(Bucket=bucket, Prefix="v/")
     versions = resp["Versions"]
     assert [v["Key"] for v in versions] == ["v/1", "v/2"]
-    for v, body in zip(versions, (b"one", b"two")):
+    for v, body in zip(versions, (b"one", b"two"), strict=True):
         assert v["VersionId"] == "null" and v["IsLatest"] is True
         assert v["ETag"] == quoted_md5(body) and v["Size"] == len(body)
     assert not resp.get("DeleteMarkers")

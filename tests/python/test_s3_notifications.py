@@ -13,8 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lambda_helpers import create_python_function, lambda_client
-from stratus_testlib import (MIB, account_id, aws_client, http_request, md5_hex, multipart_etag, raises_s3,
-                             unique_bucket)
+from stratus_testlib import MIB, account_id, aws_client, http_request, md5_hex, multipart_etag, raises_s3, unique_bucket
 
 # Queue and topic destinations must be in the bucket's project: the admin key's, "admin".
 ACCOUNT = account_id("admin")
@@ -125,7 +124,7 @@ def check_record(event: dict, bucket: str, key: str, size: int | None, etag: str
     assert record["eventSource"] == "aws:s3" and record["awsRegion"] == "us-east-1"
     assert record["eventVersion"].startswith("2.")
     when = dt.datetime.fromisoformat(record["eventTime"].replace("Z", "+00:00"))
-    assert abs((dt.datetime.now(dt.timezone.utc) - when).total_seconds()) < 600
+    assert abs((dt.datetime.now(dt.UTC) - when).total_seconds()) < 600
     s3_part = record["s3"]
     assert s3_part["configurationId"] == rule_id
     assert s3_part["bucket"]["name"] == bucket

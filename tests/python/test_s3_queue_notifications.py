@@ -16,7 +16,6 @@ from sqs_helpers import new_queue
 from stratus_testlib import account_id, unique_bucket
 
 
-
 def receive_all(sqs, url: str, expected: int) -> list[dict]:
     messages = []
     for _ in range(6):

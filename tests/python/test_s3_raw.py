@@ -19,7 +19,8 @@ def signed_headers(server, method: str, path: str, body: bytes, extra: dict | No
     return dict(request.headers.items())
 
 
-def raw_exchange(server, method: str, path: str, headers: dict, body: bytes, half_close: bool = False) -> tuple[int, bytes]:
+def raw_exchange(server, method: str, path: str, headers: dict, body: bytes,
+                 half_close: bool = False) -> tuple[int, bytes]:
     """Sends the request verbatim; with half_close the body is cut short and the write side closed."""
     url = urlparse(server.endpoint)
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:

@@ -17,8 +17,15 @@ import time
 import boto3
 import pytest
 
-from stratus_testlib import (REGION, REPO_ROOT, STRATUS_BIN, StratusServer, base_subprocess_env, client_config,
-                             run_stratus)
+from stratus_testlib import (
+    REGION,
+    REPO_ROOT,
+    STRATUS_BIN,
+    StratusServer,
+    base_subprocess_env,
+    client_config,
+    run_stratus,
+)
 
 EXAMPLE = REPO_ROOT / "examples" / "scan-pipeline"
 BUCKET, QUEUE, DEAD_LETTERS, TOPIC, WORKER = "scan-pipeline", "scan-jobs", "scan-jobs-dlq", "scan-done", "scan-worker"

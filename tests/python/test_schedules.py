@@ -14,7 +14,7 @@ import json
 import re
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from stratus_testlib import http_request, run_stratus, unique_bucket
 
@@ -44,7 +44,7 @@ def show(server, name: str):
 
 
 def iso_seconds(ms: int) -> str:
-    return datetime.fromtimestamp(ms // 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def recorded(s3, bucket: str) -> dict[str, dict]:
@@ -100,7 +100,7 @@ def test_schedules_fire_once_per_period_across_kill_9(new_server, tmp_path):
     # The deploy reports when each schedule fires first; the crons at the next minute boundary.
     firsts = re.findall(r"^schedule (.+) next fires (\S+)$", out, re.MULTILINE)
     assert [f[0] for f in firsts] == [EVERY_MINUTE, EVERY_MINUTE, "rate(1 minute)"], out
-    minute = datetime.strptime(firsts[0][1], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+    minute = datetime.strptime(firsts[0][1], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
     assert minute % 60 == 0 and deployed_from < minute <= deployed_until + 60, (out, deployed_from)
     assert firsts[1][1] == firsts[0][1]
 

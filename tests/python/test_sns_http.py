@@ -9,8 +9,7 @@ import time
 import urllib.error
 import urllib.request
 
-from sns_helpers import (Endpoint, confirmed_http_subscription, endpoint, sns_client,  # noqa: F401
-                         unique_topic)
+from sns_helpers import Endpoint, confirmed_http_subscription, sns_client, unique_topic
 
 
 def test_confirmation_then_notification_envelope(server, endpoint):

@@ -22,7 +22,8 @@ def sqs_client(server):
 def receive_one(sqs, url: str, timeout: float = 20.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        messages = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], WaitTimeSeconds=1).get("Messages", [])
+        received = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], WaitTimeSeconds=1)
+        messages = received.get("Messages", [])
         if messages:
             return messages[0]
     raise AssertionError("no message arrived on the queue")

@@ -15,7 +15,6 @@ from botocore.credentials import Credentials
 
 from sqs_helpers import drain, queue_name, raises_sqs, sqs_client
 from stratus_testlib import REGION, http_request
-from test_awscli import aws  # noqa: F401  (the aws CLI fixture)
 
 
 @pytest.fixture(scope="module")
@@ -301,7 +300,7 @@ def test_query_protocol(server):
              for a in doc.findall("q:GetQueueAttributesResult/q:Attribute", NS)}
     assert attrs["ApproximateNumberOfMessagesNotVisible"] == "1" and attrs["VisibilityTimeout"] == "5"
     status, doc = _signed_form(server, "/", {"Action": "DeleteMessage", "QueueUrl": url, "ReceiptHandle": handle})
-    assert status == 200 and doc.tag == "{%s}DeleteMessageResponse" % NS["q"]
+    assert status == 200 and doc.tag == f"{{{NS['q']}}}DeleteMessageResponse"
     status, doc = _signed_form(server, "/", {"Action": "DeleteQueue", "QueueUrl": url})
     assert status == 200
     status, doc = _signed_form(server, "/", {"Action": "GetQueueUrl", "QueueName": name})

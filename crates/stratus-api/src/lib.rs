@@ -150,7 +150,10 @@ impl std::fmt::Debug for Edge {
 
 impl Edge {
     #[must_use]
-    #[allow(clippy::too_many_arguments)] // the composition root hands over each service once
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the composition root hands over each service once"
+    )]
     pub fn new(
         store: Arc<Store>,
         identity: Arc<Identity>,

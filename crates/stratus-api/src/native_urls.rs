@@ -30,7 +30,7 @@ struct Expose {
     cors: Option<Value>,
 }
 
-#[allow(
+#[expect(
     clippy::result_large_err,
     reason = "the error is the finished problem response, built once per failed request"
 )]

@@ -116,7 +116,7 @@ fn usd(amount: f64) -> String {
     if amount == 0.0 || !amount.is_finite() {
         return "0.00".to_owned();
     }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // small, clamped
+    // A small exponent, clamped: the casts are exact.
     let decimals = (2 - amount.abs().log10().floor() as i64).clamp(2, 12) as usize;
     format!("{amount:.decimals$}")
 }

@@ -195,7 +195,6 @@ mod opt_bytes {
     //! Binary attribute values stored as lowercase hex inside JSON records.
     use serde::{Deserialize, Deserializer, Serializer};
 
-    #[allow(clippy::ref_option, reason = "serde's `with` passes &Option<T>")]
     pub fn serialize<S: Serializer>(value: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
         match value {
             Some(bytes) => s.serialize_some(&super::hex(bytes)),

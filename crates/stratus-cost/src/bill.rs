@@ -22,8 +22,8 @@ pub struct InvocationUsage {
 impl InvocationUsage {
     /// GB-seconds: MB·ms ÷ 1024 ÷ 1000.
     #[must_use]
-    #[allow(clippy::cast_precision_loss)] // exact far beyond any real bill
     pub fn gb_seconds(&self) -> f64 {
+        // As f64: exact far beyond any real bill.
         self.mb_ms as f64 / 1024.0 / 1000.0
     }
 }
@@ -48,7 +48,6 @@ impl S3Usage {
 
 /// USD for `usage` under Lambda prices.
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
 pub fn invocation_cost(usage: &InvocationUsage, prices: &LambdaPrices) -> f64 {
     usage.requests as f64 / 1e6 * prices.per_million_requests
         + usage.gb_seconds() * prices.per_gb_second
@@ -56,7 +55,6 @@ pub fn invocation_cost(usage: &InvocationUsage, prices: &LambdaPrices) -> f64 {
 
 /// USD for `usage` under S3 prices.
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
 pub fn s3_cost(usage: &S3Usage, prices: &S3Prices) -> f64 {
     usage.gb_months() * prices.per_gb_month
         + usage.writes as f64 / 1000.0 * prices.per_thousand_writes

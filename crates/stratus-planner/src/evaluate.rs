@@ -1,5 +1,5 @@
 //! Evaluates a fixed placement: loads, response times, constraints and cost, as the reference
-//! SPACE4AI tool computes them (see `shared/space4ai/README.md` for the model).
+//! SPACE4AI tool computes them (see `data/space4ai/README.md` for the model).
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,4 +1,4 @@
-//! Reproduces the 160 published evaluations of `shared/space4ai/evaluations.json`: cost,
+//! Reproduces the 160 published evaluations of `data/space4ai/evaluations.json`: cost,
 //! every component and path response time within 1e-9 relative, and feasibility.
 
 use std::collections::BTreeMap;
@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use stratus_planner::{Placement, System, evaluate};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/space4ai");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/space4ai");
 
 fn read(rel: &str) -> String {
     std::fs::read_to_string(format!("{DATA}/{rel}")).expect("space4ai data file is readable")

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use stratus_planner::{Placement, System, evaluate, report::solution_json};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/space4ai");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/space4ai");
 
 fn read(rel: &str) -> String {
     std::fs::read_to_string(format!("{DATA}/{rel}")).expect("space4ai data file is readable")

@@ -7,7 +7,7 @@ use serde_json::Value;
 use stratus_planner::solve::{Constraint, Infeasibility};
 use stratus_planner::{Options, Placement, SolveError, System, evaluate, explain, replan, solve};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/space4ai");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/space4ai");
 
 fn read(rel: &str) -> String {
     std::fs::read_to_string(format!("{DATA}/{rel}")).expect("space4ai data file is readable")

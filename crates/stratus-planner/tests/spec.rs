@@ -3,10 +3,7 @@
 
 use stratus_planner::{Options, Spec, SpecError, System, solve, to_space4ai_json};
 
-const DATA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/space4ai/instances"
-);
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/space4ai/instances");
 const EXAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../examples/planner/small-app.yaml"

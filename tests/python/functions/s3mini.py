@@ -20,7 +20,7 @@ def _sign(key, text):
 def request(method, bucket, key, body=b""):
     endpoint = urllib.parse.urlsplit(os.environ["AWS_ENDPOINT_URL"])
     region = os.environ.get("AWS_REGION", "us-east-1")
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     stamp, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
     path = "/" + urllib.parse.quote(bucket) + "/" + urllib.parse.quote(key, safe="/~")
     headers = {"host": endpoint.netloc, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", "x-amz-date": stamp}

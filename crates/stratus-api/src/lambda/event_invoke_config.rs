@@ -1,7 +1,7 @@
 //! Put/Update/Get/Delete/ListFunctionEventInvokeConfig(s) (`/2019-09-25/functions/NAME/
 //! event-invoke-config`): retries, maximum event age and destinations of asynchronous
 //! invocations.
-#![allow(
+#![expect(
     clippy::result_large_err,
     reason = "the error is the finished wire response, built once per failed request"
 )]

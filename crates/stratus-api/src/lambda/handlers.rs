@@ -1,5 +1,5 @@
 //! One function per Lambda operation, routed by method and path.
-#![allow(
+#![expect(
     clippy::result_large_err,
     reason = "the error is the finished wire response, built once per failed request; boxing it only adds an allocation"
 )]
@@ -98,7 +98,7 @@ pub(crate) async fn route(api: &LambdaApi, call: Call) -> Response<Body> {
 /// Names are per project, so an ARN of another account (another project) names a function the
 /// caller cannot have: ResourceNotFoundException, exactly as for a missing one, rather than the
 /// caller's own function of the same name.
-#[allow(
+#[expect(
     clippy::result_large_err,
     reason = "the error is the finished Lambda error response, built once per refused request"
 )]

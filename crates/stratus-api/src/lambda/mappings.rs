@@ -1,7 +1,7 @@
 //! Create/Get/List/Update/DeleteEventSourceMapping (`/2015-03-31/event-source-mappings/...`):
 //! a queue consumed by a function. The service (`stratus_events::mappings`) validates and runs
 //! the pollers; this file is the wire format and the one place its errors become Lambda's.
-#![allow(
+#![expect(
     clippy::result_large_err,
     reason = "the error is the finished wire response, built once per failed request"
 )]

@@ -1,5 +1,5 @@
 //! Create/Get/Update/Delete/ListFunctionUrlConfig(s): a function's HTTP endpoint at `/fn/NAME/`.
-#![allow(
+#![expect(
     clippy::result_large_err,
     reason = "the error is the finished wire response, built once per failed request"
 )]

@@ -319,7 +319,6 @@ impl Memory {
             ));
         }
         // In range by the check above; `as` cannot truncate.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         Ok(Memory(mib as u32))
     }
 }

@@ -129,7 +129,7 @@ fn rate(value: f64) -> String {
     if value == 0.0 || value.abs() >= 1000.0 {
         format!("{value:.0}")
     } else {
-        #[allow(clippy::cast_possible_truncation)] // a small exponent
+        // A small exponent: the cast is exact.
         let magnitude = value.abs().log10().floor() as i64;
         let decimals = usize::try_from((3 - magnitude).clamp(0, 9)).unwrap_or(0);
         format!("{value:.decimals$}")

@@ -7,11 +7,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn data(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/space4ai"
-    ))
-    .join(rel)
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/space4ai")).join(rel)
 }
 
 fn plan(args: &[&str]) -> Output {

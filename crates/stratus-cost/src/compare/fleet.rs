@@ -63,7 +63,7 @@ pub fn servers_per_instance(
     if gpu && instance.gpus == 0 {
         return Err("no GPU".to_owned());
     }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // small, non-negative
+    // Small and non-negative: the cast is exact.
     let by_memory = (instance.memory_gib * 1024.0 / f64::from(memory_mb)).floor() as u64;
     let mut servers = u64::from(instance.vcpus).min(by_memory);
     if gpu {
@@ -96,11 +96,6 @@ pub fn size_fleet(instance: &InstancePrice, demand: &Demand) -> Result<Fleet, St
     };
     // Stability needs more servers than the offered load; below that no count can fit.
     let offered = demand.peak_rate * demand.service_seconds;
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
     let stable_from = ((offered / per_instance as f64).floor() as u64 + 1).max(1);
     if stable_from > MAX_INSTANCES {
         return Err(too_many());
@@ -128,7 +123,6 @@ pub fn size_fleet(instance: &InstancePrice, demand: &Demand) -> Result<Fleet, St
     }
     let p95 = p95_with(fitting).ok_or_else(too_many)?;
     let servers = fitting * per_instance;
-    #[allow(clippy::cast_precision_loss)]
     let (count_f, servers_f) = (fitting as f64, servers as f64);
     let hourly_usd = count_f * instance.hourly;
     Ok(Fleet {

@@ -224,7 +224,6 @@ pub fn compare(
 /// Equal at rate* = hourly ÷ (3600 × per-request USD), i.e. utilisation rate* × S ÷ servers.
 fn break_even(fleet: &Fleet, per_request_usd: f64, service_seconds: f64) -> BreakEven {
     let rate = fleet.hourly_usd / (3600.0 * per_request_usd);
-    #[allow(clippy::cast_precision_loss)]
     let utilisation = rate * service_seconds / fleet.servers as f64;
     BreakEven {
         utilisation,

@@ -12,7 +12,7 @@ const TAIL: f64 = 0.05;
 /// C = B / (1 − ρ·(1 − B)) with ρ = a/c.
 #[must_use]
 pub fn erlang_c(servers: u64, offered: f64) -> Option<f64> {
-    #[allow(clippy::cast_precision_loss)] // server counts are far below 2^52
+    // Server counts are far below 2^52: exact as f64.
     let capacity = servers as f64;
     // A NaN load is refused like a negative one.
     if servers == 0 || offered.is_nan() || offered < 0.0 || offered >= capacity {
@@ -20,7 +20,6 @@ pub fn erlang_c(servers: u64, offered: f64) -> Option<f64> {
     }
     let mut blocking = 1.0;
     for k in 1..=servers {
-        #[allow(clippy::cast_precision_loss)]
         let k = k as f64;
         blocking = offered * blocking / (k + offered * blocking);
     }
@@ -51,7 +50,6 @@ fn response_tail(t: f64, service_rate: f64, drain_rate: f64, wait_probability: f
 pub fn p95_response(arrivals: f64, service_seconds: f64, servers: u64) -> Option<f64> {
     let service_rate = 1.0 / service_seconds;
     let wait_probability = erlang_c(servers, arrivals * service_seconds)?;
-    #[allow(clippy::cast_precision_loss)]
     let drain_rate = servers as f64 * service_rate - arrivals;
     let tail = |t| response_tail(t, service_rate, drain_rate, wait_probability);
     // Without waiting the p95 is ln 20 / μ; waiting only adds, so start there and double.

@@ -111,14 +111,13 @@ impl Synthetic {
                 self.active_minutes
             ));
         }
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // ≤ 527,040
+        // At most 527,040 minutes: the cast is exact.
         let minutes = (self.days * MINUTES_PER_DAY).round() as u64;
         if minutes == 0 {
             return invalid("the trace must last at least a minute".to_owned());
         }
         let shape: Vec<f64> = (0..minutes).map(|minute| self.shape(minute)).collect();
         let total_shape: f64 = shape.iter().sum();
-        #[allow(clippy::cast_precision_loss)]
         let wanted = self.mean_rate * SYNTHETIC_INTERVAL_SECONDS * minutes as f64;
         let scale = if total_shape > 0.0 {
             wanted / total_shape
@@ -138,7 +137,6 @@ impl Synthetic {
             SyntheticKind::Constant => 1.0,
             SyntheticKind::Diurnal => {
                 // The middle of the minute, so a whole day's samples sum the sine to zero.
-                #[allow(clippy::cast_precision_loss)]
                 let day_fraction = (minute as f64 + 0.5) / MINUTES_PER_DAY;
                 1.0 + DIURNAL_AMPLITUDE * (2.0 * PI * day_fraction - PI / 2.0).sin()
             }

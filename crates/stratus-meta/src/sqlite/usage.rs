@@ -96,7 +96,7 @@ fn add_storage_sample(
         .query_row([], |row| row.get(0))
         .optional()?;
     let gap_ms = previous.map_or(0, |last| (now_ms - last).clamp(0, max_gap_ms.max(0)));
-    #[allow(clippy::cast_precision_loss)] // milliseconds in f64: exact below 2^53
+    // Milliseconds in f64: exact below 2^53.
     let hours = gap_ms as f64 / crate::HOUR_MS as f64;
     if hours > 0.0 {
         let mut add = conn.prepare_cached(
@@ -104,7 +104,6 @@ fn add_storage_sample(
              ON CONFLICT (project, hour_ms) DO UPDATE SET byte_hours = byte_hours + excluded.byte_hours",
         )?;
         for (project, bytes) in stored {
-            #[allow(clippy::cast_precision_loss)]
             let byte_hours = *bytes as f64 * hours;
             add.execute(params![project, hour_of(now_ms), byte_hours])?;
         }

@@ -1,6 +1,10 @@
 //! Fixtures the stratus-meta integration suites share (each `tests/*.rs` file is its own crate,
 //! so not every suite uses every fixture).
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each suite compiles this module on its own and uses only some fixtures; `expect` \
+              would fail in the suites that happen to use them all"
+)]
 
 use stratus_core::{EventKind, ObjectEvent};
 use stratus_meta::{
