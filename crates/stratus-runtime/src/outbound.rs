@@ -225,10 +225,13 @@ pub struct OutboundLink {
 impl Drop for OutboundLink {
     fn drop(&mut self) {
         if let Some(pid) = self.pid.and_then(rustix::process::Pid::from_raw) {
-            // Only a process that is still pasta: the pid may have been reused.
-            let comm = std::fs::read_to_string(format!("/proc/{}/comm", pid.as_raw_nonzero()))
+            // Only the pasta this link started: the pid may have been reused. Its command name
+            // says nothing reliable (Debian's pasta runs as `passt.avx2`); its arguments name our
+            // pid file.
+            let cmdline = std::fs::read(format!("/proc/{}/cmdline", pid.as_raw_nonzero()))
                 .unwrap_or_default();
-            if comm.trim_end().starts_with("pasta") {
+            let ours = self.pid_file.as_os_str().as_encoded_bytes();
+            if cmdline.split(|byte| *byte == 0).any(|arg| arg == ours) {
                 let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
             }
         }
