@@ -12,6 +12,7 @@ pub mod message;
 pub mod metrics;
 pub mod role;
 pub mod schedule;
+pub mod secret;
 pub mod trigger;
 
 pub use app::{AppFunction, AppName, AppResources};
