@@ -60,11 +60,12 @@ pub(crate) fn chain_depth(headers: &http::HeaderMap) -> u32 {
         .map_or(0, stratus_core::lineage::chain_depth)
 }
 
-/// Decodes one `application/x-www-form-urlencoded` query component (`+` is a space).
-pub(crate) fn decode_query_component(text: &str) -> String {
-    percent_encoding::percent_decode_str(&text.replace('+', " "))
-        .decode_utf8_lossy()
-        .into_owned()
+/// The `name=value` pairs of a URL query or an `application/x-www-form-urlencoded` body, in
+/// order and with repeats, decoded by the WHATWG rules: `+` is a space, `%XX` a byte, a `%`
+/// without two hex digits after it stays as it is, and bytes that are not UTF-8 become U+FFFD.
+/// (SigV4 canonicalisation has its own rules, in `sigv4.rs`.)
+pub(crate) fn form_pairs(input: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
+    form_urlencoded::parse(input).map(|(name, value)| (name.into_owned(), value.into_owned()))
 }
 
 /// The largest single PUT body S3 accepts; larger objects must use multipart upload.

@@ -38,8 +38,9 @@ pub(crate) fn is_confirmation_link<B>(request: &Request<B>) -> bool {
     request.method() == http::Method::GET
         && request.uri().path() == "/"
         && request.uri().query().is_some_and(|q| {
-            q.split('&')
-                .any(|p| p == "Action=ConfirmSubscription" || p == "Action=Unsubscribe")
+            crate::form_pairs(q.as_bytes()).any(|(name, value)| {
+                name == "Action" && (value == "ConfirmSubscription" || value == "Unsubscribe")
+            })
         })
 }
 
@@ -65,8 +66,8 @@ impl SnsApi {
                 SnsError::new(StatusCode::FORBIDDEN, auth_code(code), message)
             })?;
         caller.chain_depth = crate::chain_depth(&parts.headers);
-        let mut params = Params::parse(&raw_query);
-        params.extend(Params::parse(&String::from_utf8_lossy(&body)));
+        let mut params = Params::parse(raw_query.as_bytes());
+        params.extend(Params::parse(&body));
         handlers::dispatch(self, &caller, &params).await
     }
 
@@ -75,7 +76,7 @@ impl SnsApi {
         &self,
         request: Request<Incoming>,
     ) -> Response<Body> {
-        let params = Params::parse(request.uri().query().unwrap_or(""));
+        let params = Params::parse(request.uri().query().unwrap_or("").as_bytes());
         if params.get("Action") == Some("Unsubscribe") {
             return self.handle_unsubscribe_link(&params).await;
         }
