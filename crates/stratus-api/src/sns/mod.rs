@@ -4,8 +4,8 @@
 //! AWS). `HttpDelivery` for subscribers lives in `http_client.rs`.
 
 mod errors;
-mod handlers;
 mod http_client;
+mod ops;
 mod query;
 mod xml;
 
@@ -68,7 +68,12 @@ impl SnsApi {
         caller.chain_depth = crate::chain_depth(&parts.headers);
         let mut params = Params::parse(raw_query.as_bytes());
         params.extend(Params::parse(&body));
-        handlers::dispatch(self, &caller, &params).await
+        let context = ops::Context {
+            topics: &self.topics,
+            caller: &caller,
+            params: &params,
+        };
+        ops::dispatch(&context).await
     }
 
     /// The unsigned confirmation link.

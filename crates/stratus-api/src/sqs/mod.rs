@@ -85,7 +85,12 @@ impl SqsApi {
             base_url: &base_url,
             trace_header: header(&parts.headers, "x-amzn-trace-id"),
         };
-        match ops::dispatch(&self.queues, &caller, &operation, &input).await {
+        let context = ops::Context {
+            queues: &self.queues,
+            caller: &caller,
+            input: &input,
+        };
+        match ops::dispatch(&context, &operation).await {
             Ok(output) => success_response(protocol, &operation, &output),
             Err(error) => error_response(protocol, &error),
         }
