@@ -13,7 +13,7 @@ use stratus_identity::Identity;
 use stratus_meta::FunctionRecord;
 
 use crate::native::{AppState, problem};
-use crate::sigv4::{constant_time_eq, hmac};
+use crate::sigv4::hmac;
 
 /// How long a code location stays valid: Lambda's presigned URLs last ten minutes.
 const VALID_FOR_S: i64 = 600;
@@ -98,7 +98,7 @@ async fn download(
         string_to_sign(&signed.project, &name, &signed.version, signed.expires).as_bytes(),
     );
     let given = hex::decode(&signed.signature).unwrap_or_default();
-    if !constant_time_eq(&expected, &given) {
+    if !stratus_core::secret::eq(&given, &expected) {
         return denied();
     }
     match tokio::fs::read(&path).await {

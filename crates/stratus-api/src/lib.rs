@@ -21,8 +21,9 @@
 //!   `event_invoke_config.rs`, `model.rs` the JSON shapes, `errors.rs` the one place function
 //!   errors become Lambda error names.
 //! - `sqs/` — SQS in both protocols (AWS JSON 1.0 and query), one function per operation over
-//!   one input shape; its `errors.rs` is the one place queue errors become SQS codes.
-//! - `sns/` — SNS (query protocol in, XML out), one function per action, the unsigned
+//!   one input shape (`ops/`: `queues.rs`, `messages.rs`, `batch.rs`); its `errors.rs` is the one place queue errors become SQS codes.
+//! - `sns/` — SNS (query protocol in, XML out), one function per action (`ops/`: `topics.rs`,
+//!   `subscriptions.rs`, `publish.rs`), the unsigned
 //!   confirmation links, and the `HttpDelivery` to `http`/`https` subscribers; its `errors.rs`
 //!   is the one place topic errors become SNS errors.
 //! - `logs/` — the CloudWatch Logs subset (AWS JSON 1.1): `input.rs`, `ops.rs` one function per
@@ -100,11 +101,12 @@ pub(crate) fn chain_depth(headers: &http::HeaderMap) -> u32 {
         .map_or(0, stratus_core::lineage::chain_depth)
 }
 
-/// Decodes one `application/x-www-form-urlencoded` query component (`+` is a space).
-pub(crate) fn decode_query_component(text: &str) -> String {
-    percent_encoding::percent_decode_str(&text.replace('+', " "))
-        .decode_utf8_lossy()
-        .into_owned()
+/// The `name=value` pairs of a URL query or an `application/x-www-form-urlencoded` body, in
+/// order and with repeats, decoded by the WHATWG rules: `+` is a space, `%XX` a byte, a `%`
+/// without two hex digits after it stays as it is, and bytes that are not UTF-8 become U+FFFD.
+/// (SigV4 canonicalisation has its own rules, in `sigv4.rs`.)
+pub(crate) fn form_pairs(input: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
+    form_urlencoded::parse(input).map(|(name, value)| (name.into_owned(), value.into_owned()))
 }
 
 /// The largest single PUT body S3 accepts; larger objects must use multipart upload.

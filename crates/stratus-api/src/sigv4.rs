@@ -238,7 +238,7 @@ pub(crate) fn verify(
                 hex::encode(Sha256::digest(&canonical))
             );
             let expected = hex::encode(hmac(&key, string_to_sign.as_bytes()));
-            if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+            if stratus_core::secret::eq(auth.signature.as_bytes(), expected.as_bytes()) {
                 return Ok(());
             }
         }
@@ -400,10 +400,6 @@ pub(crate) fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     };
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
-}
-
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use rand::RngCore;
+use rand::Rng as _;
 
 /// Size of the small objects: below Stratus's 32 KiB inline threshold, so they go to SQLite.
 pub const SMALL_SIZE: usize = 4 * 1024;

@@ -18,6 +18,8 @@
 //! - `message.rs` — SQS/SNS message attributes, their rules and SQS's MD5 digests (byte for
 //!   byte Amazon's: boto3 checks them).
 //! - `filter_policy.rs` — SNS filter policies: parsing with Amazon's limits and matching.
+//! - `secret.rs` — constant-time comparison (`subtle`), the one comparison every check of a secret
+//!   (signatures, tokens, CSRF) uses.
 //! - `metrics/` — the metrics registry (counters, gauges, histograms on atomics), every family
 //!   Stratus exports, and the Prometheus text renderer.
 
@@ -32,6 +34,7 @@ pub mod message;
 pub mod metrics;
 pub mod role;
 pub mod schedule;
+pub mod secret;
 pub mod trigger;
 
 pub use app::{AppFunction, AppName, AppResources};

@@ -19,7 +19,7 @@ mod quotas;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use rand::Rng;
+use rand::RngExt as _;
 use rand::distr::Alphanumeric;
 use stratus_core::{Action, ProjectName, Role};
 use stratus_meta::{IdentityRepository, KeyRecord, MetaError};
@@ -121,11 +121,6 @@ pub fn bearer_token(key: &KeyRecord) -> String {
     format!("{}.{}", key.access_key_id, key.secret)
 }
 
-/// Compares secrets without leaking the position of the first difference through timing.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 impl Identity {
     #[must_use]
     pub fn new(repo: Arc<dyn IdentityRepository>) -> Self {
@@ -225,7 +220,7 @@ impl Identity {
         let denied = || IdentityError::Forbidden("invalid bearer token".into());
         let (id, secret) = token.split_once('.').ok_or_else(denied)?;
         let key = self.lookup(id).await?.ok_or_else(denied)?;
-        if !constant_time_eq(key.secret.as_bytes(), secret.as_bytes()) {
+        if !stratus_core::secret::eq(secret.as_bytes(), key.secret.as_bytes()) {
             return Err(denied());
         }
         Ok(Principal {

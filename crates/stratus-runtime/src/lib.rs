@@ -140,24 +140,10 @@ pub fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
 
-/// A fresh request id in the UUID v4 shape Lambda uses.
+/// A fresh request id: a random (version 4) UUID, as Lambda's are.
 #[must_use]
 pub fn request_id() -> String {
-    uuid_text(rand::random(), '4')
-}
-
-/// 16 bytes in the UUID shape, with `version` as the version digit and the RFC 9562 variant.
-pub(crate) fn uuid_text(bytes: [u8; 16], version: char) -> String {
-    let h = hex::encode(bytes);
-    format!(
-        "{}-{}-{version}{}-{:x}{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[13..16],
-        (bytes[8] & 0x3) | 0x8,
-        &h[17..20],
-        &h[20..32]
-    )
+    uuid::Uuid::new_v4().to_string()
 }
 
 pub use stratus_core::arn::account_id;

@@ -296,7 +296,7 @@ fn fire_id(schedule_id: &str, fired_ms: i64) -> String {
     let digest = Sha256::digest(format!("schedule/{schedule_id}/{fired_ms}"));
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
-    crate::uuid_text(bytes, '8')
+    uuid::Uuid::new_v8(bytes).to_string()
 }
 
 /// EventBridge's Scheduled Event document.

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rand::RngCore as _;
+use rand::Rng as _;
 use stratus_identity::{Identity, IdentityError, Principal};
 
 /// The cookie's name.
@@ -52,11 +52,6 @@ fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
-}
-
-/// Compares without leaking where the first difference is.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl Sessions {
@@ -155,7 +150,7 @@ pub(crate) fn csrf_ok(headers: &http::HeaderMap, expected: &str) -> bool {
     headers
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|sent| constant_time_eq(sent.as_bytes(), expected.as_bytes()))
+        .is_some_and(|sent| stratus_core::secret::eq(sent.as_bytes(), expected.as_bytes()))
 }
 
 #[cfg(test)]

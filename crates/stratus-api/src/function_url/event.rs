@@ -2,6 +2,7 @@
 //! becomes an event, and the function's result becomes an HTTP response.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -85,15 +86,16 @@ pub(crate) fn request_event(request: &HttpRequest<'_>) -> Value {
             .or_insert(value);
     }
     let mut query: BTreeMap<String, String> = BTreeMap::new();
-    for pair in request.raw_query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        query
-            .entry(crate::decode_query_component(key))
-            .and_modify(|joined| {
-                joined.push(',');
-                joined.push_str(&crate::decode_query_component(value));
-            })
-            .or_insert_with(|| crate::decode_query_component(value));
+    for (key, value) in crate::form_pairs(request.raw_query.as_bytes()) {
+        match query.entry(key) {
+            Entry::Occupied(mut joined) => {
+                joined.get_mut().push(',');
+                joined.get_mut().push_str(&value);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(value);
+            }
+        }
     }
     let content_type = headers.get("content-type").map_or("", String::as_str);
     let text_body = is_text(content_type)

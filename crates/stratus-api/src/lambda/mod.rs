@@ -92,17 +92,7 @@ impl LambdaApi {
                     .into_owned()
             })
             .collect();
-        let query = raw_query
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                (
-                    crate::decode_query_component(k),
-                    crate::decode_query_component(v),
-                )
-            })
-            .collect();
+        let query = crate::form_pairs(raw_query.as_bytes()).collect();
         Ok(Call {
             caller,
             method: parts.method,

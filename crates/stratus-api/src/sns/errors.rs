@@ -37,14 +37,14 @@ impl SnsError {
         } else {
             "Sender"
         };
-        let body = format!(
-            "<ErrorResponse xmlns=\"{}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
-            xml::NAMESPACE,
-            self.code,
-            xml::escape(&self.message),
-            xml::request_id()
-        );
-        xml::response(self.status, body)
+        xml::response(self.status, |request_id| {
+            format!(
+                "<ErrorResponse xmlns=\"{}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+                xml::NAMESPACE,
+                self.code,
+                xml::escape(&self.message),
+            )
+        })
     }
 }
 

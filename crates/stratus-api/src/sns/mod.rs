@@ -4,8 +4,8 @@
 //! AWS). `HttpDelivery` for subscribers lives in `http_client.rs`.
 
 mod errors;
-mod handlers;
 mod http_client;
+mod ops;
 mod query;
 mod xml;
 
@@ -38,8 +38,9 @@ pub(crate) fn is_confirmation_link<B>(request: &Request<B>) -> bool {
     request.method() == http::Method::GET
         && request.uri().path() == "/"
         && request.uri().query().is_some_and(|q| {
-            q.split('&')
-                .any(|p| p == "Action=ConfirmSubscription" || p == "Action=Unsubscribe")
+            crate::form_pairs(q.as_bytes()).any(|(name, value)| {
+                name == "Action" && (value == "ConfirmSubscription" || value == "Unsubscribe")
+            })
         })
 }
 
@@ -65,9 +66,14 @@ impl SnsApi {
                 SnsError::new(StatusCode::FORBIDDEN, auth_code(code), message)
             })?;
         caller.chain_depth = crate::chain_depth(&parts.headers);
-        let mut params = Params::parse(&raw_query);
-        params.extend(Params::parse(&String::from_utf8_lossy(&body)));
-        handlers::dispatch(self, &caller, &params).await
+        let mut params = Params::parse(raw_query.as_bytes());
+        params.extend(Params::parse(&body));
+        let context = ops::Context {
+            topics: &self.topics,
+            caller: &caller,
+            params: &params,
+        };
+        ops::dispatch(&context).await
     }
 
     /// The unsigned confirmation link.
@@ -75,7 +81,7 @@ impl SnsApi {
         &self,
         request: Request<Incoming>,
     ) -> Response<Body> {
-        let params = Params::parse(request.uri().query().unwrap_or(""));
+        let params = Params::parse(request.uri().query().unwrap_or("").as_bytes());
         if params.get("Action") == Some("Unsubscribe") {
             return self.handle_unsubscribe_link(&params).await;
         }

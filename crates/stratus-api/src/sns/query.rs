@@ -13,20 +13,9 @@ use super::errors::SnsError;
 pub(crate) struct Params(HashMap<String, String>);
 
 impl Params {
-    /// Parses `a=b&c=d` (form encoding, `+` a space); later duplicates win.
-    pub fn parse(text: &str) -> Self {
-        Self(
-            text.split('&')
-                .filter(|pair| !pair.is_empty())
-                .map(|pair| {
-                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                    (
-                        crate::decode_query_component(k),
-                        crate::decode_query_component(v),
-                    )
-                })
-                .collect(),
-        )
+    /// Parses `a=b&c=d` (a query or form body, see [`crate::form_pairs`]); later duplicates win.
+    pub fn parse(form: &[u8]) -> Self {
+        Self(crate::form_pairs(form).collect())
     }
 
     pub fn extend(&mut self, other: Self) {
@@ -132,7 +121,7 @@ mod tests {
     #[test]
     fn decodes_maps_tags_and_attributes() {
         let params = Params::parse(
-            "Attributes.entry.1.key=DisplayName&Attributes.entry.1.value=a+b&Tags.member.1.Key=k&Tags.member.1.Value=v\
+            b"Attributes.entry.1.key=DisplayName&Attributes.entry.1.value=a+b&Tags.member.1.Key=k&Tags.member.1.Value=v\
              &MessageAttributes.entry.1.Name=color&MessageAttributes.entry.1.Value.DataType=String\
              &MessageAttributes.entry.1.Value.StringValue=red%21",
         );
@@ -146,5 +135,22 @@ mod tests {
         assert_eq!(params.tags().get("k").map(String::as_str), Some("v"));
         let attributes = params.message_attributes("").expect("attributes");
         assert_eq!(attributes["color"].string_value.as_deref(), Some("red!"));
+    }
+
+    /// The form rules every query-protocol parameter goes through: `+` is a space and `%2B` a
+    /// plus, a later repeat of a name wins (the query first, then the body), and a `%` without
+    /// two hex digits is kept as it is, as are bytes that do not decode to UTF-8 (as U+FFFD).
+    #[test]
+    fn form_decoding_edge_cases() {
+        let mut params =
+            Params::parse(b"Message=a+b%2Bc%20d&Subject=100%&Name=%zz%4&Action=Publish&Empty&=v");
+        params.extend(Params::parse(b"Action=CreateTopic&Token=%FF%2"));
+        assert_eq!(params.get("Message"), Some("a b+c d"));
+        assert_eq!(params.get("Subject"), Some("100%"));
+        assert_eq!(params.get("Name"), Some("%zz%4"));
+        assert_eq!(params.get("Action"), Some("CreateTopic"));
+        assert_eq!(params.get("Empty"), Some(""));
+        assert_eq!(params.get(""), Some("v"));
+        assert_eq!(params.get("Token"), Some("\u{FFFD}%2"));
     }
 }

@@ -7,25 +7,15 @@ pub(crate) const NAMESPACE: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
 
 pub(crate) use crate::xml::escape;
 
-pub(crate) fn request_id() -> String {
-    let bytes: [u8; 16] = rand::random();
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
-}
-
-pub(crate) fn response(status: StatusCode, body: String) -> Response<Body> {
+/// An XML response; its `x-amzn-RequestId` header and the `<RequestId>` that `body` writes
+/// carry the same fresh request id (a random UUID, as SNS's are).
+pub(crate) fn response(status: StatusCode, body: impl FnOnce(&str) -> String) -> Response<Body> {
+    let request_id = stratus_runtime::request_id();
     Response::builder()
         .status(status)
         .header("content-type", "text/xml")
-        .header("x-amzn-requestid", request_id())
-        .body(Body::from(body))
+        .header("x-amzn-requestid", &request_id)
+        .body(Body::from(body(&request_id)))
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
@@ -34,13 +24,11 @@ pub(crate) fn ok(action: &str, result: Option<&str>) -> Response<Body> {
     let inner = result.map_or(String::new(), |r| {
         format!("<{action}Result>{r}</{action}Result>")
     });
-    response(
-        StatusCode::OK,
+    response(StatusCode::OK, |request_id| {
         format!(
-            "<{action}Response xmlns=\"{NAMESPACE}\">{inner}<ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{action}Response>",
-            request_id()
-        ),
-    )
+            "<{action}Response xmlns=\"{NAMESPACE}\">{inner}<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
+        )
+    })
 }
 
 /// `<name>text</name>`, escaped.

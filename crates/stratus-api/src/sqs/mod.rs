@@ -85,7 +85,12 @@ impl SqsApi {
             base_url: &base_url,
             trace_header: header(&parts.headers, "x-amzn-trace-id"),
         };
-        match ops::dispatch(&self.queues, &caller, &operation, &input).await {
+        let context = ops::Context {
+            queues: &self.queues,
+            caller: &caller,
+            input: &input,
+        };
+        match ops::dispatch(&context, &operation).await {
             Ok(output) => success_response(protocol, &operation, &output),
             Err(error) => error_response(protocol, &error),
         }
@@ -112,18 +117,8 @@ fn parse_json(body: &[u8]) -> Result<Value, SqsError> {
 
 /// Parameters from the URL query and the form body; a queue URL path stands for `QueueUrl`.
 fn query_input(raw_path: &str, raw_query: &str, body: &[u8]) -> Result<(String, Value), SqsError> {
-    let form = String::from_utf8_lossy(body);
-    let mut params: Vec<(String, String)> = raw_query
-        .split('&')
-        .chain(form.split('&'))
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (
-                crate::decode_query_component(k),
-                crate::decode_query_component(v),
-            )
-        })
+    let mut params: Vec<(String, String)> = crate::form_pairs(raw_query.as_bytes())
+        .chain(crate::form_pairs(body))
         .filter(|(k, _)| !k.starts_with("X-Amz-"))
         .collect();
     let action = params
@@ -183,4 +178,43 @@ fn error_response(protocol: Protocol, error: &SqsError) -> Response<Body> {
             .body(Body::from(query::error_xml(error, &id))),
     };
     response.unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Query and body are one parameter list: the first `Action` names the operation, `+` is a
+    /// space and `%2B` a plus, repeated list members all arrive, `X-Amz-*` presigning
+    /// parameters are not input, and a queue URL's path stands for `QueueUrl`.
+    #[test]
+    fn query_protocol_input_from_query_and_form_body() {
+        let (action, input) = query_input(
+            "/000000000000/jobs",
+            "Action=SendMessage&X-Amz-Date=20260101T000000Z",
+            b"Action=DeleteQueue&MessageBody=1+1%3D2%2B0%25&MessageAttribute.1.Name=k\
+              &MessageAttribute.1.Value.DataType=String&MessageAttribute.1.Value.StringValue=%zz",
+        )
+        .expect("parsed");
+        assert_eq!(action, "SendMessage");
+        assert_eq!(input["MessageBody"], "1 1=2+0%");
+        assert_eq!(input["QueueUrl"], "/000000000000/jobs");
+        assert_eq!(input["MessageAttributes"]["k"]["StringValue"], "%zz");
+        assert!(input.get("X-Amz-Date").is_none() && input.get("Action").is_none());
+
+        let (_, input) = query_input(
+            "/",
+            "",
+            b"Action=ReceiveMessage&AttributeName.1=All&AttributeName.2=SentTimestamp",
+        )
+        .expect("parsed");
+        assert_eq!(
+            input["AttributeNames"],
+            serde_json::json!(["All", "SentTimestamp"])
+        );
+        assert!(input.get("QueueUrl").is_none());
+
+        let missing = query_input("/", "Version=2012-11-05", b"").expect_err("no Action");
+        assert_eq!(missing.code, "MissingParameter");
+    }
 }

@@ -303,17 +303,9 @@ fn check_sizes(mapping: &MappingRecord, fifo: bool) -> Result<(), MappingError> 
     Ok(())
 }
 
+/// A mapping's id: a random (version 4) UUID, as Lambda's are.
 fn new_uuid() -> String {
-    let bytes: [u8; 16] = rand::random();
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-4{}-a{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[13..16],
-        &hex[17..20],
-        &hex[20..32]
-    )
+    uuid::Uuid::new_v4().to_string()
 }
 
 pub(super) fn now_ms() -> i64 {

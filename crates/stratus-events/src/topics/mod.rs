@@ -114,21 +114,7 @@ pub(crate) fn now_ms() -> i64 {
 
 /// A random UUID (version 4) in its usual text form.
 pub(crate) fn new_uuid() -> String {
-    uuid_text(rand::random::<[u8; 16]>())
-}
-
-pub(crate) fn uuid_text(mut bytes: [u8; 16]) -> String {
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    uuid::Uuid::new_v4().to_string()
 }
 
 fn not_found_topic() -> TopicError {

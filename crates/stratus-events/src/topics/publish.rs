@@ -14,7 +14,7 @@ use stratus_identity::Principal;
 use stratus_meta::{PublishOutcome, SnsDeliveryRecord, SubscriptionRecord};
 
 use super::envelope::{Kind, Publication, timestamp};
-use super::{TopicError, TopicResult, Topics, attributes, new_uuid, now_ms, require, uuid_text};
+use super::{TopicError, TopicResult, Topics, attributes, new_uuid, now_ms, require};
 use crate::delivery::{DeliveryError, TopicDelivery, TopicMessage};
 
 /// The largest message (body and attributes), as SNS.
@@ -247,11 +247,15 @@ impl TopicDelivery for Topics {
             attributes: message.attributes,
         };
         let messages = validate(&request).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
-        // The message id derives from the delivery id, so a repeat names the same message.
+        // The message id derives from the delivery id, so a repeat names the same message. It
+        // keeps the version-4 shape of every other SNS message id (the hash stands in for the
+        // random bits).
         let digest = Sha256::digest(format!("{project}\n{topic_arn}\n{delivery_id}").as_bytes());
         let mut bytes = [0u8; 16];
         bytes.copy_from_slice(&digest[..16]);
-        let message_id = uuid_text(bytes);
+        let message_id = uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string();
         self.commit_publication(
             project,
             parsed.resource,
