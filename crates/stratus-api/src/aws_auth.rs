@@ -21,7 +21,9 @@ pub(crate) async fn verify_request(
         headers: &parts.headers,
         body,
     };
-    verify(identity, &signed).await
+    let principal = verify(identity, &signed).await?;
+    crate::AccessLogCaller::note(&parts.extensions, &principal.project);
+    Ok(principal)
 }
 
 pub(crate) async fn verify(

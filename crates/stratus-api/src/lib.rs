@@ -125,6 +125,27 @@ pub struct Billing {
 #[derive(Debug, Clone, Copy)]
 pub struct OverTls;
 
+/// Where authentication notes the caller's project for the edge's access log. The server
+/// inserts it only while that log is enabled, so noting costs nothing otherwise; requests that
+/// authenticate elsewhere (S3's own signature check) leave it empty.
+#[derive(Debug, Clone, Default)]
+pub struct AccessLogCaller(Arc<std::sync::OnceLock<String>>);
+
+impl AccessLogCaller {
+    /// The project of the authenticated caller, once known.
+    #[must_use]
+    pub fn project(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+
+    /// Notes `project` in the request's slot, when it has one.
+    pub(crate) fn note(extensions: &http::Extensions, project: &str) {
+        if let Some(slot) = extensions.get::<Self>() {
+            let _ = slot.0.set(project.to_owned());
+        }
+    }
+}
+
 /// HSTS for a year: a browser that once reached the edge over TLS never falls back to http.
 const HSTS: http::HeaderValue = http::HeaderValue::from_static("max-age=31536000");
 

@@ -122,12 +122,12 @@ impl<S: KnowsIdentity + Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = Response<Body>;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(session) = parts.extensions.get::<crate::console::SessionPrincipal>() {
-            return Ok(Caller(session.0.clone()));
-        }
-        bearer_caller(state.identity(), &parts.headers, "")
-            .await
-            .map(Caller)
+        let principal = match parts.extensions.get::<crate::console::SessionPrincipal>() {
+            Some(session) => session.0.clone(),
+            None => bearer_caller(state.identity(), &parts.headers, "").await?,
+        };
+        crate::AccessLogCaller::note(&parts.extensions, &principal.project);
+        Ok(Caller(principal))
     }
 }
 

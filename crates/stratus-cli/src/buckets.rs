@@ -125,14 +125,17 @@ impl NativeClient {
 #[derive(Subcommand)]
 pub(crate) enum BucketsCommand {
     /// List the project's buckets, or with BUCKET[/PREFIX] the objects in it.
+    #[command(visible_alias = "list")]
     Ls {
         location: Option<String>,
         #[arg(long)]
         json: bool,
     },
     /// Create a bucket (succeeds if the project already owns it).
+    #[command(visible_aliases = ["create", "mb"])]
     Mk { bucket: String },
     /// Delete an empty bucket.
+    #[command(visible_aliases = ["delete", "remove", "rb"])]
     Rm { bucket: String },
 }
 

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper_rustls::HttpsConnector;
@@ -72,7 +72,13 @@ impl NativeClient {
         let endpoint = match &target.endpoint {
             Some(endpoint) => endpoint.clone(),
             None => {
-                let info = stratus_server::read_server_info(&target.data_dir)?;
+                let info = stratus_server::read_server_info(&target.data_dir).map_err(|error| {
+                    crate::exit::mark(
+                        error,
+                        crate::exit::Failure::Unreachable,
+                        "no server endpoint: start one with `stratus server` or give --endpoint",
+                    )
+                })?;
                 ca_bundle = ca_bundle.or(info.ca_file);
                 info.endpoint
             }
@@ -131,7 +137,11 @@ impl NativeClient {
                 reason = format!("{reason}: {cause}");
                 source = cause.source();
             }
-            anyhow::anyhow!("cannot reach {}: {reason}", self.endpoint)
+            crate::exit::mark(
+                anyhow::anyhow!("{reason}"),
+                crate::exit::Failure::Unreachable,
+                format!("cannot reach {}", self.endpoint),
+            )
         })
     }
 
@@ -163,7 +173,11 @@ impl NativeClient {
         let status = response.status();
         let bytes = response.into_body().collect().await?.to_bytes();
         if !status.is_success() {
-            bail!("{} ({status})", problem_detail(&bytes));
+            return Err(crate::exit::ApiError {
+                status,
+                detail: problem_detail(&bytes),
+            }
+            .into());
         }
         Ok(if bytes.is_empty() {
             serde_json::Value::Null
@@ -188,7 +202,11 @@ impl NativeClient {
         let mut body = response.into_body();
         if !status.is_success() {
             let bytes = body.collect().await?.to_bytes();
-            bail!("{} ({status})", problem_detail(&bytes));
+            return Err(crate::exit::ApiError {
+                status,
+                detail: problem_detail(&bytes),
+            }
+            .into());
         }
         let mut pending = Vec::new();
         while let Some(frame) = body.frame().await {

@@ -61,11 +61,13 @@ fn default_timeout() -> u32 {
 #[derive(Subcommand)]
 pub(crate) enum FunctionsCommand {
     /// List the project's functions.
+    #[command(visible_alias = "list")]
     Ls {
         #[arg(long)]
         json: bool,
     },
     /// Delete a function with all its versions.
+    #[command(visible_aliases = ["delete", "remove"])]
     Rm { name: String },
 }
 

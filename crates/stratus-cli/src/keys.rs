@@ -19,11 +19,13 @@ pub(crate) enum KeysCommand {
         json: bool,
     },
     /// List access keys (secrets are never shown again).
+    #[command(name = "ls", visible_alias = "list")]
     List {
         #[arg(long)]
         json: bool,
     },
     /// Delete an access key; it stops working at once.
+    #[command(name = "rm", visible_aliases = ["delete", "remove"])]
     Delete { access_key_id: String },
 }
 

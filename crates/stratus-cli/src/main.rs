@@ -7,6 +7,9 @@
 //!
 //! Files:
 //! - `main.rs` — the commands, the runtime, signals, `stratus env`.
+//! - `exit.rs` — expected errors as one line and the exit statuses of `docs/cli.md`;
+//!   `logging.rs` (`RUST_LOG`/`STRATUS_LOG`, `--log-format`); `readiness.rs` (`--ready-file`,
+//!   sd_notify); `manual.rs` (`stratus man`; `stratus completions` is clap_complete).
 //! - `server_args.rs` — `stratus server` options: flags over `STRATUS_*` over the `--config`
 //!   file over the defaults.
 //! - `client.rs` — the native API client and `Target`.
@@ -36,17 +39,20 @@ mod cost;
 mod cost_compare;
 mod demo;
 mod environments;
+mod exit;
 mod functions;
 mod keys;
+mod logging;
+mod manual;
 mod plan;
 mod profile;
 mod quota;
+mod readiness;
 mod server_args;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -134,6 +140,7 @@ enum Command {
         to: String,
     },
     /// Delete what `stratus apply` created.
+    #[command(visible_alias = "rm")]
     Delete {
         #[command(flatten)]
         target: client::Target,
@@ -189,6 +196,17 @@ enum Command {
         #[arg(long, short)]
         follow: bool,
     },
+    /// Print a shell completion script: `source <(stratus completions bash)`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff: `stratus man | man -l -`), or with --out one page per
+    /// command into a directory.
+    Man {
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -198,19 +216,24 @@ enum CostCommand {
     Compare(cost_compare::CompareArgs),
 }
 
-fn main() -> anyhow::Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("STRATUS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match Cli::parse().command {
+/// Expected errors end as one line and a documented exit status (see `exit`), whatever
+/// `RUST_BACKTRACE` says; panics keep Rust's hook and its backtrace. Usage errors are clap's
+/// (status 2).
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(match &cli.command {
+        Command::Server(args) => args.log_format,
+        _ => logging::LogFormat::default(),
+    });
+    run(cli.command).unwrap_or_else(|error| exit::report(&error))
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         // Pure computation: no async runtime; its exit code says solved, bad input or infeasible.
         Command::Plan(args) => plan::run(args),
         Command::Env { data_dir } => print_env(&data_dir).map(|()| ExitCode::SUCCESS),
-        Command::Server(args) => block_on(run_server(args.resolve()?)).map(|()| ExitCode::SUCCESS),
+        Command::Server(args) => block_on(run_server(args)).map(|()| ExitCode::SUCCESS),
         Command::Keys { target, command } => {
             block_on(keys::run(&target, command)).map(|()| ExitCode::SUCCESS)
         }
@@ -264,6 +287,22 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Projects { target, command } => {
             block_on(quota::run_projects(&target, command)).map(|()| ExitCode::SUCCESS)
         }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            // Into a buffer first: clap_complete panics on a write error (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "stratus", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout(), &script)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { out } => {
+            let command = <Cli as clap::CommandFactory>::command();
+            match out {
+                Some(dir) => manual::write_pages(command, &dir),
+                None => manual::render(command, &mut std::io::stdout().lock()),
+            }
+            .map(|()| ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -298,9 +337,17 @@ async fn shutdown_signal() {
     tracing::info!("shutdown requested");
 }
 
-async fn run_server(config: stratus_server::Config) -> anyhow::Result<()> {
+async fn run_server(args: server_args::ServerArgs) -> anyhow::Result<()> {
+    let refused = |error| exit::mark(error, exit::Failure::ServerStart, "the server cannot start");
+    let ready_file = args.ready_file.clone();
+    if let Some(path) = &ready_file {
+        readiness::check_ready_file_place(path).map_err(refused)?;
+    }
+    let config = args.resolve().map_err(refused)?;
     let data_dir = config.data_dir.clone();
-    let server = stratus_server::Server::start(config).await?;
+    let mut server = stratus_server::Server::start(config)
+        .await
+        .map_err(refused)?;
     if let Some(key) = server.created_admin_key() {
         println!(
             "created the operator key (saved to {}):",
@@ -317,7 +364,19 @@ async fn run_server(config: stratus_server::Config) -> anyhow::Result<()> {
         "point your tools at it with: eval \"$(stratus env --data-dir {})\"",
         data_dir.display()
     );
-    server.serve(shutdown_signal()).await
+    // Ready only now: everything clients read (server.json, credentials) is written, and
+    // connections are accepted from here on.
+    server.listen().map_err(refused)?;
+    if let Some(path) = &ready_file {
+        readiness::write_ready_file(path, &format!("{}\n", server.endpoint())).map_err(refused)?;
+    }
+    readiness::notify_systemd(&server.endpoint());
+    let served = server.serve(shutdown_signal()).await;
+    // A ready file outliving the server would announce one that is gone.
+    if let Some(path) = &ready_file {
+        let _ = std::fs::remove_file(path);
+    }
+    served
 }
 
 /// Re-reads the TLS certificate and key on every SIGHUP; a bad file keeps the old certificate.
@@ -348,9 +407,14 @@ fn shell_quote(value: &str) -> String {
 }
 
 fn print_env(data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let info = stratus_server::read_server_info(data_dir).map_err(|error| {
+        exit::mark(
+            error,
+            exit::Failure::Unreachable,
+            "start the server first: stratus server",
+        )
+    })?;
     let credentials = stratus_server::read_credentials(data_dir)?;
-    let info = stratus_server::read_server_info(data_dir)
-        .context("start the server first: stratus server")?;
     let ca_file = info
         .ca_file
         .as_ref()
@@ -361,8 +425,8 @@ fn print_env(data_dir: &std::path::Path) -> anyhow::Result<()> {
             "AWS_SECRET_ACCESS_KEY",
             credentials.secret_access_key.as_str(),
         ),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", info.region.as_str()),
+        ("AWS_REGION", info.region.as_str()),
         ("AWS_ENDPOINT_URL", info.endpoint.as_str()),
         ("STRATUS_ENDPOINT", info.endpoint.as_str()),
         ("STRATUS_TOKEN", credentials.token.as_str()),

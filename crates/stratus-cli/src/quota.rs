@@ -22,6 +22,7 @@ pub(crate) enum QuotaCommand {
     Set(SetArgs),
     /// A project's usage against its limits; without PROJECT, every project you can see
     /// (operators: all; others: their own), and `--json` prints an array.
+    #[command(visible_aliases = ["get", "describe"])]
     Show {
         project: Option<String>,
         #[arg(long)]
@@ -52,6 +53,7 @@ pub(crate) struct SetArgs {
 #[derive(Subcommand)]
 pub(crate) enum ProjectsCommand {
     /// Projects with their usage and limits (all for operators, your own otherwise).
+    #[command(visible_alias = "list")]
     Ls {
         #[arg(long)]
         json: bool,

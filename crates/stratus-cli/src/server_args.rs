@@ -75,6 +75,14 @@ pub(crate) struct ServerArgs {
     /// system's root certificates.
     #[arg(long, env = "STRATUS_OUTBOUND_CA_FILE")]
     outbound_ca_file: Option<PathBuf>,
+    /// Write this file (the endpoint, atomically) once the server accepts connections and
+    /// DATA_DIR/server.json is in place; systemd's NOTIFY_SOCKET gets READY=1 at the same time.
+    #[arg(long, env = "STRATUS_READY_FILE")]
+    pub(crate) ready_file: Option<PathBuf>,
+    /// Log lines as text or as one JSON object per line; the level comes from RUST_LOG, else
+    /// STRATUS_LOG [default: info].
+    #[arg(long, env = "STRATUS_LOG_FORMAT", value_enum, default_value_t)]
+    pub(crate) log_format: crate::logging::LogFormat,
 }
 
 /// What one layer of configuration (flags and variables, or the file) says about TLS.

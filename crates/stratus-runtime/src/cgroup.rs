@@ -10,6 +10,8 @@ use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+mod own;
+
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 /// The CPU weight of a 1769 MB function is one full share (Lambda gives one vCPU at 1769 MB).
 const MB_PER_VCPU: u64 = 1769;
@@ -31,13 +33,25 @@ pub enum Cgroups {
 }
 
 impl Cgroups {
-    /// Finds a writable hierarchy and creates our parent group in it; `None` when the host has
-    /// none we can use (not root, no memory controller).
+    /// Finds a writable hierarchy and creates our parent group in it: below the server's own
+    /// group (a systemd unit with `Delegate=yes`), else at the hierarchy's root (logged why);
+    /// `None` when the host has none we can use (not root, no memory controller).
     #[must_use]
     pub fn detect() -> Option<Self> {
         let root = Path::new(CGROUP_ROOT);
+        let own = fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
         if root.join("cgroup.controllers").exists() {
-            let parent = root.join("stratus");
+            let parent = match own::v2_path(&own).map(|path| own::v2_parent(root, path)) {
+                Some(Ok(parent)) => {
+                    tracing::info!(parent = %parent.display(), "workers' cgroups go below the server's own");
+                    return Some(Self::V2 { parent });
+                }
+                Some(Err(why)) => {
+                    tracing::info!("workers' cgroups go under {CGROUP_ROOT}/stratus: {why}");
+                    root.join("stratus")
+                }
+                None => root.join("stratus"),
+            };
             fs::create_dir_all(&parent).ok()?;
             // Controllers must be enabled for children explicitly in v2; ignore failure when
             // they already are or the parent is not delegatable (then limits fail visibly).
@@ -48,15 +62,12 @@ impl Cgroups {
                 .exists()
                 .then_some(Self::V2 { parent });
         }
-        let memory = root.join("memory").join("stratus");
-        fs::create_dir_all(&memory).ok()?;
+        let memory = v1_parent(root, &own, "memory")?;
         if !memory.join("memory.limit_in_bytes").exists() {
             return None;
         }
-        let cpu = root.join("cpu").join("stratus");
-        let cpu = fs::create_dir_all(&cpu).ok().map(|()| cpu);
-        let pids = root.join("pids").join("stratus");
-        let pids = fs::create_dir_all(&pids).ok().map(|()| pids);
+        let cpu = v1_parent(root, &own, "cpu");
+        let pids = v1_parent(root, &own, "pids");
         Some(Self::V1 { memory, cpu, pids })
     }
 
@@ -139,6 +150,21 @@ impl Cgroups {
             }
         }
     }
+}
+
+/// The `stratus` group of `controller`'s v1 hierarchy: below the server's own group when it can
+/// be made there, else at the root (today's place when run from a shell), created.
+fn v1_parent(root: &Path, own: &str, controller: &str) -> Option<PathBuf> {
+    let mount = root.join(controller);
+    match own::v1_parent(&mount, own::v1_path(own, controller)) {
+        Ok(parent) => {
+            tracing::debug!(parent = %parent.display(), "workers' {controller} cgroups go below the server's own");
+            return Some(parent);
+        }
+        Err(why) => tracing::debug!("workers' {controller} cgroups go under the root: {why}"),
+    }
+    let parent = mount.join("stratus");
+    fs::create_dir_all(&parent).ok().map(|()| parent)
 }
 
 /// One worker's group(s). Removed when dropped (after its processes are gone).

@@ -24,7 +24,8 @@
 //! - `sandbox.rs` — the bubblewrap command; `netns.rs` the worker's network namespace (the only
 //!   `unsafe` in the workspace); `outbound.rs` pasta for projects allowed outside and for
 //!   builds; `seccomp.rs` the denied system calls; `cgroup.rs` memory, CPU and process limits on
-//!   v1 or v2. See `docs/security.md`.
+//!   v1 or v2, with `cgroup/own.rs` placing them below the server's own group
+//!   (`/proc/self/cgroup`). See `docs/security.md`.
 //! - `code.rs` — code packages by SHA-256 (zip durable before the row, tree unpacked beside it).
 //! - `envs.rs`, `env_build.rs` — dependency environments (hash, layout, atomic commit,
 //!   collection) and the sandboxed pip builds that fill them.

@@ -16,10 +16,18 @@ pub struct ServerInfo {
     pub address: String,
     pub endpoint: String,
     pub pid: u32,
+    /// The region the server reports to AWS clients (`stratus env` exports it).
+    #[serde(default = "default_region")]
+    pub region: String,
     /// The CA certificate clients must trust (`DATA_DIR/tls/ca.pem`), when the server serves
     /// HTTPS with a certificate it made itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
+}
+
+/// What a `server.json` written before the region was recorded means.
+fn default_region() -> String {
+    "us-east-1".to_owned()
 }
 
 /// The operator key as read back from `credentials`.
@@ -90,12 +98,14 @@ pub(crate) fn write_server_info(
     data_dir: &Path,
     address: SocketAddr,
     endpoint: &str,
+    region: &str,
     ca_file: Option<&Path>,
 ) -> anyhow::Result<()> {
     let info = ServerInfo {
         address: address.to_string(),
         endpoint: endpoint.to_owned(),
         pid: std::process::id(),
+        region: region.to_owned(),
         // Absolute, so `stratus env` prints a path that works from any directory.
         ca_file: ca_file.map(|path| std::path::absolute(path).unwrap_or_else(|_| path.to_owned())),
     };

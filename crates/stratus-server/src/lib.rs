@@ -7,7 +7,10 @@
 //! resolves, then drains within a deadline. Background services stop on one watch channel.
 //!
 //! Files:
-//! - `lib.rs` — `Config`, `Server`, the wiring and the accept loop.
+//! - `lib.rs` — `Config`, `Server`, the wiring and the accept loop (`listen()` only after the
+//!   files clients read are written).
+//! - `access_log.rs` — one debug line per request (target `stratus::access`: method, path,
+//!   status, duration, project).
 //! - `config_file.rs` — the TOML `FileConfig` (typed, unknown keys refused).
 //! - `files.rs` — `credentials` and `server.json`, what clients read from the data directory.
 //! - `tls.rs` — TLS on the edge (rustls: the resolver SIGHUP reloads, the self-signed CA and
@@ -19,6 +22,7 @@
 //! - `deliveries.rs`, `mapping_invoker.rs` — SNS `lambda` subscriptions and event source mappings
 //!   invoke functions through `stratus-runtime`.
 
+mod access_log;
 mod config_file;
 mod deliveries;
 mod destinations;
@@ -43,7 +47,7 @@ use stratus_api::Edge;
 use stratus_identity::Identity;
 use stratus_meta::{KeyRecord, SqliteMeta};
 use stratus_store::Store;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 pub use config_file::{FileConfig, parse_duration};
 pub use files::{Credentials, ServerInfo, read_credentials, read_server_info};
@@ -269,9 +273,34 @@ fn start_metering(
     usage
 }
 
+/// The edge's socket: bound (its port known, connections refused) until [`Server::listen`].
+enum EdgeSocket {
+    Bound(TcpSocket),
+    Listening(TcpListener),
+    /// Only while switching from one state to the other.
+    Switching,
+}
+
+/// Connections queued before `accept` (the kernel caps it at `net.core.somaxconn`).
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// Binds `address` without listening: the port is known (and reserved) but connections are
+/// refused until everything clients read (`server.json`) is in place.
+fn bind_edge(address: SocketAddr) -> std::io::Result<TcpSocket> {
+    let socket = match address {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    // As `TcpListener::bind` does: a restart may reuse the port while old connections linger
+    // in TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    Ok(socket)
+}
+
 /// A started (bound, not yet serving) server.
 pub struct Server {
-    listener: TcpListener,
+    socket: EdgeSocket,
     /// Present when serving HTTPS.
     tls: Option<tls::EdgeTls>,
     edge: Edge,
@@ -360,7 +389,14 @@ impl Connection {
             if over_tls {
                 request.extensions_mut().insert(stratus_api::OverTls);
             }
-            async move { Ok::<_, std::convert::Infallible>(edge.handle(request).await) }
+            let entry = access_log::Entry::begin(&mut request);
+            async move {
+                let response = edge.handle(request).await;
+                if let Some(entry) = entry {
+                    entry.finish(response.status());
+                }
+                Ok::<_, std::convert::Infallible>(response)
+            }
         });
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(io), service)
@@ -438,11 +474,12 @@ impl Server {
                 .await
                 .context("cannot open object store")?,
         );
-        // Bind first: functions are told the edge's address to call back into.
-        let listener = TcpListener::bind(config.listen)
-            .await
+        // Bind first: functions are told the edge's address to call back into. Connections
+        // are refused until `listen`, after `server.json` is written: a client that waits for
+        // the port finds everything it reads in place.
+        let socket = bind_edge(config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let address = listener.local_addr()?;
+        let address = socket.local_addr()?;
         let endpoint = endpoint_url(address, edge_tls.is_some());
         let mut runtime = runtime_config(&config, endpoint.clone());
         runtime.metrics = Arc::clone(&metrics);
@@ -517,10 +554,11 @@ impl Server {
             &config.data_dir,
             address,
             &endpoint,
+            &config.region,
             edge_tls.as_ref().and_then(|tls| tls.files.ca.as_deref()),
         )?;
         Ok(Self {
-            listener,
+            socket: EdgeSocket::Bound(socket),
             tls: edge_tls,
             edge,
             functions,
@@ -556,18 +594,42 @@ impl Server {
         self.created_admin.as_ref()
     }
 
+    /// Starts accepting connections (they queue until [`Server::serve`] runs). Everything clients
+    /// read is in place by then; call it before announcing readiness. Calling it again does
+    /// nothing.
+    ///
+    /// # Errors
+    /// The kernel refusing to listen on the bound socket.
+    pub fn listen(&mut self) -> anyhow::Result<()> {
+        self.socket = match std::mem::replace(&mut self.socket, EdgeSocket::Switching) {
+            EdgeSocket::Bound(socket) => EdgeSocket::Listening(
+                socket
+                    .listen(LISTEN_BACKLOG)
+                    .with_context(|| format!("cannot listen on {}", self.address))?,
+            ),
+            other => other,
+        };
+        Ok(())
+    }
+
     /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish
-    /// within the drain deadline.
+    /// within the drain deadline. Listens first if [`Server::listen`] was not called.
     ///
     /// # Errors
     /// A failing listener.
-    pub async fn serve(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    pub async fn serve(mut self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        self.listen()?;
+        let EdgeSocket::Listening(listener) =
+            std::mem::replace(&mut self.socket, EdgeSocket::Switching)
+        else {
+            anyhow::bail!("the edge socket is not listening");
+        };
         let graceful = GracefulShutdown::new();
         let builder = auto::Builder::new(TokioExecutor::new());
         tokio::pin!(shutdown);
         loop {
             let (stream, peer) = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
+                accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(error) => {
                         tracing::warn!(%error, "accept failed");
@@ -586,7 +648,7 @@ impl Server {
             tokio::spawn(connection.accept(stream, acceptor));
         }
         // Refuse new connections at once instead of leaving them in the backlog until the end.
-        drop(self.listener);
+        drop(listener);
         tracing::info!(deadline = ?self.config.drain_deadline, "draining in-flight requests");
         if tokio::time::timeout(self.config.drain_deadline, graceful.shutdown())
             .await

@@ -40,10 +40,14 @@ pub(crate) enum DeleteCommand {
 #[derive(Subcommand)]
 pub(crate) enum AppsCommand {
     /// List the project's applications.
+    #[command(visible_alias = "list")]
     Ls {
         #[arg(long)]
         json: bool,
     },
+    /// Delete an application (as `stratus delete app NAME`).
+    #[command(visible_aliases = ["delete", "remove"])]
+    Rm { name: String },
 }
 
 /// `stratus apply` for a manifest whose text was read from `file`.
@@ -257,7 +261,10 @@ pub(crate) async fn delete(target: &Target, command: DeleteCommand) -> anyhow::R
 
 /// `stratus apps ls`.
 pub(crate) async fn run(target: &Target, command: AppsCommand) -> anyhow::Result<ExitCode> {
-    let AppsCommand::Ls { json } = command;
+    let json = match command {
+        AppsCommand::Ls { json } => json,
+        AppsCommand::Rm { name } => return delete(target, DeleteCommand::App { name }).await,
+    };
     let client = NativeClient::new(target)?;
     let listed = client.call(http::Method::GET, "/v1/apps", None).await?;
     if json {
