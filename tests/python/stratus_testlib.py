@@ -378,3 +378,21 @@ def multipart_etag(parts: list[bytes]) -> str:
 def pseudo_random_bytes(seed: int | str, size: int) -> bytes:
     """Deterministic content, so a writer only needs to remember (seed, size)."""
     return random.Random(seed).randbytes(size)
+
+
+def pasta_processes_left(server: StratusServer, wait: float = 5.0) -> list[str]:
+    """Command lines of pasta processes (Debian's runs as `passt.avx2`) whose pid file lies in
+    this server's data directory, once those being stopped had `wait` seconds to exit."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for proc in Path("/proc").iterdir():
+            try:
+                args = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"pasta" in args[0] and any(str(server.data_dir).encode() in a for a in args):
+                found.append(b" ".join(args).decode(errors="replace"))
+        if not found or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.1)

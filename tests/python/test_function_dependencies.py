@@ -15,13 +15,11 @@ import hashlib
 import http.server
 import json
 import threading
-import time
 import zipfile
-from pathlib import Path
 
 import pytest
 
-from stratus_testlib import StratusServer, http_request, run_stratus
+from stratus_testlib import StratusServer, http_request, pasta_processes_left, run_stratus
 
 HANDLER = """
 import tinydep
@@ -116,20 +114,6 @@ def auth(server) -> dict:
     return {"Authorization": f"Bearer {server.admin.token}"}
 
 
-def pasta_processes_of(server) -> list[str]:
-    """Command lines of running pasta processes whose pid file lies in this server's data dir."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            args = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if any(b"pasta" in a or b"passt" in a for a in args[:1]) and \
-                any(str(server.data_dir).encode() in a for a in args):
-            found.append(b" ".join(args).decode(errors="replace"))
-    return found
-
-
 def test_deploy_installs_and_reuses_requirements(new_server, tmp_path, wheel_index):
     fresh_server = mirrored(new_server("fresh-deps"), wheel_index).start()
     env = fresh_server.cli_env()
@@ -171,10 +155,7 @@ def test_deploy_installs_and_reuses_requirements(new_server, tmp_path, wheel_ind
     assert json.loads(frozen.stdout)["value"] == 42
 
     # Each build's pasta ended with its build (none left running under this server's data dir).
-    deadline = time.monotonic() + 5
-    while pasta_processes_of(fresh_server) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not pasta_processes_of(fresh_server), pasta_processes_of(fresh_server)
+    assert pasta_processes_left(fresh_server) == []
 
     # A restart keeps environments that functions use.
     fresh_server.restart()

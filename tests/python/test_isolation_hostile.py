@@ -42,6 +42,7 @@ from stratus_testlib import (
     StratusServer,
     client_config,
     http_request,
+    pasta_processes_left,
     run_stratus,
 )
 from test_isolation_sandbox import listening_ports_of
@@ -304,7 +305,9 @@ def internet(tmp_path_factory):
     open_lam = lambda_client(srv, srv.create_key(allowed))
     closed_lam = lambda_client(srv, srv.create_key(f"closed-{uuid.uuid4().hex[:8]}"))
     yield srv, (open_lam, deploy_prober(open_lam, "inet-open")), (closed_lam, deploy_prober(closed_lam, "inet-closed"))
-    srv.kill()
+    srv.stop()
+    # A stopped server leaves no pasta behind (workers still held by in-flight work included).
+    assert pasta_processes_left(srv) == []
 
 
 def test_worker_internet_gives_a_default_route_to_that_project_only(internet):
@@ -352,6 +355,9 @@ def test_worker_internet_star_in_the_config_file(new_server, tmp_path):
     lam = lambda_client(srv, srv.create_key(f"any-{uuid.uuid4().hex[:8]}"))
     got = probe(lam, deploy_prober(lam, "inet-any"), "network", targets=[])
     assert default_routes(got["routes"]), got["routes"]
+    assert pasta_processes_left(srv, wait=0), "the warm worker keeps its pasta while the server runs"
+    srv.stop()
+    assert pasta_processes_left(srv) == []
 
 
 # --- 8. host paths ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+
 from sns_helpers import sns_client, unique_topic
 from sqs_helpers import queue_arn, queue_name, sqs_client
 from stratus_testlib import REGION, http_request, wait_until

@@ -254,6 +254,11 @@ impl Functions {
     /// most a few milliseconds).
     pub fn shutdown(&self) {
         self.pools.clear();
+        // Workers still held by in-flight tasks are not dropped before the process exits: end
+        // every pasta this server started by its pid file, as a restart after a crash would.
+        if let Some(isolation) = &self.config.isolation {
+            isolation.stop_outbound_links();
+        }
         self.logs.flush();
     }
 

@@ -114,6 +114,13 @@ pub struct Hardened {
 }
 
 impl Isolation {
+    /// Ends every pasta started for this server's workers and builds (at shutdown).
+    pub fn stop_outbound_links(&self) {
+        if let Isolation::Bubblewrap(hardened) = self {
+            Outbound::sweep(&hardened.run_dir);
+        }
+    }
+
     /// The hardened sandbox, or exactly what this host lacks for it. `state_dir` receives the
     /// compiled seccomp filter; `run_dir` pasta's pid files.
     ///
