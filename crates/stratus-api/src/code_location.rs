@@ -6,20 +6,20 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use http::{Response, StatusCode};
+use http::{Method, Response, StatusCode};
 use serde::Deserialize;
 use stratus_identity::Identity;
 use stratus_meta::FunctionRecord;
 
+use crate::native::table::RouteTable;
 use crate::native::{AppState, problem};
 use crate::sigv4::{constant_time_eq, hmac};
 
 /// How long a code location stays valid: Lambda's presigned URLs last ten minutes.
 const VALID_FOR_S: i64 = 600;
 
-pub(crate) fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/v1/functions/{name}/code", get(download))
+pub(crate) fn table() -> RouteTable<AppState> {
+    RouteTable::new().add(Method::GET, "/v1/functions/{name}/code", download)
 }
 
 fn string_to_sign(project: &str, name: &str, version: &str, expires: i64) -> String {

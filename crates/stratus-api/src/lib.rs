@@ -14,16 +14,6 @@ mod lambda;
 mod logs;
 mod metrics_endpoint;
 mod native;
-mod native_apps;
-mod native_buckets;
-mod native_cost;
-mod native_cost_compare;
-mod native_environments;
-mod native_functions;
-mod native_messaging;
-mod native_plan;
-mod native_projects;
-mod native_urls;
 mod oscar;
 mod outbound_tls;
 mod routing;
@@ -158,7 +148,7 @@ impl Edge {
             identity: Arc::clone(&identity),
             sessions: Arc::new(console::Sessions::default()),
         };
-        let messaging = native_messaging::routes(Arc::clone(&identity), queues, topics);
+        let messaging = native::messaging::routes(Arc::clone(&identity), queues, topics);
         let native = native::router(native::AppState {
             store,
             identity,
@@ -192,7 +182,7 @@ impl Edge {
         public: bool,
     ) -> Self {
         let identity = Arc::clone(&self.sqs.identity);
-        self.native = self.native.merge(native_plan::routes(
+        self.native = self.native.merge(native::plan::routes(
             Arc::clone(&identity),
             Arc::clone(&metrics),
         ));
@@ -208,7 +198,7 @@ impl Edge {
     /// Serves `/v1/projects` (projects, their quotas and usage) from `quotas`.
     #[must_use]
     pub fn with_quotas(mut self, quotas: Arc<stratus_identity::Quotas>) -> Self {
-        self.native = self.native.merge(native_projects::routes(
+        self.native = self.native.merge(native::projects::routes(
             Arc::clone(&self.sqs.identity),
             quotas,
             Arc::clone(&self.lambda.functions),

@@ -12,20 +12,22 @@
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::routing::get;
-use http::{Response, StatusCode};
+use http::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use stratus_runtime::{BuildEvent, EnvInfo, EnvironmentBuild};
 
-use crate::native::{ApiResult, AppState, Caller, problem};
-use crate::native_functions::runtime_problem;
+use super::caller::Caller;
+use super::problem::{ApiResult, Problem};
+use super::state::AppState;
+use super::table::RouteTable;
 
 const NDJSON: &str = "application/x-ndjson";
 
-pub(crate) fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/v1/environments", get(list))
-        .route("/v1/environments/{hash}", get(show).put(build))
+pub(crate) fn table() -> RouteTable<AppState> {
+    RouteTable::new()
+        .add(Method::GET, "/v1/environments", list)
+        .add(Method::GET, "/v1/environments/{hash}", show)
+        .add(Method::PUT, "/v1/environments/{hash}", build)
 }
 
 fn info_json(info: &EnvInfo) -> Value {
@@ -41,10 +43,7 @@ fn info_json(info: &EnvInfo) -> Value {
 /// The interpreter tag clients hash requirements with, and every built environment.
 async fn list(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<Value>> {
     let functions = &state.functions;
-    let environments = functions
-        .environments(&caller)
-        .await
-        .map_err(|e| runtime_problem(&e))?;
+    let environments = functions.environments(&caller).await?;
     Ok(Json(json!({
         "python": functions.environment_tag().ok(),
         "environments": environments.iter().map(info_json).collect::<Vec<_>>(),
@@ -56,11 +55,7 @@ async fn show(
     Caller(caller): Caller,
     Path(hash): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let info = state
-        .functions
-        .environment(&caller, &hash)
-        .await
-        .map_err(|e| runtime_problem(&e))?;
+    let info = state.functions.environment(&caller, &hash).await?;
     Ok(Json(info_json(&info)))
 }
 
@@ -72,7 +67,7 @@ async fn build(
     body: Bytes,
 ) -> ApiResult<Response<Body>> {
     let requirements = std::str::from_utf8(&body).map_err(|_| {
-        problem(
+        Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid request",
             "requirements must be UTF-8 text",
@@ -81,8 +76,7 @@ async fn build(
     let started = state
         .functions
         .build_environment(&caller, &hash, requirements)
-        .await
-        .map_err(|e| runtime_problem(&e))?;
+        .await?;
     let body = match started {
         EnvironmentBuild::Cached(info) => Body::from(line(&done(&info, "cached"))),
         EnvironmentBuild::Started(events) => {
@@ -101,7 +95,7 @@ async fn build(
         .header(http::header::CONTENT_TYPE, NDJSON)
         .body(body)
         .map_err(|_| {
-            problem(
+            Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal error",
                 "response",

@@ -6,18 +6,24 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use http::StatusCode;
+use http::Method;
 use serde_json::{Value, json};
-use stratus_events::TopicError;
-use stratus_events::queues::QueueError;
 use stratus_events::{Queues, Topics};
 use stratus_identity::Identity;
 
-use crate::native::{ApiResult, Caller, KnowsIdentity, problem};
+use super::caller::Caller;
+use super::caller::KnowsIdentity;
+use super::problem::ApiResult;
+use super::table::RouteTable;
+
+pub(crate) fn table() -> RouteTable<MessagingState> {
+    RouteTable::new()
+        .add(Method::GET, "/v1/queues", list_queues)
+        .add(Method::GET, "/v1/topics", list_topics)
+}
 
 #[derive(Clone)]
-struct MessagingState {
+pub(crate) struct MessagingState {
     identity: Arc<Identity>,
     queues: Arc<Queues>,
     topics: Arc<Topics>,
@@ -28,55 +34,16 @@ pub(crate) fn routes(
     queues: Arc<Queues>,
     topics: Arc<Topics>,
 ) -> axum::Router {
-    axum::Router::new()
-        .route("/v1/queues", get(list_queues))
-        .route("/v1/topics", get(list_topics))
-        .with_state(MessagingState {
-            identity,
-            queues,
-            topics,
-        })
+    table().into_router().with_state(MessagingState {
+        identity,
+        queues,
+        topics,
+    })
 }
 
 impl KnowsIdentity for MessagingState {
     fn identity(&self) -> &Identity {
         &self.identity
-    }
-}
-
-fn queue_problem(error: &QueueError) -> http::Response<axum::body::Body> {
-    match error {
-        QueueError::AccessDenied(detail) => problem(StatusCode::FORBIDDEN, "forbidden", detail),
-        QueueError::QueueDoesNotExist => problem(
-            StatusCode::NOT_FOUND,
-            "not found",
-            "the queue does not exist",
-        ),
-        other => {
-            tracing::error!(error = %other, "listing queues failed");
-            problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error",
-                "listing queues failed",
-            )
-        }
-    }
-}
-
-fn topic_problem(error: &TopicError) -> http::Response<axum::body::Body> {
-    match error {
-        TopicError::AuthorizationError(detail) => {
-            problem(StatusCode::FORBIDDEN, "forbidden", detail)
-        }
-        TopicError::NotFound(detail) => problem(StatusCode::NOT_FOUND, "not found", detail),
-        other => {
-            tracing::error!(error = %other, "listing topics failed");
-            problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error",
-                "listing topics failed",
-            )
-        }
     }
 }
 
@@ -97,16 +64,14 @@ async fn list_queues(
         let page = state
             .queues
             .list_queues(&principal, "", Some(1000), token.as_deref())
-            .await
-            .map_err(|e| queue_problem(&e))?;
+            .await?;
         for name in page.names {
             // The queue URL's last segment is the name, whichever form the list gives.
             let name = name.rsplit('/').next().unwrap_or(&name).to_owned();
             let attributes = state
                 .queues
                 .get_attributes(&principal, &name, &["All".to_owned()])
-                .await
-                .map_err(|e| queue_problem(&e))?;
+                .await?;
             queues.push(json!({
                 "name": name,
                 "fifo": attributes.get("FifoQueue").is_some_and(|v| v == "true"),
@@ -134,8 +99,7 @@ async fn list_topics(
         let (page, next) = state
             .topics
             .list_topics(&principal, token.as_deref())
-            .await
-            .map_err(|e| topic_problem(&e))?;
+            .await?;
         arns.extend(page);
         match next {
             Some(next) => token = Some(next),
@@ -150,8 +114,7 @@ async fn list_topics(
             let (page, next) = state
                 .topics
                 .list_subscriptions(&principal, Some(&arn), token.as_deref())
-                .await
-                .map_err(|e| topic_problem(&e))?;
+                .await?;
             subscriptions.extend(page.into_iter().map(|s| {
                 json!({
                     "arn": s.subscription_arn,

@@ -3,23 +3,23 @@
 //! `AWS_IAM`: a bearer token or a SigV4 signature of the function's project).
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::routing::put;
-use http::{HeaderMap, Response, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stratus_meta::FunctionUrlRecord;
 use stratus_runtime::{RuntimeError, UrlAuth, UrlSettings};
 
-use crate::native::{ApiResult, AppState, Caller, problem};
-use crate::native_functions::runtime_problem;
+use super::caller::Caller;
+use super::problem::{ApiResult, Problem};
+use super::state::AppState;
+use super::table::RouteTable;
 
-pub(crate) fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route(
-        "/v1/functions/{name}/url",
-        put(expose).get(show).delete(remove),
-    )
+pub(crate) fn table() -> RouteTable<AppState> {
+    RouteTable::new()
+        .add(Method::PUT, "/v1/functions/{name}/url", expose)
+        .add(Method::GET, "/v1/functions/{name}/url", show)
+        .add(Method::DELETE, "/v1/functions/{name}/url", remove)
 }
 
 #[derive(Deserialize)]
@@ -30,18 +30,14 @@ struct Expose {
     cors: Option<Value>,
 }
 
-#[allow(
-    clippy::result_large_err,
-    reason = "the error is the finished problem response, built once per failed request"
-)]
-fn auth_of(text: &str) -> Result<UrlAuth, Response<Body>> {
+fn auth_of(text: &str) -> Result<UrlAuth, Problem> {
     match text {
         "none" => Ok(UrlAuth::None),
         "bearer" | "iam" => Ok(UrlAuth::AwsIam),
-        other => Err(problem(
+        other => Err(Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid request",
-            &format!("auth {other:?} must be none or bearer"),
+            format!("auth {other:?} must be none or bearer"),
         )),
     }
 }
@@ -65,10 +61,10 @@ async fn expose(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
     let request: Expose = serde_json::from_slice(&body).map_err(|e| {
-        problem(
+        Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid request",
-            &format!("invalid URL settings: {e}"),
+            format!("invalid URL settings: {e}"),
         )
     })?;
     let settings = UrlSettings {
@@ -82,8 +78,7 @@ async fn expose(
             state.functions.create_url(&caller, &name, settings).await
         }
         Err(error) => Err(error),
-    }
-    .map_err(|e| runtime_problem(&e))?;
+    }?;
     Ok(Json(document(&headers, &url)))
 }
 
@@ -93,11 +88,7 @@ async fn show(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let url = state
-        .functions
-        .url(&caller, &name)
-        .await
-        .map_err(|e| runtime_problem(&e))?;
+    let url = state.functions.url(&caller, &name).await?;
     Ok(Json(document(&headers, &url)))
 }
 
@@ -106,10 +97,6 @@ async fn remove(
     Caller(caller): Caller,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state
-        .functions
-        .delete_url(&caller, &name)
-        .await
-        .map_err(|e| runtime_problem(&e))?;
+    state.functions.delete_url(&caller, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }

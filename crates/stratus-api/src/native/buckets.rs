@@ -10,30 +10,41 @@ use std::task::{Context, Poll};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, put};
 use futures::{Stream, TryStreamExt as _};
-use http::{HeaderMap, Response, StatusCode};
+use http::{HeaderMap, Method, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stratus_core::{Action, BucketName, EventKind, ObjectKey};
 use stratus_store::{ObjectHeaders, ObjectWrite, StoreError, WriteCondition};
 
-use crate::native::{ApiResult, AppState, Caller, problem, store_problem};
+use super::caller::Caller;
+use super::problem::{ApiResult, Problem};
+use super::state::AppState;
+use super::table::RouteTable;
 
 /// Listings answer at most this many objects per page (S3's `max-keys` ceiling).
 const MAX_LIST: usize = 1000;
 
-pub(crate) fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/v1/buckets", get(list_buckets))
-        .route(
-            "/v1/buckets/{bucket}",
-            put(create_bucket).delete(delete_bucket),
-        )
-        .route("/v1/buckets/{bucket}/objects", get(list_objects))
-        .route(
+pub(crate) fn table() -> RouteTable<AppState> {
+    RouteTable::new()
+        .add(Method::GET, "/v1/buckets", list_buckets)
+        .add(Method::PUT, "/v1/buckets/{bucket}", create_bucket)
+        .add(Method::DELETE, "/v1/buckets/{bucket}", delete_bucket)
+        .add(Method::GET, "/v1/buckets/{bucket}/objects", list_objects)
+        .add(
+            Method::PUT,
             "/v1/buckets/{bucket}/objects/{*key}",
-            put(put_object).get(get_object).delete(delete_object),
+            put_object,
+        )
+        .add(
+            Method::GET,
+            "/v1/buckets/{bucket}/objects/{*key}",
+            get_object,
+        )
+        .add(
+            Method::DELETE,
+            "/v1/buckets/{bucket}/objects/{*key}",
+            delete_object,
         )
 }
 
@@ -45,11 +56,7 @@ async fn list_buckets(
     State(state): State<AppState>,
     Caller(caller): Caller,
 ) -> ApiResult<Json<Value>> {
-    let buckets = state
-        .store
-        .list_buckets(&caller)
-        .await
-        .map_err(|e| store_problem(&e))?;
+    let buckets = state.store.list_buckets(&caller).await?;
     Ok(Json(
         json!({ "buckets": buckets.iter().map(bucket_json).collect::<Vec<_>>() }),
     ))
@@ -64,24 +71,20 @@ async fn create_bucket(
     Path(bucket): Path<String>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let name = BucketName::parse(&bucket)
-        .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid request", &e.0))?;
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid request", &e.0))?;
     let status = match state.store.create_bucket(&caller, &name).await {
         Ok(()) => StatusCode::CREATED,
         Err(StoreError::BucketAlreadyOwnedByYou) => StatusCode::OK,
         Err(StoreError::BucketAlreadyExists) => {
-            return Err(problem(
+            return Err(Problem::new(
                 StatusCode::CONFLICT,
                 "conflict",
-                &format!("the bucket name {bucket:?} is taken by another project"),
+                format!("the bucket name {bucket:?} is taken by another project"),
             ));
         }
-        Err(error) => return Err(store_problem(&error)),
+        Err(error) => return Err(Problem::from(&error)),
     };
-    let record = state
-        .store
-        .head_bucket(&caller, &bucket)
-        .await
-        .map_err(|e| store_problem(&e))?;
+    let record = state.store.head_bucket(&caller, &bucket).await?;
     Ok((status, Json(bucket_json(&record))))
 }
 
@@ -90,11 +93,7 @@ async fn delete_bucket(
     Caller(caller): Caller,
     Path(bucket): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state
-        .store
-        .delete_bucket(&caller, &bucket)
-        .await
-        .map_err(|e| store_problem(&e))?;
+    state.store.delete_bucket(&caller, &bucket).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -122,11 +121,7 @@ async fn list_objects(
         after: query.after.into_bytes(),
         max_keys: query.limit.unwrap_or(MAX_LIST).clamp(1, MAX_LIST),
     };
-    let page = state
-        .store
-        .list_objects(&caller, request)
-        .await
-        .map_err(|e| store_problem(&e))?;
+    let page = state.store.list_objects(&caller, request).await?;
     let objects: Vec<Value> = page
         .objects
         .iter()
@@ -172,19 +167,17 @@ async fn put_object(
     body: Body,
 ) -> ApiResult<Json<Value>> {
     ObjectKey::parse(&key)
-        .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid request", &e.0))?;
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid request", &e.0))?;
     // A denied caller must not get to upload gigabytes first.
     state
         .store
         .authorize(&caller, &bucket, Action::Write)
-        .await
-        .map_err(|e| store_problem(&e))?;
+        .await?;
     let stream = body.into_data_stream().map_err(std::io::Error::other);
     let staged = state
         .store
         .stage(Box::pin(SyncStream(Mutex::new(stream))), true)
-        .await
-        .map_err(|e| store_problem(&e))?;
+        .await?;
     let condition = match headers.get(http::header::IF_NONE_MATCH) {
         Some(value) if value.as_bytes() == b"*" => WriteCondition::IfAbsent,
         _ => WriteCondition::Always,
@@ -199,11 +192,7 @@ async fn put_object(
         condition,
         kind: EventKind::Put,
     };
-    let record = state
-        .store
-        .put_object(&caller, write, staged)
-        .await
-        .map_err(|e| store_problem(&e))?;
+    let record = state.store.put_object(&caller, write, staged).await?;
     Ok(Json(json!({
         "bucket": record.bucket,
         "key": record.key,
@@ -222,8 +211,7 @@ async fn get_object(
     let (record, _, body) = state
         .store
         .get_object(&caller, &bucket, &key, |_| Ok::<_, StoreError>(None))
-        .await
-        .map_err(|e| store_problem(&e))?;
+        .await?;
     let content_type = record
         .headers
         .content_type
@@ -236,7 +224,7 @@ async fn get_object(
         .header(http::header::ETAG, format!("\"{}\"", record.etag))
         .body(Body::from_stream(body))
         .map_err(|_| {
-            problem(
+            Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal error",
                 "the object's headers could not be written",
@@ -250,10 +238,6 @@ async fn delete_object(
     Caller(caller): Caller,
     Path((bucket, key)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state
-        .store
-        .delete_object(&caller, &bucket, &key)
-        .await
-        .map_err(|e| store_problem(&e))?;
+    state.store.delete_object(&caller, &bucket, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }

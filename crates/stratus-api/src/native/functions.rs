@@ -4,9 +4,8 @@
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
 use base64::Engine as _;
-use http::{Response, StatusCode};
+use http::{Method, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stratus_core::FunctionConfig;
@@ -15,41 +14,26 @@ use stratus_runtime::{
     ScheduleSpecs, ScheduleView,
 };
 
-use crate::native::{ApiResult, AppState, Caller, problem};
+use super::caller::Caller;
+use super::problem::{ApiResult, Problem};
+use super::state::AppState;
+use super::table::RouteTable;
 
-pub(crate) fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/v1/functions", get(list))
-        .route(
-            "/v1/functions/{name}",
-            get(show).put(deploy).patch(configure).delete(remove),
+pub(crate) fn table() -> RouteTable<AppState> {
+    RouteTable::new()
+        .add(Method::GET, "/v1/functions", list)
+        .add(Method::GET, "/v1/functions/{name}", show)
+        .add(Method::PUT, "/v1/functions/{name}", deploy)
+        .add(Method::PATCH, "/v1/functions/{name}", configure)
+        .add(Method::DELETE, "/v1/functions/{name}", remove)
+        .add(Method::POST, "/v1/functions/{name}/invoke", invoke)
+        .add(Method::GET, "/v1/functions/{name}/logs", logs)
+        .add(
+            Method::GET,
+            "/v1/functions/{name}/dead-letters",
+            dead_letters,
         )
-        .route("/v1/functions/{name}/invoke", post(invoke))
-        .route("/v1/functions/{name}/logs", get(logs))
-        .route("/v1/functions/{name}/dead-letters", get(dead_letters))
-        .route("/v1/invocations/{id}", get(invocation))
-}
-
-pub(crate) fn runtime_problem(error: &RuntimeError) -> Response<Body> {
-    let (status, title) = match error {
-        RuntimeError::NotFound(_) => (StatusCode::NOT_FOUND, "not found"),
-        RuntimeError::AlreadyExists(_) | RuntimeError::Conflict(_) => {
-            (StatusCode::CONFLICT, "conflict")
-        }
-        RuntimeError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid request"),
-        RuntimeError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-        RuntimeError::Throttled(_) | RuntimeError::ConcurrencyLimitExceeded(_) => {
-            (StatusCode::TOO_MANY_REQUESTS, "throttled")
-        }
-        RuntimeError::QuotaExceeded(_) => (StatusCode::FORBIDDEN, "quota exceeded"),
-        RuntimeError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too large"),
-        RuntimeError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-        RuntimeError::Storage(_) | RuntimeError::Io(_) => {
-            tracing::error!(?error, "function service failure");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-        }
-    };
-    problem(status, title, &error.to_string())
+        .add(Method::GET, "/v1/invocations/{id}", invocation)
 }
 
 fn summary(view: &FunctionView) -> Value {
@@ -90,11 +74,7 @@ fn schedules_json(schedules: &[ScheduleView]) -> Value {
 }
 
 async fn list(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<Value>> {
-    let views = state
-        .functions
-        .list(&caller, "", 10_000)
-        .await
-        .map_err(|e| runtime_problem(&e))?;
+    let views = state.functions.list(&caller, "", 10_000).await?;
     Ok(Json(
         json!({ "functions": views.iter().map(summary).collect::<Vec<_>>() }),
     ))
@@ -105,16 +85,12 @@ async fn show(
     Caller(caller): Caller,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let versions = state
-        .functions
-        .versions(&caller, &name)
-        .await
-        .map_err(|e| runtime_problem(&e))?;
+    let versions = state.functions.versions(&caller, &name).await?;
     let mut body = versions.first().map(summary).unwrap_or_default();
     body["versions"] = versions.iter().map(|v| json!(v.version.version)).collect();
     body["triggers"] = json!(bucket_triggers(&state, &caller, &name).await?);
     let schedules = state.functions.schedules(&caller, &name).await;
-    body["schedules"] = schedules_json(&schedules.map_err(|e| runtime_problem(&e))?);
+    body["schedules"] = schedules_json(&schedules?);
     Ok(Json(body))
 }
 
@@ -125,7 +101,7 @@ async fn bucket_triggers(
 ) -> ApiResult<Vec<stratus_core::BucketTrigger>> {
     crate::triggers::of(&state.store, caller, name)
         .await
-        .map_err(|e| crate::native::store_problem(&e))
+        .map_err(|e| Problem::from(&e))
 }
 
 /// `stratus deploy`: create the function, or update its code and configuration to match.
@@ -151,27 +127,26 @@ async fn deploy(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let request: Deploy = serde_json::from_slice(&body).map_err(|e| {
-        problem(
+        Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid request",
-            &format!("invalid deploy document: {e}"),
+            format!("invalid deploy document: {e}"),
         )
     })?;
     let zip = base64::engine::general_purpose::STANDARD
         .decode(&request.zip)
         .map_err(|e| {
-            problem(
+            Problem::new(
                 StatusCode::BAD_REQUEST,
                 "invalid request",
-                &format!("zip is not base64: {e}"),
+                format!("zip is not base64: {e}"),
             )
         })?;
     crate::triggers::check(&state.store, &caller, &request.triggers)
         .await
-        .map_err(|detail| problem(StatusCode::BAD_REQUEST, "invalid request", &detail))?;
+        .map_err(|detail| Problem::new(StatusCode::BAD_REQUEST, "invalid request", &detail))?;
     // Validated before anything changes: a bad schedule leaves the function as it was.
-    let schedules =
-        ScheduleSpecs::from_triggers(&request.triggers).map_err(|e| runtime_problem(&e))?;
+    let schedules = ScheduleSpecs::from_triggers(&request.triggers)?;
     let functions = &state.functions;
     let (status, mut view) = match functions.get(&caller, &name, None).await {
         Ok(_) => {
@@ -191,10 +166,7 @@ async fn deploy(
                 ephemeral_storage_mb: Some(tmp_mb),
                 revision_id: None,
             };
-            functions
-                .update_config(&caller, &name, update)
-                .await
-                .map_err(|e| runtime_problem(&e))?;
+            functions.update_config(&caller, &name, update).await?;
             let code = CodeUpdate {
                 zip,
                 publish: false,
@@ -202,10 +174,7 @@ async fn deploy(
             };
             (
                 StatusCode::OK,
-                functions
-                    .update_code(&caller, &name, code)
-                    .await
-                    .map_err(|e| runtime_problem(&e))?,
+                functions.update_code(&caller, &name, code).await?,
             )
         }
         Err(RuntimeError::NotFound(_)) => {
@@ -215,34 +184,24 @@ async fn deploy(
                 zip,
                 publish: false,
             };
-            (
-                StatusCode::CREATED,
-                functions
-                    .create(&caller, new)
-                    .await
-                    .map_err(|e| runtime_problem(&e))?,
-            )
+            (StatusCode::CREATED, functions.create(&caller, new).await?)
         }
-        Err(error) => return Err(runtime_problem(&error)),
+        Err(error) => return Err(Problem::from(&error)),
     };
     functions
         .set_concurrency(&caller, &name, request.reserved_concurrency)
-        .await
-        .map_err(|e| runtime_problem(&e))?;
+        .await?;
     if request.publish {
-        view = functions
-            .publish(&caller, &name)
-            .await
-            .map_err(|e| runtime_problem(&e))?;
+        view = functions.publish(&caller, &name).await?;
     }
     crate::triggers::replace(&state.store, functions, &caller, &name, &request.triggers)
         .await
-        .map_err(|e| crate::native::store_problem(&e))?;
+        .map_err(|e| Problem::from(&e))?;
     view.function.reserved_concurrency = request.reserved_concurrency;
     let mut body = summary(&view);
     body["triggers"] = json!(bucket_triggers(&state, &caller, &name).await?);
     let schedules = functions.set_schedules(&caller, &name, schedules).await;
-    body["schedules"] = schedules_json(&schedules.map_err(|e| runtime_problem(&e))?);
+    body["schedules"] = schedules_json(&schedules?);
     Ok((status, Json(body)))
 }
 
@@ -262,10 +221,10 @@ async fn configure(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let request: Configure = serde_json::from_slice(&body).map_err(|e| {
-        problem(
+        Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid request",
-            &format!("invalid configuration document: {e}"),
+            format!("invalid configuration document: {e}"),
         )
     })?;
     let update = ConfigUpdate {
@@ -276,8 +235,7 @@ async fn configure(
     let view = state
         .functions
         .update_config(&caller, &name, update)
-        .await
-        .map_err(|e| runtime_problem(&e))?;
+        .await?;
     Ok(Json(summary(&view)))
 }
 
@@ -286,9 +244,7 @@ async fn remove(
     Caller(caller): Caller,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    crate::triggers::delete_function(&state.store, &state.functions, &caller, &name)
-        .await
-        .map_err(|e| runtime_problem(&e))?;
+    crate::triggers::delete_function(&state.store, &state.functions, &caller, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -312,8 +268,7 @@ async fn invoke(
         let id = state
             .functions
             .invoke_async(&caller, &name, query.qualifier.as_deref(), body)
-            .await
-            .map_err(|e| runtime_problem(&e))?;
+            .await?;
         return Ok((
             StatusCode::ACCEPTED,
             Json(json!({ "invocation_id": id, "status": "queued" })),
@@ -326,11 +281,7 @@ async fn invoke(
         tail_log: true,
         client_context: None,
     };
-    let response = state
-        .functions
-        .invoke(&caller, &name, request)
-        .await
-        .map_err(|e| runtime_problem(&e))?;
+    let response = state.functions.invoke(&caller, &name, request).await?;
     let m = &response.metering;
     let mut builder = Response::builder()
         .status(StatusCode::OK)
@@ -353,7 +304,7 @@ async fn invoke(
         );
     }
     builder.body(Body::from(response.payload)).map_err(|_| {
-        problem(
+        Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal error",
             "response",
@@ -388,8 +339,7 @@ async fn logs(
     let lines = state
         .functions
         .read_logs(&caller, &name, query.since_ms, limit)
-        .await
-        .map_err(|e| runtime_problem(&e))?;
+        .await?;
     let events: Vec<Value> = lines
         .iter()
         .map(|l| json!({ "timestamp_ms": l.timestamp_ms, "version": l.version, "stream": l.stream, "message": l.message }))
@@ -424,11 +374,7 @@ async fn invocation(
     Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let record = state
-        .functions
-        .invocation(&caller, &id)
-        .await
-        .map_err(|e| runtime_problem(&e))?;
+    let record = state.functions.invocation(&caller, &id).await?;
     Ok(Json(invocation_json(&record)))
 }
 
@@ -437,11 +383,7 @@ async fn dead_letters(
     Caller(caller): Caller,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let records = state
-        .functions
-        .dead_letters(&caller, &name, 1000)
-        .await
-        .map_err(|e| runtime_problem(&e))?;
+    let records = state.functions.dead_letters(&caller, &name, 1000).await?;
     Ok(Json(
         json!({ "dead_letters": records.iter().map(invocation_json).collect::<Vec<_>>() }),
     ))

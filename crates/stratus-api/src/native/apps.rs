@@ -3,10 +3,9 @@
 //! changed through their own APIs; this API only records ownership and tears down.
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use http::{Response, StatusCode};
+use http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stratus_core::AppResources;
@@ -14,13 +13,17 @@ use stratus_meta::AppRecord;
 use stratus_runtime::RuntimeError;
 use stratus_store::StoreError;
 
-use crate::native::{ApiResult, AppState, Caller, identity_problem, problem};
-use crate::native_functions::runtime_problem;
+use super::caller::Caller;
+use super::problem::{ApiResult, Problem};
+use super::state::AppState;
+use super::table::RouteTable;
 
-pub(crate) fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/v1/apps", get(list))
-        .route("/v1/apps/{name}", get(show).put(record).delete(remove))
+pub(crate) fn table() -> RouteTable<AppState> {
+    RouteTable::new()
+        .add(Method::GET, "/v1/apps", list)
+        .add(Method::GET, "/v1/apps/{name}", show)
+        .add(Method::PUT, "/v1/apps/{name}", record)
+        .add(Method::DELETE, "/v1/apps/{name}", remove)
 }
 
 fn app_json(app: &AppRecord) -> Value {
@@ -32,16 +35,16 @@ fn app_json(app: &AppRecord) -> Value {
     })
 }
 
-fn no_such_app(name: &str) -> Response<Body> {
-    problem(
+fn no_such_app(name: &str) -> Problem {
+    Problem::new(
         StatusCode::NOT_FOUND,
         "not found",
-        &format!("application {name} does not exist"),
+        format!("application {name} does not exist"),
     )
 }
 
 async fn list(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<Value>> {
-    let apps = state.apps.list(&caller).await.map_err(identity_problem)?;
+    let apps = state.apps.list(&caller).await?;
     Ok(Json(
         json!({ "apps": apps.iter().map(app_json).collect::<Vec<_>>() }),
     ))
@@ -55,7 +58,7 @@ async fn show(
     match state.apps.get(&caller, &name).await {
         Ok(Some(app)) => Ok(Json(app_json(&app))),
         Ok(None) => Err(no_such_app(&name)),
-        Err(error) => Err(identity_problem(error)),
+        Err(error) => Err(Problem::from(error)),
     }
 }
 
@@ -74,17 +77,16 @@ async fn record(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let request: Record = serde_json::from_slice(&body).map_err(|e| {
-        problem(
+        Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid request",
-            &format!("invalid application document: {e}"),
+            format!("invalid application document: {e}"),
         )
     })?;
     let app = state
         .apps
         .put(&caller, &name, request.resources, request.manifest_digest)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(app_json(&app)))
 }
 
@@ -101,7 +103,7 @@ async fn remove(
     let app = match state.apps.get(&caller, &name).await {
         Ok(Some(app)) => app,
         Ok(None) => return Err(no_such_app(&name)),
-        Err(error) => return Err(identity_problem(error)),
+        Err(error) => return Err(Problem::from(error)),
     };
     let mut deleted_functions = Vec::new();
     for function in &app.resources.functions {
@@ -116,7 +118,7 @@ async fn remove(
             Ok(()) => deleted_functions.push(function.name.clone()),
             // Already removed by hand: nothing left to do.
             Err(RuntimeError::NotFound(_)) => {}
-            Err(error) => return Err(runtime_problem(&error)),
+            Err(error) => return Err(Problem::from(&error)),
         }
     }
     let mut deleted_buckets = Vec::new();
@@ -130,19 +132,15 @@ async fn remove(
             }
             Err(error) => {
                 tracing::error!(?error, bucket, "deleting an application's bucket failed");
-                return Err(problem(
+                return Err(Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal error",
-                    &format!("deleting bucket {bucket} failed"),
+                    format!("deleting bucket {bucket} failed"),
                 ));
             }
         }
     }
-    state
-        .apps
-        .delete(&caller, &name)
-        .await
-        .map_err(identity_problem)?;
+    state.apps.delete(&caller, &name).await?;
     Ok(Json(json!({
         "name": app.name,
         "deleted_functions": deleted_functions,

@@ -9,20 +9,29 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use http::{Response, StatusCode};
+use http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 use stratus_core::ProjectName;
 use stratus_identity::{Identity, QuotaChange, Quotas};
 use stratus_meta::{QuotaLimits, StoredUsage};
 use stratus_runtime::Functions;
 
-use crate::native::{ApiResult, Caller, KnowsIdentity, identity_problem, problem};
+use super::caller::Caller;
+use super::caller::KnowsIdentity;
+use super::problem::{ApiResult, Problem};
+use super::table::RouteTable;
+
+pub(crate) fn table() -> RouteTable<ProjectsState> {
+    RouteTable::new()
+        .add(Method::GET, "/v1/projects", list_projects)
+        .add(Method::GET, "/v1/projects/{project}/quota", show_quota)
+        .add(Method::PUT, "/v1/projects/{project}/quota", set_quota)
+}
 
 #[derive(Clone)]
-struct ProjectsState {
+pub(crate) struct ProjectsState {
     identity: Arc<Identity>,
     quotas: Arc<Quotas>,
     functions: Arc<Functions>,
@@ -33,17 +42,11 @@ pub(crate) fn routes(
     quotas: Arc<Quotas>,
     functions: Arc<Functions>,
 ) -> axum::Router {
-    axum::Router::new()
-        .route("/v1/projects", get(list_projects))
-        .route(
-            "/v1/projects/{project}/quota",
-            get(show_quota).put(set_quota),
-        )
-        .with_state(ProjectsState {
-            identity,
-            quotas,
-            functions,
-        })
+    table().into_router().with_state(ProjectsState {
+        identity,
+        quotas,
+        functions,
+    })
 }
 
 /// The names of the limits, as JSON and the CLI spell them.
@@ -68,11 +71,7 @@ fn limits_json(limits: &QuotaLimits) -> Value {
 impl ProjectsState {
     /// One project's document: its limits, what it stores and what it runs now.
     async fn document(&self, stored: StoredUsage) -> ApiResult<Value> {
-        let limits = self
-            .quotas
-            .limits(&stored.project)
-            .await
-            .map_err(identity_problem)?;
+        let limits = self.quotas.limits(&stored.project).await?;
         let load = self.functions.project_load(&stored.project);
         Ok(json!({
             "project": stored.project,
@@ -101,19 +100,15 @@ fn project_name(raw: &str) -> Result<String, String> {
         .map_err(|e| e.0)
 }
 
-fn invalid(why: &str) -> Response<Body> {
-    problem(StatusCode::BAD_REQUEST, "invalid request", why)
+fn invalid(why: &str) -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST, "invalid request", why)
 }
 
 async fn list_projects(
     State(state): State<ProjectsState>,
     Caller(caller): Caller,
 ) -> ApiResult<Json<Value>> {
-    let rows = state
-        .quotas
-        .visible_usage(&caller)
-        .await
-        .map_err(identity_problem)?;
+    let rows = state.quotas.visible_usage(&caller).await?;
     let mut projects = Vec::with_capacity(rows.len());
     for row in rows {
         projects.push(state.document(row).await?);
@@ -127,11 +122,7 @@ async fn show_quota(
     Caller(caller): Caller,
 ) -> ApiResult<Json<Value>> {
     let project = project_name(&project).map_err(|why| invalid(&why))?;
-    let stored = state
-        .quotas
-        .usage(&caller, &project)
-        .await
-        .map_err(identity_problem)?;
+    let stored = state.quotas.usage(&caller, &project).await?;
     Ok(Json(state.document(stored).await?))
 }
 
@@ -140,19 +131,11 @@ async fn set_quota(
     Path(project): Path<String>,
     Caller(caller): Caller,
     body: Bytes,
-) -> Result<Json<Value>, Response<Body>> {
+) -> ApiResult<Json<Value>> {
     let project = project_name(&project).map_err(|why| invalid(&why))?;
     let change = parse_change(&body).map_err(|why| invalid(&why))?;
-    state
-        .quotas
-        .set(&caller, &project, change)
-        .await
-        .map_err(identity_problem)?;
-    let stored = state
-        .quotas
-        .usage(&caller, &project)
-        .await
-        .map_err(identity_problem)?;
+    state.quotas.set(&caller, &project, change).await?;
+    let stored = state.quotas.usage(&caller, &project).await?;
     Ok(Json(state.document(stored).await?))
 }
 
