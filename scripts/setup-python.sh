@@ -17,6 +17,10 @@ fi
 "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U pip
 "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U \
     boto3 awscli pytest pytest-timeout awslambdaric pillow prometheus-client
+# The native API's OpenAPI document is checked with openapi-spec-validator, and a client
+# generated from it by openapi-python-client runs against a live server (test_openapi.py).
+"${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U \
+    openapi-spec-validator openapi-python-client
 
 "${venv}/bin/python" - <<'PY'
 import boto3, botocore, pytest

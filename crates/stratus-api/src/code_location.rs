@@ -61,14 +61,20 @@ pub(crate) async fn location(
 }
 
 #[derive(Deserialize)]
-struct Signed {
+pub(crate) struct Signed {
     project: String,
     version: String,
     expires: i64,
     signature: String,
 }
 
-async fn download(
+/// GetFunction's presigned code link: the version's zip, for whoever holds a valid signature.
+#[utoipa::path(get, operation_id = "download_function_code", path = "/v1/functions/{name}/code", tag = "functions", security(()),
+    params(("name" = String, Path),
+        ("project" = String, Query), ("version" = String, Query),
+        ("expires" = i64, Query, description = "Unix seconds"), ("signature" = String, Query)),
+    responses((status = 200, description = "The code package", body = stratus_client::Binary, content_type = "application/zip")))]
+pub(crate) async fn download(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Query(signed): Query<Signed>,

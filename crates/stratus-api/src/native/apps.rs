@@ -5,16 +5,14 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use http::{Method, StatusCode};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use stratus_core::AppResources;
+use http::Method;
+use stratus_client::apps::{App, AppList, AppTeardown, KeptBucket, RecordApp};
 use stratus_meta::AppRecord;
 use stratus_runtime::RuntimeError;
 use stratus_store::StoreError;
 
 use super::caller::Caller;
-use super::problem::{ApiResult, Problem};
+use super::problem::{ApiResult, Problem, parse_json};
 use super::state::AppState;
 use super::table::RouteTable;
 
@@ -26,68 +24,62 @@ pub(crate) fn table() -> RouteTable<AppState> {
         .add(Method::DELETE, "/v1/apps/{name}", remove)
 }
 
-fn app_json(app: &AppRecord) -> Value {
-    json!({
-        "name": app.name,
-        "resources": app.resources,
-        "manifest_digest": app.manifest_digest,
-        "updated_ms": app.updated_ms,
-    })
-}
-
-fn no_such_app(name: &str) -> Problem {
-    Problem::new(
-        StatusCode::NOT_FOUND,
-        "not found",
-        format!("application {name} does not exist"),
-    )
-}
-
-async fn list(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<Value>> {
-    let apps = state.apps.list(&caller).await?;
-    Ok(Json(
-        json!({ "apps": apps.iter().map(app_json).collect::<Vec<_>>() }),
-    ))
-}
-
-async fn show(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
-    match state.apps.get(&caller, &name).await {
-        Ok(Some(app)) => Ok(Json(app_json(&app))),
-        Ok(None) => Err(no_such_app(&name)),
-        Err(error) => Err(Problem::from(error)),
+fn app_of(app: AppRecord) -> App {
+    App {
+        name: app.name,
+        resources: app.resources,
+        manifest_digest: app.manifest_digest,
+        updated_ms: app.updated_ms,
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Record {
-    resources: AppResources,
-    #[serde(default)]
-    manifest_digest: String,
+fn no_such_app(name: &str) -> Problem {
+    Problem::not_found(format!("application {name} does not exist"))
 }
 
-async fn record(
+/// The project's applications.
+#[utoipa::path(get, operation_id = "list_apps", path = "/v1/apps", tag = "apps",
+    responses((status = 200, description = "Applications", body = AppList)))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> ApiResult<Json<AppList>> {
+    let apps = state.apps.list(&caller).await?;
+    Ok(Json(AppList {
+        apps: apps.into_iter().map(app_of).collect(),
+    }))
+}
+
+/// What the application owns.
+#[utoipa::path(get, operation_id = "get_app", path = "/v1/apps/{name}", tag = "apps", params(("name" = String, Path)),
+    responses((status = 200, description = "The application", body = App)))]
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<App>> {
+    match state.apps.get(&caller, &name).await? {
+        Some(app) => Ok(Json(app_of(app))),
+        None => Err(no_such_app(&name)),
+    }
+}
+
+/// Records what the application owns now (`stratus apply`).
+#[utoipa::path(put, operation_id = "record_app", path = "/v1/apps/{name}", tag = "apps", params(("name" = String, Path)),
+    request_body = RecordApp,
+    responses((status = 200, description = "The record", body = App)))]
+pub(crate) async fn record(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(name): Path<String>,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let request: Record = serde_json::from_slice(&body).map_err(|e| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid request",
-            format!("invalid application document: {e}"),
-        )
-    })?;
+) -> ApiResult<Json<App>> {
+    let request: RecordApp = parse_json(&body, "invalid application document")?;
     let app = state
         .apps
         .put(&caller, &name, request.resources, request.manifest_digest)
         .await?;
-    Ok(Json(app_json(&app)))
+    Ok(Json(app_of(app)))
 }
 
 /// Deletes the application's functions (with their triggers), then the buckets it created
@@ -95,11 +87,13 @@ async fn record(
 /// resources, and reported. Each deletion is checked by its own service, so a read-only key
 /// or a record naming another project's resource changes nothing. A function that cannot be
 /// deleted stops the teardown with the record kept, so it can be retried.
-async fn remove(
+#[utoipa::path(delete, operation_id = "delete_app", path = "/v1/apps/{name}", tag = "apps", params(("name" = String, Path)),
+    responses((status = 200, description = "What was deleted and kept", body = AppTeardown)))]
+pub(crate) async fn remove(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AppTeardown>> {
     let app = match state.apps.get(&caller, &name).await {
         Ok(Some(app)) => app,
         Ok(None) => return Err(no_such_app(&name)),
@@ -128,23 +122,24 @@ async fn remove(
             Ok(()) => deleted_buckets.push(bucket.clone()),
             Err(StoreError::NoSuchBucket) => {}
             Err(error @ (StoreError::BucketNotEmpty | StoreError::AccessDenied(_))) => {
-                kept_buckets.push(json!({ "name": bucket, "reason": error.to_string() }));
+                kept_buckets.push(KeptBucket {
+                    name: bucket.clone(),
+                    reason: error.to_string(),
+                });
             }
             Err(error) => {
                 tracing::error!(?error, bucket, "deleting an application's bucket failed");
-                return Err(Problem::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal error",
-                    format!("deleting bucket {bucket} failed"),
-                ));
+                return Err(Problem::internal(format!(
+                    "deleting bucket {bucket} failed"
+                )));
             }
         }
     }
     state.apps.delete(&caller, &name).await?;
-    Ok(Json(json!({
-        "name": app.name,
-        "deleted_functions": deleted_functions,
-        "deleted_buckets": deleted_buckets,
-        "kept_buckets": kept_buckets,
-    })))
+    Ok(Json(AppTeardown {
+        name: app.name,
+        deleted_functions,
+        deleted_buckets,
+        kept_buckets,
+    }))
 }

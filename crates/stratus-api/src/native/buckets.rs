@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use futures::{Stream, TryStreamExt as _};
 use http::{HeaderMap, Method, Response, StatusCode};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use stratus_client::buckets::{Bucket, BucketList, ObjectList, ObjectSummary, StoredObject};
 use stratus_core::{Action, BucketName, EventKind, ObjectKey};
 use stratus_store::{ObjectHeaders, ObjectWrite, StoreError, WriteCondition};
 
@@ -48,30 +48,41 @@ pub(crate) fn table() -> RouteTable<AppState> {
         )
 }
 
-fn bucket_json(record: &stratus_store::BucketRecord) -> Value {
-    json!({ "name": record.name, "project": record.project, "created_ms": record.created_ms })
+fn bucket_of(record: stratus_store::BucketRecord) -> Bucket {
+    Bucket {
+        name: record.name,
+        project: record.project,
+        created_ms: record.created_ms,
+    }
 }
 
-async fn list_buckets(
+/// The caller's project's buckets.
+#[utoipa::path(get, path = "/v1/buckets", tag = "buckets",
+    responses((status = 200, description = "The project's buckets", body = BucketList)))]
+pub(crate) async fn list_buckets(
     State(state): State<AppState>,
     Caller(caller): Caller,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<BucketList>> {
     let buckets = state.store.list_buckets(&caller).await?;
-    Ok(Json(
-        json!({ "buckets": buckets.iter().map(bucket_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(BucketList {
+        buckets: buckets.into_iter().map(bucket_of).collect(),
+    }))
 }
 
 /// Creates the bucket; 200 when the caller's project already owns it, so scripts and
 /// `stratus apply` may "ensure" a bucket without a separate check. Another project's name is a
 /// 409: bucket names are global, as in S3.
-async fn create_bucket(
+#[utoipa::path(put, path = "/v1/buckets/{bucket}", tag = "buckets",
+    params(("bucket" = String, Path, description = "The bucket's name (S3 naming rules)")),
+    responses(
+        (status = 201, description = "Created", body = Bucket),
+        (status = 200, description = "The project already owns it", body = Bucket)))]
+pub(crate) async fn create_bucket(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(bucket): Path<String>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let name = BucketName::parse(&bucket)
-        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid request", &e.0))?;
+) -> ApiResult<(StatusCode, Json<Bucket>)> {
+    let name = BucketName::parse(&bucket).map_err(|e| Problem::invalid(e.0))?;
     let status = match state.store.create_bucket(&caller, &name).await {
         Ok(()) => StatusCode::CREATED,
         Err(StoreError::BucketAlreadyOwnedByYou) => StatusCode::OK,
@@ -85,10 +96,14 @@ async fn create_bucket(
         Err(error) => return Err(Problem::from(&error)),
     };
     let record = state.store.head_bucket(&caller, &bucket).await?;
-    Ok((status, Json(bucket_json(&record))))
+    Ok((status, Json(bucket_of(record))))
 }
 
-async fn delete_bucket(
+/// Deletes an empty bucket.
+#[utoipa::path(delete, path = "/v1/buckets/{bucket}", tag = "buckets",
+    params(("bucket" = String, Path)),
+    responses((status = 204, description = "Deleted")))]
+pub(crate) async fn delete_bucket(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(bucket): Path<String>,
@@ -97,23 +112,30 @@ async fn delete_bucket(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
+    /// Only keys that start with this.
     #[serde(default)]
     prefix: String,
     /// Keys after this one (the previous page's `next_after`).
     #[serde(default)]
     after: String,
+    /// At most this many objects (1 to 1000, the default).
     limit: Option<usize>,
 }
 
-async fn list_objects(
+/// One page of the bucket's objects, in key order.
+#[utoipa::path(get, path = "/v1/buckets/{bucket}/objects", tag = "buckets",
+    params(("bucket" = String, Path), ListQuery),
+    responses((status = 200, description = "A page of objects", body = ObjectList)))]
+pub(crate) async fn list_objects(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(bucket): Path<String>,
     Query(query): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ObjectList>> {
     let request = stratus_store::ListRequest {
         bucket,
         prefix: query.prefix,
@@ -122,17 +144,23 @@ async fn list_objects(
         max_keys: query.limit.unwrap_or(MAX_LIST).clamp(1, MAX_LIST),
     };
     let page = state.store.list_objects(&caller, request).await?;
-    let objects: Vec<Value> = page
+    let objects = page
         .objects
-        .iter()
-        .map(|o| json!({ "key": o.key, "size": o.size, "etag": o.etag, "last_modified_ms": o.last_modified_ms }))
+        .into_iter()
+        .map(|o| ObjectSummary {
+            key: o.key,
+            size: o.size,
+            etag: o.etag,
+            last_modified_ms: o.last_modified_ms,
+        })
         .collect();
     let next_after = page
         .next_after
         .map(|bound| String::from_utf8_lossy(&bound).into_owned());
-    Ok(Json(
-        json!({ "objects": objects, "next_after": next_after }),
-    ))
+    Ok(Json(ObjectList {
+        objects,
+        next_after,
+    }))
 }
 
 /// The store wants a `Sync` body stream; axum's request body is only `Send`. The stream is only
@@ -159,15 +187,18 @@ fn header_text(headers: &HeaderMap, name: http::HeaderName) -> Option<String> {
 
 /// Stores the request body as the object. `Content-Type` is kept; `If-None-Match: *` makes
 /// the write conditional on the key being absent, as in S3.
-async fn put_object(
+#[utoipa::path(put, path = "/v1/buckets/{bucket}/objects/{key}", tag = "buckets",
+    params(("bucket" = String, Path), ("key" = String, Path, description = "The object's key; may contain `/`")),
+    request_body(content = stratus_client::Binary, content_type = "application/octet-stream", description = "The object's bytes"),
+    responses((status = 200, description = "Stored", body = StoredObject)))]
+pub(crate) async fn put_object(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path((bucket, key)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<Value>> {
-    ObjectKey::parse(&key)
-        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid request", &e.0))?;
+) -> ApiResult<Json<StoredObject>> {
+    ObjectKey::parse(&key).map_err(|e| Problem::invalid(e.0))?;
     // A denied caller must not get to upload gigabytes first.
     state
         .store
@@ -193,17 +224,20 @@ async fn put_object(
         kind: EventKind::Put,
     };
     let record = state.store.put_object(&caller, write, staged).await?;
-    Ok(Json(json!({
-        "bucket": record.bucket,
-        "key": record.key,
-        "size": record.size,
-        "etag": record.etag,
-        "last_modified_ms": record.last_modified_ms,
-    })))
+    Ok(Json(StoredObject {
+        bucket: record.bucket,
+        key: record.key,
+        size: record.size,
+        etag: record.etag,
+        last_modified_ms: record.last_modified_ms,
+    }))
 }
 
 /// Streams the object's bytes with its `Content-Type`, `Content-Length` and `ETag`.
-async fn get_object(
+#[utoipa::path(get, path = "/v1/buckets/{bucket}/objects/{key}", tag = "buckets",
+    params(("bucket" = String, Path), ("key" = String, Path)),
+    responses((status = 200, description = "The object's bytes", body = stratus_client::Binary, content_type = "application/octet-stream")))]
+pub(crate) async fn get_object(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path((bucket, key)): Path<(String, String)>,
@@ -233,7 +267,10 @@ async fn get_object(
 }
 
 /// Deletes the object; a missing key succeeds, as in S3.
-async fn delete_object(
+#[utoipa::path(delete, path = "/v1/buckets/{bucket}/objects/{key}", tag = "buckets",
+    params(("bucket" = String, Path), ("key" = String, Path)),
+    responses((status = 204, description = "Deleted (or was absent)")))]
+pub(crate) async fn delete_object(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path((bucket, key)): Path<(String, String)>,

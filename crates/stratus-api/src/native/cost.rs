@@ -54,7 +54,15 @@ fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_default()
 }
 
-async fn cost(
+/// What the project has cost over a period, by function or (operators) by project. The
+/// report's lines depend on `by`; see docs/cost.md.
+#[utoipa::path(get, operation_id = "get_cost", path = "/v1/cost", tag = "cost",
+    params(
+        ("since" = Option<String>, Query, description = "RFC 3339 date-time or YYYY-MM-DD; the start of this month by default"),
+        ("until" = Option<String>, Query, description = "RFC 3339 date-time or YYYY-MM-DD; now by default"),
+        ("by" = Option<String>, Query, description = "`function` (default) or `project`")),
+    responses((status = 200, description = "The bill, with `period` and `currency`", body = Object)))]
+pub(crate) async fn cost(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Query(params): Query<HashMap<String, String>>,

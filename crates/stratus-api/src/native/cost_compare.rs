@@ -27,9 +27,9 @@ fn default_active_minutes() -> u32 {
 }
 
 /// The parameters, named as the CLI's flags are.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CompareRequest {
+pub(crate) struct CompareRequest {
     /// `constant`, `diurnal`, `bursty` or `intermittent`.
     synthetic: String,
     /// Mean requests per second.
@@ -46,7 +46,10 @@ struct CompareRequest {
     gpu: bool,
 }
 
-async fn compare(
+/// Serverless against an always-on fleet for a synthetic trace.
+#[utoipa::path(post, operation_id = "compare_cost", path = "/v1/cost/compare", tag = "cost", request_body = CompareRequest,
+    responses((status = 200, description = "Both prices, the fleet and the break-even", body = Object)))]
+pub(crate) async fn compare(
     State(state): State<AppState>,
     Caller(_caller): Caller,
     body: Bytes,

@@ -13,7 +13,7 @@ use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use http::{Method, Response, StatusCode};
-use serde_json::{Value, json};
+use stratus_client::environments::{BuildEvent as Event, Environment, EnvironmentList};
 use stratus_runtime::{BuildEvent, EnvInfo, EnvironmentBuild};
 
 use super::caller::Caller;
@@ -30,49 +30,58 @@ pub(crate) fn table() -> RouteTable<AppState> {
         .add(Method::PUT, "/v1/environments/{hash}", build)
 }
 
-fn info_json(info: &EnvInfo) -> Value {
-    json!({
-        "hash": info.hash,
-        "python": info.python,
-        "size_bytes": info.size_bytes,
-        "created_ms": info.created_ms,
-        "build_seconds": info.build_seconds,
-    })
+fn environment_of(info: &EnvInfo) -> Environment {
+    Environment {
+        hash: info.hash.clone(),
+        python: info.python.clone(),
+        size_bytes: info.size_bytes,
+        created_ms: info.created_ms,
+        build_seconds: info.build_seconds,
+    }
 }
 
 /// The interpreter tag clients hash requirements with, and every built environment.
-async fn list(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, operation_id = "list_environments", path = "/v1/environments", tag = "environments",
+    responses((status = 200, description = "Environments", body = EnvironmentList)))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> ApiResult<Json<EnvironmentList>> {
     let functions = &state.functions;
     let environments = functions.environments(&caller).await?;
-    Ok(Json(json!({
-        "python": functions.environment_tag().ok(),
-        "environments": environments.iter().map(info_json).collect::<Vec<_>>(),
-    })))
+    Ok(Json(EnvironmentList {
+        python: functions.environment_tag().ok(),
+        environments: environments.iter().map(environment_of).collect(),
+    }))
 }
 
-async fn show(
+/// One built environment.
+#[utoipa::path(get, operation_id = "get_environment", path = "/v1/environments/{hash}", tag = "environments",
+    params(("hash" = String, Path)),
+    responses((status = 200, description = "The environment", body = Environment)))]
+pub(crate) async fn show(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(hash): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Environment>> {
     let info = state.functions.environment(&caller, &hash).await?;
-    Ok(Json(info_json(&info)))
+    Ok(Json(environment_of(&info)))
 }
 
-/// The body is the requirements text.
-async fn build(
+/// The body is the requirements text; the answer streams build events, one JSON object a line.
+#[utoipa::path(put, operation_id = "build_environment", path = "/v1/environments/{hash}", tag = "environments",
+    params(("hash" = String, Path)),
+    request_body(content = String, content_type = "text/plain", description = "requirements.txt"),
+    responses((status = 200, description = "Build events, one a line", body = Event,
+        content_type = "application/x-ndjson")))]
+pub(crate) async fn build(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(hash): Path<String>,
     body: Bytes,
 ) -> ApiResult<Response<Body>> {
-    let requirements = std::str::from_utf8(&body).map_err(|_| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid request",
-            "requirements must be UTF-8 text",
-        )
-    })?;
+    let requirements = std::str::from_utf8(&body)
+        .map_err(|_| Problem::invalid("requirements must be UTF-8 text"))?;
     let started = state
         .functions
         .build_environment(&caller, &hash, requirements)
@@ -83,7 +92,7 @@ async fn build(
             let stream = futures::stream::unfold(events, |mut events| async move {
                 let event = events.recv().await?;
                 Some((
-                    Ok::<_, std::convert::Infallible>(line(&event_json(&event))),
+                    Ok::<_, std::convert::Infallible>(line(&event_of(&event))),
                     events,
                 ))
             });
@@ -94,23 +103,20 @@ async fn build(
         .status(StatusCode::OK)
         .header(http::header::CONTENT_TYPE, NDJSON)
         .body(body)
-        .map_err(|_| {
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error",
-                "response",
-            )
-        })
+        .map_err(|_| Problem::internal("response"))
 }
 
-fn done(info: &EnvInfo, status: &str) -> Value {
-    json!({ "event": "done", "status": status, "environment": info_json(info) })
+fn done(info: &EnvInfo, status: &str) -> Event {
+    Event::Done {
+        status: status.to_owned(),
+        environment: environment_of(info),
+    }
 }
 
-fn event_json(event: &BuildEvent) -> Value {
+fn event_of(event: &BuildEvent) -> Event {
     match event {
-        BuildEvent::Output(text) => json!({ "event": "output", "line": text }),
-        BuildEvent::Waiting => json!({ "event": "waiting" }),
+        BuildEvent::Output(text) => Event::Output { line: text.clone() },
+        BuildEvent::Waiting => Event::Waiting,
         BuildEvent::Finished(Ok(built)) => done(
             &built.info,
             if built.by_this_request {
@@ -119,12 +125,14 @@ fn event_json(event: &BuildEvent) -> Value {
                 "cached"
             },
         ),
-        BuildEvent::Finished(Err(error)) => json!({ "event": "failed", "error": error }),
+        BuildEvent::Finished(Err(error)) => Event::Failed {
+            error: error.to_string(),
+        },
     }
 }
 
-fn line(value: &Value) -> Bytes {
-    let mut text = value.to_string();
+fn line(event: &Event) -> Bytes {
+    let mut text = serde_json::to_string(event).unwrap_or_default();
     text.push('\n');
     Bytes::from(text)
 }

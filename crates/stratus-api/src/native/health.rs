@@ -2,7 +2,7 @@
 
 use axum::Json;
 use http::Method;
-use serde_json::json;
+use stratus_client::system::Health;
 
 use super::state::AppState;
 use super::table::RouteTable;
@@ -11,6 +11,12 @@ pub(crate) fn table() -> RouteTable<AppState> {
     RouteTable::new().add(Method::GET, "/v1/health", health)
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+/// Liveness and the server's version; needs no credentials.
+#[utoipa::path(get, path = "/v1/health", tag = "system", security(()),
+    responses((status = 200, description = "The server answers", body = Health)))]
+pub(crate) async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
 }

@@ -4,8 +4,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use http::{Method, StatusCode};
-use serde::Deserialize;
-use serde_json::json;
+use stratus_client::keys::{CreateKey, Key, KeyList};
 use stratus_core::Role;
 use stratus_meta::KeyRecord;
 
@@ -21,33 +20,26 @@ pub(crate) fn table() -> RouteTable<AppState> {
         .add(Method::DELETE, "/v1/keys/{access_key_id}", delete_key)
 }
 
-fn key_json(key: &KeyRecord, with_secret: bool) -> serde_json::Value {
-    let mut value = json!({
-        "access_key_id": key.access_key_id,
-        "project": key.project,
-        "role": key.role.as_str(),
-        "created_ms": key.created_ms,
-    });
-    if with_secret {
-        value["secret_access_key"] = json!(key.secret);
-        value["token"] = json!(stratus_identity::bearer_token(key));
+/// The key as listed; `with_secret` (only when it is created) adds its secret and token.
+fn key_of(key: &KeyRecord, with_secret: bool) -> Key {
+    Key {
+        access_key_id: key.access_key_id.clone(),
+        project: key.project.clone(),
+        role: key.role.as_str().to_owned(),
+        created_ms: key.created_ms,
+        secret_access_key: with_secret.then(|| key.secret.clone()),
+        token: with_secret.then(|| stratus_identity::bearer_token(key)),
     }
-    value
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateKey {
-    project: String,
-    #[serde(default)]
-    role: Option<String>,
-}
-
-async fn create_key(
+/// Creates a key in a project (the caller's own, or any for an operator).
+#[utoipa::path(post, path = "/v1/keys", tag = "keys", request_body = CreateKey,
+    responses((status = 201, description = "The new key with its secret and token", body = Key)))]
+pub(crate) async fn create_key(
     State(state): State<AppState>,
     Caller(caller): Caller,
     body: Bytes,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+) -> ApiResult<(StatusCode, Json<Key>)> {
     let request: CreateKey = parse_json(&body, "invalid JSON body")?;
     let role = match request.role.as_deref() {
         None => Role::Member,
@@ -57,20 +49,27 @@ async fn create_key(
         .identity
         .create_key(&caller, &request.project, role)
         .await?;
-    Ok((StatusCode::CREATED, Json(key_json(&key, true))))
+    Ok((StatusCode::CREATED, Json(key_of(&key, true))))
 }
 
-async fn list_keys(
+/// The keys the caller may see, without secrets.
+#[utoipa::path(get, path = "/v1/keys", tag = "keys",
+    responses((status = 200, description = "Keys", body = KeyList)))]
+pub(crate) async fn list_keys(
     State(state): State<AppState>,
     Caller(caller): Caller,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<KeyList>> {
     let keys = state.identity.list_keys(&caller).await?;
-    Ok(Json(
-        json!({ "keys": keys.iter().map(|k| key_json(k, false)).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(KeyList {
+        keys: keys.iter().map(|k| key_of(k, false)).collect(),
+    }))
 }
 
-async fn delete_key(
+/// Deletes a key; its token stops working at once.
+#[utoipa::path(delete, path = "/v1/keys/{access_key_id}", tag = "keys",
+    params(("access_key_id" = String, Path)),
+    responses((status = 204, description = "Deleted")))]
+pub(crate) async fn delete_key(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<String>,

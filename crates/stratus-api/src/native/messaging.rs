@@ -7,12 +7,11 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use http::Method;
-use serde_json::{Value, json};
+use stratus_client::messaging::{Queue, QueueList, Subscription, Topic, TopicList};
 use stratus_events::{Queues, Topics};
 use stratus_identity::Identity;
 
-use super::caller::Caller;
-use super::caller::KnowsIdentity;
+use super::caller::{Caller, KnowsIdentity};
 use super::problem::ApiResult;
 use super::table::RouteTable;
 
@@ -47,17 +46,17 @@ impl KnowsIdentity for MessagingState {
     }
 }
 
-fn count(attributes: &std::collections::BTreeMap<String, String>, name: &str) -> Value {
-    attributes
-        .get(name)
-        .and_then(|v| v.parse::<u64>().ok())
-        .map_or(Value::Null, Value::from)
+fn count(attributes: &std::collections::BTreeMap<String, String>, name: &str) -> Option<u64> {
+    attributes.get(name).and_then(|v| v.parse::<u64>().ok())
 }
 
-async fn list_queues(
+/// The project's queues with their depth.
+#[utoipa::path(get, path = "/v1/queues", tag = "messaging",
+    responses((status = 200, description = "Queues", body = QueueList)))]
+pub(crate) async fn list_queues(
     State(state): State<MessagingState>,
     Caller(principal): Caller,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<QueueList>> {
     let mut queues = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -72,27 +71,30 @@ async fn list_queues(
                 .queues
                 .get_attributes(&principal, &name, &["All".to_owned()])
                 .await?;
-            queues.push(json!({
-                "name": name,
-                "fifo": attributes.get("FifoQueue").is_some_and(|v| v == "true"),
-                "visible": count(&attributes, "ApproximateNumberOfMessages"),
-                "in_flight": count(&attributes, "ApproximateNumberOfMessagesNotVisible"),
-                "delayed": count(&attributes, "ApproximateNumberOfMessagesDelayed"),
-                "attributes": attributes,
-            }));
+            queues.push(Queue {
+                fifo: attributes.get("FifoQueue").is_some_and(|v| v == "true"),
+                visible: count(&attributes, "ApproximateNumberOfMessages"),
+                in_flight: count(&attributes, "ApproximateNumberOfMessagesNotVisible"),
+                delayed: count(&attributes, "ApproximateNumberOfMessagesDelayed"),
+                name,
+                attributes,
+            });
         }
         match page.next_token {
             Some(next) => token = Some(next),
             None => break,
         }
     }
-    Ok(Json(json!({ "queues": queues })))
+    Ok(Json(QueueList { queues }))
 }
 
-async fn list_topics(
+/// The project's topics with their subscriptions.
+#[utoipa::path(get, path = "/v1/topics", tag = "messaging",
+    responses((status = 200, description = "Topics", body = TopicList)))]
+pub(crate) async fn list_topics(
     State(state): State<MessagingState>,
     Caller(principal): Caller,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TopicList>> {
     let mut arns = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -115,13 +117,11 @@ async fn list_topics(
                 .topics
                 .list_subscriptions(&principal, Some(&arn), token.as_deref())
                 .await?;
-            subscriptions.extend(page.into_iter().map(|s| {
-                json!({
-                    "arn": s.subscription_arn,
-                    "protocol": s.protocol,
-                    "endpoint": s.endpoint,
-                    "pending": s.subscription_arn == "PendingConfirmation",
-                })
+            subscriptions.extend(page.into_iter().map(|s| Subscription {
+                pending: s.subscription_arn == "PendingConfirmation",
+                arn: s.subscription_arn,
+                protocol: s.protocol,
+                endpoint: s.endpoint,
             }));
             match next {
                 Some(next) => token = Some(next),
@@ -129,7 +129,11 @@ async fn list_topics(
             }
         }
         let name = arn.rsplit(':').next().unwrap_or(&arn).to_owned();
-        topics.push(json!({ "name": name, "arn": arn, "subscriptions": subscriptions }));
+        topics.push(Topic {
+            name,
+            arn,
+            subscriptions,
+        });
     }
-    Ok(Json(json!({ "topics": topics })))
+    Ok(Json(TopicList { topics }))
 }

@@ -16,8 +16,7 @@ use stratus_core::metrics::Metrics;
 use stratus_identity::Identity;
 use stratus_planner::{Options, SolveError, System};
 
-use super::caller::Caller;
-use super::caller::KnowsIdentity;
+use super::caller::{Caller, KnowsIdentity};
 use super::problem::{ApiResult, Problem};
 use super::table::RouteTable;
 
@@ -47,8 +46,9 @@ pub(crate) fn routes(identity: Arc<Identity>, metrics: Arc<Metrics>) -> axum::Ro
         .with_state(PlanState { identity, metrics })
 }
 
-#[derive(Deserialize)]
-struct PlanQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PlanQuery {
     /// Arrival rate at the entry component (requests/s), overriding the document's.
     lambda: Option<f64>,
     /// Time horizon the costs cover, overriding the document's.
@@ -57,7 +57,13 @@ struct PlanQuery {
     time_limit_ms: Option<u64>,
 }
 
-async fn plan(
+/// The cheapest feasible placement of a SPACE4AI system description (JSON) or an application
+/// spec (YAML), or why none is feasible.
+#[utoipa::path(post, path = "/v1/plan", tag = "plan", params(PlanQuery),
+    request_body(content = String, content_type = "application/yaml",
+        description = "An application spec (YAML) or a SPACE4AI system description (JSON)"),
+    responses((status = 200, description = "The placement, its cost and response times, or `feasible: false` with the reason", body = Object)))]
+pub(crate) async fn plan(
     State(state): State<PlanState>,
     query: Result<Query<PlanQuery>, axum::extract::rejection::QueryRejection>,
     Caller(_caller): Caller,

@@ -5,13 +5,12 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use http::{HeaderMap, Method, StatusCode};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use stratus_client::functions::{ExposeRequest, FunctionUrl};
 use stratus_meta::FunctionUrlRecord;
 use stratus_runtime::{RuntimeError, UrlAuth, UrlSettings};
 
 use super::caller::Caller;
-use super::problem::{ApiResult, Problem};
+use super::problem::{ApiResult, Problem, parse_json};
 use super::state::AppState;
 use super::table::RouteTable;
 
@@ -22,51 +21,46 @@ pub(crate) fn table() -> RouteTable<AppState> {
         .add(Method::DELETE, "/v1/functions/{name}/url", remove)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expose {
-    auth: String,
-    #[serde(default)]
-    cors: Option<Value>,
-}
-
 fn auth_of(text: &str) -> Result<UrlAuth, Problem> {
     match text {
         "none" => Ok(UrlAuth::None),
         "bearer" | "iam" => Ok(UrlAuth::AwsIam),
-        other => Err(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid request",
-            format!("auth {other:?} must be none or bearer"),
-        )),
+        other => Err(Problem::invalid(format!(
+            "auth {other:?} must be none or bearer"
+        ))),
     }
 }
 
-fn document(headers: &HeaderMap, url: &FunctionUrlRecord) -> Value {
-    json!({
-        "function": url.function,
-        "url": crate::function_url::public_url(headers, &url.function),
-        "auth": if url.auth_type == UrlAuth::None.as_str() { "none" } else { "bearer" },
-        "qualifier": url.qualifier,
-        "cors": url.cors.as_deref().and_then(|c| serde_json::from_str::<Value>(c).ok()),
-    })
+fn document(headers: &HeaderMap, url: FunctionUrlRecord) -> FunctionUrl {
+    let auth = if url.auth_type == UrlAuth::None.as_str() {
+        "none"
+    } else {
+        "bearer"
+    };
+    FunctionUrl {
+        url: crate::function_url::public_url(headers, &url.function),
+        auth: auth.to_owned(),
+        cors: url
+            .cors
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok()),
+        function: url.function,
+        qualifier: url.qualifier,
+    }
 }
 
 /// Creates the URL, or changes its settings when it exists: deploys converge.
-async fn expose(
+#[utoipa::path(put, operation_id = "put_function_url", path = "/v1/functions/{name}/url", tag = "functions",
+    params(("name" = String, Path)), request_body = ExposeRequest,
+    responses((status = 200, description = "The URL", body = FunctionUrl)))]
+pub(crate) async fn expose(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> ApiResult<Json<Value>> {
-    let request: Expose = serde_json::from_slice(&body).map_err(|e| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid request",
-            format!("invalid URL settings: {e}"),
-        )
-    })?;
+) -> ApiResult<Json<FunctionUrl>> {
+    let request: ExposeRequest = parse_json(&body, "invalid URL settings")?;
     let settings = UrlSettings {
         auth: Some(auth_of(&request.auth)?),
         qualifier: None,
@@ -79,20 +73,28 @@ async fn expose(
         }
         Err(error) => Err(error),
     }?;
-    Ok(Json(document(&headers, &url)))
+    Ok(Json(document(&headers, url)))
 }
 
-async fn show(
+/// The function's URL and its settings.
+#[utoipa::path(get, operation_id = "get_function_url", path = "/v1/functions/{name}/url", tag = "functions",
+    params(("name" = String, Path)),
+    responses((status = 200, description = "The URL", body = FunctionUrl)))]
+pub(crate) async fn show(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(name): Path<String>,
     headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<FunctionUrl>> {
     let url = state.functions.url(&caller, &name).await?;
-    Ok(Json(document(&headers, &url)))
+    Ok(Json(document(&headers, url)))
 }
 
-async fn remove(
+/// Removes the URL; the function stays.
+#[utoipa::path(delete, operation_id = "delete_function_url", path = "/v1/functions/{name}/url", tag = "functions",
+    params(("name" = String, Path)),
+    responses((status = 204, description = "Removed")))]
+pub(crate) async fn remove(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(name): Path<String>,
