@@ -159,6 +159,9 @@ enum Command {
         /// Keep printing new lines as they arrive.
         #[arg(long, short)]
         follow: bool,
+        /// Print the log events as JSON (one object a line with --follow).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -228,7 +231,8 @@ fn main() -> anyhow::Result<ExitCode> {
             target,
             name,
             follow,
-        } => block_on_code(functions::logs(&target, &name, follow)),
+            json,
+        } => block_on_code(functions::logs(&target, &name, follow, json)),
         Command::Quota { target, command } => {
             block_on(quota::run(&target, command)).map(|()| ExitCode::SUCCESS)
         }

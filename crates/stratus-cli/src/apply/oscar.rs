@@ -312,8 +312,8 @@ async fn check_remote(client: &NativeClient, plan: &Plan) -> anyhow::Result<()> 
     let own: BTreeSet<String> = client
         .list_buckets()
         .await?
-        .iter()
-        .filter_map(|b| b["name"].as_str().map(str::to_owned))
+        .into_iter()
+        .map(|b| b.name)
         .collect();
     for (bucket, field) in &plan.buckets {
         if own.contains(bucket) {
