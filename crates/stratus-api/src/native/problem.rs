@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::response::IntoResponse;
 use http::{Response, StatusCode};
-use serde::Serialize;
+use stratus_client::ProblemDocument;
 use stratus_events::TopicError;
 use stratus_events::queues::QueueError;
 use stratus_identity::IdentityError;
@@ -19,15 +19,6 @@ pub(crate) struct Problem {
     pub status: StatusCode,
     pub title: &'static str,
     pub detail: String,
-}
-
-/// The problem document as it travels (field order as clients have always seen it).
-#[derive(Serialize)]
-struct Document<'a> {
-    r#type: &'static str,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
 }
 
 impl Problem {
@@ -56,11 +47,12 @@ impl Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response<Body> {
-        let document = Document {
-            r#type: "about:blank",
-            title: self.title,
+        // The documented type (`ProblemDocument` in the OpenAPI document) is what is sent.
+        let document = ProblemDocument {
+            kind: "about:blank".to_owned(),
+            title: self.title.to_owned(),
             status: self.status.as_u16(),
-            detail: &self.detail,
+            detail: self.detail,
         };
         let body = serde_json::to_vec(&document).unwrap_or_default();
         Response::builder()
