@@ -4,7 +4,9 @@
 # AWS's own runtime client, used as a `provided` bootstrap in the function tests; Pillow renders
 # the images with known text that tests/python/test_examples.py reads back through OCR;
 # prometheus-client parses `/metrics` with the Prometheus project's own text parser; ruff lints
-# the Python tests and scripts (ruff.toml) in scripts/test.sh.
+# the Python tests and scripts (ruff.toml) in scripts/test.sh; the native API's OpenAPI document is
+# checked with openapi-spec-validator, and a client generated from it by openapi-python-client
+# runs against a live server (test_openapi.py).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,7 +19,8 @@ fi
 
 "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U pip
 "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U \
-    boto3 awscli pytest pytest-timeout awslambdaric pillow prometheus-client ruff
+    boto3 awscli pytest pytest-timeout awslambdaric pillow prometheus-client ruff \
+    openapi-spec-validator openapi-python-client
 
 "${venv}/bin/python" - <<'PY'
 import boto3, botocore, pytest

@@ -6,20 +6,20 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use http::{Response, StatusCode};
+use http::{Method, Response, StatusCode};
 use serde::Deserialize;
 use stratus_identity::Identity;
 use stratus_meta::FunctionRecord;
 
+use crate::native::table::RouteTable;
 use crate::native::{AppState, problem};
 use crate::sigv4::hmac;
 
 /// How long a code location stays valid: Lambda's presigned URLs last ten minutes.
 const VALID_FOR_S: i64 = 600;
 
-pub(crate) fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/v1/functions/{name}/code", get(download))
+pub(crate) fn table() -> RouteTable<AppState> {
+    RouteTable::new().add(Method::GET, "/v1/functions/{name}/code", download)
 }
 
 fn string_to_sign(project: &str, name: &str, version: &str, expires: i64) -> String {
@@ -61,14 +61,20 @@ pub(crate) async fn location(
 }
 
 #[derive(Deserialize)]
-struct Signed {
+pub(crate) struct Signed {
     project: String,
     version: String,
     expires: i64,
     signature: String,
 }
 
-async fn download(
+/// GetFunction's presigned code link: the version's zip, for whoever holds a valid signature.
+#[utoipa::path(get, operation_id = "download_function_code", path = "/v1/functions/{name}/code", tag = "functions", security(()),
+    params(("name" = String, Path),
+        ("project" = String, Query), ("version" = String, Query),
+        ("expires" = i64, Query, description = "Unix seconds"), ("signature" = String, Query)),
+    responses((status = 200, description = "The code package", body = stratus_client::Binary, content_type = "application/zip")))]
+pub(crate) async fn download(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Query(signed): Query<Signed>,

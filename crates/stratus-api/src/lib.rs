@@ -29,11 +29,15 @@
 //! - `logs/` — the CloudWatch Logs subset (AWS JSON 1.1): `input.rs`, `ops.rs` one function per
 //!   operation, `errors.rs` (`docs/logs.md`).
 //! - `function_url/` — `/fn/NAME/...`: API Gateway v2 events (`event.rs`), CORS (`cors.rs`).
-//! - `native/` — the `/v1` REST API (axum): `mod.rs` the router, `problem.rs` the `Problem`
-//!   error response (RFC 9457 problem documents), `caller.rs` the `Caller` extractor (bearer
-//!   token or console session), one file per resource (buckets and objects through the same
-//!   `Store` calls as S3, functions, URLs, environments, apps, projects and quotas, queues and
-//!   topics, cost, plan), and `GET /v1/openapi.json` generated with utoipa.
+//! - `native/` — the `/v1` REST API (axum): `mod.rs` only assembles the router; `problem.rs`
+//!   the `Problem` error response (RFC 9457 problem documents, a `From` for each domain error so
+//!   handlers use `?`), `caller.rs` the `Caller` extractor (bearer token or console session),
+//!   `state.rs`, `table.rs` (`RouteTable`: a router and the list of its routes from the same
+//!   calls), one file per resource (buckets and objects through the same `Store` calls as S3,
+//!   functions, URLs, environments, events, keys, apps, projects and quotas, queues and topics,
+//!   cost, plan, health), and `openapi.rs`, the OpenAPI 3.1 document utoipa generates from the
+//!   handlers and the `stratus-client` types (`GET /v1/openapi.json`; a test checks it lists
+//!   exactly the served routes).
 //! - `console/` — the web console: `assets.rs` the embedded files of `console/` (strict CSP),
 //!   `session.rs` server-side sessions and CSRF tokens, `mod.rs` the session routes
 //!   (`docs/console.md`).
@@ -55,16 +59,6 @@ mod lambda;
 mod logs;
 mod metrics_endpoint;
 mod native;
-mod native_apps;
-mod native_buckets;
-mod native_cost;
-mod native_cost_compare;
-mod native_environments;
-mod native_functions;
-mod native_messaging;
-mod native_plan;
-mod native_projects;
-mod native_urls;
 mod oscar;
 mod outbound_tls;
 mod routing;
@@ -224,7 +218,7 @@ impl Edge {
             identity: Arc::clone(&identity),
             sessions: Arc::new(console::Sessions::default()),
         };
-        let messaging = native_messaging::routes(Arc::clone(&identity), queues, topics);
+        let messaging = native::messaging::routes(Arc::clone(&identity), queues, topics);
         let native = native::router(native::AppState {
             store,
             identity,
@@ -258,7 +252,7 @@ impl Edge {
         public: bool,
     ) -> Self {
         let identity = Arc::clone(&self.sqs.identity);
-        self.native = self.native.merge(native_plan::routes(
+        self.native = self.native.merge(native::plan::routes(
             Arc::clone(&identity),
             Arc::clone(&metrics),
         ));
@@ -274,7 +268,7 @@ impl Edge {
     /// Serves `/v1/projects` (projects, their quotas and usage) from `quotas`.
     #[must_use]
     pub fn with_quotas(mut self, quotas: Arc<stratus_identity::Quotas>) -> Self {
-        self.native = self.native.merge(native_projects::routes(
+        self.native = self.native.merge(native::projects::routes(
             Arc::clone(&self.sqs.identity),
             quotas,
             Arc::clone(&self.lambda.functions),

@@ -23,8 +23,7 @@ use serde_json::json;
 use stratus_identity::Identity;
 use stratus_runtime::{Functions, InvokeRequest, RuntimeError};
 
-use crate::native::{bearer_caller, problem};
-use crate::native_functions::runtime_problem;
+use crate::native::{bearer_caller, problem, runtime_problem};
 
 /// The handler `stratus apply` gives every script service; only such functions are services.
 pub const SERVICE_HANDLER: &str = "stratus_oscar.handler";

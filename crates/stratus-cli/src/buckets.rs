@@ -10,6 +10,8 @@ use clap::Subcommand;
 use http_body_util::BodyExt as _;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use stratus_client::buckets::{Bucket, BucketList, ObjectList, ObjectSummary, StoredObject};
+
 use crate::client::{NativeClient, Target, problem_detail};
 
 /// Everything but unreserved characters and `/` is escaped in an object key, so keys with
@@ -38,9 +40,9 @@ pub(crate) enum BucketState {
 
 impl NativeClient {
     /// The project's buckets, as the server lists them.
-    pub(crate) async fn list_buckets(&self) -> anyhow::Result<Vec<serde_json::Value>> {
-        let listed = self.call(http::Method::GET, "/v1/buckets", None).await?;
-        Ok(listed["buckets"].as_array().cloned().unwrap_or_default())
+    pub(crate) async fn list_buckets(&self) -> anyhow::Result<Vec<Bucket>> {
+        let listed: BucketList = self.get("/v1/buckets").await?;
+        Ok(listed.buckets)
     }
 
     /// Creates the bucket unless the project already owns it; another project's name fails.
@@ -67,7 +69,7 @@ impl NativeClient {
         &self,
         bucket: &str,
         prefix: &str,
-    ) -> anyhow::Result<Vec<serde_json::Value>> {
+    ) -> anyhow::Result<Vec<ObjectSummary>> {
         let mut objects = Vec::new();
         let mut after = String::new();
         loop {
@@ -77,10 +79,10 @@ impl NativeClient {
                 utf8_percent_encode(prefix, NON_ALPHANUMERIC),
                 utf8_percent_encode(&after, NON_ALPHANUMERIC)
             );
-            let page = self.call(http::Method::GET, &path, None).await?;
-            objects.extend(page["objects"].as_array().cloned().unwrap_or_default());
-            match page["next_after"].as_str() {
-                Some(next) => after = next.to_owned(),
+            let page: ObjectList = self.get(&path).await?;
+            objects.extend(page.objects);
+            match page.next_after {
+                Some(next) => after = next,
                 None => return Ok(objects),
             }
         }
@@ -93,7 +95,7 @@ impl NativeClient {
         key: &str,
         body: Bytes,
         content_type: &str,
-    ) -> anyhow::Result<serde_json::Value> {
+    ) -> anyhow::Result<StoredObject> {
         let response = self
             .send(
                 http::Method::PUT,
@@ -151,7 +153,7 @@ pub(crate) async fn run(target: &Target, command: BucketsCommand) -> anyhow::Res
                 println!("{}", serde_json::to_string_pretty(&buckets)?);
             } else {
                 for bucket in buckets {
-                    println!("{}", bucket["name"].as_str().unwrap_or_default());
+                    println!("{}", bucket.name);
                 }
             }
         }
@@ -165,11 +167,7 @@ pub(crate) async fn run(target: &Target, command: BucketsCommand) -> anyhow::Res
                 println!("{}", serde_json::to_string_pretty(&objects)?);
             } else {
                 for object in objects {
-                    println!(
-                        "{:>12}  {}",
-                        object["size"],
-                        object["key"].as_str().unwrap_or_default()
-                    );
+                    println!("{:>12}  {}", object.size, object.key);
                 }
             }
         }
@@ -206,7 +204,7 @@ pub(crate) async fn cp(target: &Target, from: &str, to: &str) -> anyhow::Result<
         let stored = client
             .put_object(bucket, key, Bytes::from(body), "application/octet-stream")
             .await?;
-        println!("{from} -> {bucket}/{key} ({} bytes)", stored["size"]);
+        println!("{from} -> {bucket}/{key} ({} bytes)", stored.size);
     } else {
         let (bucket, key) = split_remote(from)?;
         let body = client.get_object(bucket, key).await?;

@@ -186,6 +186,28 @@ impl NativeClient {
         })
     }
 
+    /// A typed call: `body` (a `stratus-client` request type) as JSON, the answer read as `T`
+    /// (its response type), so a field the server renames fails to compile here.
+    pub(crate) async fn request<T: serde::de::DeserializeOwned>(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Option<&(impl serde::Serialize + Sync)>,
+    ) -> anyhow::Result<T> {
+        let body = body.map(serde_json::to_value).transpose()?;
+        let answer = self.call(method, path, body).await?;
+        serde_json::from_value(answer)
+            .with_context(|| format!("unexpected answer to {path} from {}", self.endpoint))
+    }
+
+    /// `GET path`, read as `T`.
+    pub(crate) async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> anyhow::Result<T> {
+        self.request(http::Method::GET, path, None::<&()>).await
+    }
+
     /// Sends a text body and hands each line of the answer to `on_line` as it arrives (for
     /// long-running calls that report progress); a problem document becomes the error.
     pub(crate) async fn stream_lines(

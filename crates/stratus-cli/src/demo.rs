@@ -152,11 +152,7 @@ async fn output_stamps(client: &NativeClient) -> anyhow::Result<HashMap<String, 
     let mut stamps = HashMap::new();
     for prefix in OUTPUT_PREFIXES {
         for object in client.list_objects(BUCKET, prefix).await? {
-            if let (Some(key), Some(ms)) =
-                (object["key"].as_str(), object["last_modified_ms"].as_i64())
-            {
-                stamps.insert(key.to_owned(), ms);
-            }
+            stamps.insert(object.key, object.last_modified_ms);
         }
     }
     Ok(stamps)

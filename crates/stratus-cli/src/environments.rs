@@ -3,7 +3,7 @@
 
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
-use serde_json::Value;
+use stratus_client::environments::{BuildEvent, EnvironmentList};
 
 use crate::client::NativeClient;
 
@@ -17,10 +17,8 @@ pub(crate) async fn ensure(
         return Ok(None);
     }
     // The hash includes the server's interpreter, which only the server knows.
-    let listed = client
-        .call(http::Method::GET, "/v1/environments", None)
-        .await?;
-    let Some(tag) = listed["python"].as_str() else {
+    let listed: EnvironmentList = client.get("/v1/environments").await?;
+    let Some(tag) = listed.python.as_deref() else {
         bail!("the server has no Python interpreter, so it cannot install requirements.txt");
     };
     let hash = stratus_server::environment_hash(requirements, tag);
@@ -32,14 +30,14 @@ pub(crate) async fn ensure(
             &format!("/v1/environments/{hash}"),
             Bytes::from(requirements.to_owned()),
             |line| {
-                let event: Value = serde_json::from_str(line)
+                let event: BuildEvent = serde_json::from_str(line)
                     .with_context(|| format!("unexpected answer from the server: {line}"))?;
-                match event["event"].as_str() {
-                    Some("output") => eprintln!("  | {}", event["line"].as_str().unwrap_or("")),
-                    Some("waiting") => {
+                match event {
+                    BuildEvent::Output { line } => eprintln!("  | {line}"),
+                    BuildEvent::Waiting => {
                         eprintln!("  waiting for another deploy installing the same requirements");
                     }
-                    _ => last = Some(event),
+                    finished => last = Some(finished),
                 }
                 Ok(())
             },
@@ -49,18 +47,19 @@ pub(crate) async fn ensure(
     let Some(last) = last else {
         bail!("the server stopped before the dependencies were installed");
     };
-    match (last["event"].as_str(), last["status"].as_str()) {
-        (Some("done"), Some("cached")) => println!("dependencies: {short} (cached)"),
-        (Some("done"), _) => {
-            let env = &last["environment"];
-            let megabytes = env["size_bytes"].as_f64().unwrap_or(0.0) / 1e6;
-            let seconds = env["build_seconds"].as_f64().unwrap_or(0.0);
+    match last {
+        BuildEvent::Done { status, .. } if status == "cached" => {
+            println!("dependencies: {short} (cached)");
+        }
+        BuildEvent::Done { environment, .. } => {
+            let megabytes = environment.size_bytes as f64 / 1e6;
+            let seconds = environment.build_seconds;
             println!("dependencies: {short} (installed in {seconds:.1} s, {megabytes:.1} MB)");
         }
-        _ => bail!(
-            "installing requirements.txt failed: {}",
-            last["error"].as_str().unwrap_or("unknown error")
-        ),
+        BuildEvent::Failed { error } => bail!("installing requirements.txt failed: {error}"),
+        BuildEvent::Output { .. } | BuildEvent::Waiting => {
+            bail!("installing requirements.txt failed: unknown error")
+        }
     }
     Ok(Some(hash))
 }

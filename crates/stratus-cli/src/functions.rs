@@ -11,6 +11,9 @@ use bytes::Bytes;
 use clap::Subcommand;
 use serde::Deserialize;
 use serde_json::json;
+use stratus_client::functions::{
+    ExposeRequest, FunctionDetails, FunctionList, FunctionUrl, InvocationAccepted, LogList,
+};
 
 use crate::client::{NativeClient, Target};
 
@@ -171,31 +174,33 @@ pub(crate) async fn send(
         "triggers": triggers,
     });
     let path = format!("/v1/functions/{}", spec.name);
-    let deployed = client.call(http::Method::PUT, &path, Some(body)).await?;
-    let sha = deployed["code_sha256"].as_str().unwrap_or_default();
+    let deployed: FunctionDetails = client
+        .request(http::Method::PUT, &path, Some(&body))
+        .await?;
+    let sha = &deployed.summary.code_sha256;
     println!(
         "deployed {} (version {}, code sha256 {})",
         spec.name,
-        deployed["version"].as_str().unwrap_or("$LATEST"),
+        deployed.summary.version,
         sha.get(..12).unwrap_or(sha)
     );
-    for schedule in deployed["schedules"].as_array().into_iter().flatten() {
+    for schedule in &deployed.schedules {
         println!(
             "schedule {} next fires {}",
-            schedule["schedule"].as_str().unwrap_or_default(),
-            schedule["next_fire"].as_str().unwrap_or("never")
+            schedule.schedule,
+            schedule.next_fire.as_deref().unwrap_or("never")
         );
     }
     if let Some(auth) = &spec.url {
         let path = format!("/v1/functions/{}/url", spec.name);
-        let exposed = client
-            .call(http::Method::PUT, &path, Some(json!({ "auth": auth })))
+        let request = ExposeRequest {
+            auth: auth.clone(),
+            cors: None,
+        };
+        let exposed: FunctionUrl = client
+            .request(http::Method::PUT, &path, Some(&request))
             .await?;
-        println!(
-            "url {} (auth {})",
-            exposed["url"].as_str().unwrap_or_default(),
-            exposed["auth"].as_str().unwrap_or_default()
-        );
+        println!("url {} (auth {})", exposed.url, exposed.auth);
     }
     Ok(())
 }
@@ -287,8 +292,8 @@ pub(crate) async fn invoke(
         );
     }
     if asynchronous {
-        let accepted: serde_json::Value = serde_json::from_slice(&body)?;
-        println!("{}", accepted["invocation_id"].as_str().unwrap_or_default());
+        let accepted: InvocationAccepted = serde_json::from_slice(&body)?;
+        println!("{}", accepted.invocation_id);
         return Ok(ExitCode::SUCCESS);
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -311,25 +316,19 @@ pub(crate) async fn run(target: &Target, command: FunctionsCommand) -> anyhow::R
     let client = NativeClient::new(target)?;
     match command {
         FunctionsCommand::Ls { json } => {
-            let listed = client
-                .call(http::Method::GET, "/v1/functions", None)
-                .await?;
+            let listed: FunctionList = client.get("/v1/functions").await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&listed["functions"])?);
+                println!("{}", serde_json::to_string_pretty(&listed.functions)?);
                 return Ok(ExitCode::SUCCESS);
             }
             println!(
                 "{:<32} {:<16} {:>7} {:>8}  HANDLER",
                 "NAME", "RUNTIME", "MEMORY", "TIMEOUT"
             );
-            for f in listed["functions"].as_array().into_iter().flatten() {
+            for f in &listed.functions {
                 println!(
                     "{:<32} {:<16} {:>5}MB {:>7}s  {}",
-                    f["name"].as_str().unwrap_or(""),
-                    f["runtime"].as_str().unwrap_or(""),
-                    f["memory_mb"],
-                    f["timeout_s"],
-                    f["handler"].as_str().unwrap_or("")
+                    f.name, f.runtime, f.memory_mb, f.timeout_s, f.handler
                 );
             }
         }
@@ -344,20 +343,34 @@ pub(crate) async fn run(target: &Target, command: FunctionsCommand) -> anyhow::R
 }
 
 /// Prints a function's log; `--follow` keeps polling for new lines until interrupted.
-pub(crate) async fn logs(target: &Target, name: &str, follow: bool) -> anyhow::Result<ExitCode> {
+/// `json` prints the events instead: the whole page, or one object a line while following.
+pub(crate) async fn logs(
+    target: &Target,
+    name: &str,
+    follow: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let client = NativeClient::new(target)?;
     let mut since = 0i64;
     loop {
         let path = format!("/v1/functions/{name}/logs?since_ms={since}&limit=10000");
-        let page = client.call(http::Method::GET, &path, None).await?;
+        let page: LogList = client.get(&path).await?;
+        if json && !follow {
+            println!("{}", serde_json::to_string_pretty(&page)?);
+            return Ok(ExitCode::SUCCESS);
+        }
         let mut last_seen = None;
-        for event in page["events"].as_array().into_iter().flatten() {
-            let ts = event["timestamp_ms"].as_i64().unwrap_or(0);
+        for event in &page.events {
+            let ts = event.timestamp_ms;
             // Lines at exactly `since` were printed by the previous poll.
             if follow && since > 0 && ts <= since {
                 continue;
             }
-            println!("{}", event["message"].as_str().unwrap_or(""));
+            if json {
+                println!("{}", serde_json::to_string(event)?);
+            } else {
+                println!("{}", event.message);
+            }
             last_seen = Some(ts);
         }
         if !follow {

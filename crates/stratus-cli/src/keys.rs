@@ -1,7 +1,7 @@
 //! `stratus keys create|list|delete`.
 
 use clap::Subcommand;
-use serde_json::json;
+use stratus_client::keys::{CreateKey, Key, KeyList};
 
 use crate::client::{NativeClient, Target};
 
@@ -37,47 +37,33 @@ pub(crate) async fn run(target: &Target, command: KeysCommand) -> anyhow::Result
             role,
             json,
         } => {
-            let key = client
-                .call(
-                    http::Method::POST,
-                    "/v1/keys",
-                    Some(json!({ "project": project, "role": role })),
-                )
+            let request = CreateKey {
+                project,
+                role: Some(role),
+            };
+            let key: Key = client
+                .request(http::Method::POST, "/v1/keys", Some(&request))
                 .await?;
             if json {
-                println!("{key}");
+                println!("{}", serde_json::to_string(&key)?);
             } else {
-                println!(
-                    "access key id:     {}",
-                    key["access_key_id"].as_str().unwrap_or_default()
-                );
+                println!("access key id:     {}", key.access_key_id);
                 println!(
                     "secret access key: {}",
-                    key["secret_access_key"].as_str().unwrap_or_default()
+                    key.secret_access_key.unwrap_or_default()
                 );
-                println!(
-                    "project:           {}",
-                    key["project"].as_str().unwrap_or_default()
-                );
-                println!(
-                    "role:              {}",
-                    key["role"].as_str().unwrap_or_default()
-                );
+                println!("project:           {}", key.project);
+                println!("role:              {}", key.role);
             }
         }
         KeysCommand::List { json } => {
-            let listing = client.call(http::Method::GET, "/v1/keys", None).await?;
+            let listing: KeyList = client.get("/v1/keys").await?;
             if json {
-                println!("{}", listing["keys"]);
+                println!("{}", serde_json::to_string(&listing.keys)?);
             } else {
                 println!("{:<22} {:<24} ROLE", "ACCESS KEY ID", "PROJECT");
-                for key in listing["keys"].as_array().into_iter().flatten() {
-                    println!(
-                        "{:<22} {:<24} {}",
-                        key["access_key_id"].as_str().unwrap_or_default(),
-                        key["project"].as_str().unwrap_or_default(),
-                        key["role"].as_str().unwrap_or_default()
-                    );
+                for key in &listing.keys {
+                    println!("{:<22} {:<24} {}", key.access_key_id, key.project, key.role);
                 }
             }
         }

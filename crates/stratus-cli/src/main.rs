@@ -195,6 +195,9 @@ enum Command {
         /// Keep printing new lines as they arrive.
         #[arg(long, short)]
         follow: bool,
+        /// Print the log events as JSON (one object a line with --follow).
+        #[arg(long)]
+        json: bool,
     },
     /// Print a shell completion script: `source <(stratus completions bash)`.
     Completions {
@@ -280,7 +283,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             target,
             name,
             follow,
-        } => block_on_code(functions::logs(&target, &name, follow)),
+            json,
+        } => block_on_code(functions::logs(&target, &name, follow, json)),
         Command::Quota { target, command } => {
             block_on(quota::run(&target, command)).map(|()| ExitCode::SUCCESS)
         }

@@ -1,9 +1,11 @@
 //! `stratus quota set|show` and `stratus projects ls`: project quotas and usage, through
 //! `/v1/projects` (docs/tenancy.md).
 
-use anyhow::{Context, bail};
+use std::collections::BTreeMap;
+
+use anyhow::bail;
 use clap::{Args, Subcommand};
-use serde_json::{Map, Value, json};
+use stratus_client::projects::{Project, ProjectList, QuotaChangeRequest};
 
 use crate::client::{NativeClient, Target};
 
@@ -33,6 +35,9 @@ pub(crate) enum QuotaCommand {
 #[derive(Args)]
 pub(crate) struct SetArgs {
     project: String,
+    /// Print the project's new limits and usage as JSON.
+    #[arg(long)]
+    json: bool,
     /// Bytes of object data; accepts suffixes: 10GiB, 500MB, 4k.
     #[arg(long, value_parser = parse_size)]
     max_storage_bytes: Option<u64>,
@@ -106,8 +111,8 @@ fn parse_limit_name(text: &str) -> Result<&'static str, String> {
 }
 
 impl SetArgs {
-    fn body(&self) -> anyhow::Result<Value> {
-        let mut limits = Map::new();
+    fn body(&self) -> anyhow::Result<QuotaChangeRequest> {
+        let mut limits = BTreeMap::new();
         for (name, value) in LIMITS.iter().zip([
             self.max_storage_bytes,
             self.max_objects,
@@ -116,19 +121,19 @@ impl SetArgs {
             self.max_concurrent_invocations,
         ]) {
             if let Some(value) = value {
-                limits.insert((*name).to_owned(), json!(value));
+                limits.insert((*name).to_owned(), Some(value));
             }
         }
         for name in &self.unset {
             if limits.contains_key(*name) {
                 bail!("{name} is both set and unset");
             }
-            limits.insert((*name).to_owned(), Value::Null);
+            limits.insert((*name).to_owned(), None);
         }
         if limits.is_empty() {
             bail!("name at least one limit to set (--max-objects N, ...) or --unset NAME");
         }
-        Ok(json!({ "limits": limits }))
+        Ok(QuotaChangeRequest { limits })
     }
 }
 
@@ -138,17 +143,23 @@ pub(crate) async fn run(target: &Target, command: QuotaCommand) -> anyhow::Resul
         QuotaCommand::Set(args) => {
             let body = args.body()?;
             let path = format!("/v1/projects/{}/quota", args.project);
-            let document = client.call(http::Method::PUT, &path, Some(body)).await?;
-            print_table(std::slice::from_ref(&document));
+            let document: Project = client
+                .request(http::Method::PUT, &path, Some(&body))
+                .await?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&document)?);
+            } else {
+                print_table(std::slice::from_ref(&document));
+            }
         }
         QuotaCommand::Show { project, json } => {
             // One project's document (an object), or every visible project's (an array).
             match project {
                 Some(project) => {
                     let path = format!("/v1/projects/{project}/quota");
-                    let document = client.call(http::Method::GET, &path, None).await?;
+                    let document: Project = client.get(&path).await?;
                     if json {
-                        println!("{document}");
+                        println!("{}", serde_json::to_string(&document)?);
                     } else {
                         print_table(std::slice::from_ref(&document));
                     }
@@ -156,7 +167,7 @@ pub(crate) async fn run(target: &Target, command: QuotaCommand) -> anyhow::Resul
                 None => {
                     let documents = projects(&client).await?;
                     if json {
-                        println!("{}", Value::Array(documents));
+                        println!("{}", serde_json::to_string(&documents)?);
                     } else {
                         print_table(&documents);
                     }
@@ -172,59 +183,61 @@ pub(crate) async fn run_projects(target: &Target, command: ProjectsCommand) -> a
     let ProjectsCommand::Ls { json } = command;
     let documents = projects(&client).await?;
     if json {
-        println!("{}", Value::Array(documents));
+        println!("{}", serde_json::to_string(&documents)?);
     } else {
         println!(
             "{:<24} {:>14} {:>9} {:>9} {:>10} {:>9}",
             "PROJECT", "STORAGE", "OBJECTS", "FUNCTIONS", "MEMORY MB", "RUNNING"
         );
         for doc in &documents {
-            let usage = &doc["usage"];
+            let usage = &doc.usage;
             println!(
                 "{:<24} {:>14} {:>9} {:>9} {:>10} {:>9}",
-                doc["project"].as_str().unwrap_or_default(),
-                usage["storage_bytes"],
-                usage["objects"],
-                usage["functions"],
-                usage["worker_memory_mb"],
-                usage["concurrent_invocations"]
+                doc.project,
+                usage.storage_bytes,
+                usage.objects,
+                usage.functions,
+                usage.worker_memory_mb,
+                usage.concurrent_invocations
             );
         }
     }
     Ok(())
 }
 
-async fn projects(client: &NativeClient) -> anyhow::Result<Vec<Value>> {
-    let listing = client.call(http::Method::GET, "/v1/projects", None).await?;
-    listing["projects"]
-        .as_array()
-        .cloned()
-        .context("the server's project list has no \"projects\" array")
+async fn projects(client: &NativeClient) -> anyhow::Result<Vec<Project>> {
+    let listing: ProjectList = client.get("/v1/projects").await?;
+    Ok(listing.projects)
 }
 
 /// Usage against limits, a row per limit, for each project.
-fn print_table(documents: &[Value]) {
-    let usage_of = |limit: &str| match limit {
-        "max_storage_bytes" => "storage_bytes",
-        "max_objects" => "objects",
-        "max_functions" => "functions",
-        "max_worker_memory_mb" => "worker_memory_mb",
-        _ => "concurrent_invocations",
-    };
+fn print_table(documents: &[Project]) {
     for doc in documents {
-        println!("project {}", doc["project"].as_str().unwrap_or_default());
+        let (limits, usage) = (&doc.limits, &doc.usage);
+        println!("project {}", doc.project);
         println!("  {:<28} {:>16} {:>16}", "LIMIT", "USAGE", "MAXIMUM");
-        for limit in LIMITS {
-            let max = match &doc["limits"][limit] {
-                Value::Null => "unlimited".to_owned(),
-                value => value.to_string(),
-            };
-            println!(
-                "  {:<28} {:>16} {:>16}",
-                limit,
-                doc["usage"][usage_of(limit)],
-                max
-            );
+        let rows = [
+            (
+                "max_storage_bytes",
+                usage.storage_bytes,
+                limits.max_storage_bytes,
+            ),
+            ("max_objects", usage.objects, limits.max_objects),
+            ("max_functions", usage.functions, limits.max_functions),
+            (
+                "max_worker_memory_mb",
+                usage.worker_memory_mb,
+                limits.max_worker_memory_mb,
+            ),
+            (
+                "max_concurrent_invocations",
+                usage.concurrent_invocations,
+                limits.max_concurrent_invocations,
+            ),
+        ];
+        for (limit, used, max) in rows {
+            let max = max.map_or_else(|| "unlimited".to_owned(), |n| n.to_string());
+            println!("  {limit:<28} {used:>16} {max:>16}");
         }
     }
 }

@@ -19,8 +19,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use bytes::Bytes;
 use clap::Subcommand;
-use serde_json::json;
 use sha2::Digest as _;
+use stratus_client::apps::{App, AppList, AppTeardown, RecordApp};
 use stratus_core::AppResources;
 
 use self::manifest::Manifest;
@@ -34,7 +34,12 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 #[derive(Subcommand)]
 pub(crate) enum DeleteCommand {
     /// Delete an application: its functions and triggers, and the buckets it created if empty.
-    App { name: String },
+    App {
+        name: String,
+        /// Print what was deleted and kept as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -47,7 +52,12 @@ pub(crate) enum AppsCommand {
     },
     /// Delete an application (as `stratus delete app NAME`).
     #[command(visible_aliases = ["delete", "remove"])]
-    Rm { name: String },
+    Rm {
+        name: String,
+        /// Print what was deleted and kept as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `stratus apply` for a manifest whose text was read from `file`.
@@ -121,10 +131,13 @@ async fn record(
     resources: &AppResources,
     digest: &str,
 ) -> anyhow::Result<()> {
-    let body = json!({ "resources": resources, "manifest_digest": digest });
+    let body = RecordApp {
+        resources: resources.clone(),
+        manifest_digest: digest.to_owned(),
+    };
     let path = format!("/v1/apps/{}", manifest.name);
-    client
-        .call(http::Method::PUT, &path, Some(body))
+    let _recorded: App = client
+        .request(http::Method::PUT, &path, Some(&body))
         .await
         .context("cannot record the application")?;
     Ok(())
@@ -229,31 +242,27 @@ async fn remove_bucket(
 
 /// `stratus delete app NAME`: the server removes what the application created.
 pub(crate) async fn delete(target: &Target, command: DeleteCommand) -> anyhow::Result<ExitCode> {
-    let DeleteCommand::App { name } = command;
+    let DeleteCommand::App { name, json } = command;
     let client = NativeClient::new(target)?;
-    let report = client
-        .call(http::Method::DELETE, &format!("/v1/apps/{name}"), None)
+    let report: AppTeardown = client
+        .request(
+            http::Method::DELETE,
+            &format!("/v1/apps/{name}"),
+            None::<&()>,
+        )
         .await?;
-    let names = |field: &str| -> Vec<String> {
-        report[field]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect()
-    };
-    for function in names("deleted_functions") {
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for function in &report.deleted_functions {
         println!("deleted function {function}");
     }
-    for bucket in names("deleted_buckets") {
+    for bucket in &report.deleted_buckets {
         println!("deleted bucket {bucket}");
     }
-    for kept in report["kept_buckets"].as_array().into_iter().flatten() {
-        println!(
-            "kept bucket {}: {}",
-            kept["name"].as_str().unwrap_or_default(),
-            kept["reason"].as_str().unwrap_or_default()
-        );
+    for kept in &report.kept_buckets {
+        println!("kept bucket {}: {}", kept.name, kept.reason);
     }
     println!("deleted application {name}");
     Ok(ExitCode::SUCCESS)
@@ -263,18 +272,19 @@ pub(crate) async fn delete(target: &Target, command: DeleteCommand) -> anyhow::R
 pub(crate) async fn run(target: &Target, command: AppsCommand) -> anyhow::Result<ExitCode> {
     let json = match command {
         AppsCommand::Ls { json } => json,
-        AppsCommand::Rm { name } => return delete(target, DeleteCommand::App { name }).await,
+        AppsCommand::Rm { name, json } => {
+            return delete(target, DeleteCommand::App { name, json }).await;
+        }
     };
     let client = NativeClient::new(target)?;
-    let listed = client.call(http::Method::GET, "/v1/apps", None).await?;
+    let listed: AppList = client.get("/v1/apps").await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&listed["apps"])?);
+        println!("{}", serde_json::to_string_pretty(&listed.apps)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!("{:<24} {:<40} BUCKETS", "NAME", "FUNCTIONS");
-    for app in listed["apps"].as_array().into_iter().flatten() {
-        let resources: AppResources =
-            serde_json::from_value(app["resources"].clone()).unwrap_or_default();
+    for app in &listed.apps {
+        let resources = &app.resources;
         let functions: Vec<&str> = resources
             .functions
             .iter()
@@ -282,7 +292,7 @@ pub(crate) async fn run(target: &Target, command: AppsCommand) -> anyhow::Result
             .collect();
         println!(
             "{:<24} {:<40} {}",
-            app["name"].as_str().unwrap_or_default(),
+            app.name,
             functions.join(", "),
             resources.buckets.join(", ")
         );

@@ -10,6 +10,7 @@ use anyhow::{Context as _, bail};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
+use stratus_client::functions::FunctionDetails;
 use stratus_core::{BucketTrigger, FunctionConfig};
 
 use super::fdl::{Fdl, Service, StorageIo};
@@ -312,8 +313,8 @@ async fn check_remote(client: &NativeClient, plan: &Plan) -> anyhow::Result<()> 
     let own: BTreeSet<String> = client
         .list_buckets()
         .await?
-        .iter()
-        .filter_map(|b| b["name"].as_str().map(str::to_owned))
+        .into_iter()
+        .map(|b| b.name)
         .collect();
     for (bucket, field) in &plan.buckets {
         if own.contains(bucket) {
@@ -342,8 +343,8 @@ async fn check_remote(client: &NativeClient, plan: &Plan) -> anyhow::Result<()> 
             .call_raw(http::Method::GET, &path, bytes::Bytes::new())
             .await?;
         if status.is_success() {
-            let current: Value = serde_json::from_slice(&body)?;
-            if current["handler"] != HANDLER {
+            let current: FunctionDetails = serde_json::from_slice(&body)?;
+            if current.summary.handler != HANDLER {
                 bail!(
                     "{}.name: {} is an ordinary function in this project, not a script \
                      service; choose another name",
@@ -362,7 +363,7 @@ async fn deploy(client: &NativeClient, service: &ServicePlan) -> anyhow::Result<
     let (status, _, body) = client
         .call_raw(http::Method::GET, &path, bytes::Bytes::new())
         .await?;
-    let current: Option<Value> = if status.is_success() {
+    let current: Option<FunctionDetails> = if status.is_success() {
         Some(serde_json::from_slice(&body)?)
     } else {
         None
@@ -396,10 +397,11 @@ async fn deploy(client: &NativeClient, service: &ServicePlan) -> anyhow::Result<
 }
 
 /// Whether the deployed function already is exactly this service.
-fn unchanged(current: &Value, service: &ServicePlan) -> bool {
+fn unchanged(current: &FunctionDetails, service: &ServicePlan) -> bool {
     let config = &service.config;
     let sha = hex::encode(Sha256::digest(&service.zip));
-    let sorted = |triggers: &Value| -> BTreeSet<String> {
+    // Triggers compare as their JSON, in any order.
+    let sorted = |triggers: Value| -> BTreeSet<String> {
         triggers
             .as_array()
             .into_iter()
@@ -407,17 +409,17 @@ fn unchanged(current: &Value, service: &ServicePlan) -> bool {
             .map(Value::to_string)
             .collect()
     };
-    let wanted = json!(service.triggers);
-    current["code_sha256"] == sha.as_str()
-        && current["runtime"] == config.runtime.as_str()
-        && current["handler"] == config.handler.as_str()
-        && current["memory_mb"] == config.memory_mb
-        && current["timeout_s"] == config.timeout_s
-        && current["min_instances"] == config.min_instances
-        && current["description"] == config.description.as_str()
-        && current["environment"] == json!(config.environment)
-        && current["reserved_concurrency"] == json!(service.reserved_concurrency)
-        && sorted(&current["triggers"]) == sorted(&wanted)
+    let shown = &current.summary;
+    shown.code_sha256 == sha
+        && shown.runtime == config.runtime
+        && shown.handler == config.handler
+        && shown.memory_mb == config.memory_mb
+        && shown.timeout_s == config.timeout_s
+        && shown.min_instances == config.min_instances
+        && shown.description == config.description
+        && shown.environment == config.environment
+        && shown.reserved_concurrency == service.reserved_concurrency
+        && sorted(json!(current.triggers)) == sorted(json!(service.triggers))
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
 use clap::Args;
+use stratus_client::functions::{ConfigureRequest, FunctionDetails, FunctionSummary};
 use stratus_core::function::{MAX_MEMORY_MB, MIN_MEMORY_MB};
 
 use crate::client::{NativeClient, Target};
@@ -197,11 +198,8 @@ async fn profile_function(args: &ProfileArgs, payload: Option<Bytes>) -> anyhow:
         "/v1/functions/{}",
         percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)
     );
-    let shown = client.call(http::Method::GET, &path, None).await?;
-    let original = shown["memory_mb"]
-        .as_u64()
-        .and_then(|m| u32::try_from(m).ok())
-        .context("the server did not say the function's memory size")?;
+    let shown: FunctionDetails = client.get(&path).await?;
+    let original = shown.summary.memory_mb;
     let memories = if args.memory.is_empty() {
         vec![original]
     } else {
@@ -293,9 +291,12 @@ async fn profile_function(args: &ProfileArgs, payload: Option<Bytes>) -> anyhow:
 
 /// Sets the function's memory; every change is a new revision, so its next request is cold.
 async fn set_memory(client: &NativeClient, path: &str, memory_mb: u32) -> anyhow::Result<()> {
-    let body = serde_json::json!({ "memory_mb": memory_mb });
-    client
-        .call(http::Method::PATCH, path, Some(body))
+    let body = ConfigureRequest {
+        memory_mb: Some(memory_mb),
+        ..ConfigureRequest::default()
+    };
+    let _configured: FunctionSummary = client
+        .request(http::Method::PATCH, path, Some(&body))
         .await
         .with_context(|| format!("cannot set memory to {memory_mb} MB"))?;
     Ok(())

@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
 use serde_json::Value;
+use stratus_client::apps::AppList;
+use stratus_client::environments::EnvironmentList;
+use stratus_client::functions::FunctionUrl;
 use stratus_core::AppResources;
 
 use super::manifest::Manifest;
@@ -71,19 +74,18 @@ async fn get_optional(client: &NativeClient, path: &str) -> anyhow::Result<Optio
 pub(crate) async fn observe(client: &NativeClient, manifest: &Manifest) -> anyhow::Result<Current> {
     let app = manifest.name.as_str();
     let mut current = Current::default();
-    let listed = client
-        .call(http::Method::GET, "/v1/apps", None)
+    let listed: AppList = client
+        .get("/v1/apps")
         .await
         .context("cannot list the project's applications")?;
     let mut owner_of: BTreeMap<String, String> = BTreeMap::new();
-    for other in listed["apps"].as_array().into_iter().flatten() {
-        let name = other["name"].as_str().unwrap_or_default().to_owned();
-        let resources: AppResources = serde_json::from_value(other["resources"].clone())
-            .with_context(|| format!("application {name}: unreadable record"))?;
+    for other in listed.apps {
+        let name = other.name;
+        let resources = other.resources;
         if name == app {
             current.record = resources;
             current.applied_before = true;
-            current.digest = other["manifest_digest"].as_str().unwrap_or("").to_owned();
+            current.digest = other.manifest_digest;
         } else {
             for function in resources.functions {
                 owner_of.insert(function.name, name.clone());
@@ -151,7 +153,8 @@ pub(crate) async fn observe(client: &NativeClient, manifest: &Manifest) -> anyho
         if stage.local.spec.url.is_some() && current.functions.contains_key(stage.name()) {
             let path = format!("/v1/functions/{}/url", stage.name());
             if let Some(url) = get_optional(client, &path).await? {
-                let auth = url["auth"].as_str().unwrap_or_default().to_owned();
+                let url: FunctionUrl = serde_json::from_value(url)?;
+                let auth = url.auth;
                 current.urls.insert(stage.name().to_owned(), auth);
             }
         }
@@ -163,11 +166,9 @@ pub(crate) async fn observe(client: &NativeClient, manifest: &Manifest) -> anyho
             .is_some_and(|r| !stratus_server::normalise_requirements(r).is_empty())
     });
     if needs_python {
-        let listed = client
-            .call(http::Method::GET, "/v1/environments", None)
-            .await?;
-        match listed["python"].as_str() {
-            Some(tag) => current.python = Some(tag.to_owned()),
+        let listed: EnvironmentList = client.get("/v1/environments").await?;
+        match listed.python {
+            Some(tag) => current.python = Some(tag),
             None => bail!(
                 "the server has no Python interpreter, so it cannot install a requirements.txt"
             ),

@@ -9,20 +9,31 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use http::{Response, StatusCode};
-use serde_json::{Map, Value, json};
+use http::{Method, StatusCode};
+use serde_json::{Map, Value};
+use stratus_client::projects::{
+    Project, ProjectList, ProjectUsage, QuotaChangeRequest, QuotaLimits as Limits,
+};
 use stratus_core::ProjectName;
 use stratus_identity::{Identity, QuotaChange, Quotas};
 use stratus_meta::{QuotaLimits, StoredUsage};
 use stratus_runtime::Functions;
 
-use crate::native::{ApiResult, Caller, KnowsIdentity, identity_problem, problem};
+use super::caller::{Caller, KnowsIdentity};
+use super::problem::{ApiResult, Problem};
+use super::table::RouteTable;
+
+pub(crate) fn table() -> RouteTable<ProjectsState> {
+    RouteTable::new()
+        .add(Method::GET, "/v1/projects", list_projects)
+        .add(Method::GET, "/v1/projects/{project}/quota", show_quota)
+        .add(Method::PUT, "/v1/projects/{project}/quota", set_quota)
+}
 
 #[derive(Clone)]
-struct ProjectsState {
+pub(crate) struct ProjectsState {
     identity: Arc<Identity>,
     quotas: Arc<Quotas>,
     functions: Arc<Functions>,
@@ -33,17 +44,11 @@ pub(crate) fn routes(
     quotas: Arc<Quotas>,
     functions: Arc<Functions>,
 ) -> axum::Router {
-    axum::Router::new()
-        .route("/v1/projects", get(list_projects))
-        .route(
-            "/v1/projects/{project}/quota",
-            get(show_quota).put(set_quota),
-        )
-        .with_state(ProjectsState {
-            identity,
-            quotas,
-            functions,
-        })
+    table().into_router().with_state(ProjectsState {
+        identity,
+        quotas,
+        functions,
+    })
 }
 
 /// The names of the limits, as JSON and the CLI spell them.
@@ -55,36 +60,32 @@ pub(crate) const LIMIT_NAMES: [&str; 5] = [
     "max_concurrent_invocations",
 ];
 
-fn limits_json(limits: &QuotaLimits) -> Value {
-    json!({
-        "max_storage_bytes": limits.max_storage_bytes,
-        "max_objects": limits.max_objects,
-        "max_functions": limits.max_functions,
-        "max_worker_memory_mb": limits.max_worker_memory_mb,
-        "max_concurrent_invocations": limits.max_concurrent_invocations,
-    })
+fn limits_of(limits: QuotaLimits) -> Limits {
+    Limits {
+        max_storage_bytes: limits.max_storage_bytes,
+        max_objects: limits.max_objects,
+        max_functions: limits.max_functions,
+        max_worker_memory_mb: limits.max_worker_memory_mb,
+        max_concurrent_invocations: limits.max_concurrent_invocations,
+    }
 }
 
 impl ProjectsState {
     /// One project's document: its limits, what it stores and what it runs now.
-    async fn document(&self, stored: StoredUsage) -> ApiResult<Value> {
-        let limits = self
-            .quotas
-            .limits(&stored.project)
-            .await
-            .map_err(identity_problem)?;
+    async fn document(&self, stored: StoredUsage) -> ApiResult<Project> {
+        let limits = self.quotas.limits(&stored.project).await?;
         let load = self.functions.project_load(&stored.project);
-        Ok(json!({
-            "project": stored.project,
-            "limits": limits_json(&limits),
-            "usage": {
-                "storage_bytes": stored.storage_bytes,
-                "objects": stored.objects,
-                "functions": stored.functions,
-                "worker_memory_mb": load.worker_memory_mb,
-                "concurrent_invocations": load.concurrent_invocations,
+        Ok(Project {
+            limits: limits_of(limits),
+            usage: ProjectUsage {
+                storage_bytes: stored.storage_bytes,
+                objects: stored.objects,
+                functions: stored.functions,
+                worker_memory_mb: load.worker_memory_mb,
+                concurrent_invocations: load.concurrent_invocations,
             },
-        }))
+            project: stored.project,
+        })
     }
 }
 
@@ -101,58 +102,53 @@ fn project_name(raw: &str) -> Result<String, String> {
         .map_err(|e| e.0)
 }
 
-fn invalid(why: &str) -> Response<Body> {
-    problem(StatusCode::BAD_REQUEST, "invalid request", why)
+fn invalid(why: &str) -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST, "invalid request", why)
 }
 
-async fn list_projects(
+/// Every project for operators, the caller's own otherwise.
+#[utoipa::path(get, path = "/v1/projects", tag = "projects",
+    responses((status = 200, description = "Projects", body = ProjectList)))]
+pub(crate) async fn list_projects(
     State(state): State<ProjectsState>,
     Caller(caller): Caller,
-) -> ApiResult<Json<Value>> {
-    let rows = state
-        .quotas
-        .visible_usage(&caller)
-        .await
-        .map_err(identity_problem)?;
+) -> ApiResult<Json<ProjectList>> {
+    let rows = state.quotas.visible_usage(&caller).await?;
     let mut projects = Vec::with_capacity(rows.len());
     for row in rows {
         projects.push(state.document(row).await?);
     }
-    Ok(Json(json!({ "projects": projects })))
+    Ok(Json(ProjectList { projects }))
 }
 
-async fn show_quota(
+/// The project's limits and usage.
+#[utoipa::path(get, path = "/v1/projects/{project}/quota", tag = "projects",
+    params(("project" = String, Path)),
+    responses((status = 200, description = "The project", body = Project)))]
+pub(crate) async fn show_quota(
     State(state): State<ProjectsState>,
     Path(project): Path<String>,
     Caller(caller): Caller,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Project>> {
     let project = project_name(&project).map_err(|why| invalid(&why))?;
-    let stored = state
-        .quotas
-        .usage(&caller, &project)
-        .await
-        .map_err(identity_problem)?;
+    let stored = state.quotas.usage(&caller, &project).await?;
     Ok(Json(state.document(stored).await?))
 }
 
-async fn set_quota(
+/// Changes the project's limits (operators only).
+#[utoipa::path(put, path = "/v1/projects/{project}/quota", tag = "projects",
+    params(("project" = String, Path)), request_body = QuotaChangeRequest,
+    responses((status = 200, description = "The project with its new limits", body = Project)))]
+pub(crate) async fn set_quota(
     State(state): State<ProjectsState>,
     Path(project): Path<String>,
     Caller(caller): Caller,
     body: Bytes,
-) -> Result<Json<Value>, Response<Body>> {
+) -> ApiResult<Json<Project>> {
     let project = project_name(&project).map_err(|why| invalid(&why))?;
     let change = parse_change(&body).map_err(|why| invalid(&why))?;
-    state
-        .quotas
-        .set(&caller, &project, change)
-        .await
-        .map_err(identity_problem)?;
-    let stored = state
-        .quotas
-        .usage(&caller, &project)
-        .await
-        .map_err(identity_problem)?;
+    state.quotas.set(&caller, &project, change).await?;
+    let stored = state.quotas.usage(&caller, &project).await?;
     Ok(Json(state.document(stored).await?))
 }
 

@@ -4,16 +4,18 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::routing::post;
-use http::StatusCode;
+use http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
 use stratus_cost::compare::{Synthetic, SyntheticKind, Workload};
 
-use crate::native::{ApiResult, AppState, Caller, problem};
+use super::caller::Caller;
+use super::problem::{ApiResult, Problem};
+use super::state::AppState;
+use super::table::RouteTable;
 
-pub(crate) fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/v1/cost/compare", post(compare))
+pub(crate) fn table() -> RouteTable<AppState> {
+    RouteTable::new().add(Method::POST, "/v1/cost/compare", compare)
 }
 
 fn default_days() -> f64 {
@@ -25,9 +27,9 @@ fn default_active_minutes() -> u32 {
 }
 
 /// The parameters, named as the CLI's flags are.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CompareRequest {
+pub(crate) struct CompareRequest {
     /// `constant`, `diurnal`, `bursty` or `intermittent`.
     synthetic: String,
     /// Mean requests per second.
@@ -44,12 +46,15 @@ struct CompareRequest {
     gpu: bool,
 }
 
-async fn compare(
+/// Serverless against an always-on fleet for a synthetic trace.
+#[utoipa::path(post, operation_id = "compare_cost", path = "/v1/cost/compare", tag = "cost", request_body = CompareRequest,
+    responses((status = 200, description = "Both prices, the fleet and the break-even", body = Object)))]
+pub(crate) async fn compare(
     State(state): State<AppState>,
     Caller(_caller): Caller,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let bad = |detail: &str| problem(StatusCode::BAD_REQUEST, "invalid request", detail);
+    let bad = |detail: &str| Problem::new(StatusCode::BAD_REQUEST, "invalid request", detail);
     let request: CompareRequest =
         serde_json::from_slice(&body).map_err(|e| bad(&format!("invalid JSON body: {e}")))?;
     let kind: SyntheticKind = request
@@ -76,7 +81,7 @@ async fn compare(
     })
     .await
     .map_err(|_| {
-        problem(
+        Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal error",
             "the comparison failed",
@@ -84,7 +89,7 @@ async fn compare(
     })?;
     let comparison = outcome.map_err(|e| bad(&e.to_string()))?;
     serde_json::to_value(&comparison).map(Json).map_err(|_| {
-        problem(
+        Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal error",
             "the comparison could not be written",

@@ -7,24 +7,29 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::routing::post;
-use http::{HeaderMap, Response, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stratus_core::metrics::Metrics;
 use stratus_identity::Identity;
 use stratus_planner::{Options, SolveError, System};
 
-use crate::native::{ApiResult, Caller, KnowsIdentity, problem};
+use super::caller::{Caller, KnowsIdentity};
+use super::problem::{ApiResult, Problem};
+use super::table::RouteTable;
 
 /// The longest search a request may ask for; the default is shorter.
 const MAX_TIME_LIMIT: Duration = Duration::from_secs(60);
 const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(10);
 
+pub(crate) fn table() -> RouteTable<PlanState> {
+    RouteTable::new().add(Method::POST, "/v1/plan", plan)
+}
+
 #[derive(Clone)]
-struct PlanState {
+pub(crate) struct PlanState {
     identity: Arc<Identity>,
     metrics: Arc<Metrics>,
 }
@@ -36,13 +41,14 @@ impl KnowsIdentity for PlanState {
 }
 
 pub(crate) fn routes(identity: Arc<Identity>, metrics: Arc<Metrics>) -> axum::Router {
-    axum::Router::new()
-        .route("/v1/plan", post(plan))
+    table()
+        .into_router()
         .with_state(PlanState { identity, metrics })
 }
 
-#[derive(Deserialize)]
-struct PlanQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PlanQuery {
     /// Arrival rate at the entry component (requests/s), overriding the document's.
     lambda: Option<f64>,
     /// Time horizon the costs cover, overriding the document's.
@@ -51,7 +57,13 @@ struct PlanQuery {
     time_limit_ms: Option<u64>,
 }
 
-async fn plan(
+/// The cheapest feasible placement of a SPACE4AI system description (JSON) or an application
+/// spec (YAML), or why none is feasible.
+#[utoipa::path(post, path = "/v1/plan", tag = "plan", params(PlanQuery),
+    request_body(content = String, content_type = "application/yaml",
+        description = "An application spec (YAML) or a SPACE4AI system description (JSON)"),
+    responses((status = 200, description = "The placement, its cost and response times, or `feasible: false` with the reason", body = Object)))]
+pub(crate) async fn plan(
     State(state): State<PlanState>,
     query: Result<Query<PlanQuery>, axum::extract::rejection::QueryRejection>,
     Caller(_caller): Caller,
@@ -101,16 +113,16 @@ async fn plan(
         }
         Ok(Err(None)) => {
             record("timeout");
-            Err(problem(
+            Err(Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "no answer",
-                &format!("no feasible placement found within {time_limit:?}; raise time_limit_ms"),
+                format!("no feasible placement found within {time_limit:?}; raise time_limit_ms"),
             ))
         }
         Err(error) => {
             record("error");
             tracing::error!(%error, "planner run failed");
-            Err(problem(
+            Err(Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal error",
                 "the planner failed",
@@ -119,9 +131,9 @@ async fn plan(
     }
 }
 
-fn invalid(metrics: &Metrics, why: &str) -> Response<Body> {
+fn invalid(metrics: &Metrics, why: &str) -> Problem {
     metrics.planner_runs.with(&["invalid"]).inc();
-    problem(StatusCode::BAD_REQUEST, "invalid request", why)
+    Problem::new(StatusCode::BAD_REQUEST, "invalid request", why)
 }
 
 /// A YAML spec when the content type says so or the body is not a JSON object.

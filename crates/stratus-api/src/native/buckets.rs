@@ -10,111 +10,132 @@ use std::task::{Context, Poll};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, put};
 use futures::{Stream, TryStreamExt as _};
-use http::{HeaderMap, Response, StatusCode};
+use http::{HeaderMap, Method, Response, StatusCode};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use stratus_client::buckets::{Bucket, BucketList, ObjectList, ObjectSummary, StoredObject};
 use stratus_core::{Action, BucketName, EventKind, ObjectKey};
 use stratus_store::{ObjectHeaders, ObjectWrite, StoreError, WriteCondition};
 
-use crate::native::{ApiResult, AppState, Caller, problem, store_problem};
+use super::caller::Caller;
+use super::problem::{ApiResult, Problem};
+use super::state::AppState;
+use super::table::RouteTable;
 
 /// Listings answer at most this many objects per page (S3's `max-keys` ceiling).
 const MAX_LIST: usize = 1000;
 
-pub(crate) fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/v1/buckets", get(list_buckets))
-        .route(
-            "/v1/buckets/{bucket}",
-            put(create_bucket).delete(delete_bucket),
-        )
-        .route("/v1/buckets/{bucket}/objects", get(list_objects))
-        .route(
+pub(crate) fn table() -> RouteTable<AppState> {
+    RouteTable::new()
+        .add(Method::GET, "/v1/buckets", list_buckets)
+        .add(Method::PUT, "/v1/buckets/{bucket}", create_bucket)
+        .add(Method::DELETE, "/v1/buckets/{bucket}", delete_bucket)
+        .add(Method::GET, "/v1/buckets/{bucket}/objects", list_objects)
+        .add(
+            Method::PUT,
             "/v1/buckets/{bucket}/objects/{*key}",
-            put(put_object).get(get_object).delete(delete_object),
+            put_object,
+        )
+        .add(
+            Method::GET,
+            "/v1/buckets/{bucket}/objects/{*key}",
+            get_object,
+        )
+        .add(
+            Method::DELETE,
+            "/v1/buckets/{bucket}/objects/{*key}",
+            delete_object,
         )
 }
 
-fn bucket_json(record: &stratus_store::BucketRecord) -> Value {
-    json!({ "name": record.name, "project": record.project, "created_ms": record.created_ms })
+fn bucket_of(record: stratus_store::BucketRecord) -> Bucket {
+    Bucket {
+        name: record.name,
+        project: record.project,
+        created_ms: record.created_ms,
+    }
 }
 
-async fn list_buckets(
+/// The caller's project's buckets.
+#[utoipa::path(get, path = "/v1/buckets", tag = "buckets",
+    responses((status = 200, description = "The project's buckets", body = BucketList)))]
+pub(crate) async fn list_buckets(
     State(state): State<AppState>,
     Caller(caller): Caller,
-) -> ApiResult<Json<Value>> {
-    let buckets = state
-        .store
-        .list_buckets(&caller)
-        .await
-        .map_err(|e| store_problem(&e))?;
-    Ok(Json(
-        json!({ "buckets": buckets.iter().map(bucket_json).collect::<Vec<_>>() }),
-    ))
+) -> ApiResult<Json<BucketList>> {
+    let buckets = state.store.list_buckets(&caller).await?;
+    Ok(Json(BucketList {
+        buckets: buckets.into_iter().map(bucket_of).collect(),
+    }))
 }
 
 /// Creates the bucket; 200 when the caller's project already owns it, so scripts and
 /// `stratus apply` may "ensure" a bucket without a separate check. Another project's name is a
 /// 409: bucket names are global, as in S3.
-async fn create_bucket(
+#[utoipa::path(put, path = "/v1/buckets/{bucket}", tag = "buckets",
+    params(("bucket" = String, Path, description = "The bucket's name (S3 naming rules)")),
+    responses(
+        (status = 201, description = "Created", body = Bucket),
+        (status = 200, description = "The project already owns it", body = Bucket)))]
+pub(crate) async fn create_bucket(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(bucket): Path<String>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let name = BucketName::parse(&bucket)
-        .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid request", &e.0))?;
+) -> ApiResult<(StatusCode, Json<Bucket>)> {
+    let name = BucketName::parse(&bucket).map_err(|e| Problem::invalid(e.0))?;
     let status = match state.store.create_bucket(&caller, &name).await {
         Ok(()) => StatusCode::CREATED,
         Err(StoreError::BucketAlreadyOwnedByYou) => StatusCode::OK,
         Err(StoreError::BucketAlreadyExists) => {
-            return Err(problem(
+            return Err(Problem::new(
                 StatusCode::CONFLICT,
                 "conflict",
-                &format!("the bucket name {bucket:?} is taken by another project"),
+                format!("the bucket name {bucket:?} is taken by another project"),
             ));
         }
-        Err(error) => return Err(store_problem(&error)),
+        Err(error) => return Err(Problem::from(&error)),
     };
-    let record = state
-        .store
-        .head_bucket(&caller, &bucket)
-        .await
-        .map_err(|e| store_problem(&e))?;
-    Ok((status, Json(bucket_json(&record))))
+    let record = state.store.head_bucket(&caller, &bucket).await?;
+    Ok((status, Json(bucket_of(record))))
 }
 
-async fn delete_bucket(
+/// Deletes an empty bucket.
+#[utoipa::path(delete, path = "/v1/buckets/{bucket}", tag = "buckets",
+    params(("bucket" = String, Path)),
+    responses((status = 204, description = "Deleted")))]
+pub(crate) async fn delete_bucket(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(bucket): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state
-        .store
-        .delete_bucket(&caller, &bucket)
-        .await
-        .map_err(|e| store_problem(&e))?;
+    state.store.delete_bucket(&caller, &bucket).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
+    /// Only keys that start with this.
     #[serde(default)]
     prefix: String,
     /// Keys after this one (the previous page's `next_after`).
     #[serde(default)]
     after: String,
+    /// At most this many objects (1 to 1000, the default).
     limit: Option<usize>,
 }
 
-async fn list_objects(
+/// One page of the bucket's objects, in key order.
+#[utoipa::path(get, path = "/v1/buckets/{bucket}/objects", tag = "buckets",
+    params(("bucket" = String, Path), ListQuery),
+    responses((status = 200, description = "A page of objects", body = ObjectList)))]
+pub(crate) async fn list_objects(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(bucket): Path<String>,
     Query(query): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ObjectList>> {
     let request = stratus_store::ListRequest {
         bucket,
         prefix: query.prefix,
@@ -122,22 +143,24 @@ async fn list_objects(
         after: query.after.into_bytes(),
         max_keys: query.limit.unwrap_or(MAX_LIST).clamp(1, MAX_LIST),
     };
-    let page = state
-        .store
-        .list_objects(&caller, request)
-        .await
-        .map_err(|e| store_problem(&e))?;
-    let objects: Vec<Value> = page
+    let page = state.store.list_objects(&caller, request).await?;
+    let objects = page
         .objects
-        .iter()
-        .map(|o| json!({ "key": o.key, "size": o.size, "etag": o.etag, "last_modified_ms": o.last_modified_ms }))
+        .into_iter()
+        .map(|o| ObjectSummary {
+            key: o.key,
+            size: o.size,
+            etag: o.etag,
+            last_modified_ms: o.last_modified_ms,
+        })
         .collect();
     let next_after = page
         .next_after
         .map(|bound| String::from_utf8_lossy(&bound).into_owned());
-    Ok(Json(
-        json!({ "objects": objects, "next_after": next_after }),
-    ))
+    Ok(Json(ObjectList {
+        objects,
+        next_after,
+    }))
 }
 
 /// The store wants a `Sync` body stream; axum's request body is only `Send`. The stream is only
@@ -164,27 +187,28 @@ fn header_text(headers: &HeaderMap, name: http::HeaderName) -> Option<String> {
 
 /// Stores the request body as the object. `Content-Type` is kept; `If-None-Match: *` makes
 /// the write conditional on the key being absent, as in S3.
-async fn put_object(
+#[utoipa::path(put, path = "/v1/buckets/{bucket}/objects/{key}", tag = "buckets",
+    params(("bucket" = String, Path), ("key" = String, Path, description = "The object's key; may contain `/`")),
+    request_body(content = stratus_client::Binary, content_type = "application/octet-stream", description = "The object's bytes"),
+    responses((status = 200, description = "Stored", body = StoredObject)))]
+pub(crate) async fn put_object(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path((bucket, key)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<Value>> {
-    ObjectKey::parse(&key)
-        .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid request", &e.0))?;
+) -> ApiResult<Json<StoredObject>> {
+    ObjectKey::parse(&key).map_err(|e| Problem::invalid(e.0))?;
     // A denied caller must not get to upload gigabytes first.
     state
         .store
         .authorize(&caller, &bucket, Action::Write)
-        .await
-        .map_err(|e| store_problem(&e))?;
+        .await?;
     let stream = body.into_data_stream().map_err(std::io::Error::other);
     let staged = state
         .store
         .stage(Box::pin(SyncStream(Mutex::new(stream))), true)
-        .await
-        .map_err(|e| store_problem(&e))?;
+        .await?;
     let condition = match headers.get(http::header::IF_NONE_MATCH) {
         Some(value) if value.as_bytes() == b"*" => WriteCondition::IfAbsent,
         _ => WriteCondition::Always,
@@ -199,22 +223,21 @@ async fn put_object(
         condition,
         kind: EventKind::Put,
     };
-    let record = state
-        .store
-        .put_object(&caller, write, staged)
-        .await
-        .map_err(|e| store_problem(&e))?;
-    Ok(Json(json!({
-        "bucket": record.bucket,
-        "key": record.key,
-        "size": record.size,
-        "etag": record.etag,
-        "last_modified_ms": record.last_modified_ms,
-    })))
+    let record = state.store.put_object(&caller, write, staged).await?;
+    Ok(Json(StoredObject {
+        bucket: record.bucket,
+        key: record.key,
+        size: record.size,
+        etag: record.etag,
+        last_modified_ms: record.last_modified_ms,
+    }))
 }
 
 /// Streams the object's bytes with its `Content-Type`, `Content-Length` and `ETag`.
-async fn get_object(
+#[utoipa::path(get, path = "/v1/buckets/{bucket}/objects/{key}", tag = "buckets",
+    params(("bucket" = String, Path), ("key" = String, Path)),
+    responses((status = 200, description = "The object's bytes", body = stratus_client::Binary, content_type = "application/octet-stream")))]
+pub(crate) async fn get_object(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path((bucket, key)): Path<(String, String)>,
@@ -222,8 +245,7 @@ async fn get_object(
     let (record, _, body) = state
         .store
         .get_object(&caller, &bucket, &key, |_| Ok::<_, StoreError>(None))
-        .await
-        .map_err(|e| store_problem(&e))?;
+        .await?;
     let content_type = record
         .headers
         .content_type
@@ -236,7 +258,7 @@ async fn get_object(
         .header(http::header::ETAG, format!("\"{}\"", record.etag))
         .body(Body::from_stream(body))
         .map_err(|_| {
-            problem(
+            Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal error",
                 "the object's headers could not be written",
@@ -245,15 +267,14 @@ async fn get_object(
 }
 
 /// Deletes the object; a missing key succeeds, as in S3.
-async fn delete_object(
+#[utoipa::path(delete, path = "/v1/buckets/{bucket}/objects/{key}", tag = "buckets",
+    params(("bucket" = String, Path), ("key" = String, Path)),
+    responses((status = 204, description = "Deleted (or was absent)")))]
+pub(crate) async fn delete_object(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path((bucket, key)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state
-        .store
-        .delete_object(&caller, &bucket, &key)
-        .await
-        .map_err(|e| store_problem(&e))?;
+    state.store.delete_object(&caller, &bucket, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }

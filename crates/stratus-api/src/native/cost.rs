@@ -7,21 +7,24 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use http::StatusCode;
+use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::cost_report::{GroupBy, report};
-use crate::native::{ApiResult, AppState, Caller, problem};
 
-pub(crate) fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/v1/cost", get(cost))
+use super::caller::Caller;
+use super::problem::{ApiResult, Problem};
+use super::state::AppState;
+use super::table::RouteTable;
+
+pub(crate) fn table() -> RouteTable<AppState> {
+    RouteTable::new().add(Method::GET, "/v1/cost", cost)
 }
 
-fn bad_request(detail: &str) -> http::Response<axum::body::Body> {
-    problem(StatusCode::BAD_REQUEST, "invalid request", detail)
+fn bad_request(detail: &str) -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST, "invalid request", detail)
 }
 
 /// RFC 3339 date-time, or a bare `YYYY-MM-DD` meaning its midnight UTC; the error is the
@@ -51,7 +54,15 @@ fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_default()
 }
 
-async fn cost(
+/// What the project has cost over a period, by function or (operators) by project. The
+/// report's lines depend on `by`; see docs/cost.md.
+#[utoipa::path(get, operation_id = "get_cost", path = "/v1/cost", tag = "cost",
+    params(
+        ("since" = Option<String>, Query, description = "RFC 3339 date-time or YYYY-MM-DD; the start of this month by default"),
+        ("until" = Option<String>, Query, description = "RFC 3339 date-time or YYYY-MM-DD; now by default"),
+        ("by" = Option<String>, Query, description = "`function` (default) or `project`")),
+    responses((status = 200, description = "The bill, with `period` and `currency`", body = Object)))]
+pub(crate) async fn cost(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Query(params): Query<HashMap<String, String>>,
@@ -100,7 +111,7 @@ async fn cost(
         .await
         .map_err(|error| {
             tracing::error!(%error, "cannot read usage");
-            problem(
+            Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal error",
                 "usage could not be read",
