@@ -250,8 +250,7 @@ impl NativeClient {
 
 /// The `detail` of a problem document, or a generic message.
 pub(crate) fn problem_detail(body: &[u8]) -> String {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|json| json.get("detail")?.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "request failed".to_owned())
+    serde_json::from_slice::<stratus_client::ProblemDocument>(body)
+        .map(|problem| problem.detail)
+        .unwrap_or_else(|_| "request failed".to_owned())
 }
