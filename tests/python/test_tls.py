@@ -212,7 +212,7 @@ def test_own_certificate_serves_and_bad_files_refuse_to_start(new_server, tmp_pa
     ]
     for args, named, reason in cases:
         stderr = start_refused(tmp_path, *args)
-        error_lines = [line for line in stderr.splitlines() if line.startswith("Error:")]
+        error_lines = [line for line in stderr.splitlines() if line.startswith("error:")]
         assert len(error_lines) == 1, stderr
         assert str(named) in error_lines[0] and reason in error_lines[0], stderr
 
