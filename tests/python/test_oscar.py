@@ -294,6 +294,17 @@ def test_the_example_applies_and_runs(fresh_server):
     assert base64.b64decode(res.body) == b"RUN"
 
 
+def test_apply_json_reports_each_service(server, s3, service):
+    name, _source, _out, path = service
+    unchanged = run_stratus("apply", str(path), "--json", env=server.cli_env())
+    document = json.loads(unchanged.stdout)
+    assert document["services"] == {name: "unchanged"} and document["buckets_created"] == [], document
+    assert "nothing to change" in unchanged.stderr
+    (path.parent / "upper.sh").write_text('tr a-z A-Z < "$INPUT_FILE_PATH" > "$TMP_OUTPUT_DIR/x"\n')
+    updated = json.loads(run_stratus("apply", str(path), "--json", env=server.cli_env()).stdout)
+    assert updated["services"] == {name: "updated"}, updated
+
+
 def test_reapplying_a_changed_file_updates_the_service(server, s3, service):
     name, source, out, path = service
     path.write_text(path.read_text().replace("- .txt", "- .csv"))

@@ -12,7 +12,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use stratus_client::buckets::{Bucket, BucketList, ObjectList, ObjectSummary, StoredObject};
 
-use crate::client::{NativeClient, Target, problem_detail};
+use crate::client::{NativeClient, Target, problem_detail, shown_time};
 
 /// Everything but unreserved characters and `/` is escaped in an object key, so keys with
 /// spaces, `?`, `#` or `%` reach the server intact while `a/b/c` stays readable.
@@ -134,6 +134,13 @@ pub(crate) enum BucketsCommand {
         json: bool,
     },
     /// Create a bucket (succeeds if the project already owns it).
+    /// Show one of the project's buckets.
+    #[command(visible_aliases = ["get", "describe"])]
+    Show {
+        bucket: String,
+        #[arg(long)]
+        json: bool,
+    },
     #[command(visible_aliases = ["create", "mb"])]
     Mk { bucket: String },
     /// Delete an empty bucket.
@@ -169,6 +176,16 @@ pub(crate) async fn run(target: &Target, command: BucketsCommand) -> anyhow::Res
                 for object in objects {
                     println!("{:>12}  {}", object.size, object.key);
                 }
+            }
+        }
+        BucketsCommand::Show { bucket, json } => {
+            let shown: Bucket = client.get(&format!("/v1/buckets/{bucket}")).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&shown)?);
+            } else {
+                println!("bucket:  {}", shown.name);
+                println!("project: {}", shown.project);
+                println!("created: {}", shown_time(shown.created_ms));
             }
         }
         BucketsCommand::Mk { bucket } => match client.ensure_bucket(&bucket).await? {

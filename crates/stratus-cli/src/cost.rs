@@ -2,7 +2,7 @@
 //! server's metered usage (`GET /v1/cost`), as a table or JSON.
 
 use anyhow::{Context as _, bail};
-use serde_json::Value;
+use stratus_client::cost::{CostGrouping, CostReport};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
@@ -80,14 +80,12 @@ pub(crate) async fn run(target: &Target, args: CostArgs) -> anyhow::Result<()> {
             utc(since)?
         );
     }
-    let mut query = vec![format!(
-        "by={}",
-        if args.by == By::Project {
-            "project"
-        } else {
-            "function"
-        }
-    )];
+    let by = if args.by == By::Project {
+        CostGrouping::Project
+    } else {
+        CostGrouping::Function
+    };
+    let mut query = vec![format!("by={}", by.as_str())];
     if let Some(since) = args.since {
         query.push(format!("since={}", utc(since)?));
     }
@@ -95,12 +93,8 @@ pub(crate) async fn run(target: &Target, args: CostArgs) -> anyhow::Result<()> {
         query.push(format!("until={}", utc(until)?));
     }
     let client = NativeClient::new(target)?;
-    let report = client
-        .call(
-            http::Method::GET,
-            &format!("/v1/cost?{}", query.join("&")),
-            None,
-        )
+    let report: CostReport = client
+        .get(&format!("/v1/cost?{}", query.join("&")))
         .await
         .context("cannot get the cost report")?;
     if args.json {
@@ -121,76 +115,63 @@ fn usd(amount: f64) -> String {
     format!("{amount:.decimals$}")
 }
 
-fn text(value: &Value) -> String {
-    value
-        .as_str()
-        .map_or_else(|| value.to_string(), str::to_owned)
-}
-
-fn number(value: &Value) -> f64 {
-    value.as_f64().unwrap_or(0.0)
-}
-
 /// The report as aligned tables: invocations, then S3, then the total.
-fn render(report: &Value) -> String {
+fn render(report: &CostReport) -> String {
     let mut out = format!(
-        "Cost from {} to {} (USD)\n\n",
-        text(&report["period"]["since"]),
-        text(&report["period"]["until"])
+        "Cost from {} to {} ({})\n\n",
+        report.period.since, report.period.until, report.currency
     );
-    let by_function = report["by"] == "function";
-    let empty = Vec::new();
-    let functions = report["functions"].as_array().unwrap_or(&empty);
-    let first = if by_function { "FUNCTION" } else { "PROJECT" };
+    let first = match report.by {
+        CostGrouping::Function => "FUNCTION",
+        CostGrouping::Project => "PROJECT",
+    };
     out.push_str(&format!(
         "{first:<24} {:>10} {:>14} {:>7} {:>14} {:>14} {:>14}\n",
         "REQUESTS", "GB-SECONDS", "ERRORS", "REQUEST USD", "COMPUTE USD", "TOTAL USD"
     ));
-    for item in functions {
-        let name = if by_function {
-            text(&item["function"])
-        } else {
-            text(&item["project"])
+    for item in &report.functions {
+        let name = match report.by {
+            CostGrouping::Function => item.function.as_deref().unwrap_or("?"),
+            CostGrouping::Project => &item.project,
         };
         out.push_str(&format!(
             "{name:<24} {:>10} {:>14.6} {:>7} {:>14} {:>14} {:>14}\n",
-            text(&item["requests"]),
-            number(&item["gb_seconds"]),
-            text(&item["errors"]),
-            usd(number(&item["request_usd"])),
-            usd(number(&item["compute_usd"])),
-            usd(number(&item["usd"])),
+            item.requests,
+            item.gb_seconds,
+            item.errors,
+            usd(item.request_usd),
+            usd(item.compute_usd),
+            usd(item.usd),
         ));
     }
-    if functions.is_empty() {
+    if report.functions.is_empty() {
         out.push_str("(no invocations)\n");
     }
     out.push_str(&format!(
         "\n{:<24} {:>14} {:>10} {:>10} {:>14} {:>14} {:>14}\n",
         "S3 (PROJECT)", "GB-MONTHS", "WRITES", "READS", "STORAGE USD", "REQUEST USD", "TOTAL USD"
     ));
-    let s3 = report["s3"].as_array().unwrap_or(&empty);
-    for item in s3 {
+    for item in &report.s3 {
         out.push_str(&format!(
             "{:<24} {:>14.9} {:>10} {:>10} {:>14} {:>14} {:>14}\n",
-            text(&item["project"]),
-            number(&item["gb_months"]),
-            text(&item["write_requests"]),
-            text(&item["read_requests"]),
-            usd(number(&item["storage_usd"])),
-            usd(number(&item["request_usd"])),
-            usd(number(&item["usd"])),
+            item.project,
+            item.gb_months,
+            item.write_requests,
+            item.read_requests,
+            usd(item.storage_usd),
+            usd(item.request_usd),
+            usd(item.usd),
         ));
     }
-    if s3.is_empty() {
+    if report.s3.is_empty() {
         out.push_str("(no S3 usage)\n");
     }
-    let totals = &report["totals"];
+    let totals = &report.totals;
     out.push_str(&format!(
         "\nTotal: ${}  (functions ${}, S3 ${})\n",
-        usd(number(&totals["usd"])),
-        usd(number(&totals["lambda_usd"])),
-        usd(number(&totals["s3_usd"])),
+        usd(totals.usd),
+        usd(totals.lambda_usd),
+        usd(totals.s3_usd),
     ));
     out
 }

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
-use serde_json::Value;
 
 use crate::client::{NativeClient, Target};
 
@@ -84,7 +83,7 @@ pub(crate) async fn run(target: &Target, examples: Option<PathBuf>) -> anyhow::R
         dir.display()
     );
     for example in EXAMPLES {
-        crate::functions::deploy(target, &dir.join(example)).await?;
+        crate::functions::deploy(target, &dir.join(example), false).await?;
     }
 
     // Results of an earlier run stay in the bucket: only newer ones count.
@@ -158,6 +157,32 @@ async fn output_stamps(client: &NativeClient) -> anyhow::Result<HashMap<String, 
     Ok(stamps)
 }
 
+/// What the Magika example writes for each file (examples/magika); `?` where it is silent.
+#[derive(serde::Deserialize)]
+#[serde(default)]
+struct MagikaVerdict {
+    label: String,
+    description: String,
+    mime_type: String,
+    score: f64,
+    magika_version: String,
+    model: String,
+}
+
+impl Default for MagikaVerdict {
+    fn default() -> Self {
+        let unknown = || "?".to_owned();
+        Self {
+            label: unknown(),
+            description: unknown(),
+            mime_type: unknown(),
+            score: 0.0,
+            magika_version: unknown(),
+            model: unknown(),
+        }
+    }
+}
+
 fn show(sample: &Sample, body: &[u8], after: Duration) {
     println!(
         "{:<16} s3://{BUCKET}/{} -> {}  ({:.1} s after the upload)",
@@ -168,15 +193,15 @@ fn show(sample: &Sample, body: &[u8], after: Duration) {
     );
     let text = String::from_utf8_lossy(body);
     if sample.result.ends_with(".json") {
-        let verdict: Value = serde_json::from_str(&text).unwrap_or_default();
+        let verdict: MagikaVerdict = serde_json::from_str(&text).unwrap_or_default();
         println!(
             "    {} ({}, {}), score {:.2}, Magika {} model {}",
-            verdict["label"].as_str().unwrap_or("?"),
-            verdict["description"].as_str().unwrap_or("?"),
-            verdict["mime_type"].as_str().unwrap_or("?"),
-            verdict["score"].as_f64().unwrap_or(0.0),
-            verdict["magika_version"].as_str().unwrap_or("?"),
-            verdict["model"].as_str().unwrap_or("?"),
+            verdict.label,
+            verdict.description,
+            verdict.mime_type,
+            verdict.score,
+            verdict.magika_version,
+            verdict.model,
         );
     } else {
         for line in text.lines().filter(|line| !line.trim().is_empty()) {

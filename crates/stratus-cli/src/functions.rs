@@ -10,12 +10,13 @@ use base64::Engine as _;
 use bytes::Bytes;
 use clap::Subcommand;
 use serde::Deserialize;
-use serde_json::json;
 use stratus_client::functions::{
-    ExposeRequest, FunctionDetails, FunctionList, FunctionUrl, InvocationAccepted, LogList,
+    DeployRequest, ExposeRequest, FunctionDetails, FunctionList, FunctionUrl, InvocationAccepted,
+    LogList,
 };
+use stratus_core::FunctionConfig;
 
-use crate::client::{NativeClient, Target};
+use crate::client::{NativeClient, Target, problem_detail};
 
 /// `DIR/function.yaml`: the function's configuration, next to its code.
 #[derive(Debug, Deserialize)]
@@ -69,6 +70,13 @@ pub(crate) enum FunctionsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show one function: its configuration, versions, triggers and schedules.
+    #[command(visible_aliases = ["get", "describe"])]
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Delete a function with all its versions.
     #[command(visible_aliases = ["delete", "remove"])]
     Rm { name: String },
@@ -116,25 +124,25 @@ pub(crate) fn load(dir: &Path) -> anyhow::Result<LocalFunction> {
 
 impl LocalFunction {
     /// The configuration a deploy sends; `GET /v1/functions/NAME` shows the same fields back.
-    pub(crate) fn config_json(&self, dependencies: Option<&str>) -> serde_json::Value {
+    pub(crate) fn config(&self, dependencies: Option<&str>) -> FunctionConfig {
         let spec = &self.spec;
-        json!({
-            "runtime": spec.runtime,
-            "handler": spec.handler,
-            "memory_mb": spec.memory,
-            "timeout_s": spec.timeout,
-            "environment": spec.environment,
-            "description": spec.description,
-            "min_instances": spec.min_instances,
-            "volumes": spec.volumes,
-            "dependencies": dependencies,
-        })
+        FunctionConfig {
+            memory_mb: spec.memory,
+            timeout_s: spec.timeout,
+            environment: spec.environment.clone(),
+            description: spec.description.clone(),
+            min_instances: spec.min_instances,
+            volumes: spec.volumes.clone(),
+            dependencies: dependencies.map(str::to_owned),
+            ..FunctionConfig::new(&spec.runtime, &spec.handler)
+        }
     }
 }
 
 /// Reads `DIR/function.yaml`, zips `DIR`, installs `DIR/requirements.txt` on the server (if
-/// any) and creates or updates the function. A failed install changes nothing.
-pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCode> {
+/// any) and creates or updates the function. A failed install changes nothing. `json` prints
+/// the deployed function (as `functions show --json` does) instead of a summary.
+pub(crate) async fn deploy(target: &Target, dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let local = load(dir)?;
     let client = NativeClient::new(target)?;
     let dependencies = match &local.requirements {
@@ -147,49 +155,57 @@ pub(crate) async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<ExitCo
         local.zip.len(),
         dir.display()
     );
-    send(
+    let deployed = send(
         &client,
         &local,
         dependencies.as_deref(),
         &local.spec.triggers,
+        !json,
     )
     .await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&deployed)?);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Creates or updates the function with `triggers` (replacing its previous ones), then its URL
 /// when `function.yaml` asks for one. The environment named by `dependencies` must exist.
+/// `report` prints what was deployed; the answer is the deployed function either way.
 pub(crate) async fn send(
     client: &NativeClient,
     local: &LocalFunction,
     dependencies: Option<&str>,
     triggers: &[stratus_core::Trigger],
-) -> anyhow::Result<()> {
+    report: bool,
+) -> anyhow::Result<FunctionDetails> {
     let spec = &local.spec;
-    let body = json!({
-        "config": local.config_json(dependencies),
-        "zip": base64::engine::general_purpose::STANDARD.encode(&local.zip),
-        "reserved_concurrency": spec.reserved_concurrency,
-        "publish": spec.publish,
-        "triggers": triggers,
-    });
+    let request = DeployRequest {
+        config: local.config(dependencies),
+        zip: base64::engine::general_purpose::STANDARD.encode(&local.zip),
+        reserved_concurrency: spec.reserved_concurrency,
+        publish: spec.publish,
+        triggers: triggers.to_vec(),
+    };
     let path = format!("/v1/functions/{}", spec.name);
     let deployed: FunctionDetails = client
-        .request(http::Method::PUT, &path, Some(&body))
+        .request(http::Method::PUT, &path, Some(&request))
         .await?;
-    let sha = &deployed.summary.code_sha256;
-    println!(
-        "deployed {} (version {}, code sha256 {})",
-        spec.name,
-        deployed.summary.version,
-        sha.get(..12).unwrap_or(sha)
-    );
-    for schedule in &deployed.schedules {
+    if report {
+        let sha = &deployed.summary.code_sha256;
         println!(
-            "schedule {} next fires {}",
-            schedule.schedule,
-            schedule.next_fire.as_deref().unwrap_or("never")
+            "deployed {} (version {}, code sha256 {})",
+            spec.name,
+            deployed.summary.version,
+            sha.get(..12).unwrap_or(sha)
         );
+        for schedule in &deployed.schedules {
+            println!(
+                "schedule {} next fires {}",
+                schedule.schedule,
+                schedule.next_fire.as_deref().unwrap_or("never")
+            );
+        }
     }
     if let Some(auth) = &spec.url {
         let path = format!("/v1/functions/{}/url", spec.name);
@@ -200,9 +216,11 @@ pub(crate) async fn send(
         let exposed: FunctionUrl = client
             .request(http::Method::PUT, &path, Some(&request))
             .await?;
-        println!("url {} (auth {})", exposed.url, exposed.auth);
+        if report {
+            println!("url {} (auth {})", exposed.url, exposed.auth);
+        }
     }
-    Ok(())
+    Ok(deployed)
 }
 
 /// Every file under `dir` except `function.yaml` and hidden entries, with unix modes kept.
@@ -285,11 +303,11 @@ pub(crate) async fn invoke(
     let client = NativeClient::new(target)?;
     let (status, headers, body) = client.call_raw(http::Method::POST, &path, payload).await?;
     if !status.is_success() {
-        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        bail!(
-            "{} ({status})",
-            problem["detail"].as_str().unwrap_or("invocation failed")
-        );
+        return Err(crate::exit::ApiError {
+            status,
+            detail: problem_detail(&body),
+        }
+        .into());
     }
     if asynchronous {
         let accepted: InvocationAccepted = serde_json::from_slice(&body)?;
@@ -332,6 +350,14 @@ pub(crate) async fn run(target: &Target, command: FunctionsCommand) -> anyhow::R
                 );
             }
         }
+        FunctionsCommand::Show { name, json } => {
+            let details: FunctionDetails = client.get(&format!("/v1/functions/{name}")).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&details)?);
+            } else {
+                print!("{}", describe(&details));
+            }
+        }
         FunctionsCommand::Rm { name } => {
             client
                 .call(http::Method::DELETE, &format!("/v1/functions/{name}"), None)
@@ -340,6 +366,54 @@ pub(crate) async fn run(target: &Target, command: FunctionsCommand) -> anyhow::R
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A function as `functions show` prints it: one `field: value` line each, then its versions,
+/// triggers and schedules.
+fn describe(details: &FunctionDetails) -> String {
+    let f = &details.summary;
+    let mut out = String::new();
+    let mut line = |field: &str, value: &dyn std::fmt::Display| {
+        out.push_str(&format!("{field:<22} {value}\n"));
+    };
+    line("name:", &f.name);
+    line("version:", &f.version);
+    line("runtime:", &f.runtime);
+    line("handler:", &f.handler);
+    line("memory:", &format!("{} MB", f.memory_mb));
+    line("timeout:", &format!("{} s", f.timeout_s));
+    line("min instances:", &f.min_instances);
+    let reserved = f
+        .reserved_concurrency
+        .map_or_else(|| "unreserved".to_owned(), |n| n.to_string());
+    line("reserved concurrency:", &reserved);
+    line("code sha256:", &f.code_sha256);
+    line("code size:", &format!("{} bytes", f.code_size));
+    line("revision:", &f.revision_id);
+    if !f.description.is_empty() {
+        line("description:", &f.description);
+    }
+    if let Some(hash) = &f.dependencies {
+        line("dependencies:", hash);
+    }
+    if !f.volumes.is_empty() {
+        line("volumes:", &f.volumes.join(", "));
+    }
+    for (key, value) in &f.environment {
+        line("environment:", &format!("{key}={value}"));
+    }
+    if let Some(versions) = &details.versions {
+        line("versions:", &versions.join(", "));
+    }
+    for trigger in &details.triggers {
+        let shown = serde_json::to_string(trigger).unwrap_or_default();
+        line("trigger:", &shown);
+    }
+    for schedule in &details.schedules {
+        let next = schedule.next_fire.as_deref().unwrap_or("never");
+        line("schedule:", &format!("{} (next {next})", schedule.schedule));
+    }
+    out
 }
 
 /// Prints a function's log; `--follow` keeps polling for new lines until interrupted.

@@ -1,9 +1,9 @@
-//! `stratus keys create|list|delete`.
+//! `stratus keys create|ls|show|rm`.
 
 use clap::Subcommand;
 use stratus_client::keys::{CreateKey, Key, KeyList};
 
-use crate::client::{NativeClient, Target};
+use crate::client::{NativeClient, Target, shown_time};
 
 #[derive(Subcommand)]
 pub(crate) enum KeysCommand {
@@ -21,6 +21,13 @@ pub(crate) enum KeysCommand {
     /// List access keys (secrets are never shown again).
     #[command(name = "ls", visible_alias = "list")]
     List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one access key (never its secret).
+    #[command(visible_aliases = ["get", "describe"])]
+    Show {
+        access_key_id: String,
         #[arg(long)]
         json: bool,
     },
@@ -65,6 +72,20 @@ pub(crate) async fn run(target: &Target, command: KeysCommand) -> anyhow::Result
                 for key in &listing.keys {
                     println!("{:<22} {:<24} {}", key.access_key_id, key.project, key.role);
                 }
+            }
+        }
+        KeysCommand::Show {
+            access_key_id,
+            json,
+        } => {
+            let key: Key = client.get(&format!("/v1/keys/{access_key_id}")).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&key)?);
+            } else {
+                println!("access key id: {}", key.access_key_id);
+                println!("project:       {}", key.project);
+                println!("role:          {}", key.role);
+                println!("created:       {}", shown_time(key.created_ms));
             }
         }
         KeysCommand::Delete { access_key_id } => {

@@ -92,6 +92,9 @@ enum Command {
         #[command(flatten)]
         target: client::Target,
         dir: PathBuf,
+        /// Print the deployed function as JSON (as `functions show --json` does).
+        #[arg(long)]
+        json: bool,
     },
     /// Invoke a function; its result goes to stdout, its log to stderr.
     Invoke {
@@ -124,6 +127,9 @@ enum Command {
         /// Print the plan and change nothing (application manifests).
         #[arg(long)]
         dry_run: bool,
+        /// Print what was planned and done as one JSON document (progress goes to stderr).
+        #[arg(long)]
+        json: bool,
     },
     /// List, create or delete buckets (`ls BUCKET/PREFIX` lists objects).
     Buckets {
@@ -241,7 +247,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             block_on(keys::run(&target, command)).map(|()| ExitCode::SUCCESS)
         }
         Command::Profile(args) => block_on_code(profile::run(args)),
-        Command::Deploy { target, dir } => block_on_code(functions::deploy(&target, &dir)),
+        Command::Deploy { target, dir, json } => {
+            block_on_code(functions::deploy(&target, &dir, json))
+        }
         Command::Invoke {
             target,
             name,
@@ -261,7 +269,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             target,
             file,
             dry_run,
-        } => block_on(apply::run(&target, &file, dry_run)).map(|()| ExitCode::SUCCESS),
+            json,
+        } => block_on(apply::run(&target, &file, dry_run, json)).map(|()| ExitCode::SUCCESS),
         Command::Buckets { target, command } => {
             block_on(buckets::run(&target, command)).map(|()| ExitCode::SUCCESS)
         }

@@ -28,6 +28,22 @@ pub struct FunctionSummary {
     pub revision_id: String,
 }
 
+impl FunctionSummary {
+    /// Whether the function runs with `config` (the fields a deploy sets and this shows back),
+    /// so a client can tell an unchanged function from one it must redeploy.
+    pub fn shows(&self, config: &FunctionConfig) -> bool {
+        self.runtime == config.runtime
+            && self.handler == config.handler
+            && self.memory_mb == config.memory_mb
+            && self.timeout_s == config.timeout_s
+            && self.min_instances == config.min_instances
+            && self.description == config.description
+            && self.environment == config.environment
+            && self.volumes == config.volumes
+            && self.dependencies == config.dependencies
+    }
+}
+
 /// A function's schedule (`schedule:` in function.yaml).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Schedule {

@@ -7,6 +7,7 @@
 
 pub mod apps;
 pub mod buckets;
+pub mod cost;
 pub mod environments;
 pub mod events;
 pub mod functions;

@@ -28,6 +28,7 @@ const MAX_LIST: usize = 1000;
 pub(crate) fn table() -> RouteTable<AppState> {
     RouteTable::new()
         .add(Method::GET, "/v1/buckets", list_buckets)
+        .add(Method::GET, "/v1/buckets/{bucket}", show_bucket)
         .add(Method::PUT, "/v1/buckets/{bucket}", create_bucket)
         .add(Method::DELETE, "/v1/buckets/{bucket}", delete_bucket)
         .add(Method::GET, "/v1/buckets/{bucket}/objects", list_objects)
@@ -97,6 +98,19 @@ pub(crate) async fn create_bucket(
     };
     let record = state.store.head_bucket(&caller, &bucket).await?;
     Ok((status, Json(bucket_of(record))))
+}
+
+/// One of the project's buckets.
+#[utoipa::path(get, path = "/v1/buckets/{bucket}", tag = "buckets",
+    params(("bucket" = String, Path)),
+    responses((status = 200, description = "The bucket", body = Bucket)))]
+pub(crate) async fn show_bucket(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(bucket): Path<String>,
+) -> ApiResult<Json<Bucket>> {
+    let record = state.store.head_bucket(&caller, &bucket).await?;
+    Ok(Json(bucket_of(record)))
 }
 
 /// Deletes an empty bucket.

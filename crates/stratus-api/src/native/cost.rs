@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{Query, State};
 use http::{Method, StatusCode};
-use serde_json::{Value, json};
+use stratus_client::cost::{CostGrouping, CostPeriod, CostReport};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::cost_report::{GroupBy, report};
+use crate::cost_report::report;
 
 use super::caller::Caller;
 use super::problem::{ApiResult, Problem};
@@ -61,12 +61,12 @@ fn rfc3339(at: OffsetDateTime) -> String {
         ("since" = Option<String>, Query, description = "RFC 3339 date-time or YYYY-MM-DD; the start of this month by default"),
         ("until" = Option<String>, Query, description = "RFC 3339 date-time or YYYY-MM-DD; now by default"),
         ("by" = Option<String>, Query, description = "`function` (default) or `project`")),
-    responses((status = 200, description = "The bill, with `period` and `currency`", body = Object)))]
+    responses((status = 200, description = "The bill", body = CostReport)))]
 pub(crate) async fn cost(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Query(params): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CostReport>> {
     if let Some(unknown) = params
         .keys()
         .find(|key| !matches!(key.as_str(), "since" | "until" | "by"))
@@ -94,12 +94,12 @@ pub(crate) async fn cost(
         )));
     }
     let by = match params.get("by") {
-        Some(text) => GroupBy::parse(text)
+        Some(text) => CostGrouping::parse(text)
             .ok_or_else(|| bad_request(&format!("by must be function or project, not {text:?}")))?,
-        None => GroupBy::Function,
+        None => CostGrouping::Function,
     };
     // Only an operator's project-wide view crosses projects; everything else is the caller's.
-    let project = (by == GroupBy::Function || !caller.is_operator()).then_some(caller.project);
+    let project = (by == CostGrouping::Function || !caller.is_operator()).then_some(caller.project);
     let rows = state
         .billing
         .usage
@@ -117,10 +117,11 @@ pub(crate) async fn cost(
                 "usage could not be read",
             )
         })?;
-    let mut body = report(&rows, &state.billing.prices, by);
-    body["period"] = json!({ "since": rfc3339(since), "until": rfc3339(until) });
-    body["currency"] = json!("USD");
-    Ok(Json(body))
+    let period = CostPeriod {
+        since: rfc3339(since),
+        until: rfc3339(until),
+    };
+    Ok(Json(report(&rows, &state.billing.prices, by, period)))
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use http::{Method, StatusCode};
-use serde::Deserialize;
 use serde_json::Value;
+use stratus_client::cost::CompareRequest;
 use stratus_cost::compare::{Synthetic, SyntheticKind, Workload};
 
 use super::caller::Caller;
@@ -16,34 +16,6 @@ use super::table::RouteTable;
 
 pub(crate) fn table() -> RouteTable<AppState> {
     RouteTable::new().add(Method::POST, "/v1/cost/compare", compare)
-}
-
-fn default_days() -> f64 {
-    30.0
-}
-
-fn default_active_minutes() -> u32 {
-    10
-}
-
-/// The parameters, named as the CLI's flags are.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CompareRequest {
-    /// `constant`, `diurnal`, `bursty` or `intermittent`.
-    synthetic: String,
-    /// Mean requests per second.
-    rate: f64,
-    service_ms: f64,
-    memory_mb: u32,
-    #[serde(default = "default_days")]
-    days: f64,
-    #[serde(default = "default_active_minutes")]
-    active_minutes: u32,
-    #[serde(default)]
-    p95_ms: Option<f64>,
-    #[serde(default)]
-    gpu: bool,
 }
 
 /// Serverless against an always-on fleet for a synthetic trace.

@@ -17,6 +17,7 @@ pub(crate) fn table() -> RouteTable<AppState> {
     RouteTable::new()
         .add(Method::GET, "/v1/keys", list_keys)
         .add(Method::POST, "/v1/keys", create_key)
+        .add(Method::GET, "/v1/keys/{access_key_id}", show_key)
         .add(Method::DELETE, "/v1/keys/{access_key_id}", delete_key)
 }
 
@@ -63,6 +64,28 @@ pub(crate) async fn list_keys(
     Ok(Json(KeyList {
         keys: keys.iter().map(|k| key_of(k, false)).collect(),
     }))
+}
+
+/// One key the caller may see, without its secret.
+#[utoipa::path(get, path = "/v1/keys/{access_key_id}", tag = "keys",
+    params(("access_key_id" = String, Path)),
+    responses((status = 200, description = "The key", body = Key)))]
+pub(crate) async fn show_key(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Key>> {
+    let keys = state.identity.list_keys(&caller).await?;
+    keys.iter()
+        .find(|key| key.access_key_id == id)
+        .map(|key| Json(key_of(key, false)))
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "not found",
+                format!("no access key {id:?} that you may see"),
+            )
+        })
 }
 
 /// Deletes a key; its token stops working at once.

@@ -25,9 +25,9 @@ use super::{
     ),
     paths(
         health::health,
-        keys::list_keys, keys::create_key, keys::delete_key,
+        keys::list_keys, keys::create_key, keys::show_key, keys::delete_key,
         events::recent_events,
-        buckets::list_buckets, buckets::create_bucket, buckets::delete_bucket,
+        buckets::list_buckets, buckets::show_bucket, buckets::create_bucket, buckets::delete_bucket,
         buckets::list_objects, buckets::put_object, buckets::get_object, buckets::delete_object,
         functions::list, functions::show, functions::deploy, functions::configure,
         functions::remove, functions::invoke, functions::logs, functions::dead_letters,

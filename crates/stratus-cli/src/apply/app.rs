@@ -24,7 +24,8 @@ use stratus_client::apps::{App, AppList, AppTeardown, RecordApp};
 use stratus_core::AppResources;
 
 use self::manifest::Manifest;
-use self::plan::{BucketAction, Desired, FunctionAction, Plan};
+use self::plan::{BucketAction, Change, Desired, FunctionAction, Plan};
+use super::Progress;
 use crate::client::{NativeClient, Target, problem_detail};
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
@@ -50,6 +51,13 @@ pub(crate) enum AppsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show what an application owns.
+    #[command(visible_aliases = ["get", "describe"])]
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Delete an application (as `stratus delete app NAME`).
     #[command(visible_aliases = ["delete", "remove"])]
     Rm {
@@ -60,12 +68,27 @@ pub(crate) enum AppsCommand {
     },
 }
 
+/// What `apply --json` prints for an application manifest.
+#[derive(serde::Serialize)]
+struct Applied<'a> {
+    application: &'a str,
+    dry_run: bool,
+    /// Every bucket and function the plan considered, with what it does to each.
+    changes: Vec<Change>,
+    added: usize,
+    changed: usize,
+    removed: usize,
+    /// `source -> function -> output` lines of the application's graph.
+    edges: Vec<String>,
+}
+
 /// `stratus apply` for a manifest whose text was read from `file`.
 pub(crate) async fn apply(
     target: &Target,
     file: &Path,
     text: &str,
     dry_run: bool,
+    progress: Progress,
 ) -> anyhow::Result<()> {
     let manifest = manifest::load(file, text)?;
     let client = NativeClient::new(target)?;
@@ -76,10 +99,20 @@ pub(crate) async fn apply(
         .map(|s| Desired::of(s, current.python.as_deref()))
         .collect();
     let plan = plan::diff(&manifest, &desired, &current);
-    print_plan(&manifest, &plan);
+    print_plan(&manifest, &plan, progress);
+    let (added, changed, removed) = plan.counts();
+    let applied = Applied {
+        application: manifest.name.as_str(),
+        dry_run,
+        changes: plan.changes(),
+        added,
+        changed,
+        removed,
+        edges: graph::dag_lines(&manifest.stages),
+    };
     if dry_run {
-        println!("dry run: nothing was changed");
-        return Ok(());
+        progress.line("dry run: nothing was changed");
+        return progress.result(&applied);
     }
     if plan.is_empty() {
         // Nothing to deploy; the record may still lag (first apply of a manifest that only
@@ -90,38 +123,41 @@ pub(crate) async fn apply(
         if stale {
             record(&client, &manifest, &plan.resources, &manifest.digest).await?;
         }
-        return Ok(());
+        return progress.result(&applied);
     }
     let app = manifest.name.as_str();
-    converge(&client, &manifest, &desired, &current, &plan)
+    converge(&client, &manifest, &desired, &current, &plan, progress)
         .await
         .with_context(|| {
             format!(
                 "apply of {app} stopped part-way; what it created is recorded: run stratus apply again to finish, or stratus delete app {app} to remove it"
             )
         })?;
-    let (added, changed, removed) = plan.counts();
-    println!("applied {app}: {added} added, {changed} changed, {removed} removed");
-    Ok(())
+    progress.line(format_args!(
+        "applied {app}: {added} added, {changed} changed, {removed} removed"
+    ));
+    progress.result(&applied)
 }
 
-fn print_plan(manifest: &Manifest, plan: &Plan) {
-    println!("application {}", manifest.name);
+fn print_plan(manifest: &Manifest, plan: &Plan, progress: Progress) {
+    progress.line(format_args!("application {}", manifest.name));
     for line in plan.lines() {
-        println!("  {line}");
+        progress.line(format_args!("  {line}"));
     }
     let edges = graph::dag_lines(&manifest.stages);
     if !edges.is_empty() {
-        println!("edges:");
+        progress.line("edges:");
         for line in edges {
-            println!("  {line}");
+            progress.line(format_args!("  {line}"));
         }
     }
     let (added, changed, removed) = plan.counts();
     if plan.is_empty() {
-        println!("no changes");
+        progress.line("no changes");
     } else {
-        println!("plan: {added} to add, {changed} to change, {removed} to remove");
+        progress.line(format_args!(
+            "plan: {added} to add, {changed} to change, {removed} to remove"
+        ));
     }
 }
 
@@ -166,6 +202,7 @@ async fn converge(
     desired: &[Desired],
     current: &state::Current,
     plan: &Plan,
+    progress: Progress,
 ) -> anyhow::Result<()> {
     // Dependencies first: a pip failure is the likeliest one, and building an environment
     // changes nothing any function sees.
@@ -182,7 +219,7 @@ async fn converge(
     for (bucket, action) in &plan.buckets {
         if *action == BucketAction::Create {
             client.ensure_bucket(bucket).await?;
-            println!("created bucket {bucket}");
+            progress.line(format_args!("created bucket {bucket}"));
         }
     }
     // `plan.functions` starts with one entry per stage, in manifest order.
@@ -193,7 +230,15 @@ async fn converge(
         .zip(desired.iter().zip(&dependencies))
     {
         if action.deploys() {
-            crate::functions::send(client, &stage.local, hash.as_deref(), &want.triggers).await?;
+            let report = !progress.json();
+            crate::functions::send(
+                client,
+                &stage.local,
+                hash.as_deref(),
+                &want.triggers,
+                report,
+            )
+            .await?;
         }
     }
     for (function, action) in &plan.functions {
@@ -205,12 +250,12 @@ async fn converge(
             if !status.is_success() && status != http::StatusCode::NOT_FOUND {
                 anyhow::bail!("function {function}: {} ({status})", problem_detail(&body));
             }
-            println!("deleted function {function}");
+            progress.line(format_args!("deleted function {function}"));
         }
     }
     for (bucket, action) in &plan.buckets {
         if *action == BucketAction::Remove {
-            remove_bucket(client, manifest, bucket).await?;
+            remove_bucket(client, manifest, bucket, progress).await?;
         }
     }
     record(client, manifest, &plan.resources, &manifest.digest).await
@@ -222,6 +267,7 @@ async fn remove_bucket(
     client: &NativeClient,
     manifest: &Manifest,
     bucket: &str,
+    progress: Progress,
 ) -> anyhow::Result<()> {
     let path = format!("/v1/buckets/{bucket}");
     let (status, _, body) = client
@@ -229,12 +275,12 @@ async fn remove_bucket(
         .await?;
     match status {
         s if s.is_success() || s == http::StatusCode::NOT_FOUND => {
-            println!("deleted bucket {bucket}");
+            progress.line(format_args!("deleted bucket {bucket}"));
         }
-        http::StatusCode::CONFLICT => println!(
+        http::StatusCode::CONFLICT => progress.line(format_args!(
             "kept bucket {bucket}: it is not empty; it no longer belongs to application {}",
             manifest.name
-        ),
+        )),
         _ => anyhow::bail!("bucket {bucket}: {} ({status})", problem_detail(&body)),
     }
     Ok(())
@@ -268,10 +314,33 @@ pub(crate) async fn delete(target: &Target, command: DeleteCommand) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
-/// `stratus apps ls`.
+/// `stratus apps show NAME`.
+async fn show(target: &Target, name: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let client = NativeClient::new(target)?;
+    let app: App = client.get(&format!("/v1/apps/{name}")).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&app)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("application: {}", app.name);
+    println!("updated:     {}", crate::client::shown_time(app.updated_ms));
+    println!("manifest:    sha256 {}", app.manifest_digest);
+    println!("buckets:     {}", app.resources.buckets.join(", "));
+    for function in &app.resources.functions {
+        println!(
+            "function:    {} (outputs: {})",
+            function.name,
+            function.outputs.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `stratus apps ls|show|rm`.
 pub(crate) async fn run(target: &Target, command: AppsCommand) -> anyhow::Result<ExitCode> {
     let json = match command {
         AppsCommand::Ls { json } => json,
+        AppsCommand::Show { name, json } => return show(target, &name, json).await,
         AppsCommand::Rm { name, json } => {
             return delete(target, DeleteCommand::App { name, json }).await;
         }

@@ -10,9 +10,10 @@ use anyhow::{Context as _, bail};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
-use stratus_client::functions::FunctionDetails;
-use stratus_core::{BucketTrigger, FunctionConfig};
+use stratus_client::functions::{DeployRequest, FunctionDetails};
+use stratus_core::{BucketTrigger, FunctionConfig, Trigger};
 
+use super::Progress;
 use super::fdl::{Fdl, Service, StorageIo};
 use crate::buckets::BucketState;
 use crate::client::{NativeClient, Target};
@@ -51,7 +52,21 @@ struct Plan {
     warnings: Vec<String>,
 }
 
-pub(crate) async fn apply(target: &Target, file: &Path, text: &str) -> anyhow::Result<()> {
+/// What `apply --json` prints for an OSCAR file.
+#[derive(serde::Serialize)]
+struct Applied<'a> {
+    file: String,
+    buckets_created: Vec<&'a str>,
+    services: BTreeMap<&'a str, ServiceAction>,
+    warnings: &'a [String],
+}
+
+pub(crate) async fn apply(
+    target: &Target,
+    file: &Path,
+    text: &str,
+    progress: Progress,
+) -> anyhow::Result<()> {
     let shown = file.display();
     // One line: the file, then the field and what is wrong (with its line when known).
     let in_file = |error: anyhow::Error| anyhow::anyhow!("{shown}: {error:#}");
@@ -61,20 +76,33 @@ pub(crate) async fn apply(target: &Target, file: &Path, text: &str) -> anyhow::R
     }
     let client = NativeClient::new(target)?;
     check_remote(&client, &plan).await.map_err(in_file)?;
-    let mut changed = false;
+    let mut applied = Applied {
+        file: shown.to_string(),
+        buckets_created: Vec::new(),
+        services: BTreeMap::new(),
+        warnings: &plan.warnings,
+    };
     for bucket in plan.buckets.keys() {
         if client.ensure_bucket(bucket).await? == BucketState::Created {
-            println!("created bucket {bucket}");
-            changed = true;
+            progress.line(format_args!("created bucket {bucket}"));
+            applied.buckets_created.push(bucket);
         }
     }
     for service in &plan.services {
-        changed |= deploy(&client, service).await?;
+        let action = deploy(&client, service, progress).await?;
+        applied.services.insert(&service.name, action);
     }
+    let changed = !applied.buckets_created.is_empty()
+        || applied
+            .services
+            .values()
+            .any(|action| *action != ServiceAction::Unchanged);
     if !changed {
-        println!("nothing to change: the server already matches {shown}");
+        progress.line(format_args!(
+            "nothing to change: the server already matches {shown}"
+        ));
     }
-    Ok(())
+    progress.result(&applied)
 }
 
 /// Parses and checks the file; reads every script. Makes no request.
@@ -357,8 +385,21 @@ async fn check_remote(client: &NativeClient, plan: &Plan) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Creates or updates the service's function; returns whether anything changed.
-async fn deploy(client: &NativeClient, service: &ServicePlan) -> anyhow::Result<bool> {
+/// What `apply` did to one service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+enum ServiceAction {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Creates or updates the service's function.
+async fn deploy(
+    client: &NativeClient,
+    service: &ServicePlan,
+    progress: Progress,
+) -> anyhow::Result<ServiceAction> {
     let path = format!("/v1/functions/{}", service.name);
     let (status, _, body) = client
         .call_raw(http::Method::GET, &path, bytes::Bytes::new())
@@ -369,57 +410,55 @@ async fn deploy(client: &NativeClient, service: &ServicePlan) -> anyhow::Result<
         None
     };
     if current.as_ref().is_some_and(|c| unchanged(c, service)) {
-        println!("service {} unchanged", service.name);
-        return Ok(false);
+        progress.line(format_args!("service {} unchanged", service.name));
+        return Ok(ServiceAction::Unchanged);
     }
-    let body = json!({
-        "config": service.config,
-        "zip": base64::engine::general_purpose::STANDARD.encode(&service.zip),
-        "reserved_concurrency": service.reserved_concurrency,
-        "publish": false,
-        "triggers": service.triggers.iter().map(|t| json!(t)).collect::<Vec<_>>(),
-    });
-    client.call(http::Method::PUT, &path, Some(body)).await?;
-    let verb = if current.is_some() {
-        "updated"
-    } else {
-        "created"
+    let request = DeployRequest {
+        config: service.config.clone(),
+        zip: base64::engine::general_purpose::STANDARD.encode(&service.zip),
+        reserved_concurrency: service.reserved_concurrency,
+        publish: false,
+        triggers: service
+            .triggers
+            .iter()
+            .cloned()
+            .map(Trigger::Bucket)
+            .collect(),
     };
-    println!(
+    let _deployed: FunctionDetails = client
+        .request(http::Method::PUT, &path, Some(&request))
+        .await?;
+    let (action, verb) = if current.is_some() {
+        (ServiceAction::Updated, "updated")
+    } else {
+        (ServiceAction::Created, "created")
+    };
+    progress.line(format_args!(
         "{verb} service {} ({} trigger{}; POST /run/{} or /job/{})",
         service.name,
         service.triggers.len(),
         if service.triggers.len() == 1 { "" } else { "s" },
         service.name,
         service.name
-    );
-    Ok(true)
+    ));
+    Ok(action)
 }
 
 /// Whether the deployed function already is exactly this service.
 fn unchanged(current: &FunctionDetails, service: &ServicePlan) -> bool {
-    let config = &service.config;
     let sha = hex::encode(Sha256::digest(&service.zip));
-    // Triggers compare as their JSON, in any order.
-    let sorted = |triggers: Value| -> BTreeSet<String> {
+    // Triggers compare as sets: their order carries no meaning.
+    let key = |triggers: &[BucketTrigger]| -> BTreeSet<String> {
         triggers
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(Value::to_string)
+            .iter()
+            .filter_map(|t| serde_json::to_string(t).ok())
             .collect()
     };
     let shown = &current.summary;
     shown.code_sha256 == sha
-        && shown.runtime == config.runtime
-        && shown.handler == config.handler
-        && shown.memory_mb == config.memory_mb
-        && shown.timeout_s == config.timeout_s
-        && shown.min_instances == config.min_instances
-        && shown.description == config.description
-        && shown.environment == config.environment
+        && shown.shows(&service.config)
         && shown.reserved_concurrency == service.reserved_concurrency
-        && sorted(json!(current.triggers)) == sorted(json!(service.triggers))
+        && key(&current.triggers) == key(&service.triggers)
 }
 
 #[cfg(test)]

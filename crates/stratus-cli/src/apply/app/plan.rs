@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Value, json};
-use stratus_core::{AppFunction, AppResources, BucketTrigger, ScheduleTrigger, Trigger};
+use stratus_client::functions::FunctionDetails;
+use stratus_core::{AppFunction, AppResources, FunctionConfig, ScheduleTrigger, Trigger};
 
 use super::manifest::{Manifest, Stage};
 use super::state::{BucketState, Current};
@@ -12,8 +12,8 @@ use super::state::{BucketState, Current};
 /// What a deploy of one stage would send, in the shape `GET /v1/functions/NAME` shows.
 pub(crate) struct Desired {
     pub(crate) code_sha256: String,
-    pub(crate) config: Value,
-    pub(crate) reserved_concurrency: Value,
+    pub(crate) config: FunctionConfig,
+    pub(crate) reserved_concurrency: Option<u32>,
     pub(crate) triggers: Vec<Trigger>,
 }
 
@@ -28,8 +28,8 @@ impl Desired {
         };
         Self {
             code_sha256: super::sha256_hex(&local.zip),
-            config: local.config_json(dependencies.as_deref()),
-            reserved_concurrency: json!(local.spec.reserved_concurrency),
+            config: local.config(dependencies.as_deref()),
+            reserved_concurrency: local.spec.reserved_concurrency,
             triggers: stage.triggers(),
         }
     }
@@ -69,6 +69,20 @@ impl FunctionAction {
     }
 }
 
+/// One line of the plan as `apply --json` shows it.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct Change {
+    /// `bucket` or `function`.
+    pub(crate) resource: &'static str,
+    pub(crate) name: String,
+    /// `create`, `update`, `keep`, `use` (a bucket the application uses but does not own) or
+    /// `remove`.
+    pub(crate) action: &'static str,
+    /// Why a function is updated: `code`, `config`, `triggers`, `url`, `adopted`, `outputs`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) reasons: Vec<&'static str>,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
     pub(crate) buckets: Vec<(String, BucketAction)>,
@@ -89,17 +103,15 @@ fn same_triggers(a: &[Trigger], b: &[Trigger]) -> bool {
 
 /// The triggers `GET /v1/functions/NAME` shows: bucket triggers under `triggers`, schedules
 /// (with their next fire time, which is not part of the declaration) under `schedules`.
-fn shown_triggers(deployed: &Value) -> Option<Vec<Trigger>> {
-    let buckets: Vec<BucketTrigger> =
-        serde_json::from_value(deployed.get("triggers")?.clone()).ok()?;
-    let mut shown: Vec<Trigger> = buckets.into_iter().map(Trigger::Bucket).collect();
-    for schedule in deployed["schedules"].as_array().into_iter().flatten() {
-        shown.push(Trigger::Schedule(ScheduleTrigger {
-            schedule: schedule["schedule"].as_str()?.to_owned(),
-            input: schedule.get("input").filter(|i| !i.is_null()).cloned(),
-        }));
-    }
-    Some(shown)
+fn shown_triggers(deployed: &FunctionDetails) -> Vec<Trigger> {
+    let buckets = deployed.triggers.iter().cloned().map(Trigger::Bucket);
+    let schedules = deployed.schedules.iter().map(|schedule| {
+        Trigger::Schedule(ScheduleTrigger {
+            schedule: schedule.schedule.clone(),
+            input: schedule.input.clone().filter(|i| !i.is_null()),
+        })
+    });
+    buckets.chain(schedules).collect()
 }
 
 fn function_action(
@@ -112,25 +124,14 @@ fn function_action(
         return FunctionAction::Create;
     };
     let mut why = Vec::new();
-    if deployed["code_sha256"].as_str() != Some(desired.code_sha256.as_str()) {
+    let shown = &deployed.summary;
+    if shown.code_sha256 != desired.code_sha256 {
         why.push("code");
     }
-    let config_differs = desired
-        .config
-        .as_object()
-        .into_iter()
-        .flatten()
-        .any(|(field, value)| deployed[field.as_str()] != *value);
-    if config_differs || deployed["reserved_concurrency"] != desired.reserved_concurrency {
+    if !shown.shows(&desired.config) || shown.reserved_concurrency != desired.reserved_concurrency {
         why.push("config");
     }
-    // The server's view when it shows triggers; otherwise what this application last sent.
-    let known = shown_triggers(deployed).or_else(|| recorded.map(|r| r.triggers.clone()));
-    let triggers_differ = match &known {
-        Some(known) => !same_triggers(known, &desired.triggers),
-        None => !desired.triggers.is_empty(),
-    };
-    if triggers_differ {
+    if !same_triggers(&shown_triggers(deployed), &desired.triggers) {
         why.push("triggers");
     }
     if let Some(auth) = &stage.local.spec.url
@@ -225,6 +226,36 @@ impl Plan {
         counts
     }
 
+    /// Every bucket and function with its action, in the order `lines` prints them.
+    pub(crate) fn changes(&self) -> Vec<Change> {
+        let buckets = self.buckets.iter().map(|(name, action)| Change {
+            resource: "bucket",
+            name: name.clone(),
+            action: match action {
+                BucketAction::Create => "create",
+                BucketAction::Keep => "keep",
+                BucketAction::Use => "use",
+                BucketAction::Remove => "remove",
+            },
+            reasons: Vec::new(),
+        });
+        let functions = self.functions.iter().map(|(name, action)| {
+            let (action, reasons) = match action {
+                FunctionAction::Create => ("create", Vec::new()),
+                FunctionAction::Update(why) => ("update", why.clone()),
+                FunctionAction::Keep => ("keep", Vec::new()),
+                FunctionAction::Remove => ("remove", Vec::new()),
+            };
+            Change {
+                resource: "function",
+                name: name.clone(),
+                action,
+                reasons,
+            }
+        });
+        buckets.chain(functions).collect()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.counts() == (0, 0, 0)
     }
@@ -256,6 +287,9 @@ impl Plan {
 
 #[cfg(test)]
 mod tests {
+    use stratus_client::functions::{FunctionSummary, Schedule};
+    use stratus_core::BucketTrigger;
+
     use super::*;
     use crate::apply::app::manifest;
 
@@ -277,6 +311,47 @@ mod tests {
         (dir, manifest)
     }
 
+    /// What `GET /v1/functions/NAME` shows right after `want` was deployed.
+    fn deployed(name: &str, want: &Desired) -> FunctionDetails {
+        let config = &want.config;
+        let mut details = FunctionDetails {
+            summary: FunctionSummary {
+                name: name.to_owned(),
+                version: "$LATEST".into(),
+                runtime: config.runtime.clone(),
+                handler: config.handler.clone(),
+                memory_mb: config.memory_mb,
+                timeout_s: config.timeout_s,
+                min_instances: config.min_instances,
+                reserved_concurrency: want.reserved_concurrency,
+                description: config.description.clone(),
+                environment: config.environment.clone(),
+                volumes: config.volumes.clone(),
+                dependencies: config.dependencies.clone(),
+                code_sha256: want.code_sha256.clone(),
+                code_size: 1,
+                last_modified_ms: 0,
+                revision_id: "r".into(),
+            },
+            versions: None,
+            triggers: Vec::new(),
+            schedules: Vec::new(),
+        };
+        for trigger in &want.triggers {
+            match trigger {
+                Trigger::Bucket(bucket) => details.triggers.push(bucket.clone()),
+                Trigger::Schedule(schedule) => details.schedules.push(Schedule {
+                    schedule: schedule.schedule.clone(),
+                    input: schedule.input.clone(),
+                    rule_arn: String::new(),
+                    next_fire: None,
+                    next_fire_ms: None,
+                }),
+            }
+        }
+        details
+    }
+
     /// The server state right after applying `manifest`.
     fn applied(manifest: &Manifest, desired: &[Desired]) -> Current {
         let mut current = Current::default();
@@ -284,13 +359,17 @@ mod tests {
             current.buckets.insert(bucket.clone(), BucketState::Ours);
         }
         for (stage, want) in manifest.stages.iter().zip(desired) {
-            let mut summary = want.config.clone();
-            summary["code_sha256"] = json!(want.code_sha256);
-            summary["reserved_concurrency"] = want.reserved_concurrency.clone();
-            current.functions.insert(stage.name().to_owned(), summary);
+            let name = stage.name().to_owned();
+            current
+                .functions
+                .insert(name.clone(), deployed(&name, want));
         }
         current.record = diff(manifest, desired, &Current::default()).resources;
         current
+    }
+
+    fn function<'a>(current: &'a mut Current, name: &str) -> &'a mut FunctionDetails {
+        current.functions.get_mut(name).expect("deployed")
     }
 
     #[test]
@@ -318,14 +397,16 @@ mod tests {
             .map(|s| Desired::of(s, None))
             .collect();
         let mut current = applied(&manifest, &desired);
-        current.functions.get_mut("aaa").expect("aaa")["code_sha256"] = json!("old");
-        current.functions.get_mut("bbb").expect("bbb")["memory_mb"] = json!(256);
+        function(&mut current, "aaa").summary.code_sha256 = "old".into();
+        function(&mut current, "bbb").summary.memory_mb = 256;
         current.record.functions.push(AppFunction {
             name: "gone".into(),
             triggers: Vec::new(),
             outputs: Vec::new(),
         });
-        current.functions.insert("gone".into(), json!({}));
+        current
+            .functions
+            .insert("gone".into(), deployed("gone", &desired[0]));
         current.record.buckets.push("old".into());
         current.buckets.insert("old".into(), BucketState::Ours);
         let plan = diff(&manifest, &desired, &current);
@@ -369,10 +450,14 @@ mod tests {
             .collect();
         let mut current = applied(&manifest, &desired);
         // Someone redeployed `aaa` by hand without its trigger; the record still has it.
-        current.functions.get_mut("aaa").expect("aaa")["triggers"] = json!([]);
-        current.functions.get_mut("bbb").expect("bbb")["triggers"] =
-            json!([{"bucket": "mid", "events": ["s3:ObjectCreated:*"]}]);
-        current.functions.get_mut("bbb").expect("bbb")["schedules"] = json!([]);
+        function(&mut current, "aaa").triggers.clear();
+        function(&mut current, "bbb").triggers = vec![BucketTrigger {
+            bucket: "mid".into(),
+            prefix: None,
+            suffix: None,
+            events: vec!["s3:ObjectCreated:*".into()],
+        }];
+        function(&mut current, "bbb").schedules.clear();
         let plan = diff(&manifest, &desired, &current);
         assert_eq!(
             plan.functions[0].1,
@@ -391,6 +476,7 @@ mod tests {
             .collect();
         let mut current = applied(&manifest, &desired);
         current.record = AppResources::default();
+        function(&mut current, "aaa").triggers.clear();
         let plan = diff(&manifest, &desired, &current);
         assert_eq!(plan.buckets[0].1, BucketAction::Use);
         assert!(plan.resources.buckets.is_empty());

@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
-use serde_json::Value;
 use stratus_client::apps::AppList;
 use stratus_client::environments::EnvironmentList;
-use stratus_client::functions::FunctionUrl;
+use stratus_client::functions::{FunctionDetails, FunctionUrl};
 use stratus_core::AppResources;
 
 use super::manifest::Manifest;
@@ -34,7 +33,7 @@ pub(crate) struct Current {
     pub(crate) digest: String,
     pub(crate) buckets: BTreeMap<String, BucketState>,
     /// `GET /v1/functions/NAME` of every deployed function the plan involves.
-    pub(crate) functions: BTreeMap<String, Value>,
+    pub(crate) functions: BTreeMap<String, FunctionDetails>,
     /// The URL auth (`none`/`bearer`) of functions whose function.yaml asks for a URL.
     pub(crate) urls: BTreeMap<String, String>,
     /// The server's interpreter tag, when some function has requirements.
@@ -57,7 +56,10 @@ async fn probe_bucket(client: &NativeClient, bucket: &str) -> anyhow::Result<Buc
 }
 
 /// `Some(body)` for a 2xx, `None` for a 404, an error otherwise.
-async fn get_optional(client: &NativeClient, path: &str) -> anyhow::Result<Option<Value>> {
+async fn get_optional<T: serde::de::DeserializeOwned>(
+    client: &NativeClient,
+    path: &str,
+) -> anyhow::Result<Option<T>> {
     let (status, _, body) = client
         .call_raw(http::Method::GET, path, Bytes::new())
         .await?;
@@ -152,8 +154,7 @@ pub(crate) async fn observe(client: &NativeClient, manifest: &Manifest) -> anyho
     for stage in &manifest.stages {
         if stage.local.spec.url.is_some() && current.functions.contains_key(stage.name()) {
             let path = format!("/v1/functions/{}/url", stage.name());
-            if let Some(url) = get_optional(client, &path).await? {
-                let url: FunctionUrl = serde_json::from_value(url)?;
+            if let Some(url) = get_optional::<FunctionUrl>(client, &path).await? {
                 let auth = url.auth;
                 current.urls.insert(stage.name().to_owned(), auth);
             }
