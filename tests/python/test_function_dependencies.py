@@ -122,7 +122,7 @@ def test_deploy_installs_and_reuses_requirements(new_server, tmp_path, wheel_ind
                         timeout=300)
     assert "  | " in first.stderr and "tinydep" in first.stderr, first.stderr  # pip's progress
     assert "Successfully installed tinydep-1.0" in first.stderr
-    assert "dependencies: " in first.stdout and "installed in" in first.stdout
+    assert "dependencies: " in first.stderr and "installed in" in first.stderr
 
     result = run_stratus("invoke", "withdeps", env=env)
     answer = json.loads(result.stdout)
@@ -139,8 +139,9 @@ def test_deploy_installs_and_reuses_requirements(new_server, tmp_path, wheel_ind
     # Same requirements, formatted differently: same environment, no pip run.
     again = requirements.replace("tinydep==1.0", "tinydep==1.0   # pinned") + "\n\n"
     samedeps = make_function(tmp_path, "samedeps", again, extra_yaml="publish: true\n")
-    second = run_stratus("deploy", str(samedeps), env=env)
-    assert f"dependencies: {built[:12]} (cached)" in second.stdout
+    second = run_stratus("deploy", str(samedeps), "--json", env=env)
+    assert f"dependencies: {built[:12]} (cached)" in second.stderr
+    assert json.loads(second.stdout)["dependencies"] == built  # stdout: only the JSON document
     assert "  | " not in second.stderr
     assert env_dirs(fresh_server) == {built}
     assert json.loads(run_stratus("invoke", "samedeps", env=env).stdout)["value"] == 42

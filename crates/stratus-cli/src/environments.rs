@@ -47,14 +47,16 @@ pub(crate) async fn ensure(
     let Some(last) = last else {
         bail!("the server stopped before the dependencies were installed");
     };
+    // Progress, like pip's lines: stderr, so `deploy --json` and `apply --json` keep stdout to
+    // their one JSON document.
     match last {
         BuildEvent::Done { status, .. } if status == "cached" => {
-            println!("dependencies: {short} (cached)");
+            eprintln!("dependencies: {short} (cached)");
         }
         BuildEvent::Done { environment, .. } => {
             let megabytes = environment.size_bytes as f64 / 1e6;
             let seconds = environment.build_seconds;
-            println!("dependencies: {short} (installed in {seconds:.1} s, {megabytes:.1} MB)");
+            eprintln!("dependencies: {short} (installed in {seconds:.1} s, {megabytes:.1} MB)");
         }
         BuildEvent::Failed { error } => bail!("installing requirements.txt failed: {error}"),
         BuildEvent::Output { .. } | BuildEvent::Waiting => {
