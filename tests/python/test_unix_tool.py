@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -216,6 +217,20 @@ def test_ready_file_and_sd_notify_announce_a_serving_server(tmp_path):
         stop(proc)
         listener.close()
     assert not ready.exists(), "the ready file outlived the server"
+
+
+def test_sighup_without_tls_keeps_the_server_serving(tmp_path):
+    # The systemd unit's ExecReload sends SIGHUP; without a certificate to reload, the default
+    # disposition would end the server.
+    proc, port = start_raw_server(tmp_path / "data", tmp_path / "server.log")
+    try:
+        wait_for_port(port, proc)
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(1)
+        assert proc.poll() is None, "SIGHUP ended the server"
+        assert http_request(f"http://127.0.0.1:{port}/v1/health").status == 200
+    finally:
+        stop(proc)
 
 
 def test_a_ready_file_in_a_missing_directory_refuses_the_start(tmp_path):

@@ -370,13 +370,14 @@ async fn run_server(args: server_args::ServerArgs) -> anyhow::Result<()> {
         println!("  secret access key: {}", key.secret);
     }
     println!("stratus listening on {}", server.endpoint());
-    if let Some(resolver) = server.tls_reloader() {
-        tokio::spawn(reload_tls_on_sighup(resolver));
-    }
     println!(
         "point your tools at it with: eval \"$(stratus env --data-dir {})\"",
         data_dir.display()
     );
+    // SIGHUP is handled before the port accepts: its default would end the server, and
+    // `systemctl reload` sends it.
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
+    tokio::spawn(reload_tls_on_sighup(hangup, server.tls_reloader()));
     // Ready only now: everything clients read (server.json, credentials) is written, and
     // connections are accepted from here on.
     server.listen().map_err(refused)?;
@@ -393,9 +394,14 @@ async fn run_server(args: server_args::ServerArgs) -> anyhow::Result<()> {
 }
 
 /// Re-reads the TLS certificate and key on every SIGHUP; a bad file keeps the old certificate.
-/// Open connections are not touched: only new handshakes see the new certificate.
-async fn reload_tls_on_sighup(resolver: std::sync::Arc<stratus_server::CertResolver>) {
-    let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+/// Open connections are not touched: only new handshakes see the new certificate. Without a
+/// certificate of its own (`resolver` is `None`) there is nothing to reload: the signal is
+/// logged and ignored.
+async fn reload_tls_on_sighup(
+    hangup: std::io::Result<tokio::signal::unix::Signal>,
+    resolver: Option<std::sync::Arc<stratus_server::CertResolver>>,
+) {
+    let mut hangup = match hangup {
         Ok(signal) => signal,
         Err(error) => {
             tracing::warn!(%error, "cannot listen for SIGHUP: TLS certificates will not reload");
@@ -403,7 +409,10 @@ async fn reload_tls_on_sighup(resolver: std::sync::Arc<stratus_server::CertResol
         }
     };
     while hangup.recv().await.is_some() {
-        let resolver = std::sync::Arc::clone(&resolver);
+        let Some(resolver) = resolver.as_ref().map(std::sync::Arc::clone) else {
+            tracing::info!("SIGHUP: nothing to reload (no --tls-cert)");
+            continue;
+        };
         match tokio::task::spawn_blocking(move || resolver.reload()).await {
             Ok(Ok(())) => tracing::info!("SIGHUP: reloaded the TLS certificate"),
             Ok(Err(error)) => {
