@@ -250,13 +250,9 @@ impl NativeClient {
 
 /// A time the API gives in milliseconds since the epoch, as RFC 3339 (UTC) for people.
 pub(crate) fn shown_time(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|at| {
-            at.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| ms.to_string())
+    stratus_core::clock::at_ms(ms)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| ms.to_string())
 }
 
 /// The `detail` of a problem document, or a generic message.

@@ -14,6 +14,7 @@
 //! - `schedule.rs`, `schedule/cron.rs` — EventBridge `rate`/`cron` expressions and next fire
 //!   times, in UTC.
 //! - `app.rs` — application names and what an application owns (`AppResources`).
+//! - `clock.rs` — `now_ms` and `at_ms`: instants as milliseconds since the epoch, UTC.
 //! - `arn.rs` — ARNs written and read; a project's 12-digit account id derives from its name.
 //! - `message.rs` — SQS/SNS message attributes, their rules and SQS's MD5 digests (byte for
 //!   byte Amazon's: boto3 checks them).
@@ -25,6 +26,7 @@
 
 pub mod app;
 pub mod arn;
+pub mod clock;
 pub mod event;
 pub mod filter_policy;
 pub mod function;

@@ -109,10 +109,7 @@ fn random_string(len: usize, upper: bool) -> String {
     if upper { raw.to_ascii_uppercase() } else { raw }
 }
 
-fn now_ms() -> i64 {
-    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
-        .unwrap_or(i64::MAX)
-}
+use stratus_core::clock::now_ms;
 
 /// The bearer token for the native API is the key id and secret joined by a dot; it carries
 /// exactly the power of the key itself.

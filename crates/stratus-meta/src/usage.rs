@@ -6,7 +6,7 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::{InvocationTotals, MetaResult, RequestTotals, UsageDeltas, UsageRepository, hour_of};
 
@@ -33,11 +33,7 @@ impl std::fmt::Debug for UsageMeter {
     }
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+use stratus_core::clock::now_ms;
 
 impl UsageMeter {
     #[must_use]

@@ -135,11 +135,7 @@ pub enum RuntimeError {
 
 pub type RuntimeResult<T> = Result<T, RuntimeError>;
 
-/// Milliseconds since the Unix epoch.
-#[must_use]
-pub fn now_ms() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
-}
+pub use stratus_core::clock::now_ms;
 
 /// A fresh request id: a random (version 4) UUID, as Lambda's are.
 #[must_use]

@@ -329,10 +329,7 @@ fn rule_arn(region: &str, schedule: &ScheduleRecord) -> String {
     )
 }
 
-fn at_ms(ms: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
+use stratus_core::clock::at_ms;
 
 fn ms_of(instant: OffsetDateTime) -> i64 {
     i64::try_from(instant.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)

@@ -131,9 +131,7 @@ fn now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
 }
 
-fn now_ms() -> i64 {
-    i64::try_from(now().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
+use stratus_core::clock::now_ms;
 
 impl Store {
     /// Opens the store in `data_dir` and removes blobs that no committed row references

@@ -119,8 +119,7 @@ pub(crate) fn volume_of(config: &FileSystemConfig) -> Result<String, String> {
 }
 
 pub(crate) fn iso8601(ms: i64) -> String {
-    let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let time = stratus_core::clock::at_ms(ms);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+0000",
         time.year(),

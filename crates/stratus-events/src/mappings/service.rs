@@ -308,6 +308,4 @@ fn new_uuid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-pub(super) fn now_ms() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
-}
+pub(super) use stratus_core::clock::now_ms;

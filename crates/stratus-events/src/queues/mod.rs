@@ -49,10 +49,7 @@ impl std::fmt::Debug for Queues {
     }
 }
 
-pub(crate) fn now_ms() -> i64 {
-    let now = time::OffsetDateTime::now_utc();
-    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
+pub(crate) use stratus_core::clock::now_ms;
 
 fn require(principal: &Principal, action: Action) -> QueueResult<()> {
     if principal.may(action) {

@@ -49,8 +49,7 @@ pub(crate) struct Publication {
 
 /// `2026-01-02T03:04:05.678Z`, as SNS writes timestamps.
 pub(crate) fn timestamp(ms: i64) -> String {
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let at = stratus_core::clock::at_ms(ms);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
         at.year(),

@@ -106,11 +106,7 @@ fn require(caller: &Principal, action: Action) -> TopicResult<()> {
     }
 }
 
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+pub(crate) use stratus_core::clock::now_ms;
 
 /// A random UUID (version 4) in its usual text form.
 pub(crate) fn new_uuid() -> String {

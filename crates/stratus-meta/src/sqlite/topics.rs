@@ -198,11 +198,7 @@ fn publish(
     Ok(PublishOutcome::Published(queued))
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+use stratus_core::clock::now_ms;
 
 #[async_trait::async_trait]
 impl TopicRepository for SqliteMeta {
