@@ -205,3 +205,16 @@ def test_errors_are_reported(aws):
     assert proc.returncode != 0 and b"NoSuchBucket" in proc.stderr
     proc = aws("s3", "mb", "s3://Invalid_Name", check=False)
     assert proc.returncode != 0 and b"InvalidBucketName" in proc.stderr
+
+
+def test_versioned_bucket_with_s3api(aws, cli_bucket):
+    """`aws s3api` drives versioning: enable it, overwrite, list both versions, read the old one."""
+    aws("s3api", "put-bucket-versioning", "--bucket", cli_bucket,
+        "--versioning-configuration", "Status=Enabled")
+    assert aws.json("s3api", "get-bucket-versioning", "--bucket", cli_bucket)["Status"] == "Enabled"
+    first = aws.json("s3api", "put-object", "--bucket", cli_bucket, "--key", "k", "--body", __file__)["VersionId"]
+    aws("s3", "cp", "-", f"s3://{cli_bucket}/k", input=b"second")
+    versions = aws.json("s3api", "list-object-versions", "--bucket", cli_bucket)["Versions"]
+    assert [v["IsLatest"] for v in versions] == [True, False] and versions[1]["VersionId"] == first
+    out = aws.text("s3api", "get-object", "--bucket", cli_bucket, "--key", "k", "--version-id", first, "/dev/stdout")
+    assert "test_versioned_bucket_with_s3api" in out

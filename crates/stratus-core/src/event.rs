@@ -12,6 +12,9 @@ pub enum EventKind {
     Copy,
     CompleteMultipartUpload,
     Delete,
+    /// A delete without a version id in a versioned bucket: the key now reads as absent, every
+    /// version is kept.
+    DeleteMarkerCreated,
 }
 
 impl EventKind {
@@ -24,6 +27,7 @@ impl EventKind {
             EventKind::Copy => "ObjectCreated:Copy",
             EventKind::CompleteMultipartUpload => "ObjectCreated:CompleteMultipartUpload",
             EventKind::Delete => "ObjectRemoved:Delete",
+            EventKind::DeleteMarkerCreated => "ObjectRemoved:DeleteMarkerCreated",
         }
     }
 
@@ -127,6 +131,9 @@ pub struct ObjectEvent {
     pub principal: String,
     /// How many event-triggered invocations led to the write (see [`crate::lineage`]).
     pub chain_depth: u32,
+    /// The version written or removed, in a bucket that has (or had) versioning; set by the
+    /// repository inside the write, when the version is known.
+    pub version_id: Option<String>,
 }
 
 /// Keys in S3 event records are form-URL-encoded: everything but unreserved characters and `/`
@@ -151,9 +158,15 @@ impl ObjectEvent {
             .unwrap_or_else(|_| String::from("1970-01-01T00:00:00Z"));
         let mut object =
             json!({ "key": encoded_key, "sequencer": format!("{:016X}", self.sequencer) });
-        if self.kind != EventKind::Delete {
+        if !matches!(
+            self.kind,
+            EventKind::Delete | EventKind::DeleteMarkerCreated
+        ) {
             object["size"] = json!(self.size);
             object["eTag"] = json!(self.etag);
+        }
+        if let Some(version_id) = &self.version_id {
+            object["versionId"] = json!(version_id);
         }
         json!({ "Records": [{
             "eventVersion": "2.1",
@@ -237,6 +250,7 @@ mod tests {
             time: time::OffsetDateTime::UNIX_EPOCH,
             principal: "AKID".into(),
             chain_depth: 0,
+            version_id: None,
         };
         let json = event.to_record_json(&rule(&["s3:ObjectCreated:*"], None, None), "us-east-1");
         let record = &json["Records"][0];

@@ -39,6 +39,7 @@ mod sqlite;
 mod topic_records;
 mod usage;
 mod usage_records;
+mod version_records;
 
 pub use app_records::AppRecord;
 pub use function_records::*;
@@ -55,6 +56,7 @@ pub use sqlite::SqliteMeta;
 pub use topic_records::*;
 pub use usage::{RequestClass, UsageMeter};
 pub use usage_records::*;
+pub use version_records::*;
 
 /// Failures of the metadata layer, named by meaning so callers can map them to protocol errors.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +73,9 @@ pub enum MetaError {
     KeyExists,
     #[error("precondition failed")]
     PreconditionFailed,
+    /// Object Lock forbids the change (a retention or legal hold); nothing was changed.
+    #[error("{0}")]
+    ObjectLocked(&'static str),
     #[error("metadata database error")]
     Database(#[from] rusqlite::Error),
     #[error("stored metadata is corrupt")]

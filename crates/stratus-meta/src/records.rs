@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use stratus_core::{NotificationRule, NotificationTarget, ObjectEvent, Role};
 
+use crate::{BucketObjectLock, BucketVersioning, ObjectLock};
+
 /// An access key and what it is bound to. The secret is stored in the clear because AWS
 /// Signature V4 verification needs it to recompute the signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,9 @@ pub struct BucketRecord {
     pub project: String,
     pub created_ms: i64,
     pub notifications: Vec<NotificationRule>,
+    pub versioning: BucketVersioning,
+    /// `Some` once Object Lock is enabled on the bucket.
+    pub object_lock: Option<BucketObjectLock>,
 }
 
 /// A run of object bytes held in one immutable blob file.
@@ -71,6 +76,12 @@ pub struct ObjectHeaders {
     /// Verified checksums keyed by algorithm (`CRC32`, `SHA256`, ...), base64 as S3 returns them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub checksums: BTreeMap<String, String>,
+    /// The object's tag set, in the order it was given (S3 allows at most 10).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
+    /// Object Lock retention and legal hold of this version.
+    #[serde(default, skip_serializing_if = "ObjectLock::is_unlocked")]
+    pub lock: ObjectLock,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +96,11 @@ pub struct ObjectRecord {
     pub body: StoredBody,
     /// Number of parts for a multipart object.
     pub parts: Option<u32>,
+    /// The version's id; `None` is S3's `null` version (written while versioning was off or
+    /// suspended). On a write, the id the version gets if the bucket has versioning enabled.
+    pub version_id: Option<String>,
+    /// A delete marker: a version without a body that makes its key read as absent.
+    pub delete_marker: bool,
 }
 
 /// What listings return: no body, no headers.
@@ -155,10 +171,16 @@ pub struct PendingEvent {
 
 /// What a committed write leaves for the store to do: blob files it made unreachable (to delete)
 /// and whether it queued asynchronous invocations (bucket triggers) or wrote outbox events for
-/// queues and topics, so the dispatcher or the outbox relay is woken.
+/// queues and topics, so the dispatcher or the outbox relay is woken; and, for the answer, which
+/// version it made or removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Garbage {
     pub blobs: Vec<String>,
     pub invocations_queued: bool,
     pub outbox_written: bool,
+    /// The version the write created or the delete removed (`None`: the `null` version), for
+    /// the `x-amz-version-id` of the answer.
+    pub version_id: Option<String>,
+    /// The write created, or the delete removed, a delete marker.
+    pub delete_marker: bool,
 }

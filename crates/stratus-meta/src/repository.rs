@@ -12,6 +12,10 @@ use crate::{
     WriteCondition,
 };
 use crate::{
+    BucketObjectLock, BucketVersioning, HeaderEdit, ObjectVersionSummary, VersionCursor,
+    VersionSelector,
+};
+use crate::{
     ClaimOutcome, ClaimRequest, NewMessage, QueueCounts, QueueRecord, ReceiptOutcome, SendOutcome,
     VisibilityChange,
 };
@@ -59,14 +63,64 @@ pub trait ObjectRepository: Send + Sync + 'static {
         condition: WriteCondition,
         event: PendingEvent,
     ) -> MetaResult<Garbage>;
+    /// The current version of a key, unless it is a delete marker.
     async fn get_object(&self, bucket: &str, key: &str) -> MetaResult<Option<ObjectRecord>>;
-    /// Deletes an object if present (S3 deletes are idempotent); records events only for a real deletion.
+    /// One version of a key (the current one, delete markers included, or a named one).
+    async fn get_object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: VersionSelector,
+    ) -> MetaResult<Option<ObjectRecord>>;
+    /// A delete without a version id: in an unversioned bucket, deletes the object if present
+    /// (S3 deletes are idempotent; events only for a real deletion); in a versioned one, adds a
+    /// delete marker (with id `marker_version_id` when versioning is enabled).
     async fn delete_object(
         &self,
         bucket: &str,
         key: &str,
+        marker_version_id: String,
         event: PendingEvent,
     ) -> MetaResult<Garbage>;
+    /// Deletes one version for good, unless Object Lock keeps it at `lock_check.0` (now, ms)
+    /// with `lock_check.1` (bypass GOVERNANCE): [`crate::MetaError::ObjectLocked`]. A version
+    /// that does not exist is no change (and no event).
+    async fn delete_object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: VersionSelector,
+        lock_check: (i64, bool),
+        event: PendingEvent,
+    ) -> MetaResult<Garbage>;
+    /// Replaces one version's headers (tags, retention, legal hold) by what `edit` returns, in
+    /// one transaction with reading them; returns the version's id.
+    async fn edit_object_headers(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: VersionSelector,
+        edit: HeaderEdit,
+    ) -> MetaResult<Option<String>>;
+    /// Up to `limit` versions and delete markers of keys starting with `prefix`, after `after`,
+    /// by key (byte order) and newest first.
+    async fn list_object_versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: VersionCursor,
+        limit: usize,
+    ) -> MetaResult<Vec<ObjectVersionSummary>>;
+    async fn set_bucket_versioning(
+        &self,
+        bucket: &str,
+        versioning: BucketVersioning,
+    ) -> MetaResult<()>;
+    async fn set_bucket_object_lock(
+        &self,
+        bucket: &str,
+        config: BucketObjectLock,
+    ) -> MetaResult<()>;
     /// Up to `limit` objects whose keys start with `prefix` and sort strictly after `after`
     /// (byte order), in key order.
     async fn list_objects(

@@ -2,7 +2,7 @@
 
 use stratus_core::{Action, BucketName, NotificationRule};
 use stratus_identity::Principal;
-use stratus_meta::{BucketRecord, MetaError};
+use stratus_meta::{BucketObjectLock, BucketRecord, BucketVersioning, MetaError};
 
 use crate::{Store, StoreError, StoreResult, now_ms};
 
@@ -12,6 +12,19 @@ impl Store {
     /// # Errors
     /// `BucketAlreadyOwnedByYou`, `BucketAlreadyExists`, `AccessDenied` for read-only callers.
     pub async fn create_bucket(&self, caller: &Principal, name: &BucketName) -> StoreResult<()> {
+        self.create_bucket_with_lock(caller, name, false).await
+    }
+
+    /// Creates a bucket, with Object Lock (and so versioning) enabled when `object_lock`.
+    ///
+    /// # Errors
+    /// As [`Store::create_bucket`].
+    pub async fn create_bucket_with_lock(
+        &self,
+        caller: &Principal,
+        name: &BucketName,
+        object_lock: bool,
+    ) -> StoreResult<()> {
         if !caller.may(Action::Write) {
             return Err(StoreError::AccessDenied(format!(
                 "role {} may not create buckets",
@@ -23,6 +36,12 @@ impl Store {
             project: caller.project.clone(),
             created_ms: now_ms(),
             notifications: Vec::new(),
+            versioning: if object_lock {
+                BucketVersioning::Enabled
+            } else {
+                BucketVersioning::Unversioned
+            },
+            object_lock: object_lock.then(BucketObjectLock::default),
         };
         match self.meta.create_bucket(record).await {
             Ok(()) => {

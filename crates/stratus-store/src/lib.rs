@@ -17,11 +17,14 @@
 //!   a file), streaming ranges out, collecting orphans.
 //! - `buckets.rs`, `objects.rs`, `multipart.rs` — the operations; a completed multipart object
 //!   references its parts' blobs as segments, so completion writes no bytes.
+//! - `versions.rs` — S3 versioning and Object Lock: versions, delete markers, ListObjectVersions,
+//!   retention, legal hold and tags of one version.
 
 mod blobs;
 mod buckets;
 mod multipart;
 mod objects;
+mod versions;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -36,10 +39,13 @@ use stratus_meta::{Garbage, MetaError, ObjectRepository, PendingEvent};
 
 pub use blobs::{BodyStream, StagedBody};
 pub use multipart::{CompletedPart, MIN_PART_SIZE};
-pub use objects::{ByteRange, ListPage, ListRequest, ObjectWrite};
+pub use objects::{ByteRange, CopyDirectives, ListPage, ListRequest, ObjectWrite};
 pub use stratus_meta::{
-    BucketRecord, ObjectHeaders, ObjectRecord, PartRecord, UploadRecord, WriteCondition,
+    BucketObjectLock, BucketRecord, BucketVersioning, DefaultRetention, ObjectHeaders, ObjectLock,
+    ObjectRecord, ObjectVersionSummary, PartRecord, Retention, RetentionMode, UploadRecord,
+    VersionCursor, VersionSelector, WriteCondition,
 };
+pub use versions::{Deleted, VersionListRequest, VersionPage};
 
 /// Bodies up to this size are stored inside the metadata row: one group-committed SQLite write
 /// instead of three fsyncs (file, directory, database). Larger bodies stream to blob files.
@@ -56,6 +62,27 @@ pub enum StoreError {
     NoSuchBucket,
     #[error("the specified key does not exist")]
     NoSuchKey,
+    #[error("the specified version does not exist")]
+    NoSuchVersion,
+    /// The addressed version is a delete marker: the current one (`addressed` false: the key
+    /// reads as absent) or one named by its id (`addressed` true: S3 answers 405).
+    #[error("the object is a delete marker")]
+    DeleteMarker {
+        version_id: Option<String>,
+        last_modified_ms: i64,
+        addressed: bool,
+    },
+    /// Object Lock keeps the version (retention or legal hold).
+    #[error("{0}")]
+    ObjectLocked(String),
+    /// The bucket's state forbids the change (suspending versioning under Object Lock, ...).
+    #[error("{0}")]
+    InvalidBucketState(String),
+    #[error("the bucket has no Object Lock configuration")]
+    NoObjectLockConfiguration,
+    /// A request S3 answers with `InvalidRequest`.
+    #[error("{0}")]
+    InvalidRequest(String),
     #[error("the specified multipart upload does not exist")]
     NoSuchUpload,
     #[error("the bucket name is taken by another project")]
@@ -92,9 +119,11 @@ impl From<MetaError> for StoreError {
         match err {
             MetaError::NotFound("bucket") => StoreError::NoSuchBucket,
             MetaError::NotFound("upload") => StoreError::NoSuchUpload,
+            MetaError::NotFound("version") => StoreError::NoSuchVersion,
             MetaError::NotFound(_) => StoreError::NoSuchKey,
             MetaError::BucketNotEmpty => StoreError::BucketNotEmpty,
             MetaError::PreconditionFailed => StoreError::PreconditionFailed,
+            MetaError::ObjectLocked(reason) => StoreError::ObjectLocked(reason.to_owned()),
             quota @ MetaError::QuotaExceeded { .. } => StoreError::QuotaExceeded(quota.to_string()),
             other => StoreError::Meta(other),
         }
@@ -252,6 +281,7 @@ impl Store {
                 time: now(),
                 principal: caller.access_key_id.clone(),
                 chain_depth: caller.chain_depth,
+                version_id: None,
             },
             region: self.region.clone(),
         }

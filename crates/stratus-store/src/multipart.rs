@@ -215,16 +215,20 @@ impl Store {
                     .collect(),
             ),
             parts: u32::try_from(chosen.len()).ok(),
+            version_id: Some(crate::versions::new_version_id()),
+            delete_marker: false,
         };
         let event = self.pending_event(
             caller,
             EventKind::CompleteMultipartUpload,
             (bucket, key, record.size, &record.etag),
         );
+        let mut record = record;
         let garbage = self
             .meta
             .complete_upload(upload_id, record.clone(), event)
             .await?;
+        record.version_id.clone_from(&garbage.version_id);
         self.after_commit(garbage).await;
         Ok(record)
     }

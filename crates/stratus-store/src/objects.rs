@@ -4,8 +4,9 @@ use std::io;
 
 use stratus_core::{Action, EventKind};
 use stratus_identity::Principal;
-use stratus_meta::{ObjectHeaders, ObjectRecord, ObjectSummary, WriteCondition};
+use stratus_meta::{ObjectHeaders, ObjectRecord, ObjectSummary, VersionSelector, WriteCondition};
 
+use crate::versions::{Deleted, new_version_id};
 use crate::{BodyStream, StagedBody, Store, StoreError, StoreResult, now_ms};
 
 /// A write of one object, apart from its (already staged) body.
@@ -17,6 +18,14 @@ pub struct ObjectWrite {
     pub condition: WriteCondition,
     /// `Put`, `Post` or `Copy`: the event name notifications carry.
     pub kind: EventKind,
+}
+
+/// S3's `x-amz-metadata-directive` and `x-amz-tagging-directive`: whether a copy takes its
+/// metadata and tags from the request (`REPLACE`) instead of the source (`COPY`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CopyDirectives {
+    pub replace_metadata: bool,
+    pub replace_tags: bool,
 }
 
 /// An inclusive byte range already resolved against the object's size.
@@ -52,7 +61,9 @@ fn md5_etag(md5: [u8; 16]) -> String {
 }
 
 impl Store {
-    /// Commits a staged body as an object (steps 2 and 3 of the durability protocol).
+    /// Commits a staged body as an object (steps 2 and 3 of the durability protocol). In a
+    /// versioned bucket it becomes the key's new current version; the record returned carries
+    /// the version id it got (`None`: the null version).
     ///
     /// # Errors
     /// `NoSuchBucket`, `AccessDenied`, `PreconditionFailed`, metadata failures.
@@ -63,7 +74,7 @@ impl Store {
         staged: StagedBody,
     ) -> StoreResult<ObjectRecord> {
         self.authorize(caller, &write.bucket, Action::Write).await?;
-        let record = ObjectRecord {
+        let mut record = ObjectRecord {
             bucket: write.bucket,
             key: write.key,
             size: staged.size(),
@@ -72,6 +83,8 @@ impl Store {
             headers: write.headers,
             body: staged.stored_body(),
             parts: None,
+            version_id: Some(new_version_id()),
+            delete_marker: false,
         };
         let event = self.pending_event(
             caller,
@@ -83,25 +96,53 @@ impl Store {
             .put_object(record.clone(), write.condition, event)
             .await?;
         staged.keep();
+        record.version_id.clone_from(&garbage.version_id);
         self.after_commit(garbage).await;
         Ok(record)
     }
 
-    /// The object's metadata (HEAD).
+    /// The current object's metadata (HEAD).
     ///
     /// # Errors
-    /// `NoSuchBucket`, `NoSuchKey`, `AccessDenied`.
+    /// `NoSuchBucket`, `NoSuchKey`, `DeleteMarker`, `AccessDenied`.
     pub async fn head_object(
         &self,
         caller: &Principal,
         bucket: &str,
         key: &str,
     ) -> StoreResult<ObjectRecord> {
+        self.head_object_version(caller, bucket, key, &VersionSelector::Current)
+            .await
+    }
+
+    /// One version's metadata (HEAD with `versionId`).
+    ///
+    /// # Errors
+    /// `NoSuchBucket`, `NoSuchKey`, `NoSuchVersion`, `DeleteMarker`, `AccessDenied`.
+    pub async fn head_object_version(
+        &self,
+        caller: &Principal,
+        bucket: &str,
+        key: &str,
+        version: &VersionSelector,
+    ) -> StoreResult<ObjectRecord> {
         self.authorize(caller, bucket, Action::Read).await?;
-        self.meta
-            .get_object(bucket, key)
+        let record = self
+            .meta
+            .get_object_version(bucket, key, version.clone())
             .await?
-            .ok_or(StoreError::NoSuchKey)
+            .ok_or(match version {
+                VersionSelector::Current => StoreError::NoSuchKey,
+                _ => StoreError::NoSuchVersion,
+            })?;
+        if record.delete_marker {
+            return Err(StoreError::DeleteMarker {
+                version_id: record.version_id,
+                last_modified_ms: record.last_modified_ms,
+                addressed: *version != VersionSelector::Current,
+            });
+        }
+        Ok(record)
     }
 
     /// Streams `record`'s bytes in `range` (all of them when `None`).
@@ -125,8 +166,8 @@ impl Store {
             .await
     }
 
-    /// Reads an object: its metadata and a stream of its bytes, both of the same version.
-    /// `resolve_range` turns a requested range into bytes once the size is known.
+    /// Reads the current object: its metadata and a stream of its bytes, both of the same
+    /// version. `resolve_range` turns a requested range into bytes once the size is known.
     ///
     /// # Errors
     /// `NoSuchKey`, `AccessDenied`, whatever `resolve_range` returns, IO failures.
@@ -141,11 +182,37 @@ impl Store {
         F: Fn(&ObjectRecord) -> Result<Option<ByteRange>, E>,
         E: From<StoreError>,
     {
+        self.get_object_version(
+            caller,
+            (bucket, key, &VersionSelector::Current),
+            resolve_range,
+        )
+        .await
+    }
+
+    /// Reads one version of an object (`object`: bucket, key, version), as
+    /// [`Store::get_object`] reads the current one.
+    ///
+    /// # Errors
+    /// As [`Store::head_object_version`], whatever `resolve_range` returns, IO failures.
+    pub async fn get_object_version<F, E>(
+        &self,
+        caller: &Principal,
+        object: (&str, &str, &VersionSelector),
+        resolve_range: F,
+    ) -> Result<(ObjectRecord, Option<ByteRange>, BodyStream), E>
+    where
+        F: Fn(&ObjectRecord) -> Result<Option<ByteRange>, E>,
+        E: From<StoreError>,
+    {
+        let (bucket, key, version) = object;
         // An overwrite may unlink the blobs between reading the row and opening them; the row
         // read again then names the new blobs. Two retries make the window vanishingly small.
         let mut attempts = 0;
         loop {
-            let record = self.head_object(caller, bucket, key).await?;
+            let record = self
+                .head_object_version(caller, bucket, key, version)
+                .await?;
             let range = resolve_range(&record)?;
             match self.open_body(&record, range).await {
                 Ok(body) => return Ok((record, range, body)),
@@ -157,7 +224,8 @@ impl Store {
         }
     }
 
-    /// Deletes an object; deleting a missing key succeeds, as in S3.
+    /// Deletes an object; deleting a missing key succeeds, as in S3. In a versioned bucket
+    /// this adds a delete marker and keeps every version.
     ///
     /// # Errors
     /// `NoSuchBucket`, `AccessDenied`.
@@ -166,25 +234,30 @@ impl Store {
         caller: &Principal,
         bucket: &str,
         key: &str,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Deleted> {
         self.authorize(caller, bucket, Action::Write).await?;
         let event = self.pending_event(caller, EventKind::Delete, (bucket, key, 0, ""));
-        let garbage = self.meta.delete_object(bucket, key, event).await?;
+        let garbage = self
+            .meta
+            .delete_object(bucket, key, new_version_id(), event)
+            .await?;
+        let deleted = Deleted::from(&garbage);
         self.after_commit(garbage).await;
-        Ok(())
+        Ok(deleted)
     }
 
-    /// Copies an object, after `check_source` accepted the source version. The write's headers
-    /// replace the source's when `replace_headers` (`REPLACE`), else the source's are kept.
+    /// Copies an object version, after `check_source` accepted it. The write's headers replace
+    /// the source's metadata and tags as `directives` say (S3's `REPLACE`), else the source's are
+    /// kept.
     ///
     /// # Errors
     /// As [`Store::get_object`] on the source and [`Store::put_object`] on the destination.
     pub async fn copy_object<F, E>(
         &self,
         caller: &Principal,
-        source: (&str, &str),
+        source: (&str, &str, &VersionSelector),
         mut write: ObjectWrite,
-        replace_headers: bool,
+        directives: CopyDirectives,
         check_source: F,
     ) -> Result<ObjectRecord, E>
     where
@@ -194,13 +267,22 @@ impl Store {
         self.authorize(caller, &write.bucket, Action::Write).await?;
         // The source's preconditions are checked on the very version that is read and copied.
         let (record, _, body) = self
-            .get_object(caller, source.0, source.1, |record| {
-                check_source(record).map(|()| None)
-            })
+            .get_object_version(caller, source, |record| check_source(record).map(|()| None))
             .await?;
-        if !replace_headers {
-            write.headers = record.headers.clone();
-        }
+        let requested = std::mem::take(&mut write.headers);
+        write.headers = if directives.replace_metadata {
+            requested.clone()
+        } else {
+            record.headers.clone()
+        };
+        write.headers.tags = if directives.replace_tags {
+            requested.tags
+        } else {
+            record.headers.tags.clone()
+        };
+        // A lock belongs to a version, never copied: the copy gets the one the request asks for
+        // (or the bucket's default).
+        write.headers.lock = requested.lock;
         let staged = self.stage(body, true).await?;
         Ok(self.put_object(caller, write, staged).await?)
     }

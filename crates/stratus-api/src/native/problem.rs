@@ -81,10 +81,14 @@ impl From<&StoreError> for Problem {
     fn from(error: &StoreError) -> Self {
         use StoreError as E;
         let (status, title) = match error {
-            E::NoSuchBucket | E::NoSuchKey | E::NoSuchUpload => {
-                (StatusCode::NOT_FOUND, "not found")
-            }
-            E::AccessDenied(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            E::NoSuchBucket
+            | E::NoSuchKey
+            | E::NoSuchUpload
+            | E::NoSuchVersion
+            | E::DeleteMarker { .. }
+            | E::NoObjectLockConfiguration => (StatusCode::NOT_FOUND, "not found"),
+            E::AccessDenied(_) | E::ObjectLocked(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            E::InvalidBucketState(_) => (StatusCode::CONFLICT, "conflict"),
             E::BucketAlreadyExists | E::BucketAlreadyOwnedByYou | E::BucketNotEmpty => {
                 (StatusCode::CONFLICT, "conflict")
             }
@@ -95,6 +99,7 @@ impl From<&StoreError> for Problem {
             | E::InvalidPartOrder
             | E::EntityTooSmall(_)
             | E::InvalidArgument(_)
+            | E::InvalidRequest(_)
             | E::IncompleteBody(_) => (StatusCode::BAD_REQUEST, "invalid request"),
             E::Io(_) | E::Meta(_) => {
                 tracing::error!(?error, "store failure");

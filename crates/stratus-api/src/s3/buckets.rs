@@ -18,8 +18,9 @@ pub(super) async fn create_bucket(
         Ok(name) => name,
         Err(e) => return s3_err(S3ErrorCode::InvalidBucketName, e.0),
     };
+    let object_lock = req.input.object_lock_enabled_for_bucket.unwrap_or(false);
     s3.store
-        .create_bucket(&caller, &name)
+        .create_bucket_with_lock(&caller, &name, object_lock)
         .await
         .map_err(s3_error)?;
     Ok(S3Response::new(CreateBucketOutput {
@@ -95,19 +96,6 @@ pub(super) async fn get_bucket_location(
     Ok(S3Response::new(GetBucketLocationOutput {
         location_constraint: location,
     }))
-}
-
-pub(super) async fn get_bucket_versioning(
-    s3: &StratusS3,
-    req: S3Request<GetBucketVersioningInput>,
-) -> S3Result<S3Response<GetBucketVersioningOutput>> {
-    let caller = s3.caller(&req).await?;
-    s3.store
-        .head_bucket(&caller, &req.input.bucket)
-        .await
-        .map_err(s3_error)?;
-    // Versioning has never been enabled on any bucket: S3 then returns no Status at all.
-    Ok(S3Response::new(GetBucketVersioningOutput::default()))
 }
 
 fn filter_bounds(

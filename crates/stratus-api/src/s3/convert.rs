@@ -36,6 +36,11 @@ fn http_date(ts: &Timestamp) -> Option<String> {
     String::from_utf8(buf).ok()
 }
 
+/// `ms` as an HTTP date (`Last-Modified`).
+pub(crate) fn http_date_ms(ms: i64) -> Option<String> {
+    http_date(&timestamp(ms))
+}
+
 pub(crate) fn parse_http_date(value: &str) -> Option<Timestamp> {
     Timestamp::parse(TimestampFormat::HttpDate, value).ok()
 }
@@ -99,7 +104,7 @@ impl HeaderInput {
             cache_control: self.cache_control,
             expires: self.expires.as_ref().and_then(http_date),
             user_metadata: self.metadata.unwrap_or_default().into_iter().collect(),
-            checksums: Default::default(),
+            ..ObjectHeaders::default()
         }
     }
 }

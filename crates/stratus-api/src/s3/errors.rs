@@ -19,6 +19,16 @@ pub(crate) fn s3_error(err: StoreError) -> S3Error {
         StoreError::InvalidArgument(_) => S3ErrorCode::InvalidArgument,
         StoreError::IncompleteBody(_) => S3ErrorCode::IncompleteBody,
         StoreError::EntityTooLarge => S3ErrorCode::EntityTooLarge,
+        StoreError::NoSuchVersion => S3ErrorCode::NoSuchVersion,
+        StoreError::ObjectLocked(_) => S3ErrorCode::AccessDenied,
+        StoreError::InvalidBucketState(_) => S3ErrorCode::InvalidBucketState,
+        StoreError::InvalidRequest(_) => S3ErrorCode::InvalidRequest,
+        StoreError::NoObjectLockConfiguration => S3ErrorCode::ObjectLockConfigurationNotFoundError,
+        StoreError::DeleteMarker {
+            version_id,
+            last_modified_ms,
+            addressed,
+        } => return delete_marker_error(version_id.as_deref(), *last_modified_ms, *addressed),
         StoreError::QuotaExceeded(message) => {
             // S3 has no quota error; MinIO answers its own code too. 403, as for a refused write.
             let mut error =
@@ -39,4 +49,48 @@ pub(crate) fn s3_error(err: StoreError) -> S3Error {
 
 pub(crate) fn s3_err<T>(code: S3ErrorCode, message: impl Into<String>) -> Result<T, S3Error> {
     Err(S3Error::with_message(code, message.into()))
+}
+
+/// A read that met a delete marker: `NoSuchKey` (404) when it is the current version, S3's
+/// `MethodNotAllowed` (405) when the request named it; both say so in `x-amz-delete-marker`.
+fn delete_marker_error(
+    version_id: Option<&str>,
+    last_modified_ms: i64,
+    addressed: bool,
+) -> S3Error {
+    let mut error = if addressed {
+        S3Error::with_message(
+            S3ErrorCode::MethodNotAllowed,
+            "the specified method is not allowed against a delete marker",
+        )
+    } else {
+        S3Error::with_message(S3ErrorCode::NoSuchKey, "the specified key does not exist")
+    };
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        "x-amz-delete-marker",
+        http::HeaderValue::from_static("true"),
+    );
+    if let Ok(value) = http::HeaderValue::from_str(version_id.unwrap_or("null")) {
+        headers.insert("x-amz-version-id", value);
+    }
+    if addressed
+        && let Some(date) = super::convert::http_date_ms(last_modified_ms)
+        && let Ok(value) = http::HeaderValue::from_str(&date)
+    {
+        headers.insert(http::header::LAST_MODIFIED, value);
+    }
+    error.set_headers(headers);
+    error
+}
+
+/// An error whose code s3s does not know: the code and status as AWS answers them.
+pub(crate) fn custom_err<T>(
+    code: &'static str,
+    status: http::StatusCode,
+    message: impl Into<String>,
+) -> Result<T, S3Error> {
+    let mut error = S3Error::with_message(S3ErrorCode::Custom(code.into()), message.into());
+    error.set_status_code(status);
+    Err(error)
 }

@@ -1,5 +1,4 @@
-//! ListObjectsV2, ListObjects (v1) and ListObjectVersions (for unversioned buckets: every
-//! object is its own only version, `null`).
+//! ListObjectsV2 and ListObjects (v1); ListObjectVersions is in `versioning.rs`.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use s3s::dto::*;
@@ -13,7 +12,7 @@ use super::errors::{s3_err, s3_error};
 
 const DEFAULT_MAX_KEYS: i32 = 1000;
 
-fn max_keys(requested: Option<i32>) -> S3Result<usize> {
+pub(super) fn max_keys(requested: Option<i32>) -> S3Result<usize> {
     match requested.unwrap_or(DEFAULT_MAX_KEYS) {
         n if n < 0 => s3_err(
             S3ErrorCode::InvalidArgument,
@@ -25,7 +24,7 @@ fn max_keys(requested: Option<i32>) -> S3Result<usize> {
 
 /// The exclusive bound to resume after `marker`. A marker that is itself a rolled-up common
 /// prefix must skip everything under that prefix, or the next page would repeat it.
-fn resume_after(marker: &str, prefix: &str, delimiter: Option<&str>) -> Vec<u8> {
+pub(super) fn resume_after(marker: &str, prefix: &str, delimiter: Option<&str>) -> Vec<u8> {
     let rolled_up = delimiter.filter(|d| !d.is_empty()).and_then(|d| {
         let rest = marker.strip_prefix(prefix)?;
         rest.find(d)
@@ -67,14 +66,14 @@ const URL_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
-struct Encoder(bool);
+pub(super) struct Encoder(bool);
 
 impl Encoder {
-    fn new(encoding: Option<&EncodingType>) -> Self {
+    pub(super) fn new(encoding: Option<&EncodingType>) -> Self {
         Self(encoding.is_some_and(|e| e.as_str().eq_ignore_ascii_case("url")))
     }
 
-    fn apply(&self, value: &str) -> String {
+    pub(super) fn apply(&self, value: &str) -> String {
         if self.0 {
             utf8_percent_encode(value, URL_ENCODE_SET).to_string()
         } else {
@@ -196,55 +195,6 @@ pub(super) async fn list_objects(
             None
         },
         contents: Some(contents(&page, &encoder)),
-        common_prefixes: Some(common_prefixes(&page, &encoder)),
-        encoding_type: input.encoding_type,
-        ..Default::default()
-    }))
-}
-
-pub(super) async fn list_object_versions(
-    s3: &StratusS3,
-    req: S3Request<ListObjectVersionsInput>,
-) -> S3Result<S3Response<ListObjectVersionsOutput>> {
-    let caller = s3.caller(&req).await?;
-    let input = req.input;
-    let request = list_request(
-        &input.bucket,
-        input.prefix.as_deref(),
-        input.delimiter.as_deref(),
-        input.key_marker.as_deref(),
-        input.max_keys,
-    )?;
-    let page = list_page(s3, &caller, request).await?;
-    let encoder = Encoder::new(input.encoding_type.as_ref());
-    let truncated = page.next_after.is_some();
-    let versions = page
-        .objects
-        .iter()
-        .map(|o| ObjectVersion {
-            key: Some(encoder.apply(&o.key)),
-            version_id: Some("null".into()),
-            is_latest: Some(true),
-            size: i64::try_from(o.size).ok(),
-            e_tag: Some(etag(&o.etag)),
-            last_modified: Some(timestamp(o.last_modified_ms)),
-            storage_class: Some(ObjectVersionStorageClass::from_static(
-                ObjectVersionStorageClass::STANDARD,
-            )),
-            ..Default::default()
-        })
-        .collect();
-    Ok(S3Response::new(ListObjectVersionsOutput {
-        name: Some(input.bucket),
-        prefix: input.prefix.map(|p| encoder.apply(&p)),
-        delimiter: input.delimiter.map(|d| encoder.apply(&d)),
-        key_marker: input.key_marker,
-        max_keys: Some(input.max_keys.unwrap_or(DEFAULT_MAX_KEYS)),
-        is_truncated: Some(truncated),
-        next_key_marker: if truncated { last_entry(&page) } else { None },
-        next_version_id_marker: truncated.then(|| "null".to_owned()),
-        versions: Some(versions),
-        delete_markers: Some(Vec::new()),
         common_prefixes: Some(common_prefixes(&page, &encoder)),
         encoding_type: input.encoding_type,
         ..Default::default()

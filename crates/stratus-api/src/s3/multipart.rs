@@ -18,7 +18,13 @@ pub(super) async fn create(
     let caller = s3.caller(&req).await?;
     let input = req.input;
     check_key(&input.key)?;
-    let headers = header_input!(input).into_headers();
+    let mut headers = header_input!(input).into_headers();
+    headers.tags = super::versioning::tags_from_header(input.tagging.as_deref())?;
+    headers.lock = super::versioning::lock_from_headers(
+        input.object_lock_mode.as_ref(),
+        input.object_lock_retain_until_date.as_ref(),
+        input.object_lock_legal_hold_status.as_ref(),
+    )?;
     let upload = s3
         .store
         .create_upload(&caller, &input.bucket, &input.key, headers)
@@ -120,24 +126,29 @@ pub(super) async fn upload_part_copy(
     let caller = s3.caller(&req).await?;
     let input = req.input;
     let number = part_number(input.part_number)?;
-    let (source_bucket, source_key) = copy_source(&input.copy_source)?;
+    let (source_bucket, source_key, source_version) = copy_source(&input.copy_source)?;
+    let source_selector = super::versioning::selector(source_version.as_deref());
     s3.store
         .authorize(&caller, &input.bucket, Action::Write)
         .await
         .map_err(s3_error)?;
     let (_, _, body) = s3
         .store
-        .get_object(&caller, &source_bucket, &source_key, |record| {
-            check_copy_conditions(
-                record,
-                input.copy_source_if_match.as_ref(),
-                input.copy_source_if_none_match.as_ref(),
-                input.copy_source_if_modified_since.as_ref(),
-                input.copy_source_if_unmodified_since.as_ref(),
-            )
-            .map_err(ReadError::S3)?;
-            copy_range(input.copy_source_range.as_deref(), record.size)
-        })
+        .get_object_version(
+            &caller,
+            (&source_bucket, &source_key, &source_selector),
+            |record| {
+                check_copy_conditions(
+                    record,
+                    input.copy_source_if_match.as_ref(),
+                    input.copy_source_if_none_match.as_ref(),
+                    input.copy_source_if_modified_since.as_ref(),
+                    input.copy_source_if_unmodified_since.as_ref(),
+                )
+                .map_err(ReadError::S3)?;
+                copy_range(input.copy_source_range.as_deref(), record.size)
+            },
+        )
         .await
         .map_err(S3Error::from)?;
     let staged = s3.store.stage(body, false).await.map_err(s3_error)?;
@@ -200,6 +211,7 @@ pub(super) async fn complete(
         key: Some(input.key.clone()),
         e_tag: Some(etag(&record.etag)),
         location: Some(format!("/{}/{}", input.bucket, input.key)),
+        version_id: record.version_id.clone(),
         ..Default::default()
     }))
 }

@@ -3,7 +3,9 @@
 use s3s::dto::*;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use stratus_core::{Action, EventKind, ObjectKey};
-use stratus_store::{ByteRange, ObjectRecord, ObjectWrite, StoreError, WriteCondition};
+use stratus_store::{
+    ByteRange, CopyDirectives, ObjectRecord, ObjectWrite, StoreError, WriteCondition,
+};
 
 use super::StratusS3;
 use super::checksums::{declared_checksums, receive_body};
@@ -11,6 +13,7 @@ use super::convert::{
     check_read_conditions, etag, header_input, metadata, parse_http_date, timestamp,
 };
 use super::errors::{s3_err, s3_error};
+use super::versioning::{lock_from_headers, selector, tags_from_header};
 
 /// Errors of a read: the store's, or a protocol-level one (precondition, range).
 pub(super) enum ReadError {
@@ -77,6 +80,12 @@ pub(super) async fn put_object(
     .await?;
     let mut headers = header_input!(input).into_headers();
     headers.checksums = checksums;
+    headers.tags = tags_from_header(input.tagging.as_deref())?;
+    headers.lock = lock_from_headers(
+        input.object_lock_mode.as_ref(),
+        input.object_lock_retain_until_date.as_ref(),
+        input.object_lock_legal_hold_status.as_ref(),
+    )?;
     let write = ObjectWrite {
         bucket: input.bucket,
         key: input.key,
@@ -97,6 +106,7 @@ pub(super) async fn put_object(
         checksum_crc64nvme: sums.get("CRC64NVME").cloned(),
         checksum_sha1: sums.get("SHA1").cloned(),
         checksum_sha256: sums.get("SHA256").cloned(),
+        version_id: record.version_id.clone(),
         ..Default::default()
     }))
 }
@@ -126,12 +136,12 @@ pub(super) async fn get_object(
 ) -> S3Result<S3Response<GetObjectOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
+    let version = selector(input.version_id.as_deref());
     let (record, range, body) = s3
         .store
-        .get_object(
+        .get_object_version(
             &caller,
-            &input.bucket,
-            &input.key,
+            (&input.bucket, &input.key, &version),
             |record: &ObjectRecord| {
                 check_read_conditions(
                     record,
@@ -170,6 +180,13 @@ pub(super) async fn get_object(
         checksum_crc64nvme: head.checksum_crc64nvme,
         checksum_sha1: head.checksum_sha1,
         checksum_sha256: head.checksum_sha256,
+        version_id: head.version_id,
+        tag_count: i32::try_from(record.headers.tags.len())
+            .ok()
+            .filter(|n| *n > 0),
+        object_lock_mode: head.object_lock_mode,
+        object_lock_retain_until_date: head.object_lock_retain_until_date,
+        object_lock_legal_hold_status: head.object_lock_legal_hold_status,
         ..Default::default()
     };
     if range.is_some() {
@@ -190,7 +207,12 @@ pub(super) async fn head_object(
     let input = req.input;
     let record = s3
         .store
-        .head_object(&caller, &input.bucket, &input.key)
+        .head_object_version(
+            &caller,
+            &input.bucket,
+            &input.key,
+            &selector(input.version_id.as_deref()),
+        )
         .await
         .map_err(s3_error)?;
     check_read_conditions(
@@ -242,6 +264,16 @@ fn describe(
         checksum_crc64nvme: sum("CRC64NVME"),
         checksum_sha1: sum("SHA1"),
         checksum_sha256: sum("SHA256"),
+        version_id: record.version_id.clone(),
+        object_lock_mode: headers
+            .lock
+            .retention
+            .map(|r| ObjectLockMode::from(r.mode.as_str().to_owned())),
+        object_lock_retain_until_date: headers.lock.retention.map(|r| timestamp(r.retain_until_ms)),
+        object_lock_legal_hold_status: headers
+            .lock
+            .legal_hold
+            .then(|| ObjectLockLegalHoldStatus::from_static(ObjectLockLegalHoldStatus::ON)),
         ..Default::default()
     }
 }
@@ -251,11 +283,47 @@ pub(super) async fn delete_object(
     req: S3Request<DeleteObjectInput>,
 ) -> S3Result<S3Response<DeleteObjectOutput>> {
     let caller = s3.caller(&req).await?;
-    s3.store
-        .delete_object(&caller, &req.input.bucket, &req.input.key)
-        .await
-        .map_err(s3_error)?;
-    Ok(S3Response::new(DeleteObjectOutput::default()))
+    let input = &req.input;
+    let deleted = delete_one(
+        s3,
+        &caller,
+        (&input.bucket, &input.key, input.version_id.as_deref()),
+        input.bypass_governance_retention.unwrap_or(false),
+    )
+    .await
+    .map_err(s3_error)?;
+    Ok(S3Response::new(DeleteObjectOutput {
+        delete_marker: deleted.delete_marker.then_some(true),
+        version_id: deleted.version_id,
+        ..Default::default()
+    }))
+}
+
+/// A delete of the current object (a delete marker where versioned) or, with a version id, of
+/// that version for good.
+async fn delete_one(
+    s3: &StratusS3,
+    caller: &stratus_identity::Principal,
+    object: (&str, &str, Option<&str>),
+    bypass_governance: bool,
+) -> Result<stratus_store::Deleted, StoreError> {
+    let (bucket, key, version_id) = object;
+    match version_id {
+        None => s3.store.delete_object(caller, bucket, key).await,
+        Some(id) => {
+            let mut deleted = s3
+                .store
+                .delete_object_version(
+                    caller,
+                    (bucket, key, &selector(Some(id))),
+                    bypass_governance,
+                )
+                .await?;
+            // S3 echoes the version the request named, `null` included.
+            deleted.version_id = Some(id.to_owned());
+            Ok(deleted)
+        }
+    }
 }
 
 /// S3 accepts at most this many keys in one DeleteObjects request.
@@ -278,17 +346,26 @@ pub(super) async fn delete_objects(
         .await
         .map_err(s3_error)?;
     let quiet = input.delete.quiet.unwrap_or(false);
+    let bypass = input.bypass_governance_retention.unwrap_or(false);
     let (mut deleted, mut errors) = (Vec::new(), Vec::new());
     for object in input.delete.objects {
-        match s3
-            .store
-            .delete_object(&caller, &input.bucket, &object.key)
-            .await
-        {
-            Ok(()) if quiet => {}
-            Ok(()) => deleted.push(DeletedObject {
+        let target = (
+            input.bucket.as_str(),
+            object.key.as_str(),
+            object.version_id.as_deref(),
+        );
+        match delete_one(s3, &caller, target, bypass).await {
+            Ok(_) if quiet => {}
+            Ok(done) => deleted.push(DeletedObject {
                 key: Some(object.key),
-                ..Default::default()
+                delete_marker: done.delete_marker.then_some(true),
+                delete_marker_version_id: done
+                    .delete_marker
+                    .then(|| done.version_id.clone())
+                    .flatten(),
+                version_id: object
+                    .version_id
+                    .or(done.version_id.filter(|_| !done.delete_marker)),
             }),
             Err(err) => {
                 let err = s3_error(err);
@@ -296,7 +373,7 @@ pub(super) async fn delete_objects(
                     code: Some(err.code().as_str().to_owned()),
                     key: Some(object.key),
                     message: err.message().map(str::to_owned),
-                    version_id: None,
+                    version_id: object.version_id,
                 });
             }
         }
@@ -308,9 +385,18 @@ pub(super) async fn delete_objects(
     }))
 }
 
-pub(super) fn copy_source(source: &CopySource) -> S3Result<(String, String)> {
+/// The bucket, key and version id (if named) of a copy source.
+pub(super) fn copy_source(source: &CopySource) -> S3Result<(String, String, Option<String>)> {
     match source {
-        CopySource::Bucket { bucket, key, .. } => Ok((bucket.to_string(), key.to_string())),
+        CopySource::Bucket {
+            bucket,
+            key,
+            version_id,
+        } => Ok((
+            bucket.to_string(),
+            key.to_string(),
+            version_id.as_deref().map(str::to_owned),
+        )),
         _ => s3_err(
             S3ErrorCode::NotImplemented,
             "access point copy sources are not supported",
@@ -352,18 +438,35 @@ pub(super) async fn copy_object(
     let caller = s3.caller(&req).await?;
     let input = req.input;
     check_key(&input.key)?;
-    let (source_bucket, source_key) = copy_source(&input.copy_source)?;
+    let (source_bucket, source_key, source_version) = copy_source(&input.copy_source)?;
     let replace = input
         .metadata_directive
         .as_ref()
         .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
-    if source_bucket == input.bucket && source_key == input.key && !replace {
+    let directives = CopyDirectives {
+        replace_metadata: replace,
+        replace_tags: input
+            .tagging_directive
+            .as_ref()
+            .is_some_and(|d| d.as_str() == TaggingDirective::REPLACE),
+    };
+    if source_bucket == input.bucket
+        && source_key == input.key
+        && source_version.is_none()
+        && !replace
+    {
         return s3_err(
             S3ErrorCode::InvalidRequest,
             "this copy request is illegal because it is trying to copy an object to itself without changing the object's metadata",
         );
     }
-    let headers = header_input!(input).into_headers();
+    let mut headers = header_input!(input).into_headers();
+    headers.tags = tags_from_header(input.tagging.as_deref())?;
+    headers.lock = lock_from_headers(
+        input.object_lock_mode.as_ref(),
+        input.object_lock_retain_until_date.as_ref(),
+        input.object_lock_legal_hold_status.as_ref(),
+    )?;
     let write = ObjectWrite {
         bucket: input.bucket,
         key: input.key,
@@ -371,13 +474,14 @@ pub(super) async fn copy_object(
         condition: WriteCondition::Always,
         kind: EventKind::Copy,
     };
+    let source_selector = selector(source_version.as_deref());
     let record = s3
         .store
         .copy_object(
             &caller,
-            (&source_bucket, &source_key),
+            (&source_bucket, &source_key, &source_selector),
             write,
-            replace,
+            directives,
             |source: &ObjectRecord| {
                 check_copy_conditions(
                     source,
@@ -398,6 +502,8 @@ pub(super) async fn copy_object(
     };
     Ok(S3Response::new(CopyObjectOutput {
         copy_object_result: Some(result),
+        copy_source_version_id: source_version,
+        version_id: record.version_id,
         ..Default::default()
     }))
 }

@@ -24,6 +24,7 @@ mod sns_deliveries;
 mod topics;
 mod uploads;
 mod usage;
+mod versions;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};

@@ -4,26 +4,42 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use stratus_core::{NotificationRule, ObjectEvent};
+use stratus_core::{EventKind, NotificationRule, ObjectEvent};
 
-use super::{SqliteMeta, uploads};
+use super::{SqliteMeta, uploads, versions};
 use crate::{
-    BucketRecord, Garbage, InvocationRecord, MetaError, MetaResult, ObjectRecord, ObjectRepository,
-    ObjectSummary, OutboxRecord, PartRecord, PendingEvent, Segment, StoredBody, UploadRecord,
-    WriteCondition,
+    BucketObjectLock, BucketRecord, BucketVersioning, Garbage, HeaderEdit, InvocationRecord,
+    MetaError, MetaResult, ObjectHeaders, ObjectRecord, ObjectRepository, ObjectSummary,
+    ObjectVersionSummary, OutboxRecord, PartRecord, PendingEvent, Segment, StoredBody,
+    UploadRecord, VersionCursor, VersionSelector, WriteCondition,
 };
 
-fn bucket_from_row(row: &Row<'_>) -> rusqlite::Result<(String, String, i64, String)> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+const BUCKET_COLUMNS: &str = "name, project, created_ms, notifications, versioning, object_lock";
+
+type RawBucket = (String, String, i64, String, Option<String>, Option<String>);
+
+fn bucket_from_row(row: &Row<'_>) -> rusqlite::Result<RawBucket> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+    ))
 }
 
-fn to_bucket(raw: (String, String, i64, String)) -> MetaResult<BucketRecord> {
-    let (name, project, created_ms, rules) = raw;
+fn to_bucket(raw: RawBucket) -> MetaResult<BucketRecord> {
+    let (name, project, created_ms, rules, versioning, object_lock) = raw;
     Ok(BucketRecord {
         name,
         project,
         created_ms,
         notifications: serde_json::from_str(&rules)?,
+        versioning: BucketVersioning::from_stored(versioning.as_deref()),
+        object_lock: object_lock
+            .map(|json| serde_json::from_str(&json))
+            .transpose()?,
     })
 }
 
@@ -120,10 +136,13 @@ fn queue_invocation(
     super::functions::insert_invocation(conn, &invocation, false)
 }
 
-const OBJECT_COLUMNS: &str =
-    "bucket, key, size, etag, last_modified_ms, headers, inline_body, segments, parts";
+/// What [`object_from_row`] reads, from `objects` or `object_versions`.
+pub(super) const OBJECT_COLUMNS: &str = "bucket, key, size, etag, last_modified_ms, headers, \
+     inline_body, segments, parts, version_id, delete_marker";
 
-fn object_from_row(row: &Row<'_>) -> rusqlite::Result<(ObjectRecord, String, Option<String>)> {
+pub(super) fn object_from_row(
+    row: &Row<'_>,
+) -> rusqlite::Result<(ObjectRecord, String, Option<String>)> {
     let key: Vec<u8> = row.get(1)?;
     let inline: Option<Vec<u8>> = row.get(6)?;
     let segments: Option<String> = row.get(7)?;
@@ -136,12 +155,16 @@ fn object_from_row(row: &Row<'_>) -> rusqlite::Result<(ObjectRecord, String, Opt
         headers: Default::default(),
         body: StoredBody::Inline(inline.unwrap_or_default()),
         parts: row.get(8)?,
+        version_id: row.get(9)?,
+        delete_marker: row.get(10)?,
     };
     Ok((record, row.get(5)?, segments))
 }
 
 /// Fills in the JSON-encoded columns `object_from_row` left raw.
-fn decode_object(raw: (ObjectRecord, String, Option<String>)) -> MetaResult<ObjectRecord> {
+pub(super) fn decode_object(
+    raw: (ObjectRecord, String, Option<String>),
+) -> MetaResult<ObjectRecord> {
     let (mut record, headers, segments) = raw;
     record.headers = serde_json::from_str(&headers)?;
     if let Some(segments) = segments {
@@ -150,83 +173,30 @@ fn decode_object(raw: (ObjectRecord, String, Option<String>)) -> MetaResult<Obje
     Ok(record)
 }
 
-/// The object a write replaces or a delete removes.
-struct Existing {
-    etag: String,
-    size: u64,
-    blobs: Vec<String>,
-}
-
-fn existing_object(conn: &Connection, bucket: &str, key: &str) -> MetaResult<Option<Existing>> {
-    let row: Option<(String, Option<String>, u64)> = conn
-        .prepare_cached("SELECT etag, segments, size FROM objects WHERE bucket = ?1 AND key = ?2")?
-        .query_row(params![bucket, key.as_bytes()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()?;
-    row.map(|(etag, segments, size)| {
-        let blobs = match segments {
-            Some(json) => serde_json::from_str::<Vec<Segment>>(&json)?
-                .into_iter()
-                .map(|s| s.blob)
-                .collect(),
-            None => Vec::new(),
-        };
-        Ok(Existing { etag, size, blobs })
-    })
-    .transpose()
-}
-
-fn signed(value: u64) -> i64 {
+pub(super) fn signed(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-/// Inserts or replaces an object row; returns the blobs of the object it replaced.
+/// Writes an object as its key's new current version (see [`versions::write_version`]) and
+/// stamps the event with the version written.
 pub(super) fn upsert_object(
     conn: &Connection,
-    object: &ObjectRecord,
+    object: &mut ObjectRecord,
     condition: &WriteCondition,
+    event: &mut PendingEvent,
 ) -> MetaResult<Garbage> {
-    let existing = existing_object(conn, &object.bucket, &object.key)?;
-    match (condition, &existing) {
-        (WriteCondition::IfAbsent, Some(_)) => return Err(MetaError::PreconditionFailed),
-        (WriteCondition::IfEtag(_), None) => return Err(MetaError::NotFound("key")),
-        (WriteCondition::IfEtag(wanted), Some(existing)) if *wanted != existing.etag => {
-            return Err(MetaError::PreconditionFailed);
-        }
-        _ => {}
-    }
-    // An overwrite counts only the difference; a new key is one more object.
-    let (bytes_delta, objects_delta) = match &existing {
-        Some(old) => (signed(object.size) - signed(old.size), 0),
-        None => (signed(object.size), 1),
-    };
-    super::quotas::charge_storage(conn, &object.bucket, bytes_delta, objects_delta)?;
-    let (inline, segments) = match &object.body {
-        StoredBody::Inline(bytes) => (Some(bytes.as_slice()), None),
-        StoredBody::Segments(segments) => (None, Some(serde_json::to_string(segments)?)),
-    };
-    conn.prepare_cached(&format!("INSERT OR REPLACE INTO objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"))?.execute(
-        params![
-            object.bucket,
-            object.key.as_bytes(),
-            object.size,
-            object.etag,
-            object.last_modified_ms,
-            serde_json::to_string(&object.headers)?,
-            inline,
-            segments,
-            object.parts,
-        ],
-    )?;
-    Ok(Garbage {
-        blobs: existing.map(|old| old.blobs).unwrap_or_default(),
-        ..Garbage::default()
-    })
+    let garbage = versions::write_version(conn, object, condition)?;
+    event.event.version_id.clone_from(&garbage.version_id);
+    Ok(garbage)
+}
+
+/// The event's time in milliseconds: a delete marker's Last-Modified.
+fn event_ms(event: &PendingEvent) -> i64 {
+    i64::try_from(event.event.time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// The smallest byte string greater than every string starting with `prefix`, if one exists.
-fn prefix_upper_bound(prefix: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn prefix_upper_bound(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut bound = prefix.to_vec();
     while let Some(last) = bound.pop() {
         if last < u8::MAX {
@@ -242,17 +212,31 @@ impl ObjectRepository for SqliteMeta {
     async fn create_bucket(&self, bucket: BucketRecord) -> MetaResult<()> {
         self.write(move |conn| {
             let owner: Option<String> = conn
-                .prepare_cached("SELECT project FROM buckets WHERE name = ?1")?.query_row( [&bucket.name], |r| r.get(0))
+                .prepare_cached("SELECT project FROM buckets WHERE name = ?1")?
+                .query_row([&bucket.name], |r| r.get(0))
                 .optional()?;
             if let Some(owner) = owner {
                 return Err(MetaError::BucketOwnedBy { owner });
             }
-            conn.prepare_cached("INSERT OR IGNORE INTO projects (name, created_ms) VALUES (?1, ?2)")?.execute(
-                params![bucket.project, bucket.created_ms],
-            )?;
-            conn.prepare_cached("INSERT INTO buckets (name, project, created_ms, notifications) VALUES (?1, ?2, ?3, ?4)")?.execute(
-                params![bucket.name, bucket.project, bucket.created_ms, serde_json::to_string(&bucket.notifications)?],
-            )?;
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO projects (name, created_ms) VALUES (?1, ?2)",
+            )?
+            .execute(params![bucket.project, bucket.created_ms])?;
+            let object_lock = bucket
+                .object_lock
+                .map(|c| serde_json::to_string(&c))
+                .transpose()?;
+            conn.prepare_cached(&format!(
+                "INSERT INTO buckets ({BUCKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            ))?
+            .execute(params![
+                bucket.name,
+                bucket.project,
+                bucket.created_ms,
+                serde_json::to_string(&bucket.notifications)?,
+                bucket.versioning.as_stored(),
+                object_lock
+            ])?;
             Ok(())
         })
         .await
@@ -261,9 +245,9 @@ impl ObjectRepository for SqliteMeta {
     async fn get_bucket(&self, name: &str) -> MetaResult<Option<BucketRecord>> {
         let name = name.to_owned();
         self.read_point(move |conn| {
-            conn.prepare_cached(
-                "SELECT name, project, created_ms, notifications FROM buckets WHERE name = ?1",
-            )?
+            conn.prepare_cached(&format!(
+                "SELECT {BUCKET_COLUMNS} FROM buckets WHERE name = ?1"
+            ))?
             .query_row([name], bucket_from_row)
             .optional()?
             .map(to_bucket)
@@ -274,10 +258,12 @@ impl ObjectRepository for SqliteMeta {
     async fn list_buckets(&self, project: &str) -> MetaResult<Vec<BucketRecord>> {
         let project = project.to_owned();
         self.read(move |conn| {
-            let mut stmt = conn.prepare(
-                "SELECT name, project, created_ms, notifications FROM buckets WHERE project = ?1 ORDER BY name",
-            )?;
-            let rows = stmt.query_map([project], bucket_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {BUCKET_COLUMNS} FROM buckets WHERE project = ?1 ORDER BY name"
+            ))?;
+            let rows = stmt
+                .query_map([project], bucket_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             rows.into_iter().map(to_bucket).collect()
         })
         .await
@@ -287,8 +273,12 @@ impl ObjectRepository for SqliteMeta {
         let name = name.to_owned();
         self.write(move |conn| {
             bucket_rules(conn, &name)?;
+            // Every version and delete marker counts: S3 deletes only a bucket without any.
             let has_objects: bool = conn
-                .prepare_cached("SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)")?
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)
+                     OR EXISTS (SELECT 1 FROM object_versions WHERE bucket = ?1)",
+                )?
                 .query_row([&name], |r| r.get(0))?;
             if has_objects {
                 return Err(MetaError::BucketNotEmpty);
@@ -376,13 +366,13 @@ impl ObjectRepository for SqliteMeta {
 
     async fn put_object(
         &self,
-        object: ObjectRecord,
+        mut object: ObjectRecord,
         condition: WriteCondition,
-        event: PendingEvent,
+        mut event: PendingEvent,
     ) -> MetaResult<Garbage> {
         self.write(move |conn| {
             let rules = bucket_rules(conn, &object.bucket)?;
-            let mut garbage = upsert_object(conn, &object, &condition)?;
+            let mut garbage = upsert_object(conn, &mut object, &condition, &mut event)?;
             record_events(conn, &rules, &event, &mut garbage)?;
             Ok(garbage)
         })
@@ -392,8 +382,9 @@ impl ObjectRepository for SqliteMeta {
     async fn get_object(&self, bucket: &str, key: &str) -> MetaResult<Option<ObjectRecord>> {
         let (bucket, key) = (bucket.to_owned(), key.to_owned());
         self.read_point(move |conn| {
-            let sql =
-                format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2");
+            let sql = format!(
+                "SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2 AND delete_marker = 0"
+            );
             conn.prepare_cached(&sql)?
                 .query_row(params![bucket, key.as_bytes()], object_from_row)
                 .optional()?
@@ -406,25 +397,134 @@ impl ObjectRepository for SqliteMeta {
         &self,
         bucket: &str,
         key: &str,
-        event: PendingEvent,
+        marker_version_id: String,
+        mut event: PendingEvent,
     ) -> MetaResult<Garbage> {
         let (bucket, key) = (bucket.to_owned(), key.to_owned());
         self.write(move |conn| {
             let rules = bucket_rules(conn, &bucket)?;
-            let Some(old) = existing_object(conn, &bucket, &key)? else {
+            let mut marker = ObjectRecord {
+                bucket,
+                key,
+                size: 0,
+                etag: String::new(),
+                last_modified_ms: event_ms(&event),
+                headers: ObjectHeaders::default(),
+                body: StoredBody::Inline(Vec::new()),
+                parts: None,
+                version_id: Some(marker_version_id),
+                delete_marker: false,
+            };
+            let Some(mut garbage) = versions::delete_current(conn, &mut marker)? else {
                 return Ok(Garbage::default());
             };
-            conn.prepare_cached("DELETE FROM objects WHERE bucket = ?1 AND key = ?2")?
-                .execute(params![bucket, key.as_bytes()])?;
-            super::quotas::charge_storage(conn, &bucket, -signed(old.size), -1)?;
-            let mut garbage = Garbage {
-                blobs: old.blobs,
-                ..Garbage::default()
-            };
+            if garbage.delete_marker {
+                event.event.kind = EventKind::DeleteMarkerCreated;
+            }
+            event.event.version_id.clone_from(&garbage.version_id);
             record_events(conn, &rules, &event, &mut garbage)?;
             Ok(garbage)
         })
         .await
+    }
+
+    async fn delete_object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: VersionSelector,
+        lock_check: (i64, bool),
+        mut event: PendingEvent,
+    ) -> MetaResult<Garbage> {
+        let (bucket, key) = (bucket.to_owned(), key.to_owned());
+        self.write(move |conn| {
+            let rules = bucket_rules(conn, &bucket)?;
+            let Some(mut garbage) =
+                versions::delete_version(conn, &bucket, &key, &version, lock_check)?
+            else {
+                return Ok(Garbage {
+                    version_id: match version {
+                        VersionSelector::Id(id) => Some(id),
+                        _ => None,
+                    },
+                    ..Garbage::default()
+                });
+            };
+            event.event.version_id.clone_from(&garbage.version_id);
+            record_events(conn, &rules, &event, &mut garbage)?;
+            Ok(garbage)
+        })
+        .await
+    }
+
+    async fn get_object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: VersionSelector,
+    ) -> MetaResult<Option<ObjectRecord>> {
+        let (bucket, key) = (bucket.to_owned(), key.to_owned());
+        self.read_point(move |conn| versions::get_version(conn, &bucket, &key, &version))
+    }
+
+    async fn edit_object_headers(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: VersionSelector,
+        edit: HeaderEdit,
+    ) -> MetaResult<Option<String>> {
+        let (bucket, key) = (bucket.to_owned(), key.to_owned());
+        self.write(move |conn| versions::edit_headers(conn, &bucket, &key, &version, edit))
+            .await
+    }
+
+    async fn set_bucket_versioning(
+        &self,
+        bucket: &str,
+        versioning: BucketVersioning,
+    ) -> MetaResult<()> {
+        let bucket = bucket.to_owned();
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached("UPDATE buckets SET versioning = ?2 WHERE name = ?1")?
+                .execute(params![bucket, versioning.as_stored()])?;
+            if changed == 0 {
+                return Err(MetaError::NotFound("bucket"));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_bucket_object_lock(
+        &self,
+        bucket: &str,
+        config: BucketObjectLock,
+    ) -> MetaResult<()> {
+        let bucket = bucket.to_owned();
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached("UPDATE buckets SET object_lock = ?2 WHERE name = ?1")?
+                .execute(params![bucket, serde_json::to_string(&config)?])?;
+            if changed == 0 {
+                return Err(MetaError::NotFound("bucket"));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_object_versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: VersionCursor,
+        limit: usize,
+    ) -> MetaResult<Vec<ObjectVersionSummary>> {
+        let (bucket, prefix) = (bucket.to_owned(), prefix.to_owned());
+        self.read(move |conn| versions::list(conn, &bucket, &prefix, &after, limit))
+            .await
     }
 
     async fn list_objects(
@@ -447,7 +547,7 @@ impl ObjectRepository for SqliteMeta {
         self.read(move |conn| {
             let sql = format!(
                 "SELECT key, size, etag, last_modified_ms FROM objects
-                 WHERE bucket = ?1 AND key {} ?2 AND (?3 IS NULL OR key < ?3) ORDER BY key LIMIT ?4",
+                 WHERE bucket = ?1 AND delete_marker = 0 AND key {} ?2 AND (?3 IS NULL OR key < ?3) ORDER BY key LIMIT ?4",
                 if inclusive { ">=" } else { ">" }
             );
             let mut stmt = conn.prepare_cached(&sql)?;
@@ -498,7 +598,7 @@ impl ObjectRepository for SqliteMeta {
         event: PendingEvent,
     ) -> MetaResult<Garbage> {
         let id = upload_id.to_owned();
-        self.write(move |conn| uploads::complete(conn, &id, &object, &event))
+        self.write(move |conn| uploads::complete(conn, &id, object, event))
             .await
     }
 
@@ -545,8 +645,10 @@ impl ObjectRepository for SqliteMeta {
     async fn referenced_blobs(&self) -> MetaResult<HashSet<String>> {
         self.read(|conn| {
             let mut referenced = HashSet::new();
-            let mut stmt =
-                conn.prepare("SELECT segments FROM objects WHERE segments IS NOT NULL")?;
+            let mut stmt = conn.prepare(
+                "SELECT segments FROM objects WHERE segments IS NOT NULL
+                 UNION ALL SELECT segments FROM object_versions WHERE segments IS NOT NULL",
+            )?;
             for json in stmt.query_map([], |row| row.get::<_, String>(0))? {
                 referenced.extend(
                     serde_json::from_str::<Vec<Segment>>(&json?)?

@@ -90,7 +90,21 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     // Why an outbox event was consumed without being delivered (its destination refused it).
     add_column_if_missing(conn, "outbox", "failure", "TEXT")?;
     // The event-chain depth of the write, for the queue or topic message the relay sends.
-    add_column_if_missing(conn, "outbox", "chain_depth", "INTEGER NOT NULL DEFAULT 0")
+    add_column_if_missing(conn, "outbox", "chain_depth", "INTEGER NOT NULL DEFAULT 0")?;
+    // S3 versioning: the bucket's state and Object Lock configuration; on each current object
+    // its version id (NULL: the `null` version), whether it is a delete marker, and its
+    // position among the key's versions (older ones live in `object_versions`).
+    add_column_if_missing(conn, "buckets", "versioning", "TEXT")?;
+    add_column_if_missing(conn, "buckets", "object_lock", "TEXT")?;
+    add_column_if_missing(conn, "objects", "version_id", "TEXT")?;
+    add_column_if_missing(
+        conn,
+        "objects",
+        "delete_marker",
+        "INTEGER NOT NULL DEFAULT 0",
+    )?;
+    add_column_if_missing(conn, "objects", "seq", "INTEGER NOT NULL DEFAULT 1")?;
+    conn.execute_batch(super::versions::SCHEMA)
 }
 
 fn add_column_if_missing(

@@ -116,15 +116,15 @@ pub(super) fn put_part(
 pub(super) fn complete(
     conn: &Connection,
     upload_id: &str,
-    object: &ObjectRecord,
-    event: &PendingEvent,
+    mut object: ObjectRecord,
+    mut event: PendingEvent,
 ) -> MetaResult<Garbage> {
     if get(conn, upload_id)?.is_none() {
         return Err(MetaError::NotFound("upload"));
     }
     let rules = bucket_rules(conn, &object.bucket)?;
     let used: HashSet<String> = object.body.blobs().into_iter().collect();
-    let mut garbage = upsert_object(conn, object, &WriteCondition::Always)?;
+    let mut garbage = upsert_object(conn, &mut object, &WriteCondition::Always, &mut event)?;
     garbage.blobs.retain(|blob| !used.contains(blob));
     garbage.blobs.extend(
         list_parts(conn, upload_id)?
@@ -134,7 +134,7 @@ pub(super) fn complete(
     );
     conn.prepare_cached("DELETE FROM uploads WHERE upload_id = ?1")?
         .execute([upload_id])?;
-    record_events(conn, &rules, event, &mut garbage)?;
+    record_events(conn, &rules, &event, &mut garbage)?;
     Ok(garbage)
 }
 

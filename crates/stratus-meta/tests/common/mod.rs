@@ -8,8 +8,8 @@
 
 use stratus_core::{EventKind, ObjectEvent};
 use stratus_meta::{
-    BucketRecord, MetaError, ObjectHeaders, ObjectRecord, ObjectRepository, PendingEvent,
-    StoredBody, WriteCondition,
+    BucketRecord, BucketVersioning, MetaError, ObjectHeaders, ObjectRecord, ObjectRepository,
+    PendingEvent, StoredBody, WriteCondition,
 };
 
 pub fn bucket(name: &str, project: &str) -> BucketRecord {
@@ -18,6 +18,8 @@ pub fn bucket(name: &str, project: &str) -> BucketRecord {
         project: project.into(),
         created_ms: 1,
         notifications: Vec::new(),
+        versioning: BucketVersioning::Unversioned,
+        object_lock: None,
     }
 }
 
@@ -35,6 +37,8 @@ pub fn object(bucket: &str, key: &str, body: StoredBody, etag: &str) -> ObjectRe
         headers: ObjectHeaders::default(),
         body,
         parts: None,
+        version_id: None,
+        delete_marker: false,
     }
 }
 
@@ -50,6 +54,7 @@ pub fn event(kind: EventKind, bucket: &str, key: &str, sequencer: u64) -> Pendin
             time: time::OffsetDateTime::UNIX_EPOCH,
             principal: "AK".into(),
             chain_depth: 0,
+            version_id: None,
         },
         region: "us-east-1".into(),
     }
