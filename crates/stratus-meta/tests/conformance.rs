@@ -246,6 +246,7 @@ async fn deleting_a_bucket_removes_its_events(repo: &dyn ObjectRepository) {
     repo.delete_object(
         "reused",
         "private.txt",
+        "v".into(),
         event(EventKind::Delete, "reused", "private.txt", 201),
     )
     .await

@@ -39,12 +39,22 @@ async fn totals_follow_writes_overwrites_and_deletes(
     let usage = usage_of(quotas, "t").await;
     assert_eq!((usage.storage_bytes, usage.objects), (9, 2));
     objects
-        .delete_object("totals", "b", event(EventKind::Delete, "totals", "b", 1))
+        .delete_object(
+            "totals",
+            "b",
+            "v".into(),
+            event(EventKind::Delete, "totals", "b", 1),
+        )
         .await
         .expect("delete");
     // Deleting a missing key changes nothing.
     objects
-        .delete_object("totals", "b", event(EventKind::Delete, "totals", "b", 1))
+        .delete_object(
+            "totals",
+            "b",
+            "v".into(),
+            event(EventKind::Delete, "totals", "b", 1),
+        )
         .await
         .expect("delete again");
     let usage = usage_of(quotas, "t").await;
@@ -135,7 +145,12 @@ async fn limits_are_checked_in_the_write(
     );
     assert!(objects.get_upload("mpu-q").await.expect("get").is_some());
     objects
-        .delete_object("limited", "a", event(EventKind::Delete, "limited", "a", 1))
+        .delete_object(
+            "limited",
+            "a",
+            "v".into(),
+            event(EventKind::Delete, "limited", "a", 1),
+        )
         .await
         .expect("free space");
     objects

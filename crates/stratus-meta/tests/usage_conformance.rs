@@ -80,6 +80,8 @@ async fn storage_samples_credit_bytes_times_hours(
                 project: project.into(),
                 created_ms: 1,
                 notifications: Vec::new(),
+                versioning: Default::default(),
+                object_lock: None,
             })
             .await
             .expect("bucket");
