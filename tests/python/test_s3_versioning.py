@@ -5,6 +5,7 @@ legal hold, and the errors AWS gives when a lock forbids a change (with nothing 
 from __future__ import annotations
 
 import datetime as dt
+
 from stratus_testlib import http_request, raises_s3, unique_bucket
 
 
@@ -270,7 +271,10 @@ def test_default_retention_applies_to_new_versions(s3):
     bucket = versioned_bucket(s3, lock=True)
     s3.put_object_lock_configuration(
         Bucket=bucket,
-        ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 2}}},
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 2}},
+        },
     )
     version = s3.put_object(Bucket=bucket, Key="d", Body=b"x")["VersionId"]
     retention = s3.get_object_retention(Bucket=bucket, Key="d", VersionId=version)["Retention"]
