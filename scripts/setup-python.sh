@@ -6,7 +6,8 @@
 # prometheus-client parses `/metrics` with the Prometheus project's own text parser; ruff lints
 # the Python tests and scripts (ruff.toml) in scripts/test.sh; the native API's OpenAPI document is
 # checked with openapi-spec-validator, and a client generated from it by openapi-python-client
-# runs against a live server (test_openapi.py).
+# runs against a live server (test_openapi.py). munch, isodate, pytz, requests and python-dateutil
+# are what the vendored ceph/s3-tests suite imports (tests/s3-tests/, run by scripts/s3-tests.sh).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +21,8 @@ fi
 "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U pip
 "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U \
     boto3 awscli pytest pytest-timeout awslambdaric pillow prometheus-client ruff \
-    openapi-spec-validator openapi-python-client
+    openapi-spec-validator openapi-python-client \
+    munch isodate pytz requests python-dateutil
 
 "${venv}/bin/python" - <<'PY'
 import boto3, botocore, pytest

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full test suite: the gates (rustfmt, clippy with warnings denied, ruff on the Python), then
 # Rust unit and end-to-end tests (aws-sdk-s3, -lambda, -sqs, -sns against the real binary), then the
-# Python end-to-end tests (boto3, the aws CLI, crash recovery) against the same binary.
+# Python end-to-end tests (boto3, the aws CLI, crash recovery) and, beside them, the ceph/s3-tests
+# conformance suite (scripts/s3-tests.sh) against the same binary.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -29,4 +30,40 @@ fi
 if [[ -x /usr/bin/chromium && -d tests/browser/node_modules/playwright-core ]]; then
     export CONSOLE_BROWSER_REQUIRED=1
 fi
-STRATUS_BIN="$PWD/target/debug/stratus" .venv/bin/pytest tests/python -q
+
+# The ceph/s3-tests conformance suite (scripts/s3-tests.sh: its own server, compared with
+# tests/s3-tests/expected-pass.txt) runs beside the Python suite, not after it: one sequential
+# client and one server, it fits beside pytest and adds little to the wall time. Its output is
+# collected and printed after pytest's, under a banner, so a CI log shows which of the two failed.
+s3tests_log="$(mktemp)"
+STRATUS_BIN="$PWD/target/debug/stratus" scripts/s3-tests.sh >"${s3tests_log}" 2>&1 &
+s3tests_pid=$!
+# If this script ends early (pytest interrupted), the s3-tests run stops its server and goes too.
+stop_s3tests() {
+    if [[ -n "${s3tests_pid}" ]]; then
+        kill -TERM "${s3tests_pid}" 2>/dev/null || true
+        wait "${s3tests_pid}" 2>/dev/null || true
+    fi
+    rm -f "${s3tests_log}"
+}
+trap stop_s3tests EXIT
+
+python_rc=0
+STRATUS_BIN="$PWD/target/debug/stratus" .venv/bin/pytest tests/python -q || python_rc=$?
+s3tests_rc=0
+wait "${s3tests_pid}" || s3tests_rc=$?
+s3tests_pid=""
+
+echo
+echo "===== ceph/s3-tests conformance (scripts/s3-tests.sh), exit ${s3tests_rc} ====="
+cat "${s3tests_log}"
+echo "===== end of ceph/s3-tests ====="
+if ((python_rc != 0)); then
+    echo "test.sh: FAILED: pytest tests/python (exit ${python_rc})" >&2
+fi
+if ((s3tests_rc != 0)); then
+    echo "test.sh: FAILED: scripts/s3-tests.sh (exit ${s3tests_rc}; its output is above)" >&2
+fi
+if ((python_rc != 0 || s3tests_rc != 0)); then
+    exit 1
+fi
