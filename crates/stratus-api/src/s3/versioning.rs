@@ -66,11 +66,15 @@ pub(super) fn tags_from_header(tagging: Option<&str>) -> S3Result<Vec<(String, S
     Ok(tags)
 }
 
-fn parse_mode(mode: &str) -> S3Result<RetentionMode> {
-    RetentionMode::parse(mode).map_or_else(
-        || s3_err(S3ErrorCode::InvalidArgument, "unknown retention mode"),
-        Ok,
-    )
+/// A retention mode from a header (`InvalidArgument` when unknown) or from an XML body
+/// (`MalformedXML`, as S3 answers a document that does not validate).
+fn parse_mode(mode: &str, in_body: bool) -> S3Result<RetentionMode> {
+    let code = if in_body {
+        S3ErrorCode::MalformedXML
+    } else {
+        S3ErrorCode::InvalidArgument
+    };
+    RetentionMode::parse(mode).map_or_else(|| s3_err(code, "unknown retention mode"), Ok)
 }
 
 fn unix_ms(ts: &Timestamp) -> i64 {
@@ -95,7 +99,7 @@ pub(super) fn lock_from_headers(
                 );
             }
             Some(Retention {
-                mode: parse_mode(mode.as_str())?,
+                mode: parse_mode(mode.as_str(), false)?,
                 retain_until_ms: until,
             })
         }
@@ -317,7 +321,7 @@ pub(super) async fn put_object_lock_configuration(
                 );
             }
             Some(DefaultRetention {
-                mode: parse_mode(mode.as_str())?,
+                mode: parse_mode(mode.as_str(), true)?,
                 days,
                 years,
             })
@@ -403,7 +407,7 @@ pub(super) async fn put_object_retention(
         Some(r) => match (r.mode, r.retain_until_date) {
             (None, None) => None,
             (Some(mode), Some(until)) => Some(Retention {
-                mode: parse_mode(mode.as_str())?,
+                mode: parse_mode(mode.as_str(), true)?,
                 retain_until_ms: unix_ms(&until),
             }),
             _ => {

@@ -432,8 +432,37 @@ pub(super) fn edit_headers(
     Ok(record.version_id)
 }
 
+/// Keys whose versions one listing query reads at a time: the query sorts only their versions,
+/// so a page costs the same however many versions the bucket holds.
+const LIST_KEY_WINDOW: i64 = 100;
+
+const LISTED_VERSION: &str =
+    "SELECT key, version_id, latest, delete_marker, size, etag, last_modified_ms FROM (
+     SELECT key, seq, version_id, 1 AS latest, delete_marker, size, etag, last_modified_ms
+     FROM objects WHERE bucket = ?1 AND key >= ?2 AND key <= ?3
+     UNION ALL
+     SELECT key, seq, version_id, 0 AS latest, delete_marker, size, etag, last_modified_ms
+     FROM object_versions WHERE bucket = ?1 AND key >= ?2 AND key <= ?3)
+ WHERE seq < ?4
+ ORDER BY key, seq DESC LIMIT ?5";
+
+fn listed_version(row: &rusqlite::Row<'_>) -> rusqlite::Result<crate::ObjectVersionSummary> {
+    let key: Vec<u8> = row.get(0)?;
+    Ok(crate::ObjectVersionSummary {
+        key: String::from_utf8_lossy(&key).into_owned(),
+        version_id: row.get(1)?,
+        is_latest: row.get(2)?,
+        delete_marker: row.get(3)?,
+        size: row.get(4)?,
+        etag: row.get(5)?,
+        last_modified_ms: row.get(6)?,
+    })
+}
+
 /// ListObjectVersions: up to `limit` versions and delete markers of keys starting with
-/// `prefix`, after `after`, by key and then newest first.
+/// `prefix`, after `after`, by key and then newest first. Every key with versions has a current
+/// row in `objects` (deleting the current version promotes the next), so the keys are walked
+/// there, a window at a time, and only each window's versions are sorted.
 pub(super) fn list(
     conn: &Connection,
     bucket: &str,
@@ -443,57 +472,53 @@ pub(super) fn list(
 ) -> MetaResult<Vec<crate::ObjectVersionSummary>> {
     let prefix = prefix.as_bytes();
     let upper = super::objects::prefix_upper_bound(prefix);
-    // Resuming inside `after.key` starts below that version's position; resuming after the key
-    // as a whole (or at the start) skips every version of it.
-    let after_seq: i64 = match &after.version {
-        None => i64::MIN,
-        Some(selector) => {
-            let wanted = match selector {
-                VersionSelector::Id(id) => Some(id.as_str()),
-                _ => None,
-            };
-            conn.prepare_cached(
+    let sql_count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let mut listed = Vec::new();
+    let mut versions = conn.prepare_cached(LISTED_VERSION)?;
+    // The rest of the key the previous page stopped in.
+    if let Some(selector) = &after.version {
+        let wanted = match selector {
+            VersionSelector::Id(id) => Some(id.as_str()),
+            _ => None,
+        };
+        let resume: Option<i64> = conn
+            .prepare_cached(
                 "SELECT seq FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id IS ?3
                  UNION ALL
                  SELECT seq FROM object_versions WHERE bucket = ?1 AND key = ?2 AND version_id IS ?3",
             )?
             .query_row(params![bucket, after.key, wanted], |r| r.get(0))
-            .optional()?
-            .unwrap_or(i64::MIN)
+            .optional()?;
+        if let Some(seq) = resume.filter(|_| after.key.starts_with(prefix)) {
+            let rows = versions.query_map(
+                params![bucket, after.key, after.key, seq, sql_count(limit)],
+                listed_version,
+            )?;
+            listed.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
         }
-    };
-    let mut stmt = conn.prepare_cached(
-        "SELECT key, version_id, latest, delete_marker, size, etag, last_modified_ms FROM (
-             SELECT key, seq, version_id, 1 AS latest, delete_marker, size, etag, last_modified_ms
-             FROM objects WHERE bucket = ?1
-             UNION ALL
-             SELECT key, seq, version_id, 0 AS latest, delete_marker, size, etag, last_modified_ms
-             FROM object_versions WHERE bucket = ?1)
-         WHERE key >= ?2 AND (?3 IS NULL OR key < ?3)
-           AND (key > ?4 OR (key = ?4 AND seq < ?5))
-         ORDER BY key, seq DESC LIMIT ?6",
+    }
+    let mut keys_after = after.key.clone();
+    let mut window = conn.prepare_cached(
+        "SELECT key FROM objects WHERE bucket = ?1 AND key > ?2 AND key >= ?3
+         AND (?4 IS NULL OR key < ?4) ORDER BY key LIMIT ?5",
     )?;
-    let rows = stmt.query_map(
-        params![
-            bucket,
-            prefix,
-            upper,
-            after.key,
-            after_seq,
-            i64::try_from(limit).unwrap_or(i64::MAX)
-        ],
-        |row| {
-            let key: Vec<u8> = row.get(0)?;
-            Ok(crate::ObjectVersionSummary {
-                key: String::from_utf8_lossy(&key).into_owned(),
-                version_id: row.get(1)?,
-                is_latest: row.get(2)?,
-                delete_marker: row.get(3)?,
-                size: row.get(4)?,
-                etag: row.get(5)?,
-                last_modified_ms: row.get(6)?,
-            })
-        },
-    )?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    while listed.len() < limit {
+        let keys: Vec<Vec<u8>> = window
+            .query_map(
+                params![bucket, keys_after, prefix, upper, LIST_KEY_WINDOW],
+                |r| r.get(0),
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        let (Some(first), Some(last)) = (keys.first(), keys.last()) else {
+            break;
+        };
+        let wanted = sql_count(limit - listed.len());
+        let rows = versions.query_map(
+            params![bucket, first, last, i64::MAX, wanted],
+            listed_version,
+        )?;
+        listed.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+        keys_after.clone_from(last);
+    }
+    Ok(listed)
 }
