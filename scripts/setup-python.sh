@@ -20,7 +20,7 @@ fi
 "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U pip
 "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -U \
     boto3 awscli pytest pytest-timeout awslambdaric pillow prometheus-client ruff \
-    openapi-spec-validator openapi-python-client
+    openapi-spec-validator openapi-python-client requests
 
 "${venv}/bin/python" - <<'PY'
 import boto3, botocore, pytest

@@ -71,6 +71,9 @@ pub struct ObjectHeaders {
     /// Verified checksums keyed by algorithm (`CRC32`, `SHA256`, ...), base64 as S3 returns them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub checksums: BTreeMap<String, String>,
+    /// The object's canned ACL (`public-read`, ...); `None` is `private`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

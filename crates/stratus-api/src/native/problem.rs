@@ -81,7 +81,7 @@ impl From<&StoreError> for Problem {
     fn from(error: &StoreError) -> Self {
         use StoreError as E;
         let (status, title) = match error {
-            E::NoSuchBucket | E::NoSuchKey | E::NoSuchUpload => {
+            E::NoSuchBucket | E::NoSuchKey | E::NoSuchUpload | E::NoSuchConfiguration(_) => {
                 (StatusCode::NOT_FOUND, "not found")
             }
             E::AccessDenied(_) => (StatusCode::FORBIDDEN, "forbidden"),
@@ -95,7 +95,8 @@ impl From<&StoreError> for Problem {
             | E::InvalidPartOrder
             | E::EntityTooSmall(_)
             | E::InvalidArgument(_)
-            | E::IncompleteBody(_) => (StatusCode::BAD_REQUEST, "invalid request"),
+            | E::IncompleteBody(_)
+            | E::InvalidConfiguration { .. } => (StatusCode::BAD_REQUEST, "invalid request"),
             E::Io(_) | E::Meta(_) => {
                 tracing::error!(?error, "store failure");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal error")

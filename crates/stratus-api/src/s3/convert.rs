@@ -65,6 +65,12 @@ macro_rules! header_input {
             cache_control: $input.cache_control,
             expires: $input.expires,
             metadata: $input.metadata,
+            // Validated (and checked against Block Public Access) by the access hook.
+            acl: $input
+                .acl
+                .as_ref()
+                .map(|acl| acl.as_str().to_owned())
+                .filter(|acl| acl != "private"),
         }
     };
 }
@@ -80,6 +86,8 @@ pub(crate) struct HeaderInput {
     pub cache_control: Option<String>,
     pub expires: Option<Timestamp>,
     pub metadata: Option<Metadata>,
+    /// The canned ACL (`x-amz-acl`), `None` for `private`.
+    pub acl: Option<String>,
 }
 
 impl HeaderInput {
@@ -100,6 +108,7 @@ impl HeaderInput {
             expires: self.expires.as_ref().and_then(http_date),
             user_metadata: self.metadata.unwrap_or_default().into_iter().collect(),
             checksums: Default::default(),
+            acl: self.acl,
         }
     }
 }
