@@ -2,8 +2,9 @@
 //! `Authorization` header or a presigned query) is routed by the service named in its credential
 //! scope; `/fn/NAME/...` reaches a function's URL (API Gateway v2 events); unsigned requests
 //! under `/v1/` go to the native REST API, `/run/NAME` and `/job/NAME` to OSCAR script services,
-//! `/metrics` to the Prometheus exposition, `/console` to the web console, and the rest to S3,
-//! which refuses them in its own XML. This crate is the only one that knows HTTP, XML and AWS
+//! `/metrics` to the Prometheus exposition, `/console` to the web console, `OPTIONS` to CORS,
+//! `/website/` to static websites, and the rest to S3, which serves what buckets grant
+//! anonymous requests and refuses the rest in its own XML. This crate is the only one that knows HTTP, XML and AWS
 //! wire formats.
 //!
 //! `Edge::handle` is the entry point for every request (the server calls it per request);
@@ -15,7 +16,13 @@
 //!   `buckets.rs` (with notification configuration), `multipart.rs`; `errors.rs` the one place
 //!   store errors become S3 codes; `checksums.rs` Content-MD5 and flexible checksums (also
 //!   `aws-chunked` trailers); `auth.rs` the SigV4 secret lookup; `usage.rs` the access check
-//!   that notes each operation for metrics and billing; `convert.rs` DTO conversions.
+//!   that notes each operation for metrics and billing (and lets in what buckets grant
+//!   outsiders, `public.rs`); `convert.rs` DTO conversions; `access_config.rs` ACLs, policies,
+//!   Block Public Access and tagging; `cors.rs`, `website.rs` those configurations;
+//!   `post_object.rs` browser form uploads; `host.rs` virtual hosts under `--domain`.
+//! - `browser/` — what browsers reach unsigned: CORS preflights and response headers
+//!   (`cors.rs`), static websites (`website.rs`), form uploads' file name and `acl` (`post.rs`),
+//!   and the `--domain` host styles (`mod.rs`).
 //! - `lambda/` — the Lambda REST-JSON API: `handlers.rs` one function per operation,
 //!   `invoke.rs`, `url_config.rs`, `mappings.rs` (event source mappings),
 //!   `event_invoke_config.rs`, `model.rs` the JSON shapes, `errors.rs` the one place function
@@ -51,6 +58,7 @@
 //! - `xml.rs` — XML text for the query protocols' responses.
 
 mod aws_auth;
+mod browser;
 mod code_location;
 mod console;
 mod cost_report;
@@ -155,6 +163,8 @@ pub struct Edge {
     sns: sns::SnsApi,
     native: axum::Router,
     console: console::Console,
+    /// CORS preflights and headers, static websites, virtual hosts (`browser/`).
+    browser: browser::Browser,
     /// `GET /metrics` and the S3 request counts; set by [`Edge::with_metrics`].
     metrics: Option<Arc<metrics_endpoint::MetricsEndpoint>>,
 }
@@ -185,12 +195,17 @@ impl Edge {
             queues: Arc::clone(&queues),
             identity: Arc::clone(&identity),
         };
+        let browser = browser::Browser {
+            store: Arc::clone(&store),
+            domain: Arc::new(std::sync::OnceLock::new()),
+        };
         let s3 = s3::service(
             Arc::clone(&store),
             Arc::clone(&identity),
             Arc::clone(&functions),
             (Arc::clone(&queues), Arc::clone(&topics)),
             Arc::clone(&billing.usage),
+            Arc::clone(&browser.domain),
         );
         let lambda = lambda::LambdaApi {
             functions: Arc::clone(&functions),
@@ -237,6 +252,7 @@ impl Edge {
             sns,
             native,
             console,
+            browser,
             metrics: None,
         }
     }
@@ -276,6 +292,19 @@ impl Edge {
         self
     }
 
+    /// Serves `BUCKET.DOMAIN` as virtual-hosted-style S3 and `BUCKET.s3-website.DOMAIN` as the
+    /// bucket's website; the bare domain routes as any other host.
+    #[must_use]
+    pub fn with_domain(self, domain: Option<String>) -> Self {
+        if let Some(domain) = domain {
+            let _ = self
+                .browser
+                .domain
+                .set(domain.trim_end_matches('.').to_ascii_lowercase());
+        }
+        self
+    }
+
     /// Serves one request on whichever API it addresses.
     pub async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
         let over_tls = request.extensions().get::<OverTls>().is_some();
@@ -289,6 +318,20 @@ impl Edge {
     }
 
     async fn route(&self, request: Request<Incoming>) -> Response<Body> {
+        match self.browser.style(&request) {
+            browser::HostStyle::Path => {}
+            browser::HostStyle::Website(bucket) => {
+                return self.browser.website_host(request, &bucket).await;
+            }
+            // Every request to BUCKET.DOMAIN is S3's, signed or not (its paths are keys).
+            browser::HostStyle::Bucket(_) => {
+                let unsigned = !matches!(destination(&request), Destination::Aws(_));
+                if unsigned && request.method() == http::Method::OPTIONS {
+                    return self.browser.preflight(request).await;
+                }
+                return self.serve_s3(request).await;
+            }
+        }
         match destination(&request) {
             Destination::FunctionUrl => self.urls.handle(request).await,
             Destination::Aws(service) if service == "s3" => self.serve_s3(request).await,
@@ -313,19 +356,30 @@ impl Edge {
             },
             Destination::Oscar => self.oscar.handle(request).await,
             Destination::Console => self.console.handle(request.map(Body::new)).await,
+            Destination::CorsPreflight => self.browser.preflight(request).await,
+            Destination::Website => self.browser.website(request).await,
             Destination::AnonymousS3 => self.serve_s3(request).await,
         }
     }
 
     async fn serve_s3(&self, mut request: Request<Incoming>) -> Response<Body> {
         let probe = metrics_endpoint::S3Probe::attach(&mut request);
-        let request = request.map(s3s::Body::http_body);
+        let cors = self.browser.actual_request(&request);
+        let (request, form_upload) = browser::post::tap(request);
         match self.s3.call(request).await {
             Ok(response) => {
                 if let Some(endpoint) = &self.metrics {
                     probe.record(&endpoint.metrics, &response);
                 }
-                response.map(Body::new)
+                let mut response = response.map(Body::new);
+                if let Some(form) = form_upload {
+                    response = browser::post::rewrite_policy_error(response).await;
+                    response = browser::post::name_the_stored_key(response, &form).await;
+                }
+                if let Some(cors) = cors {
+                    self.browser.decorate(cors, &mut response).await;
+                }
+                response
             }
             Err(error) => {
                 tracing::error!(?error, "s3 request failed outside the protocol");

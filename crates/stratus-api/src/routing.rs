@@ -26,7 +26,14 @@ pub enum Destination {
     /// Unsigned and under `/console`, or a browser's `GET /` (asking for HTML): the web
     /// console and its session API. Checked last, so signed requests and SNS links are unaffected.
     Console,
-    /// Unsigned and not native: handed to S3, which answers AccessDenied in S3's own XML.
+    /// Unsigned `OPTIONS` (not under `/fn`, `/v1` or `/console`): a browser's CORS preflight,
+    /// answered from the bucket's CORS rules (`browser/cors.rs`).
+    CorsPreflight,
+    /// Unsigned `GET`/`HEAD` under `/website/BUCKET/`: the bucket's static website
+    /// (`browser/website.rs`). A signed request to a bucket named `website` still reaches S3.
+    Website,
+    /// Unsigned and none of the above: handed to S3, which serves what the bucket grants
+    /// anonymous requests (public ACLs and policies) and answers AccessDenied otherwise.
     AnonymousS3,
 }
 
@@ -82,6 +89,14 @@ pub fn destination<B>(request: &Request<B>) -> Destination {
     }
     if crate::console::is_console_request(request.method(), request.uri(), request.headers()) {
         return Destination::Console;
+    }
+    if request.method() == http::Method::OPTIONS {
+        return Destination::CorsPreflight;
+    }
+    if path.starts_with("/website/")
+        && matches!(*request.method(), http::Method::GET | http::Method::HEAD)
+    {
+        return Destination::Website;
     }
     Destination::AnonymousS3
 }
@@ -171,6 +186,28 @@ mod tests {
             destination(&request("/consoles/key", None)),
             Destination::AnonymousS3
         );
+    }
+
+    #[test]
+    fn unsigned_preflights_and_websites_reach_the_browser_edge() {
+        let mut options = request("/bucket/key", None);
+        *options.method_mut() = http::Method::OPTIONS;
+        assert_eq!(destination(&options), Destination::CorsPreflight);
+        assert_eq!(
+            destination(&request("/website/site/index.html", None)),
+            Destination::Website
+        );
+        let s3_auth = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x";
+        assert_eq!(
+            destination(&request("/website/key", Some(s3_auth))),
+            Destination::Aws("s3".into())
+        );
+        let mut put = request("/website/site/x", None);
+        *put.method_mut() = http::Method::PUT;
+        assert_eq!(destination(&put), Destination::AnonymousS3);
+        let mut native_options = request("/v1/buckets", None);
+        *native_options.method_mut() = http::Method::OPTIONS;
+        assert_eq!(destination(&native_options), Destination::Native);
     }
 
     #[test]

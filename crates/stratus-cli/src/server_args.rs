@@ -75,6 +75,10 @@ pub(crate) struct ServerArgs {
     /// system's root certificates.
     #[arg(long, env = "STRATUS_OUTBOUND_CA_FILE")]
     outbound_ca_file: Option<PathBuf>,
+    /// The DNS name clients reach the server by: BUCKET.DOMAIN is then virtual-hosted-style S3
+    /// and BUCKET.s3-website.DOMAIN the bucket's static website (point a wildcard record at it).
+    #[arg(long, env = "STRATUS_DOMAIN")]
+    domain: Option<String>,
     /// Write this file (the endpoint, atomically) once the server accepts connections and
     /// DATA_DIR/server.json is in place; systemd's NOTIFY_SOCKET gets READY=1 at the same time.
     #[arg(long, env = "STRATUS_READY_FILE")]
@@ -208,6 +212,7 @@ impl ServerArgs {
                 },
             )?,
             outbound_ca_file: self.outbound_ca_file.or(file.outbound_ca_file),
+            domain: self.domain.or(file.domain),
         })
     }
 }

@@ -24,11 +24,14 @@
 //!   write, FIFO group order and redrive included).
 //! - `sqlite/topics.rs`, `sqlite/sns_deliveries.rs` — topics and subscriptions; the SNS delivery
 //!   outbox.
+//! - `bucket_config_records.rs`, `sqlite/bucket_configs.rs` — per-bucket configuration documents
+//!   (ACL, policy, public access block, CORS, website, tagging), deleted with their bucket.
 //! - `sqlite/mappings.rs`, `sqlite/apps.rs` — event source mappings; application records.
 //! - `sqlite/usage.rs`, `sqlite/scrape.rs` — hourly usage totals (UPSERTs); the grouped queries
 //!   a `/metrics` scrape reads.
 
 mod app_records;
+mod bucket_config_records;
 mod function_records;
 mod mapping_records;
 mod queue_records;
@@ -42,15 +45,16 @@ mod usage_records;
 mod version_records;
 
 pub use app_records::AppRecord;
+pub use bucket_config_records::BucketConfigKind;
 pub use function_records::*;
 pub use mapping_records::MappingRecord;
 pub use queue_records::*;
 pub use quota_records::{QuotaLimits, StoredUsage};
 pub use records::*;
 pub use repository::{
-    AppRepository, FunctionRepository, IdentityRepository, LogRetentionRepository,
-    MappingRepository, MetricsRepository, ObjectRepository, QueueRepository, QuotaRepository,
-    TopicRepository, UsageRepository,
+    AppRepository, BucketConfigRepository, FunctionRepository, IdentityRepository,
+    LogRetentionRepository, MappingRepository, MetricsRepository, ObjectRepository,
+    QueueRepository, QuotaRepository, TopicRepository, UsageRepository,
 };
 pub use sqlite::SqliteMeta;
 pub use topic_records::*;

@@ -82,6 +82,9 @@ pub struct ObjectHeaders {
     /// Object Lock retention and legal hold of this version.
     #[serde(default, skip_serializing_if = "ObjectLock::is_unlocked")]
     pub lock: ObjectLock,
+    /// The object's canned ACL (`public-read`, ...); `None` is `private`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

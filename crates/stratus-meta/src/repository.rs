@@ -36,7 +36,7 @@ pub trait IdentityRepository: Send + Sync + 'static {
 /// Buckets, objects, multipart uploads and the event outbox. Every mutating method is one
 /// transaction: the row change and its outbox events commit together or not at all.
 #[async_trait]
-pub trait ObjectRepository: Send + Sync + 'static {
+pub trait ObjectRepository: BucketConfigRepository + Send + Sync + 'static {
     /// Fails with [`crate::MetaError::BucketOwnedBy`] when the name is taken (by any project).
     async fn create_bucket(&self, bucket: BucketRecord) -> MetaResult<()>;
     async fn get_bucket(&self, name: &str) -> MetaResult<Option<BucketRecord>>;
@@ -158,6 +158,26 @@ pub trait ObjectRepository: Send + Sync + 'static {
     async fn referenced_blobs(&self) -> MetaResult<HashSet<String>>;
     /// The highest event sequencer ever stored, so sequencers keep increasing across restarts.
     async fn max_sequencer(&self) -> MetaResult<u64>;
+}
+
+/// Bucket configuration documents (see [`crate::BucketConfigKind`]) and in-place header updates
+/// of current objects (their ACL). Every SQLite object store has them, hence a supertrait of
+/// [`ObjectRepository`].
+#[async_trait]
+pub trait BucketConfigRepository: Send + Sync + 'static {
+    /// Stores (`Some`) or removes (`None`) one configuration document of an existing bucket.
+    /// [`crate::MetaError::NotFound`] when the bucket does not exist.
+    async fn set_bucket_config(
+        &self,
+        bucket: &str,
+        kind: crate::BucketConfigKind,
+        document: Option<String>,
+    ) -> MetaResult<()>;
+    async fn bucket_config(
+        &self,
+        bucket: &str,
+        kind: crate::BucketConfigKind,
+    ) -> MetaResult<Option<String>>;
 }
 
 /// How long each function's logs are kept (CloudWatch Logs' retention policy of its group).

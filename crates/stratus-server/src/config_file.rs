@@ -52,6 +52,8 @@ pub struct FileConfig {
     pub tls_self_signed: Option<bool>,
     /// A PEM file of CAs outbound HTTPS (SNS `https` subscribers) trusts besides the system's.
     pub outbound_ca_file: Option<PathBuf>,
+    /// `BUCKET.DOMAIN` is virtual-hosted-style S3, `BUCKET.s3-website.DOMAIN` a website.
+    pub domain: Option<String>,
 }
 
 impl FileConfig {

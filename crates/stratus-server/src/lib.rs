@@ -92,6 +92,9 @@ pub struct Config {
     /// A PEM file of CA certificates outbound HTTPS (SNS `https` subscribers) trusts besides
     /// the system's roots.
     pub outbound_ca_file: Option<PathBuf>,
+    /// With a domain, `BUCKET.DOMAIN` is virtual-hosted-style S3 and `BUCKET.s3-website.DOMAIN`
+    /// the bucket's website; the bare domain serves as any host does.
+    pub domain: Option<String>,
 }
 
 impl Default for Config {
@@ -113,6 +116,7 @@ impl Default for Config {
             worker_internet: Vec::new(),
             tls: None,
             outbound_ca_file: None,
+            domain: None,
         }
     }
 }
@@ -545,7 +549,8 @@ impl Server {
             },
         )
         .with_metrics(metrics, meta, config.public_metrics)
-        .with_quotas(quotas);
+        .with_quotas(quotas)
+        .with_domain(config.domain.clone());
         functions.set_edge_gateway(Arc::new(worker_edge::WorkerEdge {
             edge: edge.clone(),
             tls: edge_tls.as_ref().map(|tls| tls.acceptor.clone()),

@@ -15,16 +15,27 @@
 //! - `lib.rs` — `Store`: opening (the orphan collection), events and their wake-ups.
 //! - `blobs.rs` — immutable blob files `blobs/xx/ID`: staging bodies (inline up to 32 KiB, else
 //!   a file), streaming ranges out, collecting orphans.
+//! - `bucket_config.rs` — bucket configuration documents (ACL, policy, Block Public Access,
+//!   tags), validated; `acl.rs` canned ACLs and their grants; `bucket_policy.rs` policies and the
+//!   subset enforced; `public_access.rs` the decision for anonymous and cross-project requests;
+//!   `cors.rs` CORS rules and their matching; `website.rs` website configuration (and the rule
+//!   that refuses looping routing rules).
 //! - `buckets.rs`, `objects.rs`, `multipart.rs` — the operations; a completed multipart object
 //!   references its parts' blobs as segments, so completion writes no bytes.
 //! - `versions.rs` — S3 versioning and Object Lock: versions, delete markers, ListObjectVersions,
 //!   retention, legal hold and tags of one version.
 
+mod acl;
 mod blobs;
+mod bucket_config;
+mod bucket_policy;
 mod buckets;
+mod cors;
 mod multipart;
 mod objects;
+mod public_access;
 mod versions;
+mod website;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -37,15 +48,20 @@ use stratus_core::{Action, EventKind, ObjectEvent};
 use stratus_identity::Principal;
 use stratus_meta::{Garbage, MetaError, ObjectRepository, PendingEvent};
 
+pub use acl::{CannedAcl, Grant, Grantee, Permission};
 pub use blobs::{BodyStream, StagedBody};
+pub use bucket_config::{PublicAccessBlock, TagSet, validate_tags};
+pub use cors::{CorsRule, matching_rule, validate_cors};
 pub use multipart::{CompletedPart, MIN_PART_SIZE};
 pub use objects::{ByteRange, CopyDirectives, ListPage, ListRequest, ObjectWrite};
+pub use public_access::{ANONYMOUS, PublicOperation};
 pub use stratus_meta::{
     BucketObjectLock, BucketRecord, BucketVersioning, DefaultRetention, ObjectHeaders, ObjectLock,
     ObjectRecord, ObjectVersionSummary, PartRecord, Retention, RetentionMode, UploadRecord,
     VersionCursor, VersionSelector, WriteCondition,
 };
 pub use versions::{Deleted, VersionListRequest, VersionPage};
+pub use website::{RedirectAll, RoutingCondition, RoutingRedirect, RoutingRule, WebsiteConfig};
 
 /// Bodies up to this size are stored inside the metadata row: one group-committed SQLite write
 /// instead of three fsyncs (file, directory, database). Larger bodies stream to blob files.
@@ -108,6 +124,14 @@ pub enum StoreError {
     /// The write would take the project past a storage quota; nothing was stored.
     #[error("{0}")]
     QuotaExceeded(String),
+    /// The bucket has no configuration of this kind; the S3 error code to answer
+    /// (`NoSuchBucketPolicy`, `NoSuchTagSet`, ...).
+    #[error("the bucket has no such configuration")]
+    NoSuchConfiguration(&'static str),
+    /// A configuration document was refused; `code` is the S3 error code (`MalformedPolicy`,
+    /// `InvalidTag`, ...).
+    #[error("{message}")]
+    InvalidConfiguration { code: &'static str, message: String },
     #[error("storage io failed")]
     Io(#[from] std::io::Error),
     #[error("metadata failed")]

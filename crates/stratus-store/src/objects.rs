@@ -280,9 +280,10 @@ impl Store {
         } else {
             record.headers.tags.clone()
         };
-        // A lock belongs to a version, never copied: the copy gets the one the request asks for
-        // (or the bucket's default).
+        // A lock and an ACL belong to a version, never copied: the copy gets the ones the
+        // request asks for (or the bucket's default retention, and `private`).
         write.headers.lock = requested.lock;
+        write.headers.acl = requested.acl;
         let staged = self.stage(body, true).await?;
         Ok(self.put_object(caller, write, staged).await?)
     }

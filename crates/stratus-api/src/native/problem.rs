@@ -86,7 +86,8 @@ impl From<&StoreError> for Problem {
             | E::NoSuchUpload
             | E::NoSuchVersion
             | E::DeleteMarker { .. }
-            | E::NoObjectLockConfiguration => (StatusCode::NOT_FOUND, "not found"),
+            | E::NoObjectLockConfiguration
+            | E::NoSuchConfiguration(_) => (StatusCode::NOT_FOUND, "not found"),
             E::AccessDenied(_) | E::ObjectLocked(_) => (StatusCode::FORBIDDEN, "forbidden"),
             E::InvalidBucketState(_) => (StatusCode::CONFLICT, "conflict"),
             E::BucketAlreadyExists | E::BucketAlreadyOwnedByYou | E::BucketNotEmpty => {
@@ -100,7 +101,8 @@ impl From<&StoreError> for Problem {
             | E::EntityTooSmall(_)
             | E::InvalidArgument(_)
             | E::InvalidRequest(_)
-            | E::IncompleteBody(_) => (StatusCode::BAD_REQUEST, "invalid request"),
+            | E::IncompleteBody(_)
+            | E::InvalidConfiguration { .. } => (StatusCode::BAD_REQUEST, "invalid request"),
             E::Io(_) | E::Meta(_) => {
                 tracing::error!(?error, "store failure");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal error")

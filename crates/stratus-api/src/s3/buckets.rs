@@ -23,6 +23,15 @@ pub(super) async fn create_bucket(
         .create_bucket_with_lock(&caller, &name, object_lock)
         .await
         .map_err(s3_error)?;
+    // x-amz-acl was validated by the access hook.
+    if let Some(acl) = req.input.acl.as_ref().and_then(|a| a.as_str().parse().ok())
+        && acl != stratus_store::CannedAcl::Private
+    {
+        s3.store
+            .set_bucket_acl(&caller, name.as_str(), acl)
+            .await
+            .map_err(s3_error)?;
+    }
     Ok(S3Response::new(CreateBucketOutput {
         location: Some(format!("/{name}")),
     }))

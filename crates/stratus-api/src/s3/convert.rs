@@ -70,6 +70,12 @@ macro_rules! header_input {
             cache_control: $input.cache_control,
             expires: $input.expires,
             metadata: $input.metadata,
+            // Validated (and checked against Block Public Access) by the access hook.
+            acl: $input
+                .acl
+                .as_ref()
+                .map(|acl| acl.as_str().to_owned())
+                .filter(|acl| acl != "private"),
         }
     };
 }
@@ -85,6 +91,8 @@ pub(crate) struct HeaderInput {
     pub cache_control: Option<String>,
     pub expires: Option<Timestamp>,
     pub metadata: Option<Metadata>,
+    /// The canned ACL (`x-amz-acl`), `None` for `private`.
+    pub acl: Option<String>,
 }
 
 impl HeaderInput {
@@ -104,6 +112,7 @@ impl HeaderInput {
             cache_control: self.cache_control,
             expires: self.expires.as_ref().and_then(http_date),
             user_metadata: self.metadata.unwrap_or_default().into_iter().collect(),
+            acl: self.acl,
             ..ObjectHeaders::default()
         }
     }

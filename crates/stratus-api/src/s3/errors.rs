@@ -36,6 +36,12 @@ pub(crate) fn s3_error(err: StoreError) -> S3Error {
             error.set_status_code(http::StatusCode::FORBIDDEN);
             return error;
         }
+        StoreError::NoSuchConfiguration(code) => {
+            return coded(code, http::StatusCode::NOT_FOUND, err.to_string());
+        }
+        StoreError::InvalidConfiguration { code, message } => {
+            return coded(code, http::StatusCode::BAD_REQUEST, message.clone());
+        }
         StoreError::Io(_) | StoreError::Meta(_) => {
             tracing::error!(error = ?err, "storage failure");
             return S3Error::with_message(
@@ -45,6 +51,15 @@ pub(crate) fn s3_error(err: StoreError) -> S3Error {
         }
     };
     S3Error::with_message(code, err.to_string())
+}
+
+/// An error by its S3 code name and status (s3s knows no status for codes it does not list).
+fn coded(code: &str, status: http::StatusCode, message: String) -> S3Error {
+    let code = S3ErrorCode::from_bytes(code.as_bytes())
+        .unwrap_or_else(|| S3ErrorCode::Custom(code.to_owned().into()));
+    let mut error = S3Error::with_message(code, message);
+    error.set_status_code(status);
+    error
 }
 
 pub(crate) fn s3_err<T>(code: S3ErrorCode, message: impl Into<String>) -> Result<T, S3Error> {

@@ -2,16 +2,22 @@
 //! s3s handles the wire protocol (routing, XML, SigV4 and `aws-chunked` decoding); everything
 //! semantic — tenancy, durability, validation — lives in the store.
 
+mod access_config;
 mod auth;
 mod buckets;
 mod checksums;
 mod convert;
+mod cors;
 mod errors;
+mod host;
 mod listing;
 mod multipart;
 mod objects;
+mod post_object;
+mod public;
 mod usage;
 mod versioning;
+mod website;
 
 use std::sync::Arc;
 use stratus_events::{Queues, Topics};
@@ -31,6 +37,7 @@ pub(crate) fn service(
     functions: Arc<Functions>,
     messaging: (Arc<Queues>, Arc<Topics>),
     usage: Arc<stratus_meta::UsageMeter>,
+    domain: Arc<std::sync::OnceLock<String>>,
 ) -> s3s::service::S3Service {
     let (queues, topics) = messaging;
     let s3 = StratusS3 {
@@ -40,11 +47,17 @@ pub(crate) fn service(
         queues,
         topics,
     };
+    let store_for_access = Arc::clone(&s3.store);
     let mut builder = s3s::service::S3ServiceBuilder::new(s3);
     builder.set_auth(auth::KeyAuth {
         identity: Arc::clone(&identity),
     });
-    builder.set_access(usage::MeteredAccess { identity, usage });
+    builder.set_host(host::DomainHost { domain });
+    builder.set_access(usage::MeteredAccess {
+        identity,
+        store: store_for_access,
+        usage,
+    });
     builder.build()
 }
 
@@ -58,9 +71,16 @@ pub(crate) struct StratusS3 {
 }
 
 impl StratusS3 {
-    /// The principal behind a verified request. s3s has already checked the signature, and
-    /// denies anonymous requests before they get here.
+    /// The principal behind a verified request. s3s has already checked the signature; the
+    /// access hook lets an anonymous or cross-project request through only with the principal
+    /// the bucket's grants make it act as (`public.rs`).
     async fn caller<T>(&self, req: &S3Request<T>) -> S3Result<Principal> {
+        if let Some(public::ActingPrincipal(acting)) = req.extensions.get() {
+            return Ok(Principal {
+                chain_depth: crate::chain_depth(&req.headers),
+                ..acting.clone()
+            });
+        }
         let Some(credentials) = req.credentials.as_ref() else {
             return s3_err(S3ErrorCode::AccessDenied, "anonymous access is not allowed");
         };
@@ -286,5 +306,131 @@ impl S3 for StratusS3 {
         req: S3Request<ListMultipartUploadsInput>,
     ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
         multipart::list_uploads(self, req).await
+    }
+    async fn put_bucket_acl(
+        &self,
+        req: S3Request<PutBucketAclInput>,
+    ) -> S3Result<S3Response<PutBucketAclOutput>> {
+        access_config::put_bucket_acl(self, req).await
+    }
+    async fn get_bucket_acl(
+        &self,
+        req: S3Request<GetBucketAclInput>,
+    ) -> S3Result<S3Response<GetBucketAclOutput>> {
+        access_config::get_bucket_acl(self, req).await
+    }
+    async fn put_object_acl(
+        &self,
+        req: S3Request<PutObjectAclInput>,
+    ) -> S3Result<S3Response<PutObjectAclOutput>> {
+        access_config::put_object_acl(self, req).await
+    }
+    async fn get_object_acl(
+        &self,
+        req: S3Request<GetObjectAclInput>,
+    ) -> S3Result<S3Response<GetObjectAclOutput>> {
+        access_config::get_object_acl(self, req).await
+    }
+    async fn put_bucket_policy(
+        &self,
+        req: S3Request<PutBucketPolicyInput>,
+    ) -> S3Result<S3Response<PutBucketPolicyOutput>> {
+        access_config::put_bucket_policy(self, req).await
+    }
+    async fn get_bucket_policy(
+        &self,
+        req: S3Request<GetBucketPolicyInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyOutput>> {
+        access_config::get_bucket_policy(self, req).await
+    }
+    async fn delete_bucket_policy(
+        &self,
+        req: S3Request<DeleteBucketPolicyInput>,
+    ) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {
+        access_config::delete_bucket_policy(self, req).await
+    }
+    async fn get_bucket_policy_status(
+        &self,
+        req: S3Request<GetBucketPolicyStatusInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyStatusOutput>> {
+        access_config::get_bucket_policy_status(self, req).await
+    }
+    async fn put_public_access_block(
+        &self,
+        req: S3Request<PutPublicAccessBlockInput>,
+    ) -> S3Result<S3Response<PutPublicAccessBlockOutput>> {
+        access_config::put_public_access_block(self, req).await
+    }
+    async fn get_public_access_block(
+        &self,
+        req: S3Request<GetPublicAccessBlockInput>,
+    ) -> S3Result<S3Response<GetPublicAccessBlockOutput>> {
+        access_config::get_public_access_block(self, req).await
+    }
+    async fn delete_public_access_block(
+        &self,
+        req: S3Request<DeletePublicAccessBlockInput>,
+    ) -> S3Result<S3Response<DeletePublicAccessBlockOutput>> {
+        access_config::delete_public_access_block(self, req).await
+    }
+    async fn put_bucket_tagging(
+        &self,
+        req: S3Request<PutBucketTaggingInput>,
+    ) -> S3Result<S3Response<PutBucketTaggingOutput>> {
+        access_config::put_bucket_tagging(self, req).await
+    }
+    async fn get_bucket_tagging(
+        &self,
+        req: S3Request<GetBucketTaggingInput>,
+    ) -> S3Result<S3Response<GetBucketTaggingOutput>> {
+        access_config::get_bucket_tagging(self, req).await
+    }
+    async fn delete_bucket_tagging(
+        &self,
+        req: S3Request<DeleteBucketTaggingInput>,
+    ) -> S3Result<S3Response<DeleteBucketTaggingOutput>> {
+        access_config::delete_bucket_tagging(self, req).await
+    }
+    async fn put_bucket_cors(
+        &self,
+        req: S3Request<PutBucketCorsInput>,
+    ) -> S3Result<S3Response<PutBucketCorsOutput>> {
+        cors::put_bucket_cors(self, req).await
+    }
+    async fn get_bucket_cors(
+        &self,
+        req: S3Request<GetBucketCorsInput>,
+    ) -> S3Result<S3Response<GetBucketCorsOutput>> {
+        cors::get_bucket_cors(self, req).await
+    }
+    async fn delete_bucket_cors(
+        &self,
+        req: S3Request<DeleteBucketCorsInput>,
+    ) -> S3Result<S3Response<DeleteBucketCorsOutput>> {
+        cors::delete_bucket_cors(self, req).await
+    }
+    async fn put_bucket_website(
+        &self,
+        req: S3Request<PutBucketWebsiteInput>,
+    ) -> S3Result<S3Response<PutBucketWebsiteOutput>> {
+        website::put_bucket_website(self, req).await
+    }
+    async fn get_bucket_website(
+        &self,
+        req: S3Request<GetBucketWebsiteInput>,
+    ) -> S3Result<S3Response<GetBucketWebsiteOutput>> {
+        website::get_bucket_website(self, req).await
+    }
+    async fn delete_bucket_website(
+        &self,
+        req: S3Request<DeleteBucketWebsiteInput>,
+    ) -> S3Result<S3Response<DeleteBucketWebsiteOutput>> {
+        website::delete_bucket_website(self, req).await
+    }
+    async fn post_object(
+        &self,
+        req: S3Request<PostObjectInput>,
+    ) -> S3Result<S3Response<PostObjectOutput>> {
+        post_object::post_object(self, req).await
     }
 }

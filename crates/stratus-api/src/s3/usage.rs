@@ -1,6 +1,7 @@
 //! The S3 access check, s3s's one hook per routed request with the operation known (called
 //! before the handler runs): it notes the operation for the metrics and counts the request for
-//! its caller's project in AWS's price class for billing.
+//! its caller's project in AWS's price class for billing. It is also where requests from outside
+//! a bucket's project are let in when the bucket grants them (`public.rs`).
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use stratus_meta::{RequestClass, UsageMeter};
 
 pub(crate) struct MeteredAccess {
     pub(crate) identity: Arc<Identity>,
+    pub(crate) store: Arc<stratus_store::Store>,
     pub(crate) usage: Arc<UsageMeter>,
 }
 
@@ -40,16 +42,31 @@ pub(crate) fn request_class(operation: &str) -> Option<RequestClass> {
 impl S3Access for MeteredAccess {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
         crate::metrics_endpoint::note_operation(cx);
-        // What s3s does without an access hook: anonymous requests are refused.
-        let Some(credentials) = cx.credentials() else {
-            return Err(s3_error!(AccessDenied, "Signature is required"));
+        // The key was just verified, so the lookup is a cache hit; a failure here is the
+        // handler's to report, not the meter's.
+        let requester = match cx.credentials() {
+            Some(credentials) => self.identity.principal(&credentials.access_key).await.ok(),
+            None => None,
         };
-        if let Some(class) = request_class(cx.s3_op().name()) {
-            // The key was just verified, so the lookup is a cache hit; a failure here is the
-            // handler's to report, not the meter's.
-            if let Ok(principal) = self.identity.principal(&credentials.access_key).await {
-                self.usage.record_s3_request(&principal.project, class);
-            }
+        super::public::check_acl_header(&self.store, cx).await?;
+        // An outsider (anonymous, or another project's key) gets what the bucket grants.
+        let acting = super::public::grant(&self.store, requester.as_ref(), cx).await?;
+        if acting.is_none() && cx.credentials().is_none() {
+            return Err(super::public::with_request_id(s3_error!(
+                AccessDenied,
+                "Access Denied"
+            )));
+        }
+        // AWS bills the bucket owner for what a bucket grants outsiders.
+        if let (Some(class), Some(payer)) = (
+            request_class(cx.s3_op().name()),
+            acting.as_ref().or(requester.as_ref()),
+        ) {
+            self.usage.record_s3_request(&payer.project, class);
+        }
+        if let Some(acting) = acting {
+            cx.extensions_mut()
+                .insert(super::public::ActingPrincipal(acting));
         }
         Ok(())
     }

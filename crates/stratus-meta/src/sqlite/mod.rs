@@ -7,6 +7,7 @@
 //! small pool of connections on blocking threads; WAL mode lets them run beside the writer.
 
 mod apps;
+mod bucket_configs;
 mod event_invoke_configs;
 mod function_urls;
 mod functions;

@@ -78,6 +78,7 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(super::topics::SCHEMA)?;
     conn.execute_batch(super::log_retention::SCHEMA)?;
     conn.execute_batch(super::usage::SCHEMA)?;
+    conn.execute_batch(super::bucket_configs::SCHEMA)?;
     super::quotas::migrate(conn)?;
     // Columns added after a table first shipped: `CREATE TABLE IF NOT EXISTS` leaves older data
     // directories' tables as they were.
