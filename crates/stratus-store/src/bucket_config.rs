@@ -27,8 +27,14 @@ pub struct PublicAccessBlock {
 /// A bucket's tag set, in the order it was sent.
 pub type TagSet = Vec<(String, String)>;
 
-/// S3's limits on a bucket's tags.
-const MAX_TAGS: usize = 50;
+/// Whose tags: S3 allows a bucket 50 and an object version 10.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagOwner {
+    Bucket,
+    Object,
+}
+
+/// S3's limits on tags.
 const MAX_TAG_KEY: usize = 128;
 const MAX_TAG_VALUE: usize = 256;
 
@@ -39,16 +45,21 @@ fn invalid(code: &'static str, message: impl Into<String>) -> StoreError {
     }
 }
 
-/// Checks a tag set against S3's rules: at most 50 tags, keys of 1 to 128 characters not
-/// starting with the reserved `aws:`, values of at most 256, no key twice.
+/// Checks a tag set against S3's rules: at most 50 tags on a bucket (`InvalidTag`) and 10 on
+/// an object (`BadRequest`, as S3 answers), keys of 1 to 128 characters not starting with the
+/// reserved `aws:`, values of at most 256, no key twice.
 ///
 /// # Errors
-/// `InvalidTag`.
-pub fn validate_tags(tags: &[(String, String)]) -> StoreResult<()> {
-    if tags.len() > MAX_TAGS {
+/// `InvalidTag`, `BadRequest`.
+pub fn validate_tags(tags: &[(String, String)], owner: TagOwner) -> StoreResult<()> {
+    let (max, code) = match owner {
+        TagOwner::Bucket => (50, "InvalidTag"),
+        TagOwner::Object => (10, "BadRequest"),
+    };
+    if tags.len() > max {
         return Err(invalid(
-            "InvalidTag",
-            "Object tags cannot be greater than 50",
+            code,
+            format!("Object tags cannot be greater than {max}"),
         ));
     }
     let mut seen = std::collections::HashSet::new();
@@ -327,7 +338,7 @@ impl Store {
         tags: Option<TagSet>,
     ) -> StoreResult<()> {
         if let Some(tags) = &tags {
-            validate_tags(tags)?;
+            validate_tags(tags, TagOwner::Bucket)?;
         }
         let document = tags
             .map(|t| serde_json::to_string(&t).map_err(stratus_meta::MetaError::from))
@@ -356,12 +367,20 @@ mod tests {
 
     #[test]
     fn tag_sets_follow_s3s_limits() {
-        assert!(validate_tags(&tags(50)).is_ok());
-        assert!(validate_tags(&tags(51)).is_err());
-        assert!(validate_tags(&[("k".repeat(128), "v".repeat(256))]).is_ok());
-        assert!(validate_tags(&[("k".repeat(129), String::new())]).is_err());
-        assert!(validate_tags(&[("k".into(), "v".repeat(257))]).is_err());
-        assert!(validate_tags(&[("a".into(), "1".into()), ("a".into(), "2".into())]).is_err());
-        assert!(validate_tags(&[("aws:x".into(), "1".into())]).is_err());
+        assert!(validate_tags(&tags(50), TagOwner::Bucket).is_ok());
+        assert!(validate_tags(&tags(51), TagOwner::Bucket).is_err());
+        assert!(validate_tags(&tags(10), TagOwner::Object).is_ok());
+        assert!(validate_tags(&tags(11), TagOwner::Object).is_err());
+        assert!(validate_tags(&[("k".repeat(128), "v".repeat(256))], TagOwner::Bucket).is_ok());
+        assert!(validate_tags(&[("k".repeat(129), String::new())], TagOwner::Bucket).is_err());
+        assert!(validate_tags(&[("k".into(), "v".repeat(257))], TagOwner::Bucket).is_err());
+        assert!(
+            validate_tags(
+                &[("a".into(), "1".into()), ("a".into(), "2".into())],
+                TagOwner::Bucket
+            )
+            .is_err()
+        );
+        assert!(validate_tags(&[("aws:x".into(), "1".into())], TagOwner::Bucket).is_err());
     }
 }

@@ -50,7 +50,7 @@ use stratus_meta::{Garbage, MetaError, ObjectRepository, PendingEvent};
 
 pub use acl::{CannedAcl, Grant, Grantee, Permission};
 pub use blobs::{BodyStream, StagedBody};
-pub use bucket_config::{PublicAccessBlock, TagSet, validate_tags};
+pub use bucket_config::{PublicAccessBlock, TagOwner, TagSet, validate_tags};
 pub use cors::{CorsRule, matching_rule, validate_cors};
 pub use multipart::{CompletedPart, MIN_PART_SIZE};
 pub use objects::{ByteRange, CopyDirectives, ListPage, ListRequest, ObjectWrite};

@@ -307,6 +307,7 @@ impl Store {
     ) -> StoreResult<Option<String>> {
         let (bucket, key, version) = object;
         self.authorize(caller, bucket, Action::Write).await?;
+        crate::validate_tags(&tags, crate::TagOwner::Object)?;
         let edit: stratus_meta::HeaderEdit = Box::new(move |record| {
             let mut headers = record.headers.clone();
             headers.tags = tags;

@@ -54,7 +54,7 @@ pub(crate) fn s3_error(err: StoreError) -> S3Error {
 }
 
 /// An error by its S3 code name and status (s3s knows no status for codes it does not list).
-fn coded(code: &str, status: http::StatusCode, message: String) -> S3Error {
+pub(crate) fn coded(code: &str, status: http::StatusCode, message: String) -> S3Error {
     let code = S3ErrorCode::from_bytes(code.as_bytes())
         .unwrap_or_else(|| S3ErrorCode::Custom(code.to_owned().into()));
     let mut error = S3Error::with_message(code, message);
@@ -97,15 +97,4 @@ fn delete_marker_error(
     }
     error.set_headers(headers);
     error
-}
-
-/// An error whose code s3s does not know: the code and status as AWS answers them.
-pub(crate) fn custom_err<T>(
-    code: &'static str,
-    status: http::StatusCode,
-    message: impl Into<String>,
-) -> Result<T, S3Error> {
-    let mut error = S3Error::with_message(S3ErrorCode::Custom(code.into()), message.into());
-    error.set_status_code(status);
-    Err(error)
 }

@@ -11,47 +11,12 @@ use stratus_store::{
 
 use super::StratusS3;
 use super::convert::{etag, timestamp};
-use super::errors::{custom_err, s3_err, s3_error};
+use super::errors::{coded, s3_err, s3_error};
 use super::listing::{Encoder, max_keys, resume_after};
 
 /// The version a request's `versionId` names.
 pub(super) fn selector(version_id: Option<&str>) -> VersionSelector {
     VersionSelector::from_query(version_id)
-}
-
-/// S3 allows at most 10 tags per object, keys up to 128 and values up to 256 characters.
-const MAX_OBJECT_TAGS: usize = 10;
-
-/// Validates a tag set as S3 does for objects.
-pub(super) fn check_tags(tags: &[(String, String)]) -> S3Result<()> {
-    if tags.len() > MAX_OBJECT_TAGS {
-        return custom_err(
-            "BadRequest",
-            http::StatusCode::BAD_REQUEST,
-            "object tags cannot be greater than 10",
-        );
-    }
-    for (index, (key, value)) in tags.iter().enumerate() {
-        if key.is_empty() || key.chars().count() > 128 {
-            return s3_err(
-                S3ErrorCode::InvalidTag,
-                "the TagKey you have provided is invalid",
-            );
-        }
-        if value.chars().count() > 256 {
-            return s3_err(
-                S3ErrorCode::InvalidTag,
-                "the TagValue you have provided is too long",
-            );
-        }
-        if tags[..index].iter().any(|(k, _)| k == key) {
-            return s3_err(
-                S3ErrorCode::InvalidTag,
-                "cannot provide multiple Tags with the same key",
-            );
-        }
-    }
-    Ok(())
 }
 
 /// The `x-amz-tagging` header of a write: `k1=v1&k2=v2`, form-URL-encoded.
@@ -62,7 +27,7 @@ pub(super) fn tags_from_header(tagging: Option<&str>) -> S3Result<Vec<(String, S
     let tags: Vec<(String, String)> = form_urlencoded::parse(tagging.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    check_tags(&tags)?;
+    stratus_store::validate_tags(&tags, stratus_store::TagOwner::Object).map_err(s3_error)?;
     Ok(tags)
 }
 
@@ -306,11 +271,11 @@ pub(super) async fn put_object_lock_configuration(
                 match n {
                     None => Ok(None),
                     Some(n) if n > 0 => Ok(u32::try_from(n).ok()),
-                    Some(_) => custom_err(
+                    Some(_) => Err(coded(
                         "InvalidRetentionPeriod",
                         http::StatusCode::BAD_REQUEST,
-                        "the retention period must be a positive integer",
-                    ),
+                        "the retention period must be a positive integer".into(),
+                    )),
                 }
             };
             let (days, years) = (positive(d.days)?, positive(d.years)?);
@@ -535,7 +500,6 @@ pub(super) async fn put_object_tagging(
         .into_iter()
         .map(|t| (t.key.unwrap_or_default(), t.value.unwrap_or_default()))
         .collect();
-    check_tags(&tags)?;
     let version_id = s3
         .store
         .set_object_tags(
