@@ -51,6 +51,7 @@
 //! - `xml.rs` — XML text for the query protocols' responses.
 
 mod aws_auth;
+mod chunked_uploads;
 mod code_location;
 mod console;
 mod cost_report;
@@ -61,6 +62,7 @@ mod metrics_endpoint;
 mod native;
 mod oscar;
 mod outbound_tls;
+mod request_ids;
 mod routing;
 mod s3;
 mod sigv4;
@@ -292,10 +294,18 @@ impl Edge {
         match destination(&request) {
             Destination::FunctionUrl => self.urls.handle(request).await,
             Destination::Aws(service) if service == "s3" => self.serve_s3(request).await,
-            Destination::Aws(service) if service == "lambda" => self.lambda.handle(request).await,
-            Destination::Aws(service) if service == "sqs" => self.sqs.handle(request).await,
-            Destination::Aws(service) if service == "sns" => self.sns.handle(request).await,
-            Destination::Aws(service) if service == "logs" => self.logs.handle(request).await,
+            Destination::Aws(service) if service == "lambda" => {
+                request_ids::ensure_amzn_request_id(self.lambda.handle(request).await)
+            }
+            Destination::Aws(service) if service == "sqs" => {
+                request_ids::ensure_amzn_request_id(self.sqs.handle(request).await)
+            }
+            Destination::Aws(service) if service == "sns" => {
+                request_ids::ensure_amzn_request_id(self.sns.handle(request).await)
+            }
+            Destination::Aws(service) if service == "logs" => {
+                request_ids::ensure_amzn_request_id(self.logs.handle(request).await)
+            }
             Destination::SnsConfirmation => self.sns.handle_confirmation_link(request).await,
             Destination::Aws(service) => native::problem(
                 http::StatusCode::NOT_IMPLEMENTED,
@@ -319,13 +329,23 @@ impl Edge {
 
     async fn serve_s3(&self, mut request: Request<Incoming>) -> Response<Body> {
         let probe = metrics_endpoint::S3Probe::attach(&mut request);
-        let request = request.map(s3s::Body::http_body);
+        let request = if chunked_uploads::is_unframed_upload(request.method(), request.headers()) {
+            match chunked_uploads::buffer(request).await {
+                Ok(request) => request,
+                Err(refusal) => match refusal.to_http_response() {
+                    Ok(response) => return request_ids::stamp_s3(response).map(Body::new),
+                    Err(_) => return Response::new(Body::empty()),
+                },
+            }
+        } else {
+            request.map(s3s::Body::http_body)
+        };
         match self.s3.call(request).await {
             Ok(response) => {
                 if let Some(endpoint) = &self.metrics {
                     probe.record(&endpoint.metrics, &response);
                 }
-                response.map(Body::new)
+                request_ids::stamp_s3(response).map(Body::new)
             }
             Err(error) => {
                 tracing::error!(?error, "s3 request failed outside the protocol");
