@@ -48,8 +48,8 @@ pub use quota_records::{QuotaLimits, StoredUsage};
 pub use records::*;
 pub use repository::{
     AppRepository, FunctionRepository, IdentityRepository, LogRetentionRepository,
-    MappingRepository, MetricsRepository, ObjectRepository, QueueRepository, QuotaRepository,
-    TopicRepository, UsageRepository,
+    MappingRepository, MetricsRepository, MultipartChecksumRepository, ObjectRepository,
+    QueueRepository, QuotaRepository, TopicRepository, UsageRepository,
 };
 pub use sqlite::SqliteMeta;
 pub use topic_records::*;

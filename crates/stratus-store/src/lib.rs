@@ -21,6 +21,7 @@
 mod blobs;
 mod buckets;
 mod multipart;
+mod multipart_checksums;
 mod objects;
 
 use std::collections::HashMap;
@@ -36,6 +37,7 @@ use stratus_meta::{Garbage, MetaError, ObjectRepository, PendingEvent};
 
 pub use blobs::{BodyStream, StagedBody};
 pub use multipart::{CompletedPart, MIN_PART_SIZE};
+pub use multipart_checksums::UploadChecksums;
 pub use objects::{ByteRange, ListPage, ListRequest, ObjectWrite};
 pub use stratus_meta::{
     BucketRecord, ObjectHeaders, ObjectRecord, PartRecord, UploadRecord, WriteCondition,

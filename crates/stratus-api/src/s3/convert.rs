@@ -100,6 +100,7 @@ impl HeaderInput {
             expires: self.expires.as_ref().and_then(http_date),
             user_metadata: self.metadata.unwrap_or_default().into_iter().collect(),
             checksums: Default::default(),
+            multipart_checksum: None,
         }
     }
 }

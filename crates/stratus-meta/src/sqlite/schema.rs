@@ -90,7 +90,9 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     // Why an outbox event was consumed without being delivered (its destination refused it).
     add_column_if_missing(conn, "outbox", "failure", "TEXT")?;
     // The event-chain depth of the write, for the queue or topic message the relay sends.
-    add_column_if_missing(conn, "outbox", "chain_depth", "INTEGER NOT NULL DEFAULT 0")
+    add_column_if_missing(conn, "outbox", "chain_depth", "INTEGER NOT NULL DEFAULT 0")?;
+    // A part's verified checksums (JSON, by algorithm), for multipart checksums.
+    add_column_if_missing(conn, "parts", "checksums", "TEXT")
 }
 
 fn add_column_if_missing(
