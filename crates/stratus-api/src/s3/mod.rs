@@ -2,14 +2,19 @@
 //! s3s handles the wire protocol (routing, XML, SigV4 and `aws-chunked` decoding); everything
 //! semantic — tenancy, durability, validation — lives in the store.
 
+mod attributes;
 mod auth;
+mod bucket_pages;
 mod buckets;
 mod checksums;
 mod convert;
 mod errors;
+mod expected_owner;
 mod listing;
 mod multipart;
+mod multipart_checksums;
 mod objects;
+mod part_reads;
 mod usage;
 
 use std::sync::Arc;
@@ -33,20 +38,27 @@ pub(crate) fn service(
 ) -> s3s::service::S3Service {
     let (queues, topics) = messaging;
     let s3 = StratusS3 {
-        store,
+        store: Arc::clone(&store),
         identity: Arc::clone(&identity),
         functions,
         queues,
         topics,
     };
+    let attributes = attributes::AttributesRoute { s3: s3.clone() };
     let mut builder = s3s::service::S3ServiceBuilder::new(s3);
+    builder.set_route(attributes);
     builder.set_auth(auth::KeyAuth {
         identity: Arc::clone(&identity),
     });
-    builder.set_access(usage::MeteredAccess { identity, usage });
+    builder.set_access(usage::MeteredAccess {
+        identity,
+        usage,
+        store,
+    });
     builder.build()
 }
 
+#[derive(Clone)]
 pub(crate) struct StratusS3 {
     store: Arc<Store>,
     identity: Arc<Identity>,

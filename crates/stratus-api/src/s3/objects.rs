@@ -141,7 +141,12 @@ pub(super) async fn get_object(
                     input.if_unmodified_since.as_ref(),
                 )
                 .map_err(ReadError::S3)?;
-                resolve_range(input.range.as_ref(), record.size)
+                super::part_reads::range_for(
+                    input.part_number,
+                    input.range.as_ref(),
+                    record,
+                    resolve_range,
+                )
             },
         )
         .await
@@ -170,6 +175,7 @@ pub(super) async fn get_object(
         checksum_crc64nvme: head.checksum_crc64nvme,
         checksum_sha1: head.checksum_sha1,
         checksum_sha256: head.checksum_sha256,
+        checksum_type: head.checksum_type,
         ..Default::default()
     };
     if range.is_some() {
@@ -200,7 +206,13 @@ pub(super) async fn head_object(
         input.if_modified_since.as_ref(),
         input.if_unmodified_since.as_ref(),
     )?;
-    let range = resolve_range(input.range.as_ref(), record.size).map_err(S3Error::from)?;
+    let range = super::part_reads::range_for(
+        input.part_number,
+        input.range.as_ref(),
+        &record,
+        resolve_range,
+    )
+    .map_err(S3Error::from)?;
     Ok(S3Response::new(describe(
         &record,
         range,
@@ -242,6 +254,9 @@ fn describe(
         checksum_crc64nvme: sum("CRC64NVME"),
         checksum_sha1: sum("SHA1"),
         checksum_sha256: sum("SHA256"),
+        checksum_type: with_sums
+            .then(|| super::multipart_checksums::checksum_type(headers))
+            .flatten(),
         ..Default::default()
     }
 }

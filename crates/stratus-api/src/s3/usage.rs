@@ -12,6 +12,8 @@ use stratus_meta::{RequestClass, UsageMeter};
 pub(crate) struct MeteredAccess {
     pub(crate) identity: Arc<Identity>,
     pub(crate) usage: Arc<UsageMeter>,
+    /// For the `x-amz-expected-bucket-owner` check (`expected_owner.rs`).
+    pub(crate) store: Arc<stratus_store::Store>,
 }
 
 /// AWS's S3 price class of an operation: PUT, COPY, POST and LIST are write-class, DELETE
@@ -51,7 +53,8 @@ impl S3Access for MeteredAccess {
                 self.usage.record_s3_request(&principal.project, class);
             }
         }
-        Ok(())
+        let bucket = cx.s3_path().get_bucket_name();
+        super::expected_owner::check(&self.store, bucket, cx.headers()).await
     }
 }
 
