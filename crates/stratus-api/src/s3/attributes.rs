@@ -291,9 +291,9 @@ mod tests {
         assert!(is_attributes_query(&uri("/b/k?versionId=1&attributes=")));
         assert!(!is_attributes_query(&uri("/b/k?attributesx")));
         assert_eq!(
-            object_path(&uri("/b/a%20b?attributes")),
-            Some(("b".into(), "a b".into()))
+            object_path(&uri("/bkt/a%20b?attributes")),
+            Some(("bkt".into(), "a b".into()))
         );
-        assert_eq!(object_path(&uri("/b?attributes")), None);
+        assert_eq!(object_path(&uri("/bkt?attributes")), None);
     }
 }

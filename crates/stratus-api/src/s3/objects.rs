@@ -151,7 +151,8 @@ pub(super) async fn get_object(
         )
         .await
         .map_err(S3Error::from)?;
-    let head = describe(&record, range, input.checksum_mode.as_ref());
+    let mut head = describe(&record, range, input.checksum_mode.as_ref());
+    super::multipart_checksums::add_part_checksum(&mut head, &record.headers, input.part_number);
     let output = GetObjectOutput {
         body: Some(StreamingBlob::wrap(body)),
         content_length: head.content_length,
@@ -213,11 +214,9 @@ pub(super) async fn head_object(
         resolve_range,
     )
     .map_err(S3Error::from)?;
-    Ok(S3Response::new(describe(
-        &record,
-        range,
-        input.checksum_mode.as_ref(),
-    )))
+    let mut head = describe(&record, range, input.checksum_mode.as_ref());
+    super::multipart_checksums::add_part_checksum(&mut head, &record.headers, input.part_number);
+    Ok(S3Response::new(head))
 }
 
 /// What GET and HEAD both say about an object: its headers for `range` (all of it when `None`),
