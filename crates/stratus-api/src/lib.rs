@@ -15,7 +15,11 @@
 //!   `buckets.rs` (with notification configuration), `multipart.rs`; `errors.rs` the one place
 //!   store errors become S3 codes; `checksums.rs` Content-MD5 and flexible checksums (also
 //!   `aws-chunked` trailers); `auth.rs` the SigV4 secret lookup; `usage.rs` the access check
-//!   that notes each operation for metrics and billing; `convert.rs` DTO conversions.
+//!   that notes each operation for metrics and billing (and checks `expected_owner.rs`,
+//!   `x-amz-expected-bucket-owner`); `convert.rs` DTO conversions; `bucket_pages.rs`
+//!   ListBuckets' pages; `part_reads.rs` GET/HEAD `partNumber`; `multipart_checksums.rs`
+//!   multipart checksums (COMPOSITE and FULL_OBJECT); `attributes.rs` GetObjectAttributes, an
+//!   s3s custom route.
 //! - `lambda/` — the Lambda REST-JSON API: `handlers.rs` one function per operation,
 //!   `invoke.rs`, `url_config.rs`, `mappings.rs` (event source mappings),
 //!   `event_invoke_config.rs`, `model.rs` the JSON shapes, `errors.rs` the one place function
@@ -48,6 +52,8 @@
 //! - `triggers.rs` — a function's bucket triggers as notification rules it owns.
 //! - `cost_report.rs` — usage rows priced with `stratus-cost`, for `GET /v1/cost`.
 //! - `outbound_tls.rs` — what outbound HTTPS trusts (system roots plus an operator CA file).
+//! - `request_ids.rs` — request ids on every AWS answer (S3's headers and error XML included).
+//! - `chunked_uploads.rs` — S3 uploads with `Transfer-Encoding: chunked` and no length.
 //! - `xml.rs` — XML text for the query protocols' responses.
 
 mod aws_auth;
