@@ -17,9 +17,13 @@
 //!   store errors become S3 codes; `checksums.rs` Content-MD5 and flexible checksums (also
 //!   `aws-chunked` trailers); `auth.rs` the SigV4 secret lookup; `usage.rs` the access check
 //!   that notes each operation for metrics and billing (and lets in what buckets grant
-//!   outsiders, `public.rs`); `convert.rs` DTO conversions; `access_config.rs` ACLs, policies,
-//!   Block Public Access and tagging; `cors.rs`, `website.rs` those configurations;
-//!   `post_object.rs` browser form uploads; `host.rs` virtual hosts under `--domain`.
+//!   outsiders, `public.rs`, and checks `x-amz-expected-bucket-owner`, `expected_owner.rs`);
+//!   `convert.rs` DTO conversions; `access_config.rs` ACLs, policies, Block Public Access and
+//!   tagging; `cors.rs`, `website.rs` those configurations; `post_object.rs` browser form
+//!   uploads; `host.rs` virtual hosts under `--domain`; `versioning.rs` versioning, Object
+//!   Lock, ListObjectVersions and object tagging; `bucket_pages.rs` ListBuckets' pages; `part_reads.rs` GET/HEAD `partNumber`; `multipart_checksums.rs`
+//!   multipart checksums (COMPOSITE and FULL_OBJECT); `attributes.rs` GetObjectAttributes, an
+//!   s3s custom route.
 //! - `browser/` — what browsers reach unsigned: CORS preflights and response headers
 //!   (`cors.rs`), static websites (`website.rs`), form uploads' file name and `acl` (`post.rs`),
 //!   and the `--domain` host styles (`mod.rs`).
@@ -55,10 +59,13 @@
 //! - `triggers.rs` — a function's bucket triggers as notification rules it owns.
 //! - `cost_report.rs` — usage rows priced with `stratus-cost`, for `GET /v1/cost`.
 //! - `outbound_tls.rs` — what outbound HTTPS trusts (system roots plus an operator CA file).
+//! - `request_ids.rs` — request ids on every AWS answer (S3's headers and error XML included).
+//! - `chunked_uploads.rs` — S3 uploads with `Transfer-Encoding: chunked` and no length.
 //! - `xml.rs` — XML text for the query protocols' responses.
 
 mod aws_auth;
 mod browser;
+mod chunked_uploads;
 mod code_location;
 mod console;
 mod cost_report;
@@ -69,6 +76,7 @@ mod metrics_endpoint;
 mod native;
 mod oscar;
 mod outbound_tls;
+mod request_ids;
 mod routing;
 mod s3;
 mod sigv4;
@@ -335,10 +343,18 @@ impl Edge {
         match destination(&request) {
             Destination::FunctionUrl => self.urls.handle(request).await,
             Destination::Aws(service) if service == "s3" => self.serve_s3(request).await,
-            Destination::Aws(service) if service == "lambda" => self.lambda.handle(request).await,
-            Destination::Aws(service) if service == "sqs" => self.sqs.handle(request).await,
-            Destination::Aws(service) if service == "sns" => self.sns.handle(request).await,
-            Destination::Aws(service) if service == "logs" => self.logs.handle(request).await,
+            Destination::Aws(service) if service == "lambda" => {
+                request_ids::ensure_amzn_request_id(self.lambda.handle(request).await)
+            }
+            Destination::Aws(service) if service == "sqs" => {
+                request_ids::ensure_amzn_request_id(self.sqs.handle(request).await)
+            }
+            Destination::Aws(service) if service == "sns" => {
+                request_ids::ensure_amzn_request_id(self.sns.handle(request).await)
+            }
+            Destination::Aws(service) if service == "logs" => {
+                request_ids::ensure_amzn_request_id(self.logs.handle(request).await)
+            }
             Destination::SnsConfirmation => self.sns.handle_confirmation_link(request).await,
             Destination::Aws(service) => native::problem(
                 http::StatusCode::NOT_IMPLEMENTED,
@@ -365,13 +381,26 @@ impl Edge {
     async fn serve_s3(&self, mut request: Request<Incoming>) -> Response<Body> {
         let probe = metrics_endpoint::S3Probe::attach(&mut request);
         let cors = self.browser.actual_request(&request);
-        let (request, form_upload) = browser::post::tap(request);
+        // A PUT without a length is read whole first (s3s needs one); anything else streams,
+        // a browser form past the peek that reads its file name.
+        let (request, form_upload) =
+            if chunked_uploads::is_unframed_upload(request.method(), request.headers()) {
+                match chunked_uploads::buffer(request).await {
+                    Ok(request) => (request, None),
+                    Err(refusal) => match refusal.to_http_response() {
+                        Ok(response) => return request_ids::stamp_s3(response).map(Body::new),
+                        Err(_) => return Response::new(Body::empty()),
+                    },
+                }
+            } else {
+                browser::post::tap(request)
+            };
         match self.s3.call(request).await {
             Ok(response) => {
                 if let Some(endpoint) = &self.metrics {
                     probe.record(&endpoint.metrics, &response);
                 }
-                let mut response = response.map(Body::new);
+                let mut response = request_ids::stamp_s3(response).map(Body::new);
                 if let Some(form) = form_upload {
                     response = browser::post::rewrite_policy_error(response).await;
                     response = browser::post::name_the_stored_key(response, &form).await;

@@ -53,8 +53,8 @@ pub use quota_records::{QuotaLimits, StoredUsage};
 pub use records::*;
 pub use repository::{
     AppRepository, BucketConfigRepository, FunctionRepository, IdentityRepository,
-    LogRetentionRepository, MappingRepository, MetricsRepository, ObjectRepository,
-    QueueRepository, QuotaRepository, TopicRepository, UsageRepository,
+    LogRetentionRepository, MappingRepository, MetricsRepository, MultipartChecksumRepository,
+    ObjectRepository, QueueRepository, QuotaRepository, TopicRepository, UsageRepository,
 };
 pub use sqlite::SqliteMeta;
 pub use topic_records::*;

@@ -85,6 +85,23 @@ pub struct ObjectHeaders {
     /// The object's canned ACL (`public-read`, ...); `None` is `private`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acl: Option<String>,
+    /// For a multipart upload created with a checksum algorithm, and the object it completes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multipart_checksum: Option<MultipartChecksum>,
+}
+
+/// The checksum a multipart upload was created with (CreateMultipartUpload's
+/// `ChecksumAlgorithm` and `ChecksumType`) and, once completed, each part's checksum, which
+/// GetObjectAttributes lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultipartChecksum {
+    /// `CRC32`, `CRC32C`, `CRC64NVME`, `SHA1` or `SHA256`.
+    pub algorithm: String,
+    /// `COMPOSITE` or `FULL_OBJECT`.
+    pub kind: String,
+    /// The completed object's parts in order: (part number, base64 checksum of the part).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<(u32, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,9 +7,9 @@ use stratus_core::NotificationRule;
 
 use crate::{
     AppRecord, BucketRecord, EventInvokeConfigRecord, FunctionRecord, FunctionUrlRecord, Garbage,
-    InvocationRecord, KeyRecord, MappingRecord, MetaResult, ObjectRecord, ObjectSummary,
-    OutboxRecord, PartRecord, PendingEvent, ScheduleRecord, UploadRecord, VersionRecord,
-    WriteCondition,
+    InvocationRecord, KeyRecord, MappingRecord, MetaResult, ObjectHeaders, ObjectRecord,
+    ObjectSummary, OutboxRecord, PartRecord, PendingEvent, ScheduleRecord, UploadRecord,
+    VersionRecord, WriteCondition,
 };
 use crate::{
     BucketObjectLock, BucketVersioning, HeaderEdit, ObjectVersionSummary, VersionCursor,
@@ -33,10 +33,34 @@ pub trait IdentityRepository: Send + Sync + 'static {
     async fn delete_key(&self, access_key_id: &str) -> MetaResult<bool>;
 }
 
+/// The checksums of multipart uploads: each part's verified checksums, and the upload's
+/// headers once its object checksum is known (`sqlite/part_checksums.rs`).
+#[async_trait]
+pub trait MultipartChecksumRepository: Send + Sync + 'static {
+    /// Records the verified checksums of part `part_number` if `blob` is still its body: when a
+    /// later upload of the same number replaced it, that upload's checksums stand.
+    async fn set_part_checksums(
+        &self,
+        upload_id: &str,
+        part_number: u32,
+        blob: &str,
+        checksums: BTreeMap<String, String>,
+    ) -> MetaResult<()>;
+    /// Each recorded part's checksums by part number.
+    async fn part_checksums(
+        &self,
+        upload_id: &str,
+    ) -> MetaResult<BTreeMap<u32, BTreeMap<String, String>>>;
+    /// Replaces an upload's headers, which its completed object takes over.
+    async fn set_upload_headers(&self, upload_id: &str, headers: ObjectHeaders) -> MetaResult<()>;
+}
+
 /// Buckets, objects, multipart uploads and the event outbox. Every mutating method is one
 /// transaction: the row change and its outbox events commit together or not at all.
 #[async_trait]
-pub trait ObjectRepository: BucketConfigRepository + Send + Sync + 'static {
+pub trait ObjectRepository:
+    BucketConfigRepository + MultipartChecksumRepository + Send + Sync + 'static
+{
     /// Fails with [`crate::MetaError::BucketOwnedBy`] when the name is taken (by any project).
     async fn create_bucket(&self, bucket: BucketRecord) -> MetaResult<()>;
     async fn get_bucket(&self, name: &str) -> MetaResult<Option<BucketRecord>>;

@@ -32,6 +32,7 @@ mod bucket_policy;
 mod buckets;
 mod cors;
 mod multipart;
+mod multipart_checksums;
 mod objects;
 mod public_access;
 mod versions;
@@ -53,6 +54,7 @@ pub use blobs::{BodyStream, StagedBody};
 pub use bucket_config::{PublicAccessBlock, TagOwner, TagSet, validate_tags};
 pub use cors::{CorsRule, matching_rule, validate_cors};
 pub use multipart::{CompletedPart, MIN_PART_SIZE};
+pub use multipart_checksums::UploadChecksums;
 pub use objects::{ByteRange, CopyDirectives, ListPage, ListRequest, ObjectWrite};
 pub use public_access::{ANONYMOUS, PublicOperation};
 pub use stratus_meta::{

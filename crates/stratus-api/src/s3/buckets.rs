@@ -57,7 +57,18 @@ pub(super) async fn list_buckets(
     req: S3Request<ListBucketsInput>,
 ) -> S3Result<S3Response<ListBucketsOutput>> {
     let caller = s3.caller(&req).await?;
-    let buckets = s3.store.list_buckets(&caller).await.map_err(s3_error)?;
+    let input = &req.input;
+    let request = super::bucket_pages::PageRequest {
+        prefix: input.prefix.as_deref(),
+        region: input.bucket_region.as_deref(),
+        token: input.continuation_token.as_deref(),
+        max: input.max_buckets,
+    };
+    let mut buckets = s3.store.list_buckets(&caller).await.map_err(s3_error)?;
+    let names = buckets.iter().map(|b| b.name.clone()).collect();
+    let (page, continuation_token) = super::bucket_pages::page(names, s3.store.region(), &request)?;
+    let page: std::collections::HashSet<String> = page.into_iter().collect();
+    buckets.retain(|b| page.contains(&b.name));
     let buckets = buckets
         .into_iter()
         .map(|b| Bucket {
@@ -73,7 +84,8 @@ pub(super) async fn list_buckets(
     Ok(S3Response::new(ListBucketsOutput {
         buckets: Some(buckets),
         owner: Some(owner),
-        ..Default::default()
+        continuation_token,
+        prefix: req.input.prefix.clone(),
     }))
 }
 

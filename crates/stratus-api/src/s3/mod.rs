@@ -3,16 +3,21 @@
 //! semantic — tenancy, durability, validation — lives in the store.
 
 mod access_config;
+mod attributes;
 mod auth;
+mod bucket_pages;
 mod buckets;
 mod checksums;
 mod convert;
 mod cors;
 mod errors;
+mod expected_owner;
 mod host;
 mod listing;
 mod multipart;
+mod multipart_checksums;
 mod objects;
+mod part_reads;
 mod post_object;
 mod public;
 mod usage;
@@ -41,26 +46,28 @@ pub(crate) fn service(
 ) -> s3s::service::S3Service {
     let (queues, topics) = messaging;
     let s3 = StratusS3 {
-        store,
+        store: Arc::clone(&store),
         identity: Arc::clone(&identity),
         functions,
         queues,
         topics,
     };
-    let store_for_access = Arc::clone(&s3.store);
+    let attributes = attributes::AttributesRoute { s3: s3.clone() };
     let mut builder = s3s::service::S3ServiceBuilder::new(s3);
+    builder.set_route(attributes);
     builder.set_auth(auth::KeyAuth {
         identity: Arc::clone(&identity),
     });
     builder.set_host(host::DomainHost { domain });
     builder.set_access(usage::MeteredAccess {
         identity,
-        store: store_for_access,
         usage,
+        store,
     });
     builder.build()
 }
 
+#[derive(Clone)]
 pub(crate) struct StratusS3 {
     store: Arc<Store>,
     identity: Arc<Identity>,

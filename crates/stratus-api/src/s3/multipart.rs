@@ -18,7 +18,12 @@ pub(super) async fn create(
     let caller = s3.caller(&req).await?;
     let input = req.input;
     check_key(&input.key)?;
+    let checksum = super::multipart_checksums::requested(
+        input.checksum_algorithm.as_ref(),
+        input.checksum_type.as_ref(),
+    )?;
     let mut headers = header_input!(input).into_headers();
+    headers.multipart_checksum.clone_from(&checksum);
     headers.tags = super::versioning::tags_from_header(input.tagging.as_deref())?;
     headers.lock = super::versioning::lock_from_headers(
         input.object_lock_mode.as_ref(),
@@ -34,6 +39,10 @@ pub(super) async fn create(
         bucket: Some(input.bucket),
         key: Some(input.key),
         upload_id: Some(upload.upload_id),
+        checksum_algorithm: checksum
+            .as_ref()
+            .map(|c| ChecksumAlgorithm::from(c.algorithm.clone())),
+        checksum_type: checksum.map(|c| ChecksumType::from(c.kind)),
         ..Default::default()
     }))
 }
@@ -77,6 +86,7 @@ pub(super) async fn upload_part(
         .upload_part(&caller, target, number, staged)
         .await
         .map_err(s3_error)?;
+    super::multipart_checksums::after_part(s3, &caller, target, &part, &sums).await?;
     Ok(S3Response::new(UploadPartOutput {
         e_tag: Some(etag(&part.etag)),
         checksum_crc32: sums.get("CRC32").cloned(),
@@ -179,12 +189,27 @@ pub(super) async fn complete(
 ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
-    let mut parts = Vec::new();
-    for part in input
+    let listed = input
         .multipart_upload
         .and_then(|m| m.parts)
-        .unwrap_or_default()
-    {
+        .unwrap_or_default();
+    let declared = std::collections::BTreeMap::from([
+        ("CRC32", input.checksum_crc32.clone()),
+        ("CRC32C", input.checksum_crc32c.clone()),
+        ("CRC64NVME", input.checksum_crc64nvme.clone()),
+        ("SHA1", input.checksum_sha1.clone()),
+        ("SHA256", input.checksum_sha256.clone()),
+    ]);
+    let target = (
+        input.bucket.as_str(),
+        input.key.as_str(),
+        input.upload_id.as_str(),
+    );
+    let checksum =
+        super::multipart_checksums::before_complete(s3, &caller, target, &listed, &declared)
+            .await?;
+    let mut parts = Vec::new();
+    for part in listed {
         let (Some(number), Some(tag)) = (part.part_number, part.e_tag) else {
             return s3_err(
                 S3ErrorCode::MalformedXML,
@@ -206,14 +231,20 @@ pub(super) async fn complete(
             }
             other => s3_error(other),
         })?;
-    Ok(S3Response::new(CompleteMultipartUploadOutput {
+    let mut output = CompleteMultipartUploadOutput {
         bucket: Some(input.bucket.clone()),
         key: Some(input.key.clone()),
         e_tag: Some(etag(&record.etag)),
         location: Some(format!("/{}/{}", input.bucket, input.key)),
         version_id: record.version_id.clone(),
         ..Default::default()
-    }))
+    };
+    if let Some(sum) = checksum {
+        *super::multipart_checksums::checksum_field!(output, sum.algorithm.as_str()) =
+            Some(sum.value);
+        output.checksum_type = Some(ChecksumType::from(sum.kind));
+    }
+    Ok(S3Response::new(output))
 }
 
 pub(super) async fn abort(
@@ -264,10 +295,10 @@ pub(super) async fn list_parts(
             ..Default::default()
         })
         .collect();
-    Ok(S3Response::new(ListPartsOutput {
-        bucket: Some(input.bucket),
-        key: Some(input.key),
-        upload_id: Some(input.upload_id),
+    let mut output = ListPartsOutput {
+        bucket: Some(input.bucket.clone()),
+        key: Some(input.key.clone()),
+        upload_id: Some(input.upload_id.clone()),
         is_truncated: Some(truncated),
         next_part_number_marker: if truncated {
             page.last().and_then(|p| p.part_number)
@@ -277,7 +308,14 @@ pub(super) async fn list_parts(
         max_parts: i32::try_from(max).ok(),
         parts: Some(page),
         ..Default::default()
-    }))
+    };
+    let target = (
+        input.bucket.as_str(),
+        input.key.as_str(),
+        input.upload_id.as_str(),
+    );
+    super::multipart_checksums::fill_list_parts(s3, &caller, target, &mut output).await?;
+    Ok(S3Response::new(output))
 }
 
 pub(super) async fn list_uploads(

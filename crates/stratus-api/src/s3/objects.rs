@@ -151,12 +151,18 @@ pub(super) async fn get_object(
                     input.if_unmodified_since.as_ref(),
                 )
                 .map_err(ReadError::S3)?;
-                resolve_range(input.range.as_ref(), record.size)
+                super::part_reads::range_for(
+                    input.part_number,
+                    input.range.as_ref(),
+                    record,
+                    resolve_range,
+                )
             },
         )
         .await
         .map_err(S3Error::from)?;
-    let head = describe(&record, range, input.checksum_mode.as_ref());
+    let mut head = describe(&record, range, input.checksum_mode.as_ref());
+    super::multipart_checksums::add_part_checksum(&mut head, &record.headers, input.part_number);
     let output = GetObjectOutput {
         body: Some(StreamingBlob::wrap(body)),
         content_length: head.content_length,
@@ -187,6 +193,7 @@ pub(super) async fn get_object(
         object_lock_mode: head.object_lock_mode,
         object_lock_retain_until_date: head.object_lock_retain_until_date,
         object_lock_legal_hold_status: head.object_lock_legal_hold_status,
+        checksum_type: head.checksum_type,
         ..Default::default()
     };
     if range.is_some() {
@@ -222,12 +229,16 @@ pub(super) async fn head_object(
         input.if_modified_since.as_ref(),
         input.if_unmodified_since.as_ref(),
     )?;
-    let range = resolve_range(input.range.as_ref(), record.size).map_err(S3Error::from)?;
-    Ok(S3Response::new(describe(
+    let range = super::part_reads::range_for(
+        input.part_number,
+        input.range.as_ref(),
         &record,
-        range,
-        input.checksum_mode.as_ref(),
-    )))
+        resolve_range,
+    )
+    .map_err(S3Error::from)?;
+    let mut head = describe(&record, range, input.checksum_mode.as_ref());
+    super::multipart_checksums::add_part_checksum(&mut head, &record.headers, input.part_number);
+    Ok(S3Response::new(head))
 }
 
 /// What GET and HEAD both say about an object: its headers for `range` (all of it when `None`),
@@ -274,6 +285,9 @@ fn describe(
             .lock
             .legal_hold
             .then(|| ObjectLockLegalHoldStatus::from_static(ObjectLockLegalHoldStatus::ON)),
+        checksum_type: with_sums
+            .then(|| super::multipart_checksums::checksum_type(headers))
+            .flatten(),
         ..Default::default()
     }
 }

@@ -20,12 +20,6 @@ use super::errors::s3_error;
 #[derive(Debug, Clone)]
 pub(crate) struct ActingPrincipal(pub(crate) Principal);
 
-/// An S3 error carrying a request id, as AWS's anonymous refusals do.
-pub(crate) fn with_request_id(mut error: S3Error) -> S3Error {
-    error.set_request_id(stratus_runtime::request_id());
-    error
-}
-
 fn operation(name: &str) -> Option<PublicOperation> {
     match name {
         "GetObject" | "HeadObject" => Some(PublicOperation::GetObject),
@@ -64,7 +58,7 @@ pub(crate) async fn grant(
         Ok(granted) => Ok(granted),
         // A signed request to a missing bucket is answered by its handler, as before.
         Err(StoreError::NoSuchBucket) if requester.is_some() => Ok(None),
-        Err(error) => Err(with_request_id(s3_error(error))),
+        Err(error) => Err(s3_error(error)),
     }
 }
 

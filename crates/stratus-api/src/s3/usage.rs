@@ -12,6 +12,8 @@ use stratus_meta::{RequestClass, UsageMeter};
 
 pub(crate) struct MeteredAccess {
     pub(crate) identity: Arc<Identity>,
+    /// For what buckets grant outsiders (`public.rs`) and the `x-amz-expected-bucket-owner`
+    /// check (`expected_owner.rs`).
     pub(crate) store: Arc<stratus_store::Store>,
     pub(crate) usage: Arc<UsageMeter>,
 }
@@ -52,10 +54,8 @@ impl S3Access for MeteredAccess {
         // An outsider (anonymous, or another project's key) gets what the bucket grants.
         let acting = super::public::grant(&self.store, requester.as_ref(), cx).await?;
         if acting.is_none() && cx.credentials().is_none() {
-            return Err(super::public::with_request_id(s3_error!(
-                AccessDenied,
-                "Access Denied"
-            )));
+            // The edge adds the request id (`request_ids.rs`).
+            return Err(s3_error!(AccessDenied, "Access Denied"));
         }
         // AWS bills the bucket owner for what a bucket grants outsiders.
         if let (Some(class), Some(payer)) = (
@@ -68,7 +68,8 @@ impl S3Access for MeteredAccess {
             cx.extensions_mut()
                 .insert(super::public::ActingPrincipal(acting));
         }
-        Ok(())
+        let bucket = cx.s3_path().get_bucket_name();
+        super::expected_owner::check(&self.store, bucket, cx.headers()).await
     }
 }
 

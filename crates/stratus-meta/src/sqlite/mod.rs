@@ -16,6 +16,7 @@ mod log_retention;
 mod mappings;
 mod messages;
 mod objects;
+mod part_checksums;
 mod queues;
 mod quotas;
 mod schedules;

@@ -105,7 +105,9 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         "INTEGER NOT NULL DEFAULT 0",
     )?;
     add_column_if_missing(conn, "objects", "seq", "INTEGER NOT NULL DEFAULT 1")?;
-    conn.execute_batch(super::versions::SCHEMA)
+    conn.execute_batch(super::versions::SCHEMA)?;
+    // A part's verified checksums (JSON, by algorithm), for multipart checksums.
+    add_column_if_missing(conn, "parts", "checksums", "TEXT")
 }
 
 fn add_column_if_missing(

@@ -44,6 +44,11 @@ pub(super) async fn receive_message(cx: &Context<'_>) -> OpResult {
         .queues
         .receive_message(cx.caller, &input.queue()?, &request)
         .await?;
+    // AWS omits the member when nothing was received (both protocols), and clients written
+    // against AWS test `"Messages" in resp` before indexing it.
+    if messages.is_empty() {
+        return Ok(json!({}));
+    }
     let messages: Vec<Value> = messages.into_iter().map(message_json).collect();
     Ok(json!({ "Messages": messages }))
 }

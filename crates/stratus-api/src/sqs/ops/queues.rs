@@ -31,7 +31,12 @@ pub(super) async fn list_queues(cx: &Context<'_>) -> OpResult {
         .list_queues(cx.caller, prefix, max, input.str("NextToken")?)
         .await?;
     let urls: Vec<String> = list.names.iter().map(|n| input.queue_url(n)).collect();
-    let mut out = json!({ "QueueUrls": urls });
+    // AWS omits `QueueUrls` when no queue matches, in both protocols.
+    let mut out = if urls.is_empty() {
+        json!({})
+    } else {
+        json!({ "QueueUrls": urls })
+    };
     if let Some(token) = list.next_token {
         out["NextToken"] = token.into();
     }
