@@ -80,6 +80,8 @@ mod tests {
             headers: ObjectHeaders::default(),
             body,
             parts,
+            version_id: None,
+            delete_marker: false,
         }
     }
 

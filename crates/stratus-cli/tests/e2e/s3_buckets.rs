@@ -313,7 +313,8 @@ async fn native_api_answers_health_and_problem_json() {
         serde_json::from_slice::<serde_json::Value>(&body).expect("json")["status"],
         401
     );
-    // Unsigned S3-style requests get S3's own XML error, not a native one.
+    // Unsigned S3-style requests get S3's own XML error, not a native one (for a bucket that
+    // does not exist, NoSuchBucket, as AWS answers anonymous requests).
     let (status, _, body) = http(
         "GET",
         &format!("{}/somebucket/key", server.endpoint),
@@ -321,6 +322,6 @@ async fn native_api_answers_health_and_problem_json() {
         Vec::new(),
     )
     .await;
-    assert_eq!(status, 403);
-    assert!(String::from_utf8_lossy(&body).contains("<Code>AccessDenied</Code>"));
+    assert_eq!(status, 404);
+    assert!(String::from_utf8_lossy(&body).contains("<Code>NoSuchBucket</Code>"));
 }
