@@ -55,9 +55,14 @@ def test_console_files_are_served_with_security_headers(server):
     assert sdk.status == 403 and b"AccessDenied" in sdk.body
     missing = http_request(server.endpoint + "/console/js/nope.js")
     assert missing.status == 404 and missing.headers["content-type"] == "application/problem+json"
-    # Anonymous S3 requests elsewhere are still S3's: AccessDenied in S3's XML.
+    # Anonymous S3 requests elsewhere are still S3's, in S3's XML: NoSuchBucket for a bucket that
+    # does not exist (as AWS answers), AccessDenied for one that is not public.
     anonymous = http_request(server.endpoint + "/some-bucket/key")
-    assert anonymous.status == 403 and b"AccessDenied" in anonymous.body
+    assert anonymous.status == 404 and b"NoSuchBucket" in anonymous.body
+    private = unique_bucket("private")
+    server.client().create_bucket(Bucket=private)
+    denied = http_request(f"{server.endpoint}/{private}/key")
+    assert denied.status == 403 and b"AccessDenied" in denied.body
 
 
 def test_bad_credentials_are_refused_slowly_and_create_no_session(server):
