@@ -4,6 +4,8 @@
 // usage: node console.spec.mjs URL ACCESS_KEY_ID SECRET SCREENSHOT_DIR FUNCTION_ZIP
 //
 // Flow: sign in; create a bucket; upload a file (progress bar reaches 100 %, object listed);
+// on a second bucket, enable versioning, upload two versions through the S3 POST form, read both
+// from the versions view, make the bucket public (after a warning) and private again;
 // deploy a function from FUNCTION_ZIP and invoke it (result shown); see its log line appear in
 // the live logs; visit every page (a screenshot of each into SCREENSHOT_DIR); sign out, after
 // which the old session cookie no longer works. Prints one "ok STEP" line per step; exits 1
@@ -146,6 +148,50 @@ try {
   await shot('planner');
   ok('planner placed the example application');
   ok('every page rendered');
+
+  // A second bucket (the overview's counts above are checked already): versioning, uploads
+  // through the S3 POST form, the versions view, and making the bucket public behind a warning.
+  const vbucket = `console-v-${suffix}`;
+  await page.click('#nav a[href="#/buckets"]');
+  await page.fill('#new-bucket', vbucket);
+  await page.click('#create-bucket button[type=submit]');
+  await page.click(`a[href="#/buckets/${vbucket}"]`);
+  await expectText('#versioning-state', 'Versioning: Off');
+  await page.click('#toggle-versioning');
+  await expectText('#versioning-state', 'Versioning: Enabled');
+  const notes = join(profile, 'notes.txt');
+  for (const [i, text] of ['version one\n', 'version two\n'].entries()) {
+    writeFileSync(notes, text);
+    await page.setInputFiles('#post-file', notes);
+    await page.click('#post-upload-form button[type=submit]');
+    await expectText('#post-status', 'uploaded notes.txt');
+    if (i === 0) await page.locator('#object-list a.object-link').first().waitFor();
+    await page.waitForTimeout(500);
+  }
+  ok('uploaded twice through the S3 POST form');
+  await page.click('#tab-versions');
+  await page.locator('#version-list a.version-link').nth(1).waitFor();
+  const versionLinks = await page.$$eval('#version-list a.version-link', (els) => els.map((e) => e.getAttribute('href')));
+  if (versionLinks.length !== 2) throw new Error(`expected 2 versions, the page lists ${versionLinks.length}`);
+  const bodies = await page.evaluate(async (hrefs) => Promise.all(hrefs.map(async (u) => (await fetch(u)).text())), versionLinks);
+  if (bodies.join('') !== 'version two\nversion one\n') throw new Error(`versions read back as ${JSON.stringify(bodies)}`);
+  await expectText('#version-list', 'latest');
+  await shot('bucket-versions');
+  ok('versions listed newest first and each readable');
+  // Unsigned S3 requests from the page: the session cookie means nothing to S3.
+  const anonymousList = () => page.evaluate(async (b) => (await fetch(`/${b}?list-type=2`, { credentials: 'omit' })).status, vbucket);
+  if (await anonymousList() !== 403) throw new Error('a private bucket answered an anonymous listing');
+  let warning = '';
+  page.once('dialog', (dialog) => { warning = dialog.message(); dialog.accept(); });
+  await page.click('#make-public');
+  await page.locator('#public-warning').waitFor();
+  if (!warning.includes('Anyone on the internet')) throw new Error(`no warning before making the bucket public: ${warning}`);
+  if (await anonymousList() !== 200) throw new Error('a public bucket refused an anonymous listing');
+  await shot('bucket-public');
+  await page.click('#make-private');
+  await expectText('#access-state', 'Access: private');
+  if (await anonymousList() !== 403) throw new Error('the bucket stayed public after Make private');
+  ok('made public after a warning, anonymous listing allowed, then private again');
 
   const csrfLess = await page.evaluate(async (b) => (await fetch(`/v1/buckets/${b}-x`, { method: 'PUT' })).status, bucket);
   if (csrfLess !== 403) throw new Error(`a cookie request without the CSRF header got ${csrfLess}`);

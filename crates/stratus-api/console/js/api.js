@@ -72,3 +72,30 @@ export function upload(path, file, onProgress) {
 export function keyPath(key) {
   return key.split('/').map(encodeURIComponent).join('/');
 }
+
+// An S3 POST Object upload (the form from /v1/buckets/B/upload-form) with progress: the form's
+// fields, then the file last, as S3 requires. The answer is S3's XML; an error's <Message> is
+// the Error's message.
+export function postForm(form, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const data = new FormData();
+    for (const [name, value] of Object.entries(form.fields)) data.append(name, value);
+    data.append('Content-Type', file.type || 'application/octet-stream');
+    data.append('file', file);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', form.url);
+    xhr.upload.addEventListener('progress', (e) => { if (e.lengthComputable) onProgress(e.loaded, e.total); });
+    xhr.addEventListener('load', () => {
+      const xml = new DOMParser().parseFromString(xhr.responseText || '<x/>', 'application/xml');
+      const text = (tag) => xml.getElementsByTagName(tag)[0]?.textContent || '';
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(file.size, file.size);
+        resolve({ key: text('Key'), etag: text('ETag') });
+      } else {
+        reject(new ApiError(`${text('Code') || 'HTTP'}: ${text('Message') || xhr.statusText} (HTTP ${xhr.status})`, xhr.status));
+      }
+    });
+    xhr.addEventListener('error', () => reject(new ApiError('network error during upload', 0)));
+    xhr.send(data);
+  });
+}

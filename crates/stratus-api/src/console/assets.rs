@@ -33,6 +33,7 @@ pub(crate) static ASSETS: &[Asset] = &[
     asset!("js/pages/signin.js", JS),
     asset!("js/pages/overview.js", JS),
     asset!("js/pages/buckets.js", JS),
+    asset!("js/pages/bucket_settings.js", JS),
     asset!("js/pages/functions.js", JS),
     asset!("js/pages/function_detail.js", JS),
     asset!("js/pages/apps.js", JS),

@@ -15,7 +15,7 @@ use http::{HeaderMap, Method, Response, StatusCode};
 use serde::Deserialize;
 use stratus_client::buckets::{Bucket, BucketList, ObjectList, ObjectSummary, StoredObject};
 use stratus_core::{Action, BucketName, EventKind, ObjectKey};
-use stratus_store::{ObjectHeaders, ObjectWrite, StoreError, WriteCondition};
+use stratus_store::{ObjectHeaders, ObjectWrite, StoreError, VersionSelector, WriteCondition};
 
 use super::caller::Caller;
 use super::problem::{ApiResult, Problem};
@@ -247,18 +247,37 @@ pub(crate) async fn put_object(
     }))
 }
 
-/// Streams the object's bytes with its `Content-Type`, `Content-Length` and `ETag`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct VersionQuery {
+    /// One version of the object (`null`: the one written while versioning was off); absent:
+    /// the current version.
+    version_id: Option<String>,
+}
+
+impl VersionQuery {
+    fn selector(&self) -> VersionSelector {
+        VersionSelector::from_query(self.version_id.as_deref())
+    }
+}
+
+/// Streams the object's bytes (the current version, or `version_id`'s) with its
+/// `Content-Type`, `Content-Length` and `ETag`.
 #[utoipa::path(get, path = "/v1/buckets/{bucket}/objects/{key}", tag = "buckets",
-    params(("bucket" = String, Path), ("key" = String, Path)),
+    params(("bucket" = String, Path), ("key" = String, Path), VersionQuery),
     responses((status = 200, description = "The object's bytes", body = stratus_client::Binary, content_type = "application/octet-stream")))]
 pub(crate) async fn get_object(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path((bucket, key)): Path<(String, String)>,
+    Query(version): Query<VersionQuery>,
 ) -> ApiResult<Response<Body>> {
     let (record, _, body) = state
         .store
-        .get_object(&caller, &bucket, &key, |_| Ok::<_, StoreError>(None))
+        .get_object_version(&caller, (&bucket, &key, &version.selector()), |_| {
+            Ok::<_, StoreError>(None)
+        })
         .await?;
     let content_type = record
         .headers
@@ -280,15 +299,25 @@ pub(crate) async fn get_object(
         })
 }
 
-/// Deletes the object; a missing key succeeds, as in S3.
+/// Deletes the object (in a versioned bucket: adds a delete marker), or with `version_id` that
+/// one version for good unless Object Lock keeps it; a missing key succeeds, as in S3.
 #[utoipa::path(delete, path = "/v1/buckets/{bucket}/objects/{key}", tag = "buckets",
-    params(("bucket" = String, Path), ("key" = String, Path)),
+    params(("bucket" = String, Path), ("key" = String, Path), VersionQuery),
     responses((status = 204, description = "Deleted (or was absent)")))]
 pub(crate) async fn delete_object(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path((bucket, key)): Path<(String, String)>,
+    Query(version): Query<VersionQuery>,
 ) -> ApiResult<StatusCode> {
-    state.store.delete_object(&caller, &bucket, &key).await?;
+    match version.selector() {
+        VersionSelector::Current => state.store.delete_object(&caller, &bucket, &key).await?,
+        selector => {
+            state
+                .store
+                .delete_object_version(&caller, (&bucket, &key, &selector), false)
+                .await?
+        }
+    };
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,6 +5,7 @@
 //! shared pieces ([`problem`], [`caller`], [`state`], [`table`]), never this module.
 
 pub(crate) mod apps;
+pub(crate) mod bucket_settings;
 pub(crate) mod buckets;
 pub(crate) mod caller;
 pub(crate) mod cost;
@@ -21,6 +22,7 @@ pub(crate) mod problem;
 pub(crate) mod projects;
 pub(crate) mod state;
 pub(crate) mod table;
+pub(crate) mod upload_form;
 pub(crate) mod urls;
 
 use http::Method;
@@ -42,6 +44,8 @@ fn app_table() -> RouteTable<AppState> {
         .merge(environments::table())
         .merge(apps::table())
         .merge(buckets::table())
+        .merge(bucket_settings::table())
+        .merge(upload_form::table())
         .merge(cost::table())
         .merge(cost_compare::table())
         .merge(openapi::table())

@@ -11,8 +11,8 @@ use utoipa::{Modify, OpenApi};
 use super::state::AppState;
 use super::table::RouteTable;
 use super::{
-    apps, buckets, cost, cost_compare, environments, events, functions, health, keys, messaging,
-    plan, projects, urls,
+    apps, bucket_settings, buckets, cost, cost_compare, environments, events, functions, health,
+    keys, messaging, plan, projects, upload_form, urls,
 };
 
 #[derive(OpenApi)]
@@ -29,6 +29,8 @@ use super::{
         events::recent_events,
         buckets::list_buckets, buckets::show_bucket, buckets::create_bucket, buckets::delete_bucket,
         buckets::list_objects, buckets::put_object, buckets::get_object, buckets::delete_object,
+        bucket_settings::show_settings, bucket_settings::set_versioning, bucket_settings::set_acl,
+        bucket_settings::list_versions, upload_form::upload_form,
         functions::list, functions::show, functions::deploy, functions::configure,
         functions::remove, functions::invoke, functions::logs, functions::dead_letters,
         functions::invocation,

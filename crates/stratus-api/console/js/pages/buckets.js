@@ -1,8 +1,10 @@
 // Buckets: list, create, delete; inside a bucket, browse by prefix with "folders" (common
-// prefixes computed from the keys), upload with a progress bar, download, delete.
+// prefixes computed from the keys), upload with a progress bar (a PUT, or an S3 POST form),
+// download, delete; versioning, public access and the versions view (bucket_settings.js).
 
 import { api, get, keyPath, upload } from '../api.js';
 import { bytes, clear, flash, guarded, h, num, table, when } from '../dom.js';
+import { postUploadForm, settingsBar, versionsTable } from './bucket_settings.js';
 
 async function listAll(bucket, prefix) {
   const objects = [];
@@ -51,6 +53,22 @@ function crumbs(bucket, prefix) {
   return h('p', { class: 'crumbs' }, links);
 }
 
+// "Objects" and "Versions" links for the same prefix.
+function viewTabs(bucket, prefix, current) {
+  const link = (name, label) => {
+    const q = new URLSearchParams({ prefix });
+    if (name === 'versions') q.set('view', 'versions');
+    return name === current ? h('strong', {}, label) : h('a', { href: `#/buckets/${encodeURIComponent(bucket)}?${q}`, id: `tab-${name}` }, label);
+  };
+  return h('p', { class: 'tabs' }, link('objects', 'Objects'), ' | ', link('versions', 'Versions'));
+}
+
+async function renderVersions(view, bucket, prefix) {
+  const rerender = () => renderVersions(view, bucket, prefix);
+  clear(view, h('h1', {}, `Bucket ${bucket}`), crumbs(bucket, prefix), await settingsBar(bucket, rerender),
+    viewTabs(bucket, prefix, 'versions'), await versionsTable(bucket, prefix, rerender));
+}
+
 async function renderBucket(view, bucket, prefix) {
   const objects = await listAll(bucket, prefix);
   const folders = new Set();
@@ -96,11 +114,14 @@ async function renderBucket(view, bucket, prefix) {
       h('a', { href: base + keyPath(o.key), download: o.key.split('/').pop(), class: 'object-link' }, o.key.slice(prefix.length)),
       num(bytes(o.size)), when(o.last_modified_ms), remove(o.key)]),
   ];
-  clear(view, h('h1', {}, `Bucket ${bucket}`), crumbs(bucket, prefix), form,
+  const rerender = () => renderBucket(view, bucket, prefix);
+  clear(view, h('h1', {}, `Bucket ${bucket}`), crumbs(bucket, prefix), await settingsBar(bucket, rerender),
+    form, postUploadForm(bucket, prefix, rerender), viewTabs(bucket, prefix, 'objects'),
     h('div', { id: 'object-list' }, table(['Name', 'Size', 'Modified', ''], rows, 'No objects under this prefix.')));
 }
 
 export async function render(view, { arg, query }) {
+  if (arg && query.get('view') === 'versions') return renderVersions(view, arg, query.get('prefix') || '');
   if (arg) return renderBucket(view, arg, query.get('prefix') || '');
   return renderList(view);
 }
