@@ -291,6 +291,19 @@ def test_lock_requests_on_a_bucket_without_lock_are_refused(s3):
         s3.put_object_retention(Bucket=bucket, Key="k", Retention={"Mode": "GOVERNANCE", "RetainUntilDate": until(1)})
     with raises_s3("InvalidRequest", 400):
         s3.get_object_legal_hold(Bucket=bucket, Key="k")
+    # Lock headers on a write: refused, as AWS does, and nothing is written.
+    with raises_s3("InvalidRequest", 400):
+        s3.put_object(Bucket=bucket, Key="locked", Body=b"x", ObjectLockMode="GOVERNANCE",
+                      ObjectLockRetainUntilDate=until(1))
+    with raises_s3("InvalidRequest", 400):
+        s3.put_object(Bucket=bucket, Key="locked", Body=b"x", ObjectLockLegalHoldStatus="ON")
+    with raises_s3("InvalidRequest", 400):
+        s3.create_multipart_upload(Bucket=bucket, Key="locked", ObjectLockLegalHoldStatus="ON")
+    with raises_s3("InvalidRequest", 400):
+        s3.copy_object(Bucket=bucket, Key="locked", CopySource={"Bucket": bucket, "Key": "k"},
+                       ObjectLockLegalHoldStatus="ON")
+    assert "Versions" not in s3.list_object_versions(Bucket=bucket, Prefix="locked")
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
 
 
 def test_versions_count_toward_storage(server):

@@ -41,6 +41,7 @@ impl Store {
         headers: ObjectHeaders,
     ) -> StoreResult<UploadRecord> {
         self.authorize(caller, bucket, Action::Write).await?;
+        self.check_lock_allowed(bucket, &headers.lock).await?;
         let upload = UploadRecord {
             upload_id: hex::encode(rand::random::<[u8; 16]>()),
             bucket: bucket.to_owned(),

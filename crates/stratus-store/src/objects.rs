@@ -74,6 +74,8 @@ impl Store {
         staged: StagedBody,
     ) -> StoreResult<ObjectRecord> {
         self.authorize(caller, &write.bucket, Action::Write).await?;
+        self.check_lock_allowed(&write.bucket, &write.headers.lock)
+            .await?;
         let mut record = ObjectRecord {
             bucket: write.bucket,
             key: write.key,

@@ -7,7 +7,7 @@ use stratus_core::{Action, EventKind};
 use stratus_identity::Principal;
 use stratus_meta::{
     BucketObjectLock, BucketRecord, BucketVersioning, Garbage, MetaError, ObjectHeaders,
-    ObjectVersionSummary, Retention, RetentionMode, VersionCursor, VersionSelector,
+    ObjectLock, ObjectVersionSummary, Retention, RetentionMode, VersionCursor, VersionSelector,
 };
 
 use crate::{Store, StoreError, StoreResult, now_ms};
@@ -107,6 +107,33 @@ impl Store {
     ) -> StoreResult<(BucketVersioning, Option<BucketObjectLock>)> {
         let record = self.bucket_record(caller, bucket, Action::Read).await?;
         Ok((record.versioning, record.object_lock))
+    }
+
+    /// Refuses a write that asks for a retention or legal hold in a bucket without Object Lock,
+    /// as S3 does (`InvalidRequest`), rather than storing a lock nothing would enforce. Checked
+    /// before the write's transaction: lock is never turned off, so the answer cannot go stale.
+    ///
+    /// # Errors
+    /// `InvalidRequest`, `NoSuchBucket`.
+    pub(crate) async fn check_lock_allowed(
+        &self,
+        bucket: &str,
+        lock: &ObjectLock,
+    ) -> StoreResult<()> {
+        if *lock == ObjectLock::default() {
+            return Ok(());
+        }
+        let record = self
+            .meta
+            .get_bucket(bucket)
+            .await?
+            .ok_or(StoreError::NoSuchBucket)?;
+        if record.object_lock.is_none() {
+            return Err(StoreError::InvalidRequest(
+                "Bucket is missing Object Lock Configuration".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Sets the bucket's Object Lock configuration (its default retention). Lock can be turned on
