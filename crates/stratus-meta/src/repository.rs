@@ -202,6 +202,12 @@ pub trait BucketConfigRepository: Send + Sync + 'static {
         bucket: &str,
         kind: crate::BucketConfigKind,
     ) -> MetaResult<Option<String>>;
+    /// Every bucket that has a document of `kind`, with the document, by bucket name (for
+    /// background work such as the lifecycle sweeper).
+    async fn buckets_with_config(
+        &self,
+        kind: crate::BucketConfigKind,
+    ) -> MetaResult<Vec<(String, String)>>;
 }
 
 /// How long each function's logs are kept (CloudWatch Logs' retention policy of its group).

@@ -419,7 +419,12 @@ impl ObjectRepository for SqliteMeta {
                 return Ok(Garbage::default());
             };
             if garbage.delete_marker {
-                event.event.kind = EventKind::DeleteMarkerCreated;
+                // A lifecycle expiration keeps its own event family (`LifecycleExpiration:*`).
+                event.event.kind = if event.event.kind == EventKind::LifecycleExpirationDelete {
+                    EventKind::LifecycleExpirationDeleteMarkerCreated
+                } else {
+                    EventKind::DeleteMarkerCreated
+                };
             }
             event.event.version_id.clone_from(&garbage.version_id);
             record_events(conn, &rules, &event, &mut garbage)?;
