@@ -37,6 +37,11 @@ pub struct FileConfig {
     /// How often each project's stored bytes are sampled for storage billing, e.g. `"1h"`.
     #[serde(default, deserialize_with = "duration")]
     pub storage_sample_interval: Option<Duration>,
+    /// How often bucket lifecycle rules are applied, e.g. `"1h"`.
+    #[serde(default, deserialize_with = "duration")]
+    pub lifecycle_interval: Option<Duration>,
+    /// Seconds in one lifecycle day (a test knob; see docs/s3.md).
+    pub lifecycle_day_seconds: Option<u64>,
     /// The price catalog bills use (`[prices.lambda]`, `[prices.s3]`, `[[prices.instances]]`);
     /// omitted prices keep AWS's public defaults.
     pub prices: Option<stratus_cost::PriceCatalog>,
