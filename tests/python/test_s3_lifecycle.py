@@ -280,6 +280,20 @@ def test_expired_delete_markers_are_removed(fast_s3):
     assert len(versions) == 1 and len(markers) == 1
 
 
+def test_marker_expires_once_noncurrent_expiry_removed_what_it_hid(fast_s3):
+    bucket = new_bucket(fast_s3, versioned=True)
+    fast_s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    fast_s3.delete_object(Bucket=bucket, Key="k")
+    put_rules(fast_s3, bucket, rule("dm", "", Expiration={"ExpiredObjectDeleteMarker": True}),
+              rule("noncur", "", NoncurrentVersionExpiration={"NoncurrentDays": 1}))
+    # First the hidden version goes (noncurrent for a day), then the marker is alone and goes.
+    wait_until(lambda: versions_of(fast_s3, bucket, "k") == ([], []), timeout=10, what="key fully gone")
+    with pytest.raises(ClientError) as exc:
+        fast_s3.head_object(Bucket=bucket, Key="k")
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert "x-amz-delete-marker" not in exc.value.response["ResponseMetadata"]["HTTPHeaders"]
+
+
 def test_incomplete_multipart_uploads_are_aborted(fast_s3):
     bucket = new_bucket(fast_s3)
     stale = fast_s3.create_multipart_upload(Bucket=bucket, Key="mp/a")["UploadId"]

@@ -51,7 +51,8 @@ pub(crate) struct ServerArgs {
     /// How often bucket lifecycle rules are applied, e.g. 1h or 10s [default: 1h].
     #[arg(long, env = "STRATUS_LIFECYCLE_INTERVAL", value_parser = parse_duration_arg)]
     lifecycle_interval: Option<Duration>,
-    /// For tests only: one lifecycle day lasts this many seconds (docs/s3.md) [default: 86400].
+    /// For tests only: one lifecycle day lasts this many seconds (docs/s3-lifecycle.md)
+    /// [default: 86400].
     #[arg(long, env = "STRATUS_LIFECYCLE_DAY_SECONDS", hide = true)]
     lifecycle_day_seconds: Option<u64>,
     /// Serve GET /metrics without a token (for Prometheus on a trusted network); by default it
