@@ -59,7 +59,12 @@ pub trait MultipartChecksumRepository: Send + Sync + 'static {
 /// transaction: the row change and its outbox events commit together or not at all.
 #[async_trait]
 pub trait ObjectRepository:
-    BucketConfigRepository + MultipartChecksumRepository + Send + Sync + 'static
+    BucketConfigRepository
+    + MultipartChecksumRepository
+    + crate::LifecycleRepository
+    + Send
+    + Sync
+    + 'static
 {
     /// Fails with [`crate::MetaError::BucketOwnedBy`] when the name is taken (by any project).
     async fn create_bucket(&self, bucket: BucketRecord) -> MetaResult<()>;

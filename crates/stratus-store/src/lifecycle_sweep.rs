@@ -260,8 +260,9 @@ impl Store {
                     && expires_at.is_some_and(|at| pass.now >= at)
                     && self.selects(pass, rule, current).await?
                 {
-                    self.expire_current(pass, &current.key).await?;
-                    report.expired_current += 1;
+                    if self.expire_current(pass, current).await? {
+                        report.expired_current += 1;
+                    }
                     return Ok(());
                 }
                 // A delete marker with no versions left behind it is an expired object
@@ -309,19 +310,28 @@ impl Store {
     }
 
     /// Expires a current version as a client's DELETE would: removed in an unversioned bucket,
-    /// hidden by a delete marker in a versioned one.
-    async fn expire_current(&self, pass: &BucketPass<'_>, key: &str) -> StoreResult<()> {
+    /// hidden by a delete marker in a versioned one. Only the version judged due is expired (a
+    /// client's newer write since is left alone: `false`).
+    async fn expire_current(
+        &self,
+        pass: &BucketPass<'_>,
+        current: &ObjectVersionSummary,
+    ) -> StoreResult<bool> {
         let event = self.pending_event(
             &pass.actor,
             EventKind::LifecycleExpirationDelete,
-            (pass.bucket, key, 0, ""),
+            (pass.bucket, &current.key, 0, ""),
         );
-        let garbage = self
+        let expected = (current.version_id.clone(), current.last_modified_ms);
+        let Some(garbage) = self
             .meta
-            .delete_object(pass.bucket, key, new_version_id(), event)
-            .await?;
+            .expire_current_if(pass.bucket, &current.key, expected, new_version_id(), event)
+            .await?
+        else {
+            return Ok(false);
+        };
         self.after_commit(garbage).await;
-        Ok(())
+        Ok(true)
     }
 
     /// Removes one version for good; `false` when Object Lock keeps it.

@@ -419,12 +419,7 @@ impl ObjectRepository for SqliteMeta {
                 return Ok(Garbage::default());
             };
             if garbage.delete_marker {
-                // A lifecycle expiration keeps its own event family (`LifecycleExpiration:*`).
-                event.event.kind = if event.event.kind == EventKind::LifecycleExpirationDelete {
-                    EventKind::LifecycleExpirationDeleteMarkerCreated
-                } else {
-                    EventKind::DeleteMarkerCreated
-                };
+                event.event.kind = EventKind::DeleteMarkerCreated;
             }
             event.event.version_id.clone_from(&garbage.version_id);
             record_events(conn, &rules, &event, &mut garbage)?;
