@@ -340,22 +340,25 @@ def test_expirations_emit_lifecycle_events(fast_server, fast_s3):
     sqs = aws_client(fast_server, "sqs")
     queue_url = sqs.create_queue(QueueName=unique_bucket("lc-events"))["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    bucket = new_bucket(fast_s3, versioned=True)
-    fast_s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
-        "QueueConfigurations": [{"Id": "lc", "QueueArn": queue_arn,
-                                 "Events": ["s3:LifecycleExpiration:*", "s3:ObjectRemoved:*"]}]})
-    fast_s3.put_object(Bucket=bucket, Key="e/a", Body=b"x")
-    put_rules(fast_s3, bucket, rule("exp", "e/"))
-    names: list[str] = []
+    notify = {"QueueConfigurations": [{"Id": "lc", "QueueArn": queue_arn,
+                                       "Events": ["s3:LifecycleExpiration:*", "s3:ObjectRemoved:*"]}]}
+    versioned, plain = new_bucket(fast_s3, versioned=True), new_bucket(fast_s3)
+    for bucket in (versioned, plain):
+        fast_s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=notify)
+        fast_s3.put_object(Bucket=bucket, Key="e/a", Body=b"x")
+        put_rules(fast_s3, bucket, rule("exp", "e/"))
+    seen: set[tuple[str, str]] = set()
 
     def received() -> bool:
-        for msg in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages", []):
-            names.extend(r["eventName"] for r in json.loads(msg["Body"]).get("Records", []))
-        return bool(names)
+        for msg in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1,
+                                       MaxNumberOfMessages=10).get("Messages", []):
+            for record in json.loads(msg["Body"]).get("Records", []):
+                seen.add((record["s3"]["bucket"]["name"], record["eventName"]))
+        return len(seen) >= 2
 
-    wait_until(received, timeout=12, what="a lifecycle event")
+    wait_until(received, timeout=12, what="lifecycle events from both buckets")
     # A lifecycle expiration is not a client's ObjectRemoved.
-    assert names == ["LifecycleExpiration:DeleteMarkerCreated"]
+    assert seen == {(versioned, "LifecycleExpiration:DeleteMarkerCreated"), (plain, "LifecycleExpiration:Delete")}
 
 
 def test_sweeper_finishes_pending_work_after_a_crash(new_server):
