@@ -219,6 +219,20 @@ def test_expiration_header_on_put_head_and_get(s3, bucket):
     assert expiration_header(s3.head_object(Bucket=bucket, Key="h/a", VersionId="null")) is None
 
 
+def test_expiration_header_on_copy_and_multipart_completion(s3, bucket):
+    put_rules(s3, bucket, rule("c", "c/", Expiration={"Days": 2}))
+    s3.put_object(Bucket=bucket, Key="src", Body=b"x")
+    copied = s3.copy_object(Bucket=bucket, Key="c/copy", CopySource={"Bucket": bucket, "Key": "src"})
+    head = s3.head_object(Bucket=bucket, Key="c/copy")
+    assert expiration_header(copied) == expected_header(head["LastModified"], 2, "c")
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="c/mp")["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="c/mp", UploadId=upload, PartNumber=1, Body=b"part")
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="c/mp", UploadId=upload, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    head = s3.head_object(Bucket=bucket, Key="c/mp")
+    assert expiration_header(done) == expected_header(head["LastModified"], 2, "c")
+
+
 def test_expiration_header_follows_tag_and_date_rules(s3, bucket):
     put_rules(s3, bucket, {"ID": "tagged", "Status": "Enabled", "Filter": {"Tag": {"Key": "tmp", "Value": "1"}},
                            "Expiration": {"Date": dt.datetime(2099, 3, 1, tzinfo=dt.UTC)}})

@@ -396,3 +396,16 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_days_count_from_the_next_midnight_test_days_from_the_instant() {
+        let noon = 3 * DAY_MS + DAY_MS / 2;
+        assert_eq!(LifecycleClock::default().due(noon, 1), 5 * DAY_MS);
+        let fast = LifecycleClock { day_ms: 1000 };
+        assert_eq!(fast.due(noon, 2), noon + 2000);
+    }
+}

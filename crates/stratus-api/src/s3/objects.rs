@@ -532,9 +532,11 @@ pub(super) async fn copy_object(
         last_modified: Some(timestamp(record.last_modified_ms)),
         ..Default::default()
     };
+    let expiration = s3.store.expiration_of(&record).await.map_err(s3_error)?;
     Ok(S3Response::new(CopyObjectOutput {
         copy_object_result: Some(result),
         copy_source_version_id: source_version,
+        expiration,
         version_id: record.version_id,
         ..Default::default()
     }))
