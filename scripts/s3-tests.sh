@@ -103,8 +103,12 @@ while IFS= read -r name; do unset "${name}"; done < <(compgen -e | grep -E '^(AW
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
 export AWS_DEFAULT_REGION=us-east-1 NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 
+# Lifecycle tests wait a few lifecycle "days": one lasts lc_day seconds here (the test knob
+# --lifecycle-day-seconds, RGW's rgw_lc_debug_interval), and rules are applied every second.
+lc_day=2
 mkdir -p "${work}/data"
 "${stratus_bin}" server --data-dir "${work}/data" --listen 127.0.0.1:0 \
+    --lifecycle-day-seconds "${lc_day}" --lifecycle-interval 1s \
     >"${work}/server.log" 2>&1 </dev/null &
 server_pid=$!
 
@@ -132,7 +136,7 @@ if [[ -z "${endpoint}" ]]; then
 fi
 
 "${python}" "${repo}/scripts/s3_tests.py" config --stratus-bin "${stratus_bin}" --data-dir "${work}/data" \
-    --out "${work}/s3tests.conf"
+    --out "${work}/s3tests.conf" --lc-day-seconds "${lc_day}"
 echo "s3-tests: ${stratus_bin} at ${endpoint}; pytest on tests/s3-tests/s3tests/functional/test_s3.py"
 
 # --tb=no: a run has ~150 expected failures; the report below names the ones that matter (the

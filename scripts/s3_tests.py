@@ -110,6 +110,8 @@ def write_config(args: argparse.Namespace) -> None:
                    "email": f"{role}@s3tests.invalid"}
         if role == "main":
             section["api_name"] = REGION
+            # How long the suite's lifecycle tests take one "day" to be (RGW's rgw_lc_debug_interval).
+            section["lc_debug_interval"] = str(args.lc_day_seconds)
         if role == "tenant":
             section["tenant"] = "s3tests-tenant"
         cfg[f"s3 {role}"] = section
@@ -195,6 +197,8 @@ def main() -> int:
     cfg.add_argument("--stratus-bin", required=True)
     cfg.add_argument("--data-dir", required=True)
     cfg.add_argument("--out", required=True)
+    cfg.add_argument("--lc-day-seconds", type=int, default=10,
+                     help="the server's --lifecycle-day-seconds (the suite's lc_debug_interval)")
     rep = sub.add_parser("report", help="per-group pass counts and the comparison with the expected list")
     rep.add_argument("--junit", required=True)
     rep.add_argument("--expected", required=True)

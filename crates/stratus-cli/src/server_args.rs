@@ -48,6 +48,13 @@ pub(crate) struct ServerArgs {
     /// How often stored bytes are sampled for storage billing, e.g. 1h [default: 1h].
     #[arg(long, env = "STRATUS_STORAGE_SAMPLE_INTERVAL", value_parser = parse_duration_arg)]
     storage_sample_interval: Option<Duration>,
+    /// How often bucket lifecycle rules are applied, e.g. 1h or 10s [default: 1h].
+    #[arg(long, env = "STRATUS_LIFECYCLE_INTERVAL", value_parser = parse_duration_arg)]
+    lifecycle_interval: Option<Duration>,
+    /// For tests only: one lifecycle day lasts this many seconds (docs/s3-lifecycle.md)
+    /// [default: 86400].
+    #[arg(long, env = "STRATUS_LIFECYCLE_DAY_SECONDS", hide = true)]
+    lifecycle_day_seconds: Option<u64>,
     /// Serve GET /metrics without a token (for Prometheus on a trusted network); by default it
     /// needs an operator key (admin key of the `admin` project) as a bearer token.
     #[arg(long, env = "STRATUS_PUBLIC_METRICS")]
@@ -190,6 +197,18 @@ impl ServerArgs {
                 self.storage_sample_interval
                     .or(file.storage_sample_interval)
                     .unwrap_or(defaults.storage_sample_interval),
+            )?,
+            lifecycle_interval: positive(
+                "lifecycle_interval",
+                self.lifecycle_interval
+                    .or(file.lifecycle_interval)
+                    .unwrap_or(defaults.lifecycle_interval),
+            )?,
+            lifecycle_day: positive(
+                "lifecycle_day_seconds",
+                self.lifecycle_day_seconds
+                    .or(file.lifecycle_day_seconds)
+                    .map_or(defaults.lifecycle_day, Duration::from_secs),
             )?,
             // Prices come from the file alone: a catalog is too big for flags.
             prices: file.prices.unwrap_or(defaults.prices),

@@ -15,6 +15,11 @@ pub enum EventKind {
     /// A delete without a version id in a versioned bucket: the key now reads as absent, every
     /// version is kept.
     DeleteMarkerCreated,
+    /// A bucket lifecycle rule removed an object or version for good.
+    LifecycleExpirationDelete,
+    /// A bucket lifecycle rule expired the current version of a versioned object: a delete
+    /// marker now hides it.
+    LifecycleExpirationDeleteMarkerCreated,
 }
 
 impl EventKind {
@@ -28,6 +33,10 @@ impl EventKind {
             EventKind::CompleteMultipartUpload => "ObjectCreated:CompleteMultipartUpload",
             EventKind::Delete => "ObjectRemoved:Delete",
             EventKind::DeleteMarkerCreated => "ObjectRemoved:DeleteMarkerCreated",
+            EventKind::LifecycleExpirationDelete => "LifecycleExpiration:Delete",
+            EventKind::LifecycleExpirationDeleteMarkerCreated => {
+                "LifecycleExpiration:DeleteMarkerCreated"
+            }
         }
     }
 
@@ -83,7 +92,7 @@ pub struct NotificationRule {
 /// Reports whether `pattern` is an event name S3 accepts in a notification configuration.
 #[must_use]
 pub fn is_known_event_pattern(pattern: &str) -> bool {
-    const KNOWN: [&str; 9] = [
+    const KNOWN: [&str; 12] = [
         "s3:ObjectCreated:*",
         "s3:ObjectCreated:Put",
         "s3:ObjectCreated:Post",
@@ -92,6 +101,9 @@ pub fn is_known_event_pattern(pattern: &str) -> bool {
         "s3:ObjectRemoved:*",
         "s3:ObjectRemoved:Delete",
         "s3:ObjectRemoved:DeleteMarkerCreated",
+        "s3:LifecycleExpiration:*",
+        "s3:LifecycleExpiration:Delete",
+        "s3:LifecycleExpiration:DeleteMarkerCreated",
         "s3:*",
     ];
     KNOWN.contains(&pattern)

@@ -1,5 +1,5 @@
 //! Per-bucket configuration documents (ACL, policy, public access block, CORS, website,
-//! tagging), stored one row per kind. The store validates a document before it is stored and
+//! tagging, lifecycle), stored one row per kind. The store validates a document before it is stored and
 //! owns its format; this layer keeps the text.
 
 /// Which configuration a document is.
@@ -13,6 +13,8 @@ pub enum BucketConfigKind {
     Cors,
     Website,
     Tagging,
+    /// The lifecycle configuration (its rules, as the store's JSON).
+    Lifecycle,
 }
 
 impl BucketConfigKind {
@@ -25,6 +27,7 @@ impl BucketConfigKind {
             Self::Cors => "cors",
             Self::Website => "website",
             Self::Tagging => "tagging",
+            Self::Lifecycle => "lifecycle",
         }
     }
 }

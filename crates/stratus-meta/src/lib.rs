@@ -33,6 +33,7 @@
 mod app_records;
 mod bucket_config_records;
 mod function_records;
+mod lifecycle_repository;
 mod mapping_records;
 mod queue_records;
 mod quota_records;
@@ -47,6 +48,7 @@ mod version_records;
 pub use app_records::AppRecord;
 pub use bucket_config_records::BucketConfigKind;
 pub use function_records::*;
+pub use lifecycle_repository::{ExpectedVersion, LifecycleRepository};
 pub use mapping_records::MappingRecord;
 pub use queue_records::*;
 pub use quota_records::{QuotaLimits, StoredUsage};

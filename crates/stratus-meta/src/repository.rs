@@ -59,7 +59,12 @@ pub trait MultipartChecksumRepository: Send + Sync + 'static {
 /// transaction: the row change and its outbox events commit together or not at all.
 #[async_trait]
 pub trait ObjectRepository:
-    BucketConfigRepository + MultipartChecksumRepository + Send + Sync + 'static
+    BucketConfigRepository
+    + MultipartChecksumRepository
+    + crate::LifecycleRepository
+    + Send
+    + Sync
+    + 'static
 {
     /// Fails with [`crate::MetaError::BucketOwnedBy`] when the name is taken (by any project).
     async fn create_bucket(&self, bucket: BucketRecord) -> MetaResult<()>;
@@ -202,6 +207,12 @@ pub trait BucketConfigRepository: Send + Sync + 'static {
         bucket: &str,
         kind: crate::BucketConfigKind,
     ) -> MetaResult<Option<String>>;
+    /// Every bucket that has a document of `kind`, with the document, by bucket name (for
+    /// background work such as the lifecycle sweeper).
+    async fn buckets_with_config(
+        &self,
+        kind: crate::BucketConfigKind,
+    ) -> MetaResult<Vec<(String, String)>>;
 }
 
 /// How long each function's logs are kept (CloudWatch Logs' retention policy of its group).

@@ -37,6 +37,11 @@ pub struct FileConfig {
     /// How often each project's stored bytes are sampled for storage billing, e.g. `"1h"`.
     #[serde(default, deserialize_with = "duration")]
     pub storage_sample_interval: Option<Duration>,
+    /// How often bucket lifecycle rules are applied, e.g. `"1h"`.
+    #[serde(default, deserialize_with = "duration")]
+    pub lifecycle_interval: Option<Duration>,
+    /// Seconds in one lifecycle day (a test knob; see docs/s3-lifecycle.md).
+    pub lifecycle_day_seconds: Option<u64>,
     /// The price catalog bills use (`[prices.lambda]`, `[prices.s3]`, `[[prices.instances]]`);
     /// omitted prices keep AWS's public defaults.
     pub prices: Option<stratus_cost::PriceCatalog>,
@@ -175,5 +180,28 @@ mod public_metrics_tests {
             FileConfig::load(&path).is_err(),
             "a string is not a boolean"
         );
+    }
+}
+
+#[cfg(test)]
+mod lifecycle_tests {
+    use std::time::Duration;
+
+    use super::FileConfig;
+
+    #[test]
+    fn lifecycle_interval_and_day_seconds_are_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("stratus.toml");
+        std::fs::write(
+            &path,
+            "lifecycle_interval = \"10s\"\nlifecycle_day_seconds = 5\n",
+        )
+        .expect("write");
+        let config = FileConfig::load(&path).expect("valid file");
+        assert_eq!(config.lifecycle_interval, Some(Duration::from_secs(10)));
+        assert_eq!(config.lifecycle_day_seconds, Some(5));
+        std::fs::write(&path, "lifecycle_interval = \"often\"\n").expect("write");
+        assert!(FileConfig::load(&path).is_err());
     }
 }

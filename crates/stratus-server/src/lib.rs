@@ -79,6 +79,10 @@ pub struct Config {
     pub usage_flush: Duration,
     /// How often stored bytes are sampled for storage billing.
     pub storage_sample_interval: Duration,
+    /// How often the lifecycle sweeper applies every bucket's lifecycle rules.
+    pub lifecycle_interval: Duration,
+    /// How long one lifecycle "day" is: a day in production; a few seconds in tests.
+    pub lifecycle_day: Duration,
     /// The prices bills are computed with.
     pub prices: stratus_cost::PriceCatalog,
     /// Serve `GET /metrics` to anyone; by default it needs an operator's bearer token,
@@ -111,6 +115,8 @@ impl Default for Config {
             sns_retry_base: stratus_events::RetryPolicy::default().base,
             usage_flush: Duration::from_secs(5),
             storage_sample_interval: Duration::from_secs(3600),
+            lifecycle_interval: Duration::from_secs(3600),
+            lifecycle_day: Duration::from_secs(86_400),
             prices: stratus_cost::PriceCatalog::default(),
             public_metrics: false,
             worker_internet: Vec::new(),
@@ -275,6 +281,25 @@ fn start_metering(
         stopped(stop_requested.clone()),
     ));
     usage
+}
+
+/// Starts the lifecycle sweeper (`stratus-store`'s `lifecycle_sweep.rs`), stopping with the
+/// server.
+fn start_lifecycle(
+    config: &Config,
+    store: &Arc<Store>,
+    metrics: &Arc<stratus_core::metrics::Metrics>,
+    stop_requested: &tokio::sync::watch::Receiver<bool>,
+) {
+    let clock = stratus_store::LifecycleClock {
+        day_ms: i64::try_from(config.lifecycle_day.as_millis()).unwrap_or(i64::MAX),
+    };
+    tokio::spawn(Arc::clone(store).run_lifecycle(
+        config.lifecycle_interval,
+        clock,
+        Some(Arc::clone(metrics)),
+        stopped(stop_requested.clone()),
+    ));
 }
 
 /// The edge's socket: bound (its port known, connections refused) until [`Server::listen`].
@@ -535,6 +560,7 @@ impl Server {
             Arc::clone(&topics) as _,
         );
         let usage = start_metering(&config, &meta, &functions, &stop_requested);
+        start_lifecycle(&config, &store, &metrics, &stop_requested);
         let edge = Edge::new(
             store,
             identity,

@@ -19,7 +19,8 @@
 //!   tags), validated; `acl.rs` canned ACLs and their grants; `bucket_policy.rs` policies and the
 //!   subset enforced; `public_access.rs` the decision for anonymous and cross-project requests;
 //!   `cors.rs` CORS rules and their matching; `website.rs` website configuration (and the rule
-//!   that refuses looping routing rules).
+//!   that refuses looping routing rules); `lifecycle.rs` lifecycle rules, their filters and the
+//!   `x-amz-expiration` date, `lifecycle_sweep.rs` the background pass that executes them.
 //! - `buckets.rs`, `objects.rs`, `multipart.rs` — the operations; a completed multipart object
 //!   references its parts' blobs as segments, so completion writes no bytes.
 //! - `versions.rs` — S3 versioning and Object Lock: versions, delete markers, ListObjectVersions,
@@ -31,6 +32,8 @@ mod bucket_config;
 mod bucket_policy;
 mod buckets;
 mod cors;
+mod lifecycle;
+mod lifecycle_sweep;
 mod multipart;
 mod multipart_checksums;
 mod objects;
@@ -53,6 +56,11 @@ pub use acl::{CannedAcl, Grant, Grantee, Permission};
 pub use blobs::{BodyStream, StagedBody};
 pub use bucket_config::{PublicAccessBlock, TagOwner, TagSet, validate_tags};
 pub use cors::{CorsRule, matching_rule, validate_cors};
+pub use lifecycle::{
+    AndFilter, Expiration, LifecycleRule, NoncurrentExpiration, NoncurrentTransition, RuleFilter,
+    Transition, validate_lifecycle,
+};
+pub use lifecycle_sweep::{LifecycleClock, SweepReport};
 pub use multipart::{CompletedPart, MIN_PART_SIZE};
 pub use multipart_checksums::UploadChecksums;
 pub use objects::{ByteRange, CopyDirectives, ListPage, ListRequest, ObjectWrite};

@@ -237,6 +237,7 @@ pub(super) async fn complete(
         e_tag: Some(etag(&record.etag)),
         location: Some(format!("/{}/{}", input.bucket, input.key)),
         version_id: record.version_id.clone(),
+        expiration: s3.store.expiration_of(&record).await.map_err(s3_error)?,
         ..Default::default()
     };
     if let Some(sum) = checksum {

@@ -99,8 +99,10 @@ pub(super) async fn put_object(
         .await
         .map_err(s3_error)?;
     let sums = &record.headers.checksums;
+    let expiration = s3.store.expiration_of(&record).await.map_err(s3_error)?;
     Ok(S3Response::new(PutObjectOutput {
         e_tag: Some(etag(&record.etag)),
+        expiration,
         checksum_crc32: sums.get("CRC32").cloned(),
         checksum_crc32c: sums.get("CRC32C").cloned(),
         checksum_crc64nvme: sums.get("CRC64NVME").cloned(),
@@ -163,7 +165,9 @@ pub(super) async fn get_object(
         .map_err(S3Error::from)?;
     let mut head = describe(&record, range, input.checksum_mode.as_ref());
     super::multipart_checksums::add_part_checksum(&mut head, &record.headers, input.part_number);
+    let expiration = current_expiration(s3, input.version_id.as_deref(), &record).await?;
     let output = GetObjectOutput {
+        expiration,
         body: Some(StreamingBlob::wrap(body)),
         content_length: head.content_length,
         content_range: head.content_range,
@@ -238,7 +242,21 @@ pub(super) async fn head_object(
     .map_err(S3Error::from)?;
     let mut head = describe(&record, range, input.checksum_mode.as_ref());
     super::multipart_checksums::add_part_checksum(&mut head, &record.headers, input.part_number);
+    head.expiration = current_expiration(s3, input.version_id.as_deref(), &record).await?;
     Ok(S3Response::new(head))
+}
+
+/// `x-amz-expiration` for a read of the current version (lifecycle expiration rules act on
+/// current versions only, so a read naming a version id gets none).
+async fn current_expiration(
+    s3: &StratusS3,
+    version_id: Option<&str>,
+    record: &ObjectRecord,
+) -> S3Result<Option<String>> {
+    if version_id.is_some() {
+        return Ok(None);
+    }
+    s3.store.expiration_of(record).await.map_err(s3_error)
 }
 
 /// What GET and HEAD both say about an object: its headers for `range` (all of it when `None`),
@@ -514,9 +532,11 @@ pub(super) async fn copy_object(
         last_modified: Some(timestamp(record.last_modified_ms)),
         ..Default::default()
     };
+    let expiration = s3.store.expiration_of(&record).await.map_err(s3_error)?;
     Ok(S3Response::new(CopyObjectOutput {
         copy_object_result: Some(result),
         copy_source_version_id: source_version,
+        expiration,
         version_id: record.version_id,
         ..Default::default()
     }))

@@ -49,6 +49,7 @@ pub struct Metrics {
     pub sns_published: Family<Counter>,
     pub sns_deliveries: Family<Counter>,
     pub planner_runs: Family<Counter>,
+    pub s3_lifecycle_actions: Family<Counter>,
     pub planner_run_seconds: Family<Histogram>,
     version: String,
     start_time_seconds: f64,
@@ -135,6 +136,12 @@ impl Metrics {
                 "Placement planner runs by outcome (solved, infeasible, timeout, invalid).",
                 &["outcome"],
             ),
+            s3_lifecycle_actions: Family::new(
+                "stratus_s3_lifecycle_actions_total",
+                "Bucket lifecycle actions the sweeper took, by action (expire-current, \
+                 expire-noncurrent, remove-delete-marker, abort-upload, skip-locked).",
+                &["action"],
+            ),
             planner_run_seconds: Family::histogram(
                 "stratus_planner_run_seconds",
                 "Placement planner run time.",
@@ -167,6 +174,7 @@ impl Metrics {
             &self.sns_published,
             &self.sns_deliveries,
             &self.planner_runs,
+            &self.s3_lifecycle_actions,
         ] {
             family.render(&mut out);
         }

@@ -63,4 +63,18 @@ impl BucketConfigRepository for SqliteMeta {
                 .optional()?)
         })
     }
+
+    async fn buckets_with_config(
+        &self,
+        kind: BucketConfigKind,
+    ) -> MetaResult<Vec<(String, String)>> {
+        self.read_point(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT bucket, document FROM bucket_configs WHERE kind = ?1 ORDER BY bucket",
+            )?;
+            let rows =
+                stmt.query_map(params![kind.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
 }

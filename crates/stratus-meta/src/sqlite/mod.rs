@@ -12,6 +12,7 @@ mod event_invoke_configs;
 mod function_urls;
 mod functions;
 mod identity;
+mod lifecycle;
 mod log_retention;
 mod mappings;
 mod messages;
