@@ -5,7 +5,7 @@
 /// Which configuration a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BucketConfigKind {
-    /// The bucket's canned ACL (`private`, `public-read`, ...).
+    /// The bucket's ACL: a canned name (`public-read`, ...) or a JSON grant list.
     Acl,
     /// The bucket policy, as the JSON the owner sent.
     Policy,
@@ -13,6 +13,8 @@ pub enum BucketConfigKind {
     Cors,
     Website,
     Tagging,
+    /// S3 Object Ownership (`BucketOwnerEnforced`, `BucketOwnerPreferred`, `ObjectWriter`).
+    OwnershipControls,
 }
 
 impl BucketConfigKind {
@@ -25,6 +27,7 @@ impl BucketConfigKind {
             Self::Cors => "cors",
             Self::Website => "website",
             Self::Tagging => "tagging",
+            Self::OwnershipControls => "ownership-controls",
         }
     }
 }

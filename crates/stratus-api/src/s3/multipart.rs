@@ -23,6 +23,7 @@ pub(super) async fn create(
         input.checksum_type.as_ref(),
     )?;
     let mut headers = header_input!(input).into_headers();
+    headers.acl = super::acl_grants::object_write_acl!(input, &caller.project);
     headers.multipart_checksum.clone_from(&checksum);
     headers.tags = super::versioning::tags_from_header(input.tagging.as_deref())?;
     headers.lock = super::versioning::lock_from_headers(
