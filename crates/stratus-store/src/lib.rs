@@ -53,6 +53,7 @@ use stratus_meta::{Garbage, MetaError, ObjectRepository, PendingEvent};
 pub use acl::{Acl, CannedAcl, Grant, Grantee, Permission};
 pub use blobs::{BodyStream, StagedBody};
 pub use bucket_config::{PublicAccessBlock, TagOwner, TagSet, validate_tags};
+pub use bucket_policy::PolicyRequest;
 pub use cors::{CorsRule, matching_rule, validate_cors};
 pub use multipart::{CompletedPart, MIN_PART_SIZE};
 pub use multipart_checksums::UploadChecksums;

@@ -19,6 +19,7 @@ mod multipart;
 mod multipart_checksums;
 mod objects;
 mod part_reads;
+mod policy_request;
 mod post_object;
 mod public;
 mod usage;

@@ -63,28 +63,50 @@ fn bucket_and_key<'a>(cx: &'a S3AccessContext<'_>) -> Option<(&'a str, Option<&'
     }
 }
 
-/// What the bucket grants `requester` (`None`: anonymous) for this request, if it is an
-/// outsider's and the operation is one a bucket can grant.
+/// Operations a bucket policy may grant an outsider beyond those ACLs can grant (`operation`):
+/// object tagging, parts, versions, multi-object delete. Bucket configuration stays the owner's.
+const POLICY_ONLY_OPERATIONS: [&str; 10] = [
+    "GetObjectTagging",
+    "PutObjectTagging",
+    "DeleteObjectTagging",
+    "ListParts",
+    "ListObjectVersions",
+    "GetObjectAttributes",
+    "DeleteObjects",
+    "GetBucketLocation",
+    "GetObjectRetention",
+    "GetObjectLegalHold",
+];
+
+/// The store's access decision for this request (`Store::access_decision`): for the bucket's
+/// own project, `Ok(None)` unless its policy explicitly denies (`AccessDenied`); for an
+/// outsider (`None`: anonymous), the principal to act as when the bucket grants the operation.
 ///
 /// # Errors
-/// `NoSuchBucket` for an anonymous request to a missing bucket (as S3 answers), storage
-/// failures.
+/// `AccessDenied` (the owner's policy denies), `NoSuchBucket` for an anonymous request to a
+/// missing bucket (as S3 answers), storage failures.
 pub(crate) async fn grant(
     store: &Store,
     requester: Option<&Principal>,
     cx: &S3AccessContext<'_>,
 ) -> S3Result<Option<Principal>> {
-    let Some(operation) = operation(cx.s3_op().name()) else {
-        return Ok(None);
-    };
+    let name = cx.s3_op().name();
     let Some((bucket, key)) = bucket_and_key(cx) else {
         return Ok(None);
     };
-    let granted = store.public_grant(requester, bucket, key, operation).await;
+    let acl_operation = operation(name);
+    let outsider_may = acl_operation.is_some() || POLICY_ONLY_OPERATIONS.contains(&name);
+    if name == "CreateBucket" || (requester.is_none() && !outsider_may) {
+        return Ok(None);
+    }
+    let mut request = super::policy_request::from_request(cx);
+    let granted = store
+        .access_decision(requester, bucket, key, acl_operation, &mut request)
+        .await;
     // A copy is a write of the destination and a read of the source: an outsider copies only
     // what it may read, and only within the one project whose principal it acts as.
-    let name = cx.s3_op().name();
     let granted = match granted {
+        Ok(Some(_)) if !outsider_may => Ok(None),
         Ok(Some(dest)) if name == "CopyObject" || name == "UploadPartCopy" => {
             let source = cx
                 .headers()
