@@ -181,3 +181,25 @@ def test_malformed_policies_are_refused_and_change_nothing(s3, bucket, statement
         put_policy(s3, bucket, statement)
     with raises_s3("NoSuchBucketPolicy", 404):
         s3.get_bucket_policy(Bucket=bucket)
+
+
+def test_upload_part_copy_reads_a_source_another_project_grants(s3, bucket, alt):
+    alt_client, alt_id = alt
+    s3.put_object(Bucket=bucket, Key="public/src", Body=b"public source")
+    s3.put_object(Bucket=bucket, Key="private/src", Body=b"private source")
+    put_policy(s3, bucket, allow({"AWS": alt_id}, "s3:GetObject", f"arn:aws:s3:::{bucket}/public/*"))
+    own = unique_bucket()
+    alt_client.create_bucket(Bucket=own)
+    upload = alt_client.create_multipart_upload(Bucket=own, Key="copy")["UploadId"]
+    assert error_code(lambda: alt_client.upload_part_copy(
+        Bucket=own, Key="copy", UploadId=upload, PartNumber=1,
+        CopySource={"Bucket": bucket, "Key": "private/src"})) == DENIED
+    part = alt_client.upload_part_copy(Bucket=own, Key="copy", UploadId=upload, PartNumber=1,
+                                       CopySource={"Bucket": bucket, "Key": "public/src"})
+    parts = alt_client.list_parts(Bucket=own, Key="copy", UploadId=upload)
+    assert parts["Owner"]["ID"] == alt_id and parts["Initiator"]["ID"] == alt_id
+    alt_client.complete_multipart_upload(Bucket=own, Key="copy", UploadId=upload, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["CopyPartResult"]["ETag"]}]})
+    assert alt_client.get_object(Bucket=own, Key="copy")["Body"].read() == b"public source"
+    # The grant reads the source, nothing else of the granting bucket.
+    assert error_code(lambda: alt_client.list_objects_v2(Bucket=bucket)) == DENIED

@@ -140,6 +140,47 @@ pub(crate) async fn grant(
     }
 }
 
+/// The principal an UploadPartCopy reads its source as, when the source is in a bucket of
+/// another project that grants the requester `s3:GetObject` on it (the destination is the
+/// requester's own: its handler writes as the requester).
+#[derive(Debug, Clone)]
+pub(crate) struct CopySourcePrincipal(pub(crate) Principal);
+
+/// See [`CopySourcePrincipal`].
+///
+/// # Errors
+/// Storage failures.
+pub(crate) async fn copy_source_grant(
+    store: &Store,
+    requester: Option<&Principal>,
+    cx: &S3AccessContext<'_>,
+) -> S3Result<Option<Principal>> {
+    if cx.s3_op().name() != "UploadPartCopy" || requester.is_none() {
+        return Ok(None);
+    }
+    let Some((source_bucket, source_key)) = cx
+        .headers()
+        .get("x-amz-copy-source")
+        .and_then(|v| v.to_str().ok())
+        .and_then(copy_source)
+    else {
+        return Ok(None);
+    };
+    match store
+        .public_grant(
+            requester,
+            &source_bucket,
+            Some(&source_key),
+            PublicOperation::GetObject,
+        )
+        .await
+    {
+        Ok(granted) => Ok(granted),
+        Err(StoreError::NoSuchBucket) => Ok(None),
+        Err(error) => Err(s3_error(error)),
+    }
+}
+
 /// Operations whose `x-amz-acl` names an object ACL.
 const OBJECT_ACL_OPERATIONS: [&str; 4] = [
     "PutObject",

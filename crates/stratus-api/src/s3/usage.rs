@@ -68,6 +68,11 @@ impl S3Access for MeteredAccess {
         if let Some(acting) = acting {
             cx.extensions_mut()
                 .insert(super::public::ActingPrincipal(acting));
+        } else if let Some(source) =
+            super::public::copy_source_grant(&self.store, requester.as_ref(), cx).await?
+        {
+            cx.extensions_mut()
+                .insert(super::public::CopySourcePrincipal(source));
         }
         let bucket = cx.s3_path().get_bucket_name();
         super::expected_owner::check(&self.store, bucket, cx.headers()).await
