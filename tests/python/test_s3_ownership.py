@@ -72,10 +72,13 @@ def test_enforced_bucket_refuses_acls_and_ignores_stored_ones(s3, bucket, anon):
             s3.create_multipart_upload(Bucket=bucket, Key=f"mp-{acl}", ACL=acl)
         with raises_s3("AccessControlListNotSupported", 400):
             s3.copy_object(Bucket=bucket, Key=f"cp-{acl}", CopySource={"Bucket": bucket, "Key": "ok1"}, ACL=acl)
-    with raises_s3("AccessControlListNotSupported", 400):
-        s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
-    with raises_s3("AccessControlListNotSupported", 400):
-        s3.put_object_acl(Bucket=bucket, Key="ok1", ACL="public-read")
+    # Setting an ACL fails whatever it grants; reading one still works.
+    for acl in ("private", "public-read"):
+        with raises_s3("AccessControlListNotSupported", 400):
+            s3.put_bucket_acl(Bucket=bucket, ACL=acl)
+        with raises_s3("AccessControlListNotSupported", 400):
+            s3.put_object_acl(Bucket=bucket, Key="ok1", ACL=acl)
+    assert len(s3.get_object_acl(Bucket=bucket, Key="ok1")["Grants"]) == 1
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
     assert keys == ["ok1", "ok2", "pub.txt"]
     assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)

@@ -171,8 +171,7 @@ impl Store {
     ///
     /// # Errors
     /// `NoSuchBucket`, `AccessDenied` (another project, a reader, or a public ACL under
-    /// `BlockPublicAcls`), `AccessControlListNotSupported` (the bucket owner enforces ownership
-    /// and the ACL grants anyone else anything).
+    /// `BlockPublicAcls`), `AccessControlListNotSupported` (the bucket owner enforces ownership).
     pub async fn set_bucket_acl(
         &self,
         caller: &Principal,
@@ -181,7 +180,8 @@ impl Store {
     ) -> StoreResult<()> {
         self.authorize(caller, bucket, Action::Write).await?;
         self.check_acl_allowed(bucket, &acl).await?;
-        if self.acls_disabled(bucket).await? && acl.stored().is_some() {
+        // With ACLs disabled, setting one fails whatever it grants, as AWS answers.
+        if self.acls_disabled(bucket).await? {
             return Err(crate::ownership::acl_not_supported());
         }
         self.put_document(caller, bucket, BucketConfigKind::Acl, acl.stored())
@@ -209,7 +209,8 @@ impl Store {
         let (bucket, key, version) = object;
         self.authorize(caller, bucket, Action::Write).await?;
         self.check_acl_allowed(bucket, &acl).await?;
-        if self.acls_disabled(bucket).await? && acl.stored().is_some() {
+        // With ACLs disabled, setting one fails whatever it grants, as AWS answers.
+        if self.acls_disabled(bucket).await? {
             return Err(crate::ownership::acl_not_supported());
         }
         let stored = acl.stored();

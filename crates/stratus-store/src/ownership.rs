@@ -1,8 +1,8 @@
 //! S3 Object Ownership (PutBucketOwnershipControls). Every object in Stratus belongs to the
 //! bucket's project, whoever wrote it, so the three settings differ only in what they say about
-//! ACLs: under `BucketOwnerEnforced` ACLs are disabled — they grant nothing, and a request that
-//! sets one other than the owner's full control is refused with `AccessControlListNotSupported`,
-//! as AWS does. `BucketOwnerPreferred` and `ObjectWriter` keep ACLs working.
+//! ACLs: under `BucketOwnerEnforced` ACLs are disabled — they grant nothing, PutBucketAcl and
+//! PutObjectAcl are refused with `AccessControlListNotSupported`, and so is an object write
+//! naming any ACL but `bucket-owner-full-control`, as AWS does. Reading ACLs still works. `BucketOwnerPreferred` and `ObjectWriter` keep ACLs working.
 
 use std::fmt;
 use std::str::FromStr;
