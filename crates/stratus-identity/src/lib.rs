@@ -209,6 +209,14 @@ impl Identity {
         })
     }
 
+    /// Whether a project exists (has a key): what S3 needs to resolve a grant to a canonical id.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn project_exists(&self, project: &str) -> IdentityResult<bool> {
+        Ok(!self.repo.list_keys(Some(project)).await?.is_empty())
+    }
+
     /// Authenticates a native-API bearer token.
     ///
     /// # Errors

@@ -1,11 +1,11 @@
 //! Per-bucket configuration documents (ACL, policy, public access block, CORS, website,
-//! tagging, lifecycle), stored one row per kind. The store validates a document before it is stored and
+//! tagging, lifecycle, ownership controls), stored one row per kind. The store validates a document before it is stored and
 //! owns its format; this layer keeps the text.
 
 /// Which configuration a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BucketConfigKind {
-    /// The bucket's canned ACL (`private`, `public-read`, ...).
+    /// The bucket's ACL: a canned name (`public-read`, ...) or a JSON grant list.
     Acl,
     /// The bucket policy, as the JSON the owner sent.
     Policy,
@@ -15,6 +15,8 @@ pub enum BucketConfigKind {
     Tagging,
     /// The lifecycle configuration (its rules, as the store's JSON).
     Lifecycle,
+    /// S3 Object Ownership (`BucketOwnerEnforced`, `BucketOwnerPreferred`, `ObjectWriter`).
+    OwnershipControls,
 }
 
 impl BucketConfigKind {
@@ -28,6 +30,7 @@ impl BucketConfigKind {
             Self::Website => "website",
             Self::Tagging => "tagging",
             Self::Lifecycle => "lifecycle",
+            Self::OwnershipControls => "ownership-controls",
         }
     }
 }

@@ -1,6 +1,7 @@
-//! Canned ACLs: the only access control lists Stratus keeps. A bucket's ACL is a configuration
-//! document, an object's lives in its headers. Every canned ACL expands into the grant list AWS
-//! answers for it, and a grant list that is exactly one of those is read back as that ACL.
+//! Access control lists. An ACL is a list of grants ([`Acl`]); a canned ACL is a name for one
+//! such list. A bucket's ACL is a configuration document, an object version's lives in its
+//! headers; both are stored as the canned name when the list is exactly a canned ACL's (as
+//! before grants existed), otherwise as a JSON list of grants (`Acl::stored`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,10 +22,12 @@ pub enum CannedAcl {
 }
 
 /// Who a grant is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Grantee {
     /// The owning project (a `CanonicalUser` grantee).
     Owner,
+    /// Another project, by its canonical id (the project name, as ListBuckets' `Owner.ID`).
+    Project(String),
     /// `http://acs.amazonaws.com/groups/global/AllUsers`: anyone, signed or not.
     AllUsers,
     /// `http://acs.amazonaws.com/groups/global/AuthenticatedUsers`: any valid key.
@@ -36,9 +39,9 @@ pub enum Grantee {
 impl Grantee {
     /// The group URI of a group grantee.
     #[must_use]
-    pub fn uri(self) -> Option<&'static str> {
+    pub fn uri(&self) -> Option<&'static str> {
         match self {
-            Self::Owner => None,
+            Self::Owner | Self::Project(_) => None,
             Self::AllUsers => Some("http://acs.amazonaws.com/groups/global/AllUsers"),
             Self::AuthenticatedUsers => {
                 Some("http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
@@ -57,7 +60,7 @@ impl Grantee {
 }
 
 /// An S3 permission.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Permission {
     FullControl,
     Read,
@@ -150,7 +153,7 @@ impl CannedAcl {
     #[must_use]
     pub fn from_grants(grants: &[Grant]) -> Option<Self> {
         let mut wanted = grants.to_vec();
-        wanted.sort_by_key(|(g, p)| (*g as u8, *p));
+        wanted.sort();
         wanted.dedup();
         [
             Self::Private,
@@ -162,36 +165,116 @@ impl CannedAcl {
         .into_iter()
         .find(|acl| {
             let mut own = acl.grants();
-            own.sort_by_key(|(g, p)| (*g as u8, *p));
+            own.sort();
             own == wanted
         })
     }
+}
 
-    /// Whether the ACL grants anything to everyone or to every key, which AWS's Block Public
-    /// Access treats as public.
+/// A grant list: who may do what, beyond the owning project (which always has full control
+/// through tenancy, whatever its ACL says).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acl {
+    pub grants: Vec<Grant>,
+}
+
+/// No ACL means `private`: the owner's full control and nothing else.
+impl Default for Acl {
+    fn default() -> Self {
+        CannedAcl::Private.into()
+    }
+}
+
+/// One grant as stored: the grantee as `owner`, `id:PROJECT` or a group URI.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredGrant {
+    grantee: String,
+    permission: String,
+}
+
+impl From<CannedAcl> for Acl {
+    fn from(acl: CannedAcl) -> Self {
+        Self {
+            grants: acl.grants(),
+        }
+    }
+}
+
+impl Acl {
+    /// Reads a stored ACL: a canned name (what every ACL was stored as before grants) or a JSON
+    /// grant list. Anything else reads as `private`, the safe default.
     #[must_use]
-    pub fn is_public(self) -> bool {
-        matches!(
-            self,
-            Self::PublicRead | Self::PublicReadWrite | Self::AuthenticatedRead
-        )
+    pub fn parse_stored(text: &str) -> Self {
+        if let Ok(canned) = text.parse::<CannedAcl>() {
+            return canned.into();
+        }
+        let Ok(stored) = serde_json::from_str::<Vec<StoredGrant>>(text) else {
+            return CannedAcl::Private.into();
+        };
+        let grants = stored
+            .into_iter()
+            .filter_map(|g| {
+                let grantee = match g.grantee.as_str() {
+                    "owner" => Grantee::Owner,
+                    other => match other.strip_prefix("id:") {
+                        Some(id) => Grantee::Project(id.to_owned()),
+                        None => Grantee::from_uri(other)?,
+                    },
+                };
+                Some((grantee, g.permission.parse().ok()?))
+            })
+            .collect();
+        Self { grants }
     }
 
-    /// Whether a requester outside the owning project may read (list a bucket, get an object).
-    /// `signed`: the request carries a valid key of some project.
+    /// The stored form: `None` for `private` (nothing stored), the canned name when the grants
+    /// are exactly a canned ACL's, else a JSON list.
     #[must_use]
-    pub fn grants_read(self, signed: bool) -> bool {
-        match self {
-            Self::PublicRead | Self::PublicReadWrite => true,
-            Self::AuthenticatedRead => signed,
-            _ => false,
+    pub fn stored(&self) -> Option<String> {
+        match CannedAcl::from_grants(&self.grants) {
+            Some(CannedAcl::Private) => None,
+            Some(canned) => Some(canned.as_str().to_owned()),
+            None => {
+                let stored: Vec<StoredGrant> = self
+                    .grants
+                    .iter()
+                    .map(|(grantee, permission)| StoredGrant {
+                        grantee: match grantee {
+                            Grantee::Owner => "owner".to_owned(),
+                            Grantee::Project(id) => format!("id:{id}"),
+                            group => group.uri().unwrap_or_default().to_owned(),
+                        },
+                        permission: permission.as_str().to_owned(),
+                    })
+                    .collect();
+                Some(serde_json::to_string(&stored).unwrap_or_else(|_| "[]".to_owned()))
+            }
         }
     }
 
-    /// Whether a requester outside the owning project may write objects into a bucket.
+    /// Whether the ACL grants anything to everyone or to every key, which AWS's Block Public
+    /// Access and policy status treat as public.
     #[must_use]
-    pub fn grants_write(self) -> bool {
-        self == Self::PublicReadWrite
+    pub fn is_public(&self) -> bool {
+        self.grants
+            .iter()
+            .any(|(g, _)| matches!(g, Grantee::AllUsers | Grantee::AuthenticatedUsers))
+    }
+
+    /// Whether the ACL gives `needed` to a requester outside the owning project: `requester`
+    /// is its project (`None`: anonymous). `FULL_CONTROL` includes every permission.
+    #[must_use]
+    pub fn permits(&self, requester: Option<&str>, needed: Permission) -> bool {
+        self.grants.iter().any(|(grantee, permission)| {
+            let covers = *permission == needed || *permission == Permission::FullControl;
+            let matches = match grantee {
+                Grantee::AllUsers => true,
+                Grantee::AuthenticatedUsers => requester.is_some(),
+                Grantee::Project(id) => requester == Some(id.as_str()),
+                Grantee::Owner | Grantee::LogDelivery => false,
+            };
+            covers && matches
+        })
     }
 }
 
@@ -235,12 +318,32 @@ mod tests {
     }
 
     #[test]
-    fn only_public_acls_grant_outsiders() {
-        assert!(CannedAcl::PublicRead.grants_read(false));
-        assert!(!CannedAcl::AuthenticatedRead.grants_read(false));
-        assert!(CannedAcl::AuthenticatedRead.grants_read(true));
-        assert!(!CannedAcl::BucketOwnerRead.grants_read(true));
-        assert!(!CannedAcl::PublicRead.grants_write());
-        assert!(CannedAcl::PublicReadWrite.grants_write());
+    fn grants_give_exactly_their_permission() {
+        let acl = Acl {
+            grants: vec![
+                (Grantee::Owner, Permission::FullControl),
+                (Grantee::Project("alt".into()), Permission::Read),
+                (Grantee::Project("full".into()), Permission::FullControl),
+                (Grantee::AuthenticatedUsers, Permission::ReadAcp),
+            ],
+        };
+        assert!(acl.permits(Some("alt"), Permission::Read));
+        assert!(!acl.permits(Some("alt"), Permission::Write));
+        assert!(!acl.permits(Some("other"), Permission::Read));
+        assert!(acl.permits(Some("full"), Permission::WriteAcp));
+        assert!(acl.permits(Some("other"), Permission::ReadAcp));
+        assert!(!acl.permits(None, Permission::ReadAcp));
+        assert!(acl.is_public());
+        let stored = acl.stored().expect("not private");
+        assert_eq!(Acl::parse_stored(&stored), acl);
+        assert_eq!(
+            Acl::from(CannedAcl::PublicRead).stored().as_deref(),
+            Some("public-read")
+        );
+        assert_eq!(Acl::from(CannedAcl::Private).stored(), None);
+        assert_eq!(Acl::parse_stored("[]").stored().as_deref(), Some("[]"));
+        assert!(Acl::from(CannedAcl::PublicReadWrite).permits(None, Permission::Write));
+        assert!(!Acl::from(CannedAcl::PublicRead).permits(None, Permission::Write));
+        assert!(!Acl::from(CannedAcl::AuthenticatedRead).permits(None, Permission::Read));
     }
 }

@@ -7,7 +7,7 @@ use stratus_core::Action;
 use stratus_identity::Principal;
 use stratus_meta::BucketConfigKind;
 
-use crate::acl::CannedAcl;
+use crate::acl::Acl;
 use crate::bucket_policy::BucketPolicy;
 use crate::{Store, StoreError, StoreResult};
 
@@ -139,11 +139,11 @@ impl Store {
         }
     }
 
-    pub(crate) async fn stored_acl(&self, bucket: &str) -> StoreResult<CannedAcl> {
+    pub(crate) async fn stored_acl(&self, bucket: &str) -> StoreResult<Acl> {
         Ok(self
             .stored_document(bucket, BucketConfigKind::Acl)
             .await?
-            .and_then(|text| text.parse().ok())
+            .map(|text| Acl::parse_stored(&text))
             .unwrap_or_default())
     }
 
@@ -158,7 +158,7 @@ impl Store {
     ///
     /// # Errors
     /// `AccessDenied`.
-    pub async fn check_acl_allowed(&self, bucket: &str, acl: CannedAcl) -> StoreResult<()> {
+    pub async fn check_acl_allowed(&self, bucket: &str, acl: &Acl) -> StoreResult<()> {
         if acl.is_public() && self.stored_access_block(bucket).await?.block_public_acls {
             return Err(StoreError::AccessDenied(
                 "the bucket's Block Public Access settings forbid public ACLs".into(),
@@ -167,45 +167,53 @@ impl Store {
         Ok(())
     }
 
-    /// Sets the bucket's canned ACL.
+    /// Sets the bucket's ACL (canned or a grant list).
     ///
     /// # Errors
     /// `NoSuchBucket`, `AccessDenied` (another project, a reader, or a public ACL under
-    /// `BlockPublicAcls`).
+    /// `BlockPublicAcls`), `AccessControlListNotSupported` (the bucket owner enforces ownership).
     pub async fn set_bucket_acl(
         &self,
         caller: &Principal,
         bucket: &str,
-        acl: CannedAcl,
+        acl: Acl,
     ) -> StoreResult<()> {
         self.authorize(caller, bucket, Action::Write).await?;
-        self.check_acl_allowed(bucket, acl).await?;
-        let document = (acl != CannedAcl::Private).then(|| acl.as_str().to_owned());
-        self.put_document(caller, bucket, BucketConfigKind::Acl, document)
+        self.check_acl_allowed(bucket, &acl).await?;
+        // With ACLs disabled, setting one fails whatever it grants, as AWS answers.
+        if self.acls_disabled(bucket).await? {
+            return Err(crate::ownership::acl_not_supported());
+        }
+        self.put_document(caller, bucket, BucketConfigKind::Acl, acl.stored())
             .await
     }
 
     /// # Errors
     /// `NoSuchBucket`, `AccessDenied`.
-    pub async fn bucket_acl(&self, caller: &Principal, bucket: &str) -> StoreResult<CannedAcl> {
+    pub async fn bucket_acl(&self, caller: &Principal, bucket: &str) -> StoreResult<Acl> {
         self.authorize(caller, bucket, Action::Read).await?;
         self.stored_acl(bucket).await
     }
 
-    /// Sets the canned ACL of one object version (`version`: S3's `versionId`).
+    /// Sets the ACL of one object version (`version`: S3's `versionId`).
     ///
     /// # Errors
-    /// `NoSuchBucket`, `NoSuchKey`, `NoSuchVersion`, `AccessDenied`.
+    /// `NoSuchBucket`, `NoSuchKey`, `NoSuchVersion`, `AccessDenied`,
+    /// `AccessControlListNotSupported`.
     pub async fn set_object_acl(
         &self,
         caller: &Principal,
         object: (&str, &str, &stratus_meta::VersionSelector),
-        acl: CannedAcl,
+        acl: Acl,
     ) -> StoreResult<()> {
         let (bucket, key, version) = object;
         self.authorize(caller, bucket, Action::Write).await?;
-        self.check_acl_allowed(bucket, acl).await?;
-        let stored = (acl != CannedAcl::Private).then(|| acl.as_str().to_owned());
+        self.check_acl_allowed(bucket, &acl).await?;
+        // With ACLs disabled, setting one fails whatever it grants, as AWS answers.
+        if self.acls_disabled(bucket).await? {
+            return Err(crate::ownership::acl_not_supported());
+        }
+        let stored = acl.stored();
         let edit: stratus_meta::HeaderEdit = Box::new(move |record| {
             let mut headers = record.headers.clone();
             headers.acl = stored;
@@ -223,7 +231,7 @@ impl Store {
         &self,
         caller: &Principal,
         object: (&str, &str, &stratus_meta::VersionSelector),
-    ) -> StoreResult<CannedAcl> {
+    ) -> StoreResult<Acl> {
         let (bucket, key, version) = object;
         let record = self
             .head_object_version(caller, bucket, key, version)
@@ -231,7 +239,7 @@ impl Store {
         Ok(record
             .headers
             .acl
-            .and_then(|acl| acl.parse().ok())
+            .map(|acl| Acl::parse_stored(&acl))
             .unwrap_or_default())
     }
 
@@ -269,17 +277,28 @@ impl Store {
         .await
     }
 
-    /// Whether the bucket's policy is public.
+    /// Whether the bucket is public (GetBucketPolicyStatus).
     ///
     /// # Errors
-    /// `NoSuchBucketPolicy`, `NoSuchBucket`, `AccessDenied`.
+    /// `NoSuchBucket`, `AccessDenied`.
     pub async fn bucket_policy_is_public(
         &self,
         caller: &Principal,
         bucket: &str,
     ) -> StoreResult<bool> {
-        let text = self.bucket_policy(caller, bucket).await?;
-        Ok(BucketPolicy::parse(bucket, &text).is_ok_and(|p| p.is_public()))
+        self.authorize(caller, bucket, Action::Read).await?;
+        // As AWS reports it (and ceph/s3-tests check): public through the policy, or through
+        // a bucket ACL granting everyone or every key, as far as Block Public Access lets
+        // them count. No policy is simply not public.
+        let block = self.stored_access_block(bucket).await?;
+        let policy_public = self
+            .stored_policy(bucket)
+            .await?
+            .is_some_and(|p| p.is_public());
+        let acl_public = !block.ignore_public_acls
+            && !self.acls_disabled(bucket).await?
+            && self.stored_acl(bucket).await?.is_public();
+        Ok(policy_public || acl_public)
     }
 
     /// # Errors

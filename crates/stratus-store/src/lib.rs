@@ -17,7 +17,7 @@
 //!   a file), streaming ranges out, collecting orphans.
 //! - `bucket_config.rs` — bucket configuration documents (ACL, policy, Block Public Access,
 //!   tags), validated; `acl.rs` canned ACLs and their grants; `bucket_policy.rs` policies and the
-//!   subset enforced; `public_access.rs` the decision for anonymous and cross-project requests;
+//!   subset enforced; `ownership.rs` S3 Object Ownership; `public_access.rs` the decision for anonymous and cross-project requests;
 //!   `cors.rs` CORS rules and their matching; `website.rs` website configuration (and the rule
 //!   that refuses looping routing rules); `lifecycle.rs` lifecycle rules, their filters and the
 //!   `x-amz-expiration` date, `lifecycle_sweep.rs` the background pass that executes them.
@@ -37,6 +37,7 @@ mod lifecycle_sweep;
 mod multipart;
 mod multipart_checksums;
 mod objects;
+mod ownership;
 mod public_access;
 mod versions;
 mod website;
@@ -52,9 +53,10 @@ use stratus_core::{Action, EventKind, ObjectEvent};
 use stratus_identity::Principal;
 use stratus_meta::{Garbage, MetaError, ObjectRepository, PendingEvent};
 
-pub use acl::{CannedAcl, Grant, Grantee, Permission};
+pub use acl::{Acl, CannedAcl, Grant, Grantee, Permission};
 pub use blobs::{BodyStream, StagedBody};
 pub use bucket_config::{PublicAccessBlock, TagOwner, TagSet, validate_tags};
+pub use bucket_policy::PolicyRequest;
 pub use cors::{CorsRule, matching_rule, validate_cors};
 pub use lifecycle::{
     AndFilter, Expiration, LifecycleRule, NoncurrentExpiration, NoncurrentTransition, RuleFilter,
@@ -64,6 +66,7 @@ pub use lifecycle_sweep::{LifecycleClock, SweepReport};
 pub use multipart::{CompletedPart, MIN_PART_SIZE};
 pub use multipart_checksums::UploadChecksums;
 pub use objects::{ByteRange, CopyDirectives, ListPage, ListRequest, ObjectWrite};
+pub use ownership::ObjectOwnership;
 pub use public_access::{ANONYMOUS, PublicOperation};
 pub use stratus_meta::{
     BucketObjectLock, BucketRecord, BucketVersioning, DefaultRetention, ObjectHeaders, ObjectLock,

@@ -1,13 +1,13 @@
-//! Who may do what to a bucket: canned ACLs (buckets and objects), the bucket policy and Block
-//! Public Access. The store validates and enforces (`stratus_store::bucket_config`,
+//! Who may do what to a bucket: ACLs (buckets and objects, `acl_grants.rs`), Object Ownership,
+//! the bucket policy and Block Public Access. The store validates and enforces (`stratus_store::bucket_config`,
 //! `public_access`); this file converts the wire shapes.
 
 use s3s::dto::*;
 use s3s::{S3ErrorCode, S3Request, S3Response, S3Result};
-use stratus_store::{CannedAcl, Grantee as StoreGrantee, Permission as StorePermission};
+use stratus_store::{Acl, ObjectOwnership};
 
-use super::StratusS3;
 use super::errors::{s3_err, s3_error};
+use super::{StratusS3, acl_grants};
 
 fn owner(project: &str) -> Owner {
     Owner {
@@ -16,107 +16,22 @@ fn owner(project: &str) -> Owner {
     }
 }
 
-/// The grant list AWS answers for `acl`.
-fn grants(acl: CannedAcl, project: &str) -> Grants {
-    acl.grants()
-        .into_iter()
-        .map(|(grantee, permission)| Grant {
-            grantee: Some(match grantee.uri() {
-                None => Grantee {
-                    display_name: Some(project.to_owned()),
-                    email_address: None,
-                    id: Some(project.to_owned()),
-                    type_: Type::from_static(Type::CANONICAL_USER),
-                    uri: None,
-                },
-                Some(uri) => Grantee {
-                    display_name: None,
-                    email_address: None,
-                    id: None,
-                    type_: Type::from_static(Type::GROUP),
-                    uri: Some(uri.to_owned()),
-                },
-            }),
-            permission: Some(Permission::from(permission.as_str().to_owned())),
-        })
-        .collect()
-}
-
-/// The canned ACL a PUT names: the `x-amz-acl` header, or an AccessControlPolicy body whose
-/// grants are exactly those of a canned ACL. Individual grants (`x-amz-grant-*`, or a body
-/// naming other accounts) are not supported.
-fn requested_acl(
+/// The ACL a PutBucketAcl/PutObjectAcl asks for, with its grantees checked.
+async fn acl_to_put(
+    s3: &StratusS3,
     canned: Option<&str>,
-    policy: Option<&AccessControlPolicy>,
-    grant_headers: bool,
+    headers: &acl_grants::GrantHeaders<'_>,
+    body: Option<&AccessControlPolicy>,
     project: &str,
-) -> S3Result<CannedAcl> {
-    if grant_headers {
+) -> S3Result<Acl> {
+    let Some((_, acl)) = acl_grants::requested(canned, headers, body, project)? else {
         return s3_err(
-            S3ErrorCode::NotImplemented,
-            "x-amz-grant-* headers are not supported; use x-amz-acl or a canned grant list",
-        );
-    }
-    match (canned, policy) {
-        (Some(_), Some(_)) => s3_err(
-            S3ErrorCode::InvalidRequest,
-            "specify either x-amz-acl or an AccessControlPolicy body, not both",
-        ),
-        (Some(name), None) => name
-            .parse()
-            .or_else(|message: String| s3_err(S3ErrorCode::InvalidArgument, message)),
-        (None, Some(policy)) => {
-            let mut wanted = Vec::new();
-            for grant in policy.grants.iter().flatten() {
-                let (Some(grantee), Some(permission)) = (&grant.grantee, &grant.permission) else {
-                    return s3_err(
-                        S3ErrorCode::MalformedACLError,
-                        "a Grant needs a Grantee and a Permission",
-                    );
-                };
-                let permission: StorePermission = match permission.as_str().parse() {
-                    Ok(p) => p,
-                    Err(message) => return s3_err(S3ErrorCode::MalformedACLError, message),
-                };
-                let who = match grantee.type_.as_str() {
-                    Type::CANONICAL_USER if grantee.id.as_deref() == Some(project) => {
-                        StoreGrantee::Owner
-                    }
-                    Type::GROUP => match grantee.uri.as_deref().and_then(StoreGrantee::from_uri) {
-                        Some(group) => group,
-                        None => {
-                            return s3_err(S3ErrorCode::InvalidArgument, "unknown grantee group");
-                        }
-                    },
-                    _ => return s3_err(S3ErrorCode::InvalidArgument, "Invalid id"),
-                };
-                wanted.push((who, permission));
-            }
-            CannedAcl::from_grants(&wanted).map_or_else(
-                || {
-                    s3_err(
-                        S3ErrorCode::NotImplemented,
-                        "only the grant lists of canned ACLs (private, public-read, public-read-write, authenticated-read, log-delivery-write) are supported",
-                    )
-                },
-                Ok,
-            )
-        }
-        (None, None) => s3_err(
             S3ErrorCode::MissingSecurityHeader,
-            "the request needs x-amz-acl or an AccessControlPolicy body",
-        ),
-    }
-}
-
-macro_rules! has_grant_headers {
-    ($input:expr) => {
-        $input.grant_full_control.is_some()
-            || $input.grant_read.is_some()
-            || $input.grant_read_acp.is_some()
-            || $input.grant_write.is_some()
-            || $input.grant_write_acp.is_some()
+            "Your request was missing a required header",
+        );
     };
+    acl_grants::check_grantees(&s3.identity, &acl).await?;
+    Ok(acl)
 }
 
 pub(super) async fn put_bucket_acl(
@@ -125,12 +40,14 @@ pub(super) async fn put_bucket_acl(
 ) -> S3Result<S3Response<PutBucketAclOutput>> {
     let caller = s3.caller(&req).await?;
     let input = &req.input;
-    let acl = requested_acl(
+    let acl = acl_to_put(
+        s3,
         input.acl.as_ref().map(BucketCannedACL::as_str),
+        &acl_grants::grant_headers!(input, input.grant_write.as_deref()),
         input.access_control_policy.as_ref(),
-        has_grant_headers!(input),
         &caller.project,
-    )?;
+    )
+    .await?;
     s3.store
         .set_bucket_acl(&caller, &input.bucket, acl)
         .await
@@ -149,7 +66,7 @@ pub(super) async fn get_bucket_acl(
         .await
         .map_err(s3_error)?;
     Ok(S3Response::new(GetBucketAclOutput {
-        grants: Some(grants(acl, &caller.project)),
+        grants: Some(acl_grants::render(&acl, &caller.project)),
         owner: Some(owner(&caller.project)),
     }))
 }
@@ -160,12 +77,14 @@ pub(super) async fn put_object_acl(
 ) -> S3Result<S3Response<PutObjectAclOutput>> {
     let caller = s3.caller(&req).await?;
     let input = &req.input;
-    let acl = requested_acl(
+    let acl = acl_to_put(
+        s3,
         input.acl.as_ref().map(ObjectCannedACL::as_str),
+        &acl_grants::grant_headers!(input, input.grant_write.as_deref()),
         input.access_control_policy.as_ref(),
-        has_grant_headers!(input),
         &caller.project,
-    )?;
+    )
+    .await?;
     let version = super::versioning::selector(input.version_id.as_deref());
     s3.store
         .set_object_acl(&caller, (&input.bucket, &input.key, &version), acl)
@@ -187,10 +106,63 @@ pub(super) async fn get_object_acl(
         .await
         .map_err(s3_error)?;
     Ok(S3Response::new(GetObjectAclOutput {
-        grants: Some(grants(acl, &caller.project)),
+        grants: Some(acl_grants::render(&acl, &caller.project)),
         owner: Some(owner(&caller.project)),
         ..Default::default()
     }))
+}
+
+pub(super) async fn put_bucket_ownership_controls(
+    s3: &StratusS3,
+    req: S3Request<PutBucketOwnershipControlsInput>,
+) -> S3Result<S3Response<PutBucketOwnershipControlsOutput>> {
+    let caller = s3.caller(&req).await?;
+    let rules = &req.input.ownership_controls.rules;
+    let [rule] = rules.as_slice() else {
+        return s3_err(
+            S3ErrorCode::MalformedXML,
+            "OwnershipControls needs exactly one Rule",
+        );
+    };
+    let ownership: ObjectOwnership = rule.object_ownership.as_str().parse().map_err(s3_error)?;
+    s3.store
+        .set_ownership_controls(&caller, &req.input.bucket, Some(ownership))
+        .await
+        .map_err(s3_error)?;
+    Ok(S3Response::new(PutBucketOwnershipControlsOutput::default()))
+}
+
+pub(super) async fn get_bucket_ownership_controls(
+    s3: &StratusS3,
+    req: S3Request<GetBucketOwnershipControlsInput>,
+) -> S3Result<S3Response<GetBucketOwnershipControlsOutput>> {
+    let caller = s3.caller(&req).await?;
+    let ownership = s3
+        .store
+        .ownership_controls(&caller, &req.input.bucket)
+        .await
+        .map_err(s3_error)?;
+    Ok(S3Response::new(GetBucketOwnershipControlsOutput {
+        ownership_controls: Some(OwnershipControls {
+            rules: vec![OwnershipControlsRule {
+                object_ownership: s3s::dto::ObjectOwnership::from(ownership.as_str().to_owned()),
+            }],
+        }),
+    }))
+}
+
+pub(super) async fn delete_bucket_ownership_controls(
+    s3: &StratusS3,
+    req: S3Request<DeleteBucketOwnershipControlsInput>,
+) -> S3Result<S3Response<DeleteBucketOwnershipControlsOutput>> {
+    let caller = s3.caller(&req).await?;
+    s3.store
+        .set_ownership_controls(&caller, &req.input.bucket, None)
+        .await
+        .map_err(s3_error)?;
+    Ok(S3Response::new(
+        DeleteBucketOwnershipControlsOutput::default(),
+    ))
 }
 
 pub(super) async fn put_bucket_policy(

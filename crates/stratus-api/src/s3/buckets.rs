@@ -19,14 +19,46 @@ pub(super) async fn create_bucket(
         Err(e) => return s3_err(S3ErrorCode::InvalidBucketName, e.0),
     };
     let object_lock = req.input.object_lock_enabled_for_bucket.unwrap_or(false);
+    let input = &req.input;
+    // Validated before the bucket exists, so a refused ACL or ownership creates nothing.
+    let acl = super::acl_grants::requested(
+        input.acl.as_ref().map(BucketCannedACL::as_str),
+        &super::acl_grants::grant_headers!(input, input.grant_write.as_deref()),
+        None,
+        &caller.project,
+    )?
+    .map(|(_, acl)| acl);
+    if let Some(acl) = &acl {
+        super::acl_grants::check_grantees(&s3.identity, acl).await?;
+    }
+    let ownership = match input.object_ownership.as_ref() {
+        Some(o) => Some(
+            o.as_str()
+                .parse::<stratus_store::ObjectOwnership>()
+                .map_err(s3_error)?,
+        ),
+        None => None,
+    };
+    if ownership == Some(stratus_store::ObjectOwnership::BucketOwnerEnforced)
+        && acl.as_ref().is_some_and(|a| a.stored().is_some())
+    {
+        return Err(super::errors::coded(
+            "InvalidBucketAclWithObjectOwnership",
+            http::StatusCode::BAD_REQUEST,
+            "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting".into(),
+        ));
+    }
     s3.store
         .create_bucket_with_lock(&caller, &name, object_lock)
         .await
         .map_err(s3_error)?;
-    // x-amz-acl was validated by the access hook.
-    if let Some(acl) = req.input.acl.as_ref().and_then(|a| a.as_str().parse().ok())
-        && acl != stratus_store::CannedAcl::Private
-    {
+    if let Some(ownership) = ownership {
+        s3.store
+            .set_ownership_controls(&caller, name.as_str(), Some(ownership))
+            .await
+            .map_err(s3_error)?;
+    }
+    if let Some(acl) = acl.filter(|a| a.stored().is_some()) {
         s3.store
             .set_bucket_acl(&caller, name.as_str(), acl)
             .await

@@ -62,7 +62,7 @@ fn source_bucket(value: &str) -> Option<String> {
     (!decoded.is_empty()).then_some(decoded)
 }
 
-fn percent_decode(text: &str) -> Option<String> {
+pub(super) fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -3,6 +3,7 @@
 //! semantic — tenancy, durability, validation — lives in the store.
 
 mod access_config;
+mod acl_grants;
 mod attributes;
 mod auth;
 mod bucket_pages;
@@ -19,6 +20,7 @@ mod multipart;
 mod multipart_checksums;
 mod objects;
 mod part_reads;
+mod policy_request;
 mod post_object;
 mod public;
 mod usage;
@@ -356,6 +358,24 @@ impl S3 for StratusS3 {
         req: S3Request<DeleteBucketPolicyInput>,
     ) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {
         access_config::delete_bucket_policy(self, req).await
+    }
+    async fn put_bucket_ownership_controls(
+        &self,
+        req: S3Request<PutBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<PutBucketOwnershipControlsOutput>> {
+        access_config::put_bucket_ownership_controls(self, req).await
+    }
+    async fn get_bucket_ownership_controls(
+        &self,
+        req: S3Request<GetBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<GetBucketOwnershipControlsOutput>> {
+        access_config::get_bucket_ownership_controls(self, req).await
+    }
+    async fn delete_bucket_ownership_controls(
+        &self,
+        req: S3Request<DeleteBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<DeleteBucketOwnershipControlsOutput>> {
+        access_config::delete_bucket_ownership_controls(self, req).await
     }
     async fn get_bucket_policy_status(
         &self,

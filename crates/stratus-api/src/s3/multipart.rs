@@ -23,6 +23,7 @@ pub(super) async fn create(
         input.checksum_type.as_ref(),
     )?;
     let mut headers = header_input!(input).into_headers();
+    headers.acl = super::acl_grants::object_write_acl!(input, &caller.project);
     headers.multipart_checksum.clone_from(&checksum);
     headers.tags = super::versioning::tags_from_header(input.tagging.as_deref())?;
     headers.lock = super::versioning::lock_from_headers(
@@ -134,6 +135,12 @@ pub(super) async fn upload_part_copy(
     req: S3Request<UploadPartCopyInput>,
 ) -> S3Result<S3Response<UploadPartCopyOutput>> {
     let caller = s3.caller(&req).await?;
+    // A source in another project's bucket that grants this project GetObject is read as
+    // that bucket's reader (`public.rs`); any other source as the caller.
+    let reader = req
+        .extensions
+        .get::<super::public::CopySourcePrincipal>()
+        .map_or_else(|| caller.clone(), |source| source.0.clone());
     let input = req.input;
     let number = part_number(input.part_number)?;
     let (source_bucket, source_key, source_version) = copy_source(&input.copy_source)?;
@@ -145,7 +152,7 @@ pub(super) async fn upload_part_copy(
     let (_, _, body) = s3
         .store
         .get_object_version(
-            &caller,
+            &reader,
             (&source_bucket, &source_key, &source_selector),
             |record| {
                 check_copy_conditions(
@@ -308,6 +315,15 @@ pub(super) async fn list_parts(
         },
         max_parts: i32::try_from(max).ok(),
         parts: Some(page),
+        // Every upload and object belongs to the bucket's project, whoever started it.
+        initiator: Some(Initiator {
+            display_name: Some(caller.project.clone()),
+            id: Some(caller.project.clone()),
+        }),
+        owner: Some(Owner {
+            display_name: Some(caller.project.clone()),
+            id: Some(caller.project.clone()),
+        }),
         ..Default::default()
     };
     let target = (
@@ -337,6 +353,15 @@ pub(super) async fn list_uploads(
             key: Some(u.key),
             upload_id: Some(u.upload_id),
             initiated: Some(timestamp(u.initiated_ms)),
+            // Every upload belongs to the bucket's project, whoever started it.
+            initiator: Some(Initiator {
+                display_name: Some(caller.project.clone()),
+                id: Some(caller.project.clone()),
+            }),
+            owner: Some(Owner {
+                display_name: Some(caller.project.clone()),
+                id: Some(caller.project.clone()),
+            }),
             ..Default::default()
         })
         .collect();

@@ -79,6 +79,7 @@ pub(super) async fn put_object(
     )
     .await?;
     let mut headers = header_input!(input).into_headers();
+    headers.acl = super::acl_grants::object_write_acl!(input, &caller.project);
     headers.checksums = checksums;
     headers.tags = tags_from_header(input.tagging.as_deref())?;
     headers.lock = lock_from_headers(
@@ -493,6 +494,7 @@ pub(super) async fn copy_object(
         );
     }
     let mut headers = header_input!(input).into_headers();
+    headers.acl = super::acl_grants::object_write_acl!(input, &caller.project);
     headers.tags = tags_from_header(input.tagging.as_deref())?;
     headers.lock = lock_from_headers(
         input.object_lock_mode.as_ref(),

@@ -35,7 +35,7 @@ pub(super) async fn post_object(
     };
     if let Some(acl) = acl {
         s3.store
-            .check_acl_allowed(&req.input.bucket, acl)
+            .check_object_write_acl(&req.input.bucket, Some(acl), &acl.into())
             .await
             .map_err(s3_error)?;
     }

@@ -50,7 +50,8 @@ impl S3Access for MeteredAccess {
             Some(credentials) => self.identity.principal(&credentials.access_key).await.ok(),
             None => None,
         };
-        super::public::check_acl_header(&self.store, cx).await?;
+        super::public::check_acl_header(&self.store, &self.identity, requester.as_ref(), cx)
+            .await?;
         // An outsider (anonymous, or another project's key) gets what the bucket grants.
         let acting = super::public::grant(&self.store, requester.as_ref(), cx).await?;
         if acting.is_none() && cx.credentials().is_none() {
@@ -67,6 +68,11 @@ impl S3Access for MeteredAccess {
         if let Some(acting) = acting {
             cx.extensions_mut()
                 .insert(super::public::ActingPrincipal(acting));
+        } else if let Some(source) =
+            super::public::copy_source_grant(&self.store, requester.as_ref(), cx).await?
+        {
+            cx.extensions_mut()
+                .insert(super::public::CopySourcePrincipal(source));
         }
         let bucket = cx.s3_path().get_bucket_name();
         super::expected_owner::check(&self.store, bucket, cx.headers()).await
