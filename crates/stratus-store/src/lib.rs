@@ -30,6 +30,7 @@ mod blobs;
 mod bucket_config;
 mod bucket_policy;
 mod buckets;
+mod completed_uploads;
 mod cors;
 mod multipart;
 mod multipart_checksums;
