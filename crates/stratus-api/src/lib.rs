@@ -325,9 +325,9 @@ impl Edge {
         response
     }
 
-    async fn route(&self, request: Request<Incoming>) -> Response<Body> {
+    async fn route(&self, mut request: Request<Incoming>) -> Response<Body> {
         match self.browser.style(&request) {
-            browser::HostStyle::Path => {}
+            browser::HostStyle::Path => s3::presign_checks::sigv2_bucket_path(&mut request),
             browser::HostStyle::Website(bucket) => {
                 return self.browser.website_host(request, &bucket).await;
             }
@@ -380,6 +380,12 @@ impl Edge {
 
     async fn serve_s3(&self, mut request: Request<Incoming>) -> Response<Body> {
         let probe = metrics_endpoint::S3Probe::attach(&mut request);
+        if let Some(refusal) = s3::presign_checks::expiry_refusal(request.uri()) {
+            return match refusal.to_http_response() {
+                Ok(response) => request_ids::stamp_s3(response).map(Body::new),
+                Err(_) => Response::new(Body::empty()),
+            };
+        }
         let cors = self.browser.actual_request(&request);
         // A PUT without a length is read whole first (s3s needs one); anything else streams,
         // a browser form past the peek that reads its file name.

@@ -19,6 +19,7 @@ mod multipart_checksums;
 mod objects;
 mod part_reads;
 mod post_object;
+pub(crate) mod presign_checks;
 mod public;
 mod usage;
 mod versioning;
