@@ -19,12 +19,34 @@ pub(super) async fn create_bucket(
         Err(e) => return s3_err(S3ErrorCode::InvalidBucketName, e.0),
     };
     let object_lock = req.input.object_lock_enabled_for_bucket.unwrap_or(false);
-    s3.store
+    let created = s3
+        .store
         .create_bucket_with_lock(&caller, &name, object_lock)
-        .await
-        .map_err(s3_error)?;
+        .await;
     // x-amz-acl was validated by the access hook.
-    if let Some(acl) = req.input.acl.as_ref().and_then(|a| a.as_str().parse().ok())
+    let acl = req.input.acl.as_ref().and_then(|a| a.as_str().parse().ok());
+    match created {
+        Ok(()) => {}
+        // For legacy compatibility, S3 in us-east-1 answers 200 to re-creating a bucket one
+        // owns, and resets its ACL (to the request's canned ACL, private by default).
+        Err(stratus_store::StoreError::BucketAlreadyOwnedByYou)
+            if s3.store.region() == "us-east-1" =>
+        {
+            s3.store
+                .set_bucket_acl(
+                    &caller,
+                    name.as_str(),
+                    acl.unwrap_or(stratus_store::CannedAcl::Private),
+                )
+                .await
+                .map_err(s3_error)?;
+            return Ok(S3Response::new(CreateBucketOutput {
+                location: Some(format!("/{name}")),
+            }));
+        }
+        Err(err) => return Err(s3_error(err)),
+    }
+    if let Some(acl) = acl
         && acl != stratus_store::CannedAcl::Private
     {
         s3.store
