@@ -408,7 +408,7 @@ impl Edge {
                 }
                 let mut response = request_ids::stamp_s3(response).map(Body::new);
                 if let Some(form) = form_upload {
-                    response = browser::post::rewrite_policy_error(response).await;
+                    response = browser::post::rewrite_policy_error(response, &form).await;
                     response = browser::post::name_the_stored_key(response, &form).await;
                 }
                 if let Some(cors) = cors {
