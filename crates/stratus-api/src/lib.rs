@@ -23,9 +23,10 @@
 //!   uploads; `host.rs` virtual hosts under `--domain`; `versioning.rs` versioning, Object
 //!   Lock, ListObjectVersions and object tagging; `bucket_pages.rs` ListBuckets' pages; `part_reads.rs` GET/HEAD `partNumber`; `multipart_checksums.rs`
 //!   multipart checksums (COMPOSITE and FULL_OBJECT); `attributes.rs` GetObjectAttributes, an
-//!   s3s custom route.
+//!   s3s custom route; `presign_checks.rs` what the edge checks before s3s (presigned URL
+//!   validity, the SigV2 bucket path).
 //! - `browser/` — what browsers reach unsigned: CORS preflights and response headers
-//!   (`cors.rs`), static websites (`website.rs`), form uploads' file name and `acl` (`post.rs`),
+//!   (`cors.rs`), static websites (`website.rs`), form uploads' file name, `acl`, `tagging` and `policy` fields (`post.rs`),
 //!   and the `--domain` host styles (`mod.rs`).
 //! - `lambda/` — the Lambda REST-JSON API: `handlers.rs` one function per operation,
 //!   `invoke.rs`, `url_config.rs`, `mappings.rs` (event source mappings),

@@ -26,8 +26,8 @@ pub enum Destination {
     /// Unsigned and under `/console`, or a browser's `GET /` (asking for HTML): the web
     /// console and its session API. Checked last, so signed requests and SNS links are unaffected.
     Console,
-    /// Unsigned `OPTIONS` (not under `/fn`, `/v1` or `/console`): a browser's CORS preflight,
-    /// answered from the bucket's CORS rules (`browser/cors.rs`).
+    /// Unsigned `OPTIONS`, or one to a presigned URL (not under `/fn`, `/v1` or `/console`): a
+    /// browser's CORS preflight, answered from the bucket's CORS rules (`browser/cors.rs`).
     CorsPreflight,
     /// Unsigned `GET`/`HEAD` under `/website/BUCKET/`: the bucket's static website
     /// (`browser/website.rs`). A signed request to a bucket named `website` still reaches S3.

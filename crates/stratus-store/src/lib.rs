@@ -21,7 +21,8 @@
 //!   `cors.rs` CORS rules and their matching; `website.rs` website configuration (and the rule
 //!   that refuses looping routing rules).
 //! - `buckets.rs`, `objects.rs`, `multipart.rs` — the operations; a completed multipart object
-//!   references its parts' blobs as segments, so completion writes no bytes.
+//!   references its parts' blobs as segments, so completion writes no bytes;
+//!   `completed_uploads.rs` answers a retried completion as the first.
 //! - `versions.rs` — S3 versioning and Object Lock: versions, delete markers, ListObjectVersions,
 //!   retention, legal hold and tags of one version.
 
