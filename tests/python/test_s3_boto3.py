@@ -65,10 +65,10 @@ def test_valid_unusual_bucket_names(s3):
         s3.head_bucket(Bucket=name)
 
 
-def test_create_existing_bucket_is_already_owned(s3, bucket):
+def test_recreating_own_bucket_in_us_east_1_is_a_no_op(s3, bucket):
+    # S3's legacy us-east-1 behaviour: 200, and the bucket keeps its objects.
     s3.put_object(Bucket=bucket, Key="keep", Body=b"still here")
-    with raises_s3("BucketAlreadyOwnedByYou", 409):
-        s3.create_bucket(Bucket=bucket)
+    s3.create_bucket(Bucket=bucket)
     assert get_body(s3, bucket, "keep") == b"still here"
 
 

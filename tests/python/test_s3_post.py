@@ -106,7 +106,9 @@ def test_a_field_breaking_a_condition_is_refused(s3, bucket, change, code, statu
         Conditions=[["starts-with", "$key", "uploads/"], {"Content-Type": "text/plain"}], ExpiresIn=600)
     res = post(form["url"], dict(form["fields"], **change))
     assert (res.status_code, error_code_of_xml(res.content)) == (status, code), res.text
-    assert b"Invalid according to Policy" in res.content
+    message = ET.fromstring(res.content).findtext("Message")
+    assert message.startswith("Invalid according to Policy")
+    assert "&" not in message, f"escaped twice: {message}"
     assert keys(s3, bucket) == []
 
 
@@ -150,3 +152,68 @@ def test_form_acl_makes_the_object_public_unless_blocked(server, s3, bucket):
     res = post(form["url"], form["fields"])
     assert res.status_code == 403 and error_code_of_xml(res.content) == "AccessDenied"
     assert keys(s3, bucket) == ["pub.txt"]
+
+
+TAGGING = ("<Tagging><TagSet><Tag><Key>team</Key><Value>a&amp;b</Value></Tag>"
+           "<Tag><Key>empty</Key><Value></Value></Tag></TagSet></Tagging>")
+
+
+def test_the_tagging_field_tags_the_object(s3, bucket):
+    form = s3.generate_presigned_post(bucket, "tagged.txt", Fields={"tagging": TAGGING},
+                                      Conditions=[{"tagging": TAGGING}], ExpiresIn=600)
+    res = post(form["url"], form["fields"])
+    assert res.status_code == 204, res.text
+    tags = s3.get_object_tagging(Bucket=bucket, Key="tagged.txt")["TagSet"]
+    assert sorted((t["Key"], t["Value"]) for t in tags) == [("empty", ""), ("team", "a&b")]
+
+
+def test_anonymous_post_with_tagging_to_a_public_read_write_bucket(server, s3):
+    name = unique_bucket("pub")
+    s3.create_bucket(Bucket=name, ACL="public-read-write")
+    res = post(f"{server.endpoint}/{name}", {"key": "anon.txt", "tagging": TAGGING})
+    assert res.status_code == 204, res.text
+    assert len(s3.get_object_tagging(Bucket=name, Key="anon.txt")["TagSet"]) == 2
+
+
+@pytest.mark.parametrize("tagging, code", [
+    ("<Tagging><TagSet>", "MalformedXML"),
+    ("<Tagging><TagSet>" + "".join(f"<Tag><Key>k{i}</Key><Value>v</Value></Tag>" for i in range(11))
+     + "</TagSet></Tagging>", "BadRequest"),
+])
+def test_a_bad_tagging_field_is_refused_and_stores_nothing(s3, bucket, tagging, code):
+    form = s3.generate_presigned_post(bucket, "bad.txt", Fields={"tagging": tagging},
+                                      Conditions=[{"tagging": tagging}], ExpiresIn=600)
+    res = post(form["url"], form["fields"])
+    assert res.status_code == 400, res.text
+    assert error_code_of_xml(res.content) == code
+    assert keys(s3, bucket) == []
+
+
+def signed_v2_form(s3, bucket, expiration: str) -> dict:
+    creds = s3._request_signer._credentials
+    policy = base64.b64encode(json.dumps({"expiration": expiration, "conditions": [
+        {"bucket": bucket}, ["starts-with", "$key", ""]]}).encode())
+    signature = base64.b64encode(hmac.new(creds.secret_key.encode(), policy, hashlib.sha1).digest())
+    return {"key": "v2.txt", "AWSAccessKeyId": creds.access_key, "policy": policy, "signature": signature}
+
+
+def test_a_policy_expiration_must_be_iso8601_utc(server, s3, bucket):
+    url = f"{server.endpoint}/{bucket}"
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
+    res = post(url, signed_v2_form(s3, bucket, str(later)))
+    assert res.status_code == 400, res.text
+    assert error_code_of_xml(res.content) == "InvalidPolicyDocument"
+    assert keys(s3, bucket) == []
+    res = post(url, signed_v2_form(s3, bucket, later.strftime("%Y-%m-%dT%H:%M:%S.000Z")))
+    assert res.status_code == 204, res.text
+    assert keys(s3, bucket) == ["v2.txt"]
+
+
+def test_a_policy_without_a_signature_is_a_bad_request(server, s3, bucket):
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
+    form = signed_v2_form(s3, bucket, later.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    del form["signature"]
+    res = post(f"{server.endpoint}/{bucket}", form)
+    assert res.status_code == 400, res.text
+    assert error_code_of_xml(res.content) == "InvalidArgument"
+    assert keys(s3, bucket) == []

@@ -23,9 +23,10 @@
 //!   uploads; `host.rs` virtual hosts under `--domain`; `versioning.rs` versioning, Object
 //!   Lock, ListObjectVersions and object tagging; `bucket_pages.rs` ListBuckets' pages; `part_reads.rs` GET/HEAD `partNumber`; `multipart_checksums.rs`
 //!   multipart checksums (COMPOSITE and FULL_OBJECT); `attributes.rs` GetObjectAttributes, an
-//!   s3s custom route.
+//!   s3s custom route; `presign_checks.rs` what the edge checks before s3s (presigned URL
+//!   validity, the SigV2 bucket path).
 //! - `browser/` — what browsers reach unsigned: CORS preflights and response headers
-//!   (`cors.rs`), static websites (`website.rs`), form uploads' file name and `acl` (`post.rs`),
+//!   (`cors.rs`), static websites (`website.rs`), form uploads' file name, `acl`, `tagging` and `policy` fields (`post.rs`),
 //!   and the `--domain` host styles (`mod.rs`).
 //! - `lambda/` — the Lambda REST-JSON API: `handlers.rs` one function per operation,
 //!   `invoke.rs`, `url_config.rs`, `mappings.rs` (event source mappings),
@@ -325,9 +326,9 @@ impl Edge {
         response
     }
 
-    async fn route(&self, request: Request<Incoming>) -> Response<Body> {
+    async fn route(&self, mut request: Request<Incoming>) -> Response<Body> {
         match self.browser.style(&request) {
-            browser::HostStyle::Path => {}
+            browser::HostStyle::Path => s3::presign_checks::sigv2_bucket_path(&mut request),
             browser::HostStyle::Website(bucket) => {
                 return self.browser.website_host(request, &bucket).await;
             }
@@ -380,6 +381,12 @@ impl Edge {
 
     async fn serve_s3(&self, mut request: Request<Incoming>) -> Response<Body> {
         let probe = metrics_endpoint::S3Probe::attach(&mut request);
+        if let Some(refusal) = s3::presign_checks::expiry_refusal(request.uri()) {
+            return match refusal.to_http_response() {
+                Ok(response) => request_ids::stamp_s3(response).map(Body::new),
+                Err(_) => Response::new(Body::empty()),
+            };
+        }
         let cors = self.browser.actual_request(&request);
         // A PUT without a length is read whole first (s3s needs one); anything else streams,
         // a browser form past the peek that reads its file name.
@@ -402,7 +409,7 @@ impl Edge {
                 }
                 let mut response = request_ids::stamp_s3(response).map(Body::new);
                 if let Some(form) = form_upload {
-                    response = browser::post::rewrite_policy_error(response).await;
+                    response = browser::post::rewrite_policy_error(response, &form).await;
                     response = browser::post::name_the_stored_key(response, &form).await;
                 }
                 if let Some(cors) = cors {

@@ -26,8 +26,8 @@ pub enum Destination {
     /// Unsigned and under `/console`, or a browser's `GET /` (asking for HTML): the web
     /// console and its session API. Checked last, so signed requests and SNS links are unaffected.
     Console,
-    /// Unsigned `OPTIONS` (not under `/fn`, `/v1` or `/console`): a browser's CORS preflight,
-    /// answered from the bucket's CORS rules (`browser/cors.rs`).
+    /// Unsigned `OPTIONS`, or one to a presigned URL (not under `/fn`, `/v1` or `/console`): a
+    /// browser's CORS preflight, answered from the bucket's CORS rules (`browser/cors.rs`).
     CorsPreflight,
     /// Unsigned `GET`/`HEAD` under `/website/BUCKET/`: the bucket's static website
     /// (`browser/website.rs`). A signed request to a bucket named `website` still reaches S3.
@@ -72,7 +72,14 @@ pub fn destination<B>(request: &Request<B>) -> Destination {
     if path == "/fn" || path.starts_with("/fn/") {
         return Destination::FunctionUrl;
     }
-    if let Some(service) = header_service(request).or_else(|| query_service(request)) {
+    // A browser's preflight to a presigned URL carries the URL's query signature (made for
+    // another method); S3 answers it as a CORS preflight, so only a signed header counts.
+    let presigned = || {
+        (request.method() != http::Method::OPTIONS)
+            .then(|| query_service(request))
+            .flatten()
+    };
+    if let Some(service) = header_service(request).or_else(presigned) {
         return Destination::Aws(service);
     }
     if path == "/v1" || path.starts_with("/v1/") {
@@ -205,6 +212,13 @@ mod tests {
         let mut put = request("/website/site/x", None);
         *put.method_mut() = http::Method::PUT;
         assert_eq!(destination(&put), Destination::AnonymousS3);
+        let presigned_options = request(
+            "/bucket/key?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=x",
+            None,
+        );
+        let mut presigned_options = presigned_options;
+        *presigned_options.method_mut() = http::Method::OPTIONS;
+        assert_eq!(destination(&presigned_options), Destination::CorsPreflight);
         let mut native_options = request("/v1/buckets", None);
         *native_options.method_mut() = http::Method::OPTIONS;
         assert_eq!(destination(&native_options), Destination::Native);

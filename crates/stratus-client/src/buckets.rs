@@ -48,7 +48,7 @@ pub struct BucketSettings {
     /// Object Lock is on: versioning stays enabled and locked versions cannot be deleted.
     pub object_lock: bool,
     /// The bucket's canned ACL: `private`, `public-read`, `public-read-write` or
-    /// `authenticated-read`.
+    /// `authenticated-read`; `custom` for a grant list that is none of them.
     pub acl: String,
     /// Whether anyone without a key can read objects: a public ACL or a public policy that
     /// Block Public Access does not override.

@@ -16,7 +16,8 @@
 //! - `sqlite/identity.rs`, `sqlite/quotas.rs` — projects and keys; quotas and the running storage
 //!   totals object writes keep in their own transactions.
 //! - `sqlite/objects.rs`, `sqlite/uploads.rs` — buckets, objects and the event outbox (bucket
-//!   triggers queue their invocation in the same transaction); multipart uploads.
+//!   triggers queue their invocation in the same transaction); multipart uploads;
+//!   `sqlite/completed_uploads.rs` completions remembered for a day (retried completions).
 //! - `sqlite/functions.rs`, `sqlite/function_urls.rs`, `sqlite/event_invoke_configs.rs`,
 //!   `sqlite/schedules.rs`, `sqlite/log_retention.rs` — functions, versions and asynchronous
 //!   invocations; URLs; async settings; schedules (a fire is one transaction); log retention.

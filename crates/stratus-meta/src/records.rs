@@ -141,6 +141,20 @@ pub enum WriteCondition {
     IfAbsent,
     /// `If-Match: "etag"`: only if the current object has this ETag.
     IfEtag(String),
+    /// `If-Match: *`: only if an object exists under the key.
+    IfPresent,
+    /// `If-None-Match: "etag"`: unless the current object has this ETag.
+    UnlessEtag(String),
+}
+
+/// What a completed multipart upload left behind, so that a retried completion (a client that
+/// lost the first answer) is answered as the first one was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedUpload {
+    pub bucket: String,
+    pub key: String,
+    pub etag: String,
+    pub version_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use async_trait::async_trait;
 use stratus_core::NotificationRule;
 
+use crate::CompletedUpload;
 use crate::{
     AppRecord, BucketRecord, EventInvokeConfigRecord, FunctionRecord, FunctionUrlRecord, Garbage,
     InvocationRecord, KeyRecord, MappingRecord, MetaResult, ObjectHeaders, ObjectRecord,
@@ -174,6 +175,17 @@ pub trait ObjectRepository:
         object: ObjectRecord,
         event: PendingEvent,
     ) -> MetaResult<Garbage>;
+    /// [`Self::complete_upload`] after checking `condition` against the current object, in the
+    /// same transaction (S3's conditional CompleteMultipartUpload).
+    async fn complete_upload_if(
+        &self,
+        upload_id: &str,
+        object: ObjectRecord,
+        condition: WriteCondition,
+        event: PendingEvent,
+    ) -> MetaResult<Garbage>;
+    /// What a completion of this upload wrote, if it completed recently (a day).
+    async fn completed_upload(&self, upload_id: &str) -> MetaResult<Option<CompletedUpload>>;
     async fn abort_upload(&self, upload_id: &str) -> MetaResult<Garbage>;
 
     /// Outbox events not yet consumed, oldest first.

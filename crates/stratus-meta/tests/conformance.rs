@@ -92,7 +92,19 @@ async fn conditional_writes_are_checked_in_the_transaction(repo: &dyn ObjectRepo
         put("x", WriteCondition::IfEtag("x".into())).await,
         Err(MetaError::NotFound(_))
     ));
+    assert!(matches!(
+        put("x", WriteCondition::IfPresent).await,
+        Err(MetaError::NotFound(_))
+    ));
     put("v1", WriteCondition::IfAbsent).await.expect("absent");
+    assert!(matches!(
+        put("v2", WriteCondition::UnlessEtag("v1".into())).await,
+        Err(MetaError::PreconditionFailed)
+    ));
+    put("v1", WriteCondition::UnlessEtag("other".into()))
+        .await
+        .expect("another etag");
+    put("v1", WriteCondition::IfPresent).await.expect("present");
     assert!(matches!(
         put("v2", WriteCondition::IfAbsent).await,
         Err(MetaError::PreconditionFailed)
@@ -323,6 +335,17 @@ async fn multipart_completion_keeps_used_parts_only(repo: &dyn ObjectRepository)
         .expect("complete");
     assert_eq!(garbage.blobs, ["p3"], "the unused part is garbage");
     assert!(repo.get_upload("u1").await.expect("get").is_none());
+    // The completion is remembered, so that a retry can be answered as the first.
+    let done = repo
+        .completed_upload("u1")
+        .await
+        .expect("read")
+        .expect("remembered");
+    assert_eq!(
+        (done.bucket.as_str(), done.key.as_str(), done.etag.as_str()),
+        ("mpu", "k", "m-2")
+    );
+    assert!(repo.completed_upload("u2").await.expect("read").is_none());
     assert!(matches!(
         repo.abort_upload("u1").await,
         Err(MetaError::NotFound("upload"))

@@ -22,7 +22,8 @@
 //!   that refuses looping routing rules); `lifecycle.rs` lifecycle rules, their filters and the
 //!   `x-amz-expiration` date, `lifecycle_sweep.rs` the background pass that executes them.
 //! - `buckets.rs`, `objects.rs`, `multipart.rs` — the operations; a completed multipart object
-//!   references its parts' blobs as segments, so completion writes no bytes.
+//!   references its parts' blobs as segments, so completion writes no bytes;
+//!   `completed_uploads.rs` answers a retried completion as the first.
 //! - `versions.rs` — S3 versioning and Object Lock: versions, delete markers, ListObjectVersions,
 //!   retention, legal hold and tags of one version.
 
@@ -31,6 +32,7 @@ mod blobs;
 mod bucket_config;
 mod bucket_policy;
 mod buckets;
+mod completed_uploads;
 mod cors;
 mod lifecycle;
 mod lifecycle_sweep;

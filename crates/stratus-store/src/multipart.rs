@@ -4,7 +4,9 @@
 use md5::{Digest, Md5};
 use stratus_core::{Action, EventKind};
 use stratus_identity::Principal;
-use stratus_meta::{ObjectHeaders, ObjectRecord, PartRecord, Segment, StoredBody, UploadRecord};
+use stratus_meta::{
+    ObjectHeaders, ObjectRecord, PartRecord, Segment, StoredBody, UploadRecord, WriteCondition,
+};
 
 use crate::{StagedBody, Store, StoreError, StoreResult, now_ms};
 
@@ -23,11 +25,17 @@ pub struct CompletedPart {
 
 /// The multipart ETag: MD5 of the concatenated binary part MD5s, then `-` and the part count.
 fn multipart_etag(parts: &[PartRecord]) -> String {
+    etag_of_parts(parts.iter().map(|p| p.etag.as_str()))
+}
+
+/// The multipart ETag of parts with these ETags (hex MD5s, quotes allowed).
+pub(crate) fn etag_of_parts<'a>(etags: impl ExactSizeIterator<Item = &'a str>) -> String {
+    let count = etags.len();
     let mut md5 = Md5::new();
-    for part in parts {
-        md5.update(hex::decode(&part.etag).unwrap_or_default());
+    for etag in etags {
+        md5.update(hex::decode(etag.trim_matches('"')).unwrap_or_default());
     }
-    format!("{}-{}", hex::encode(md5.finalize()), parts.len())
+    format!("{}-{}", hex::encode(md5.finalize()), count)
 }
 
 impl Store {
@@ -163,10 +171,19 @@ impl Store {
         key: &str,
         upload_id: &str,
         wanted: &[CompletedPart],
+        condition: WriteCondition,
     ) -> StoreResult<ObjectRecord> {
-        let upload = self
+        let upload = match self
             .upload_of(caller, bucket, key, upload_id, Action::Write)
-            .await?;
+            .await
+        {
+            Err(StoreError::NoSuchUpload) => {
+                return self
+                    .replay_completion(caller, (bucket, key, upload_id), wanted)
+                    .await;
+            }
+            other => other?,
+        };
         if wanted.is_empty() {
             return Err(StoreError::InvalidArgument(
                 "you must specify at least one part".into(),
@@ -227,7 +244,7 @@ impl Store {
         let mut record = record;
         let garbage = self
             .meta
-            .complete_upload(upload_id, record.clone(), event)
+            .complete_upload_if(upload_id, record.clone(), condition, event)
             .await?;
         record.version_id.clone_from(&garbage.version_id);
         self.after_commit(garbage).await;

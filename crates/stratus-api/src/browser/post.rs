@@ -32,6 +32,12 @@ pub(crate) struct PeekedFields {
     pub(crate) filename: Option<String>,
     /// The `acl` field.
     pub(crate) acl: Option<String>,
+    /// The `tagging` field: the object's tag set as a `<Tagging>` XML document.
+    pub(crate) tagging: Option<String>,
+    /// The `policy` field (base64 JSON), to check what s3s's parse lets through.
+    pub(crate) policy: Option<String>,
+    /// Whether the form has a `signature` (V2) or `x-amz-signature` (V4) field.
+    pub(crate) signed: bool,
 }
 
 fn disposition_param(headers: &str, name: &str) -> Option<String> {
@@ -68,6 +74,15 @@ fn parse_fields(head: &[u8], boundary: &str) -> PeekedFields {
         }
         if name.eq_ignore_ascii_case("acl") {
             fields.acl = Some(value.trim_end_matches("\r\n").to_owned());
+        }
+        if name.eq_ignore_ascii_case("tagging") {
+            fields.tagging = Some(value.trim_end_matches("\r\n").to_owned());
+        }
+        if name.eq_ignore_ascii_case("signature") || name.eq_ignore_ascii_case("x-amz-signature") {
+            fields.signed = true;
+        }
+        if name.eq_ignore_ascii_case("policy") {
+            fields.policy = Some(value.trim_end_matches("\r\n").to_owned());
         }
     }
     fields
@@ -216,13 +231,36 @@ fn xml_text<'a>(body: &'a str, tag: &str) -> Option<&'a str> {
     Some(&body[start..end])
 }
 
+/// The text of an XML element (the five predefined entities; s3s writes no others).
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
 /// Rewrites s3s's answers to a refused policy into AWS's.
-pub(crate) async fn rewrite_policy_error(response: Response<Body>) -> Response<Body> {
+pub(crate) async fn rewrite_policy_error(
+    response: Response<Body>,
+    form: &FormPeek,
+) -> Response<Body> {
     if !matches!(
         response.status(),
         StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN
     ) {
         return response;
+    }
+    // s3s takes a form without a signature for an anonymous one (and still checks its
+    // policy); a policy is only ever sent signed, so S3 answers that a field is missing.
+    let fields = form.fields();
+    if fields.policy.is_some() && !fields.signed {
+        return super::xml_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "Bucket POST must contain a field named 'Signature' (or 'X-Amz-Signature') when it carries a policy",
+            "",
+        );
     }
     let (parts, body) = response.into_parts();
     let Ok(collected) = body.collect().await else {
@@ -231,7 +269,8 @@ pub(crate) async fn rewrite_policy_error(response: Response<Body>) -> Response<B
     let bytes = collected.to_bytes();
     let text = String::from_utf8_lossy(&bytes);
     let code = xml_text(&text, "Code").unwrap_or_default();
-    let message = xml_text(&text, "Message").unwrap_or_default();
+    // The text as s3s escaped it; `xml_error` escapes it again.
+    let message = &unescape(xml_text(&text, "Message").unwrap_or_default());
     let rewritten = match code {
         "InvalidPolicyDocument"
             if message.starts_with("Policy condition")
@@ -260,6 +299,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn xml_text_is_unescaped_once() {
+        assert_eq!(unescape("&apos;a&apos; &amp;lt; &lt;b&gt;"), "'a' &lt; <b>");
+    }
+
+    #[test]
     fn the_file_name_and_acl_are_read_from_the_form_head() {
         let form = "--XyZ\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nuploads/${filename}\r\n--XyZ\r\nContent-Disposition: form-data; name=\"acl\"\r\n\r\npublic-read\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"photo.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n\u{1}\u{2}";
         assert_eq!(
@@ -267,7 +311,15 @@ mod tests {
             PeekedFields {
                 filename: Some("photo.jpg".into()),
                 acl: Some("public-read".into()),
+                tagging: None,
+                policy: None,
+                signed: false,
             }
+        );
+        let tagged = "--XyZ\r\nContent-Disposition: form-data; name=\"tagging\"\r\n\r\n<Tagging><TagSet/></Tagging>\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nx";
+        assert_eq!(
+            parse_fields(tagged.as_bytes(), "XyZ").tagging.as_deref(),
+            Some("<Tagging><TagSet/></Tagging>")
         );
         assert_eq!(parse_fields(b"", "XyZ"), PeekedFields::default());
     }

@@ -84,7 +84,10 @@ async fn settings(state: &AppState, caller: &Principal, bucket: &str) -> ApiResu
     Ok(BucketSettings {
         versioning: versioning_name(versioning).to_owned(),
         object_lock: lock.is_some(),
-        acl: acl.as_str().to_owned(),
+        // A grant list that is no canned ACL (set through S3's AccessControlPolicy) is "custom".
+        acl: CannedAcl::from_grants(&acl.grants)
+            .map_or("custom", CannedAcl::as_str)
+            .to_owned(),
         public: is_public(state, caller, bucket).await?,
         public_acls_blocked: access_block(state, caller, bucket).await?.block_public_acls,
     })
@@ -144,7 +147,10 @@ pub(crate) async fn set_acl(
             change.acl
         ))
     })?;
-    state.store.set_bucket_acl(&caller, &bucket, acl).await?;
+    state
+        .store
+        .set_bucket_acl(&caller, &bucket, acl.into())
+        .await?;
     Ok(Json(settings(&state, &caller, &bucket).await?))
 }
 

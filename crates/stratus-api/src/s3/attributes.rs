@@ -69,10 +69,16 @@ impl S3Route for AttributesRoute {
         super::expected_owner::check(&self.s3.store, Some(&bucket), &req.headers).await?;
         let wanted = requested_attributes(&req.headers)?;
         let pages = PartsPage::from_headers(&req.headers)?;
+        let version_id = version_query(&req.uri);
         let record = self
             .s3
             .store
-            .head_object(&caller, &bucket, &key)
+            .head_object_version(
+                &caller,
+                &bucket,
+                &key,
+                &super::versioning::selector(version_id.as_deref()),
+            )
             .await
             .map_err(s3_error)?;
         let body = render(&record, &wanted, &pages);
@@ -84,8 +90,27 @@ impl S3Route for AttributesRoute {
         if let Ok(value) = http::HeaderValue::from_str(&last_modified(record.last_modified_ms)) {
             response.headers.insert(http::header::LAST_MODIFIED, value);
         }
+        // The version the attributes describe, as GetObject names it.
+        if let Some(value) = record
+            .version_id
+            .as_deref()
+            .and_then(|v| http::HeaderValue::from_str(v).ok())
+        {
+            response.headers.insert("x-amz-version-id", value);
+        }
         Ok(response)
     }
+}
+
+/// The `versionId` query parameter, percent-decoded.
+fn version_query(uri: &Uri) -> Option<String> {
+    uri.query()?.split('&').find_map(|pair| {
+        let value = pair.strip_prefix("versionId=")?;
+        percent_encoding::percent_decode_str(value)
+            .decode_utf8()
+            .ok()
+            .map(|v| v.into_owned())
+    })
 }
 
 fn last_modified(ms: i64) -> String {

@@ -48,10 +48,35 @@ pub(super) async fn create_bucket(
             "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting".into(),
         ));
     }
-    s3.store
+    match s3
+        .store
         .create_bucket_with_lock(&caller, &name, object_lock)
         .await
-        .map_err(s3_error)?;
+    {
+        Ok(()) => {}
+        // For legacy compatibility, S3 in us-east-1 answers 200 to re-creating a bucket one
+        // owns, and resets its ACL (to the request's, private by default).
+        Err(stratus_store::StoreError::BucketAlreadyOwnedByYou)
+            if s3.store.region() == "us-east-1" =>
+        {
+            let reset = acl.unwrap_or_else(|| stratus_store::CannedAcl::Private.into());
+            let current = s3
+                .store
+                .bucket_acl(&caller, name.as_str())
+                .await
+                .map_err(s3_error)?;
+            if reset.stored() != current.stored() {
+                s3.store
+                    .set_bucket_acl(&caller, name.as_str(), reset)
+                    .await
+                    .map_err(s3_error)?;
+            }
+            return Ok(S3Response::new(CreateBucketOutput {
+                location: Some(format!("/{name}")),
+            }));
+        }
+        Err(err) => return Err(s3_error(err)),
+    }
     if let Some(ownership) = ownership {
         s3.store
             .set_ownership_controls(&caller, name.as_str(), Some(ownership))

@@ -55,7 +55,7 @@ fn without_aws_chunked(encoding: &str) -> Option<String> {
         .map(str::trim)
         .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
         .collect();
-    (!kept.is_empty()).then(|| kept.join(","))
+    (!kept.is_empty()).then(|| kept.join(", "))
 }
 
 /// The standard headers of an s3s write input; PutObject, CopyObject and CreateMultipartUpload
@@ -156,7 +156,19 @@ pub(crate) fn check_read_conditions(
         (None, None) => false,
     };
     if not_modified {
-        return s3_err(S3ErrorCode::NotModified, "not modified");
+        // A 304 still identifies the representation the client holds (RFC 9110 §15.4.5).
+        let mut err = s3s::S3Error::with_message(S3ErrorCode::NotModified, "not modified");
+        let mut headers = http::HeaderMap::new();
+        if let Ok(value) = http::HeaderValue::from_str(&format!("\"{}\"", record.etag)) {
+            headers.insert(http::header::ETAG, value);
+        }
+        if let Some(value) = http_date(&timestamp(record.last_modified_ms))
+            .and_then(|date| http::HeaderValue::from_str(&date).ok())
+        {
+            headers.insert(http::header::LAST_MODIFIED, value);
+        }
+        err.set_headers(headers);
+        return Err(err);
     }
     Ok(())
 }

@@ -52,7 +52,7 @@ fn list_request(
     Ok(ListRequest {
         bucket: bucket.to_owned(),
         prefix,
-        delimiter: delimiter.map(str::to_owned),
+        delimiter: delimiter.filter(|d| !d.is_empty()).map(str::to_owned),
         after,
         max_keys: max_keys(requested_max)?,
     })
@@ -89,11 +89,21 @@ async fn list_page(s3: &StratusS3, caller: &Principal, request: ListRequest) -> 
         .map_err(s3_error)
 }
 
-fn contents(page: &ListPage, encoder: &Encoder) -> Vec<Object> {
+/// The owner listings name: the bucket's project, as ListBuckets names it.
+async fn bucket_owner(s3: &StratusS3, bucket: &str) -> S3Result<Option<Owner>> {
+    let project = s3.store.bucket_project(bucket).await.map_err(s3_error)?;
+    Ok(project.map(|p| Owner {
+        display_name: Some(p.clone()),
+        id: Some(p),
+    }))
+}
+
+fn contents(page: &ListPage, encoder: &Encoder, owner: Option<&Owner>) -> Vec<Object> {
     page.objects
         .iter()
         .map(|o| Object {
             key: Some(encoder.apply(&o.key)),
+            owner: owner.cloned(),
             size: i64::try_from(o.size).ok(),
             e_tag: Some(etag(&o.etag)),
             last_modified: Some(timestamp(o.last_modified_ms)),
@@ -142,17 +152,22 @@ pub(super) async fn list_objects_v2(
     let page = list_page(s3, &caller, request).await?;
     let encoder = Encoder::new(input.encoding_type.as_ref());
     let key_count = page.objects.len() + page.common_prefixes.len();
+    let owner = if input.fetch_owner == Some(true) {
+        bucket_owner(s3, &input.bucket).await?
+    } else {
+        None
+    };
     Ok(S3Response::new(ListObjectsV2Output {
         name: Some(input.bucket),
         prefix: input.prefix.map(|p| encoder.apply(&p)),
-        delimiter: input.delimiter.map(|d| encoder.apply(&d)),
+        delimiter: non_empty(input.delimiter).map(|d| encoder.apply(&d)),
         max_keys: Some(input.max_keys.unwrap_or(DEFAULT_MAX_KEYS)),
         key_count: i32::try_from(key_count).ok(),
         continuation_token: input.continuation_token,
         start_after: input.start_after.map(|s| encoder.apply(&s)),
         is_truncated: Some(page.next_after.is_some()),
         next_continuation_token: page.next_after.as_ref().map(hex::encode),
-        contents: Some(contents(&page, &encoder)),
+        contents: Some(contents(&page, &encoder, owner.as_ref())),
         common_prefixes: Some(common_prefixes(&page, &encoder)),
         encoding_type: input.encoding_type,
         ..Default::default()
@@ -182,11 +197,15 @@ pub(super) async fn list_objects(
     let page = list_page(s3, &caller, request).await?;
     let encoder = Encoder::new(input.encoding_type.as_ref());
     let truncated = page.next_after.is_some();
+    // Version 1 always names each object's owner.
+    let owner = bucket_owner(s3, &input.bucket).await?;
     Ok(S3Response::new(ListObjectsOutput {
-        name: Some(input.bucket),
-        prefix: input.prefix.map(|p| encoder.apply(&p)),
-        delimiter: input.delimiter.map(|d| encoder.apply(&d)),
-        marker: input.marker.map(|m| encoder.apply(&m)),
+        // v1 echoes the prefix as given, even with encoding-type=url (S3 encodes Delimiter,
+        // Marker, NextMarker and keys only, which is what SDKs decode).
+        prefix: input.prefix,
+        delimiter: non_empty(input.delimiter).map(|d| encoder.apply(&d)),
+        // The marker is always echoed, empty when none was given.
+        marker: Some(encoder.apply(&input.marker.unwrap_or_default())),
         max_keys: Some(input.max_keys.unwrap_or(DEFAULT_MAX_KEYS)),
         is_truncated: Some(truncated),
         next_marker: if truncated {
@@ -194,11 +213,17 @@ pub(super) async fn list_objects(
         } else {
             None
         },
-        contents: Some(contents(&page, &encoder)),
+        contents: Some(contents(&page, &encoder, owner.as_ref())),
         common_prefixes: Some(common_prefixes(&page, &encoder)),
         encoding_type: input.encoding_type,
+        name: Some(input.bucket),
         ..Default::default()
     }))
+}
+
+/// An empty delimiter is no delimiter: S3 leaves it out of the answer.
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ mod objects;
 mod part_reads;
 mod policy_request;
 mod post_object;
+pub(crate) mod presign_checks;
 mod public;
 mod usage;
 mod versioning;

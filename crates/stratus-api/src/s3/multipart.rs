@@ -212,9 +212,14 @@ pub(super) async fn complete(
         input.key.as_str(),
         input.upload_id.as_str(),
     );
+    // A retry of a completed upload finds no upload; the store answers it from the object.
     let checksum =
-        super::multipart_checksums::before_complete(s3, &caller, target, &listed, &declared)
-            .await?;
+        match super::multipart_checksums::before_complete(s3, &caller, target, &listed, &declared)
+            .await
+        {
+            Err(err) if *err.code() == S3ErrorCode::NoSuchUpload => None,
+            other => other?,
+        };
     let mut parts = Vec::new();
     for part in listed {
         let (Some(number), Some(tag)) = (part.part_number, part.e_tag) else {
@@ -230,7 +235,14 @@ pub(super) async fn complete(
     }
     let record = s3
         .store
-        .complete_upload(&caller, &input.bucket, &input.key, &input.upload_id, &parts)
+        .complete_upload(
+            &caller,
+            &input.bucket,
+            &input.key,
+            &input.upload_id,
+            &parts,
+            super::objects::write_condition(input.if_match.as_ref(), input.if_none_match.as_ref()),
+        )
         .await
         .map_err(|err| match err {
             StoreError::InvalidArgument(message) => {
@@ -251,6 +263,11 @@ pub(super) async fn complete(
         *super::multipart_checksums::checksum_field!(output, sum.algorithm.as_str()) =
             Some(sum.value);
         output.checksum_type = Some(ChecksumType::from(sum.kind));
+    } else if let Some((algorithm, value)) = record.headers.checksums.iter().next() {
+        // A replayed completion: the checksum the first completion stored.
+        *super::multipart_checksums::checksum_field!(output, algorithm.as_str()) =
+            Some(value.clone());
+        output.checksum_type = super::multipart_checksums::checksum_type(&record.headers);
     }
     Ok(S3Response::new(output))
 }

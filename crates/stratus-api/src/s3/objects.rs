@@ -46,14 +46,20 @@ pub(super) fn check_key(key: &str) -> S3Result<()> {
     }
 }
 
-fn write_condition(
+/// S3's conditional writes (PutObject, CompleteMultipartUpload), checked by the store inside
+/// the write's transaction so two racing writers cannot both win.
+pub(super) fn write_condition(
     if_match: Option<&ETagCondition>,
     if_none_match: Option<&ETagCondition>,
 ) -> WriteCondition {
     match (if_match, if_none_match) {
         (_, Some(ETagCondition::Any)) => WriteCondition::IfAbsent,
         (Some(ETagCondition::ETag(tag)), _) => WriteCondition::IfEtag(tag.value().to_owned()),
-        _ => WriteCondition::Always,
+        (Some(ETagCondition::Any), _) => WriteCondition::IfPresent,
+        (None, Some(ETagCondition::ETag(tag))) => {
+            WriteCondition::UnlessEtag(tag.value().to_owned())
+        }
+        (None, None) => WriteCondition::Always,
     }
 }
 
@@ -244,7 +250,15 @@ pub(super) async fn head_object(
     let mut head = describe(&record, range, input.checksum_mode.as_ref());
     super::multipart_checksums::add_part_checksum(&mut head, &record.headers, input.part_number);
     head.expiration = current_expiration(s3, input.version_id.as_deref(), &record).await?;
-    Ok(S3Response::new(head))
+    let mut response = S3Response::new(head);
+    // S3 counts the tags on HEAD as on GET (s3s's HeadObjectOutput has no field for it).
+    if !record.headers.tags.is_empty() {
+        response.headers.insert(
+            "x-amz-tagging-count",
+            http::HeaderValue::from(record.headers.tags.len()),
+        );
+    }
+    Ok(response)
 }
 
 /// `x-amz-expiration` for a read of the current version (lifecycle expiration rules act on

@@ -21,10 +21,12 @@ async fn bucket_errors() {
         .send()
         .await
         .expect("create");
-    assert_eq!(
-        code(s3.create_bucket().bucket("mine").send().await),
-        "BucketAlreadyOwnedByYou"
-    );
+    // In us-east-1 S3 answers 200 to re-creating a bucket one owns (legacy compatibility).
+    s3.create_bucket()
+        .bucket("mine")
+        .send()
+        .await
+        .expect("re-create in us-east-1");
     assert_eq!(
         code(s3.delete_bucket().bucket("missing-bucket").send().await),
         "NoSuchBucket"

@@ -8,6 +8,7 @@
 
 mod apps;
 mod bucket_configs;
+mod completed_uploads;
 mod event_invoke_configs;
 mod function_urls;
 mod functions;

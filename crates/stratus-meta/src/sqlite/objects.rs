@@ -7,6 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use stratus_core::{EventKind, NotificationRule, ObjectEvent};
 
 use super::{SqliteMeta, uploads, versions};
+use crate::CompletedUpload;
 use crate::{
     BucketObjectLock, BucketRecord, BucketVersioning, Garbage, HeaderEdit, InvocationRecord,
     MetaError, MetaResult, ObjectHeaders, ObjectRecord, ObjectRepository, ObjectSummary,
@@ -598,7 +599,25 @@ impl ObjectRepository for SqliteMeta {
         event: PendingEvent,
     ) -> MetaResult<Garbage> {
         let id = upload_id.to_owned();
-        self.write(move |conn| uploads::complete(conn, &id, object, event))
+        self.write(move |conn| uploads::complete(conn, &id, object, &WriteCondition::Always, event))
+            .await
+    }
+
+    async fn complete_upload_if(
+        &self,
+        upload_id: &str,
+        object: ObjectRecord,
+        condition: WriteCondition,
+        event: PendingEvent,
+    ) -> MetaResult<Garbage> {
+        let id = upload_id.to_owned();
+        self.write(move |conn| uploads::complete(conn, &id, object, &condition, event))
+            .await
+    }
+
+    async fn completed_upload(&self, upload_id: &str) -> MetaResult<Option<CompletedUpload>> {
+        let id = upload_id.to_owned();
+        self.read(move |conn| super::completed_uploads::get(conn, &id))
             .await
     }
 

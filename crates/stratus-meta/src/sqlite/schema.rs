@@ -42,6 +42,15 @@ CREATE TABLE IF NOT EXISTS uploads (
     headers TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS uploads_by_bucket ON uploads(bucket, key);
+CREATE TABLE IF NOT EXISTS completed_uploads (
+    upload_id TEXT PRIMARY KEY,
+    bucket TEXT NOT NULL,
+    key BLOB NOT NULL,
+    etag TEXT NOT NULL,
+    version_id TEXT,
+    completed_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS completed_uploads_by_time ON completed_uploads(completed_ms);
 CREATE TABLE IF NOT EXISTS parts (
     upload_id TEXT NOT NULL REFERENCES uploads(upload_id) ON DELETE CASCADE,
     part_number INTEGER NOT NULL,

@@ -117,6 +117,7 @@ pub(super) fn complete(
     conn: &Connection,
     upload_id: &str,
     mut object: ObjectRecord,
+    condition: &WriteCondition,
     mut event: PendingEvent,
 ) -> MetaResult<Garbage> {
     if get(conn, upload_id)?.is_none() {
@@ -124,7 +125,8 @@ pub(super) fn complete(
     }
     let rules = bucket_rules(conn, &object.bucket)?;
     let used: HashSet<String> = object.body.blobs().into_iter().collect();
-    let mut garbage = upsert_object(conn, &mut object, &WriteCondition::Always, &mut event)?;
+    let mut garbage = upsert_object(conn, &mut object, condition, &mut event)?;
+    super::completed_uploads::remember(conn, upload_id, &object, garbage.version_id.as_deref())?;
     garbage.blobs.retain(|blob| !used.contains(blob));
     garbage.blobs.extend(
         list_parts(conn, upload_id)?

@@ -252,6 +252,10 @@ pub(super) fn write_version(
         (WriteCondition::IfEtag(wanted), Some(live)) if *wanted != live.etag => {
             return Err(MetaError::PreconditionFailed);
         }
+        (WriteCondition::IfPresent, None) => return Err(MetaError::NotFound("key")),
+        (WriteCondition::UnlessEtag(unwanted), Some(live)) if *unwanted == live.etag => {
+            return Err(MetaError::PreconditionFailed);
+        }
         _ => {}
     }
     if state != BucketVersioning::Enabled {
