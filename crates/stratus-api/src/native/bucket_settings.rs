@@ -12,8 +12,7 @@ use stratus_client::buckets::{
 };
 use stratus_identity::Principal;
 use stratus_store::{
-    BucketVersioning, CannedAcl, PublicOperation, StoreError, VersionCursor, VersionListRequest,
-    VersionSelector,
+    BucketVersioning, CannedAcl, StoreError, VersionCursor, VersionListRequest, VersionSelector,
 };
 
 use super::caller::Caller;
@@ -44,28 +43,6 @@ fn versioning_name(state: BucketVersioning) -> &'static str {
     }
 }
 
-/// Whether a requester without a key may list the bucket or read through its policy: what the
-/// console warns about. Block Public Access is honoured exactly as for a real anonymous request.
-async fn is_public(state: &AppState, caller: &Principal, bucket: &str) -> ApiResult<bool> {
-    let listable = state
-        .store
-        .public_grant(None, bucket, None, PublicOperation::ListBucket)
-        .await?
-        .is_some();
-    if listable {
-        return Ok(true);
-    }
-    let policy_public = match state.store.bucket_policy_is_public(caller, bucket).await {
-        Ok(public) => public,
-        Err(StoreError::NoSuchConfiguration(_)) => false,
-        Err(error) => return Err(error.into()),
-    };
-    Ok(policy_public
-        && !access_block(state, caller, bucket)
-            .await?
-            .restrict_public_buckets)
-}
-
 async fn access_block(
     state: &AppState,
     caller: &Principal,
@@ -88,7 +65,9 @@ async fn settings(state: &AppState, caller: &Principal, bucket: &str) -> ApiResu
         acl: CannedAcl::from_grants(&acl.grants)
             .map_or("custom", CannedAcl::as_str)
             .to_owned(),
-        public: is_public(state, caller, bucket).await?,
+        // AWS's answer to "is this bucket public" (GetBucketPolicyStatus): policy or ACL, as
+        // far as Block Public Access lets them count.
+        public: state.store.bucket_policy_is_public(caller, bucket).await?,
         public_acls_blocked: access_block(state, caller, bucket).await?.block_public_acls,
     })
 }
