@@ -9,7 +9,9 @@ use stratus_store::{Acl, ObjectOwnership};
 use super::errors::{s3_err, s3_error};
 use super::{StratusS3, acl_grants};
 
-fn owner(project: &str) -> Owner {
+/// The Owner S3 names for anything of `project`: its canonical id and display name are both
+/// the project's name, as ListBuckets shows it.
+pub(super) fn project_owner(project: &str) -> Owner {
     Owner {
         display_name: Some(project.to_owned()),
         id: Some(project.to_owned()),
@@ -67,7 +69,7 @@ pub(super) async fn get_bucket_acl(
         .map_err(s3_error)?;
     Ok(S3Response::new(GetBucketAclOutput {
         grants: Some(acl_grants::render(&acl, &caller.project)),
-        owner: Some(owner(&caller.project)),
+        owner: Some(project_owner(&caller.project)),
     }))
 }
 
@@ -107,7 +109,7 @@ pub(super) async fn get_object_acl(
         .map_err(s3_error)?;
     Ok(S3Response::new(GetObjectAclOutput {
         grants: Some(acl_grants::render(&acl, &caller.project)),
-        owner: Some(owner(&caller.project)),
+        owner: Some(project_owner(&caller.project)),
         ..Default::default()
     }))
 }

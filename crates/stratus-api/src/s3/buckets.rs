@@ -134,10 +134,7 @@ pub(super) async fn list_buckets(
             bucket_region: Some(s3.store.region().to_owned()),
         })
         .collect();
-    let owner = Owner {
-        display_name: Some(caller.project.clone()),
-        id: Some(caller.project.clone()),
-    };
+    let owner = super::access_config::project_owner(&caller.project);
     Ok(S3Response::new(ListBucketsOutput {
         buckets: Some(buckets),
         owner: Some(owner),

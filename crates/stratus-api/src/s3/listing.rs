@@ -92,10 +92,7 @@ async fn list_page(s3: &StratusS3, caller: &Principal, request: ListRequest) -> 
 /// The owner listings name: the bucket's project, as ListBuckets names it.
 async fn bucket_owner(s3: &StratusS3, bucket: &str) -> S3Result<Option<Owner>> {
     let project = s3.store.bucket_project(bucket).await.map_err(s3_error)?;
-    Ok(project.map(|p| Owner {
-        display_name: Some(p.clone()),
-        id: Some(p),
-    }))
+    Ok(project.as_deref().map(super::access_config::project_owner))
 }
 
 fn contents(page: &ListPage, encoder: &Encoder, owner: Option<&Owner>) -> Vec<Object> {

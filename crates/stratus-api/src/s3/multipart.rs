@@ -332,15 +332,8 @@ pub(super) async fn list_parts(
         },
         max_parts: i32::try_from(max).ok(),
         parts: Some(page),
-        // Every upload and object belongs to the bucket's project, whoever started it.
-        initiator: Some(Initiator {
-            display_name: Some(caller.project.clone()),
-            id: Some(caller.project.clone()),
-        }),
-        owner: Some(Owner {
-            display_name: Some(caller.project.clone()),
-            id: Some(caller.project.clone()),
-        }),
+        initiator: Some(initiator_of(&caller.project)),
+        owner: Some(super::access_config::project_owner(&caller.project)),
         ..Default::default()
     };
     let target = (
@@ -370,15 +363,8 @@ pub(super) async fn list_uploads(
             key: Some(u.key),
             upload_id: Some(u.upload_id),
             initiated: Some(timestamp(u.initiated_ms)),
-            // Every upload belongs to the bucket's project, whoever started it.
-            initiator: Some(Initiator {
-                display_name: Some(caller.project.clone()),
-                id: Some(caller.project.clone()),
-            }),
-            owner: Some(Owner {
-                display_name: Some(caller.project.clone()),
-                id: Some(caller.project.clone()),
-            }),
+            initiator: Some(initiator_of(&caller.project)),
+            owner: Some(super::access_config::project_owner(&caller.project)),
             ..Default::default()
         })
         .collect();
@@ -389,4 +375,13 @@ pub(super) async fn list_uploads(
         uploads: Some(uploads),
         ..Default::default()
     }))
+}
+
+/// Every upload (and the object it becomes) belongs to the bucket's project, whoever started
+/// it: that project is the Initiator and Owner S3 listings name.
+fn initiator_of(project: &str) -> Initiator {
+    Initiator {
+        display_name: Some(project.to_owned()),
+        id: Some(project.to_owned()),
+    }
 }

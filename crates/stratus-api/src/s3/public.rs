@@ -108,25 +108,9 @@ pub(crate) async fn grant(
     let granted = match granted {
         Ok(Some(_)) if !outsider_may => Ok(None),
         Ok(Some(dest)) if name == "CopyObject" || name == "UploadPartCopy" => {
-            let source = cx
-                .headers()
-                .get("x-amz-copy-source")
-                .and_then(|v| v.to_str().ok())
-                .and_then(copy_source);
-            let Some((source_bucket, source_key)) = source else {
-                return Ok(None);
-            };
-            match store
-                .public_grant(
-                    requester,
-                    &source_bucket,
-                    Some(&source_key),
-                    PublicOperation::GetObject,
-                )
-                .await
-            {
+            match source_read(store, requester, cx).await {
                 Ok(Some(read)) if read.project == dest.project => Ok(Some(dest)),
-                Ok(_) | Err(StoreError::NoSuchBucket) => Ok(None),
+                Ok(_) => Ok(None),
                 Err(error) => Err(error),
             }
         }
@@ -158,6 +142,16 @@ pub(crate) async fn copy_source_grant(
     if cx.s3_op().name() != "UploadPartCopy" || requester.is_none() {
         return Ok(None);
     }
+    source_read(store, requester, cx).await.map_err(s3_error)
+}
+
+/// Whom a copy's source (`x-amz-copy-source`) may be read as by `requester`, through what its
+/// bucket grants outsiders; `None` without a source header, for a missing bucket or no grant.
+async fn source_read(
+    store: &Store,
+    requester: Option<&Principal>,
+    cx: &S3AccessContext<'_>,
+) -> Result<Option<Principal>, StoreError> {
     let Some((source_bucket, source_key)) = cx
         .headers()
         .get("x-amz-copy-source")
@@ -177,7 +171,7 @@ pub(crate) async fn copy_source_grant(
     {
         Ok(granted) => Ok(granted),
         Err(StoreError::NoSuchBucket) => Ok(None),
-        Err(error) => Err(s3_error(error)),
+        Err(error) => Err(error),
     }
 }
 

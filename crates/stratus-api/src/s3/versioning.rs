@@ -169,10 +169,7 @@ pub(super) async fn list_object_versions(
         .await
         .map_err(s3_error)?;
     let encoder = Encoder::new(input.encoding_type.as_ref());
-    let owner = Owner {
-        display_name: Some(caller.project.clone()),
-        id: Some(caller.project.clone()),
-    };
+    let owner = super::access_config::project_owner(&caller.project);
     let (mut versions, mut markers) = (Vec::new(), Vec::new());
     for entry in page.versions {
         let version_id = Some(entry.version_id.clone().unwrap_or_else(|| "null".into()));
